@@ -1,0 +1,253 @@
+// Package core is Spikard's HTTP engine: a route table, parameter
+// extraction and validation, RFC 9457 problem responses and a Hertz server,
+// in pure Go. Hosts (the C ABI in capi/, or a Go program directly) declare
+// routes and then answer requests either with a Go Handler or by pulling
+// them from a dispatch Lane.
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app/server"
+
+	"github.com/spikard/spikard/core/request"
+	"github.com/spikard/spikard/core/route"
+)
+
+// Config is an app's configuration. The zero value is not valid; start from
+// DefaultConfig or ParseConfig.
+type Config struct {
+	Host            string        // listen address, default "127.0.0.1"
+	Port            int           // 0 picks a free port
+	MaxBodySize     int64         // bytes; 0 means no limit
+	RequestTimeout  time.Duration // how long a request may wait for its answer; 0 means no limit
+	ShutdownTimeout time.Duration // default drain deadline for Shutdown
+	AccessLog       bool          // one line per request on the Logger
+	Quiet           bool          // suppress the "listening on" line
+	Logger          Logger        // where the app writes; nil means stderr
+}
+
+// Logger receives the app's few lines of output. Implementations must be
+// safe for concurrent use.
+type Logger interface {
+	Printf(format string, args ...any)
+}
+
+// DefaultConfig returns the documented defaults (see include/spikard.h).
+func DefaultConfig() Config {
+	return Config{
+		Host:            "127.0.0.1",
+		Port:            8000,
+		MaxBodySize:     10 << 20,
+		RequestTimeout:  30 * time.Second,
+		ShutdownTimeout: 5 * time.Second,
+	}
+}
+
+// RouteSpec declares one route. JSON field names are those of
+// spikard_app_add_route.
+type RouteSpec struct {
+	Method          string          `json:"method"`
+	Path            string          `json:"path"`
+	Lane            uint32          `json:"lane"`
+	ParameterSchema json.RawMessage `json:"parameter_schema,omitempty"`
+	BodySchema      json.RawMessage `json:"body_schema,omitempty"`
+	ResponseSchema  json.RawMessage `json:"response_schema,omitempty"`
+	WantsRequest    bool            `json:"wants_request,omitempty"`
+
+	// Handler, when set, answers the route on the Hertz goroutine itself
+	// instead of queueing it on Lane: the way a Go program uses core.
+	Handler Handler `json:"-"`
+}
+
+// RouteID identifies a route within its App, in registration order from 0.
+type RouteID uint32
+
+// Handler answers a request inside the server. It must not retain req or
+// any slice in it after returning.
+type Handler func(req *Request) Response
+
+// Request is a matched, validated request as handed to a host. Slices alias
+// the server's buffers and are valid only until the request is answered.
+type Request struct {
+	Exchange uint64 // never 0
+	Route    RouteID
+	Method   []byte
+	Path     []byte // percent-decoded
+	Query    []byte // raw, without '?'
+	Params   []byte // JSON object of coerced, validated parameters
+	Body     []byte
+	Headers  []Header // lower-case names; empty unless the route WantsRequest or a Go Handler serves it
+	Kind     uint32   // EventRequest, or EventDisconnect when the client of Exchange went away
+}
+
+// Event kinds of Request.Kind, equal to the SPIKARD_EVENT_* values of
+// include/spikard.h.
+const (
+	EventRequest    uint32 = 1
+	EventDisconnect uint32 = 2
+)
+
+// Header is one header field.
+type Header struct {
+	Name  []byte
+	Value []byte
+}
+
+// Response is a host's answer.
+type Response struct {
+	Status  int
+	Headers []Header
+	Body    []byte
+}
+
+// App is one HTTP server: configuration, routes and listener. Routes are
+// added before Start; after Start the route table is immutable and every
+// method is safe for concurrent use. Several Apps may run in one process.
+type App struct {
+	cfg Config
+	log Logger
+
+	// life serialises Start and Shutdown, so a Shutdown racing a Start
+	// sees either no server or a running one.
+	life sync.Mutex
+
+	// mu guards the fields below it: the route table while routes are
+	// added, the lanes map, and the lifecycle state.
+	mu      sync.Mutex
+	tree    route.Tree
+	routes  []*compiledRoute
+	lanes   map[uint32]*Lane
+	started bool
+	stopped bool // Shutdown has begun
+
+	// Set by Start; read-only afterwards.
+	srv  *server.Hertz
+	ln   net.Listener
+	port atomic.Int32
+
+	ex    exchanges
+	conns connSet
+
+	closing  atomic.Bool   // Shutdown has begun: answer new requests 503
+	inflight atomic.Int64  // requests inside the handler
+	drained  chan struct{} // signalled (cap 1) when inflight drops to 0 while closing
+	force    chan struct{} // closed at the shutdown deadline: waiting exchanges answer 503
+	done     chan struct{} // closed once fully stopped
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// compiledRoute is a route with its schemas compiled. Immutable after
+// AddRoute.
+type compiledRoute struct {
+	id      RouteID
+	spec    RouteSpec
+	pattern route.Pattern
+	params  *request.Plan
+	body    *request.Body
+	lane    *Lane
+}
+
+// NewApp returns an app that has not started. A nil cfg.Logger writes to
+// stderr.
+func NewApp(cfg Config) *App {
+	if cfg.Logger == nil {
+		cfg.Logger = stderrLogger{}
+	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	return &App{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		lanes:   map[uint32]*Lane{},
+		drained: make(chan struct{}, 1),
+		force:   make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+}
+
+// AddRoute adds a route. It fails, without panicking, on a malformed path
+// pattern, an unknown method, a conflicting route or an invalid schema, and
+// after Start.
+func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
+	m, ok := route.ParseMethod([]byte(spec.Method))
+	if !ok {
+		return 0, fmt.Errorf("spikard: unknown method %q", spec.Method)
+	}
+	pat, err := route.ParsePattern(spec.Path)
+	if err != nil {
+		return 0, err
+	}
+	plan, err := request.Compile(spec.ParameterSchema, pat)
+	if err != nil {
+		return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
+	}
+	var body *request.Body
+	if s := bytes.TrimSpace(spec.BodySchema); len(s) > 0 && string(s) != "null" {
+		if body, err = request.CompileBody(s); err != nil {
+			return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started || a.stopped {
+		return 0, ErrStarted
+	}
+	id := RouteID(len(a.routes))
+	if err := a.tree.Insert(m, pat, int32(id)); err != nil {
+		return 0, err
+	}
+	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body}
+	if spec.Handler == nil {
+		cr.lane = a.laneLocked(spec.Lane)
+	}
+	a.routes = append(a.routes, cr)
+	return id, nil
+}
+
+// ErrStarted is returned by AddRoute and Start when the app has already
+// started (or stopped).
+var ErrStarted = errors.New("spikard: app already started")
+
+// Port is the bound TCP port, or 0 before Start.
+func (a *App) Port() int { return int(a.port.Load()) }
+
+// Done is closed once the app has fully stopped.
+func (a *App) Done() <-chan struct{} { return a.done }
+
+// Lane returns dispatch lane n, creating it if needed. Lanes created after
+// Shutdown are already closed.
+func (a *App) Lane(n uint32) *Lane {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.laneLocked(n)
+}
+
+func (a *App) laneLocked(n uint32) *Lane {
+	l := a.lanes[n]
+	if l == nil {
+		l = newLane(&a.ex)
+		if a.stopped {
+			l.close()
+		}
+		a.lanes[n] = l
+	}
+	return l
+}
+
+// stderrLogger is the Logger used when Config.Logger is nil.
+type stderrLogger struct{}
+
+func (stderrLogger) Printf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}

@@ -1,0 +1,244 @@
+package core
+
+import (
+	"context"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/spikard/spikard/core/problem"
+	"github.com/spikard/spikard/core/request"
+	"github.com/spikard/spikard/core/route"
+)
+
+// serveHTTP is the one Hertz handler: every request of the app passes
+// here, on its Hertz goroutine.
+func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
+	var start time.Time
+	if a.cfg.AccessLog {
+		start = time.Now()
+		defer a.logAccess(c, start)
+	}
+	// The smuggling guard runs first: a request with ambiguous framing
+	// must not reach a handler, and the connection must not be reused.
+	if reason := checkFraming(c.Request.Header.RawHeaders()); reason != "" {
+		p := problem.BadRequest(reason)
+		writeProblem(c, &p, nil)
+		c.SetConnectionClose()
+		return
+	}
+	a.inflight.Add(1)
+	defer a.leave()
+	if a.closing.Load() {
+		p := problem.Unavailable()
+		writeProblem(c, &p, nil)
+		c.SetConnectionClose()
+		return
+	}
+
+	method, ok := route.ParseMethod(c.Request.Header.Method())
+	path := c.Request.URI().Path()
+	ex := a.ex.acquire()
+	defer a.ex.release(ex)
+	ex.c = c
+	var res route.Result
+	if ok {
+		res = a.tree.Match(method, bstr(path), &ex.caps)
+	} else {
+		// An unknown method on a known path is a 405 too.
+		res = a.tree.Match(route.TRACE+1, bstr(path), &ex.caps)
+	}
+	switch res.Outcome {
+	case route.NotFound:
+		p := problem.NotFound()
+		ex.out = writeProblem(c, &p, ex.out)
+		return
+	case route.MethodNotAllowed:
+		p := problem.MethodNotAllowed(string(c.Request.Header.Method()))
+		ex.out = writeProblem(c, &p, ex.out)
+		c.Response.Header.Set("Allow", res.Allow)
+		return
+	}
+	rt := a.routes[res.Route]
+	ex.rt = rt
+	ex.head = res.HeadFromGet || method == route.HEAD
+	ex.path = path
+
+	body, tooLarge := a.readBody(c, ex)
+	if tooLarge {
+		p := problem.PayloadTooLarge()
+		ex.out = writeProblem(c, &p, ex.out)
+		c.SetConnectionClose()
+		return
+	}
+
+	ex.params, ex.errs = rt.params.Extract(ex.params[:0], ex, &ex.scratch, ex.errs[:0])
+	if rt.body != nil {
+		if p := request.CheckContentType(c.Request.Header.ContentType()); p != nil {
+			ex.out = writeProblem(c, p, ex.out)
+			return
+		}
+		if p := rt.body.Validate(body); p != nil {
+			if p.Status == 422 {
+				// Parameter and body errors are reported together.
+				p.Errors = append(ex.errs, p.Errors...)
+				*p = problem.Validation(p.Errors)
+			}
+			ex.out = writeProblem(c, p, ex.out)
+			return
+		}
+	}
+	if len(ex.errs) > 0 {
+		p := problem.Validation(ex.errs)
+		ex.out = writeProblem(c, &p, ex.out)
+		return
+	}
+
+	ex.req = Request{
+		Kind:   EventRequest,
+		Route:  rt.id,
+		Params: ex.params,
+		Body:   body,
+	}
+	if rt.spec.WantsRequest || rt.spec.Handler != nil {
+		ex.req.Method = c.Request.Header.Method()
+		ex.req.Path = path
+		ex.req.Query = c.Request.URI().QueryString()
+		ex.collectHeaders()
+	}
+
+	if h := rt.spec.Handler; h != nil {
+		ex.req.Exchange = ex.id()
+		a.runHandler(h, ex)
+		return
+	}
+	a.await(ctx, ex)
+}
+
+// leave ends a request's stay in the handler and wakes Shutdown when it
+// was the last one.
+func (a *App) leave() {
+	if a.inflight.Add(-1) == 0 && a.closing.Load() {
+		select {
+		case a.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// runHandler calls a Go Handler inline; a panic becomes the standard 500.
+func (a *App) runHandler(h Handler, ex *exchange) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Printf("spikard: handler for %s %s panicked: %v", ex.rt.spec.Method, ex.rt.spec.Path, r)
+			ex.c.Response.Reset()
+			p := problem.Internal()
+			ex.out = writeProblem(ex.c, &p, ex.out)
+		}
+	}()
+	resp := h(&ex.req)
+	writeResponse(ex, &resp)
+}
+
+// await queues ex on its lane and blocks until a host answers it, the
+// request times out, the client goes away or the app shuts down.
+func (a *App) await(ctx context.Context, ex *exchange) {
+	lane := ex.rt.lane
+	ex.req.Exchange = ex.id()
+	a.ex.setWaiting(ex)
+	if err := lane.push(ex, ex.req.Exchange); err != nil {
+		a.ex.abandon(ex)
+		p := problem.Unavailable()
+		ex.out = writeProblem(ex.c, &p, ex.out)
+		return
+	}
+	var timeC <-chan time.Time
+	if d := a.cfg.RequestTimeout; d > 0 {
+		if ex.timer == nil {
+			ex.timer = time.NewTimer(d)
+		} else {
+			ex.timer.Reset(d)
+		}
+		timeC = ex.timer.C
+	}
+	var p problem.Problem
+	select {
+	case <-ex.done:
+		a.stopTimer(ex)
+		return
+	case <-timeC:
+		p = problem.Timeout()
+	case <-a.force:
+		p = problem.Unavailable()
+	case <-ctx.Done():
+		// The client went away: nobody will read an answer.
+	}
+	a.stopTimer(ex)
+	if !a.ex.abandon(ex) {
+		<-ex.done // a Respond won the race and has written the answer
+		return
+	}
+	wasQueued := lane.remove(ex)
+	if p.Status != 0 {
+		ex.out = writeProblem(ex.c, &p, ex.out)
+		return
+	}
+	ex.c.SetConnectionClose()
+	if !wasQueued {
+		// A host is working on it: tell it the client left so it can stop.
+		// Rare, so this small allocation is fine.
+		_ = lane.pushEvent(&Request{Kind: EventDisconnect, Exchange: ex.req.Exchange, Route: ex.req.Route})
+	}
+}
+
+func (a *App) stopTimer(ex *exchange) {
+	if ex.timer != nil {
+		ex.timer.Stop()
+	}
+}
+
+// collectHeaders fills ex.req.Headers with lower-cased names (copied into
+// ex.names) and values aliasing Hertz's request header.
+func (ex *exchange) collectHeaders() {
+	ex.names = ex.names[:0]
+	ex.headers = ex.headers[:0]
+	ex.c.Request.Header.VisitAll(func(k, v []byte) {
+		ex.names = append(ex.names, k...)
+		ex.headers = append(ex.headers, Header{Value: v})
+		ex.lens = append(ex.lens, len(k))
+	})
+	off := 0
+	lower(ex.names)
+	for i := range ex.headers {
+		n := ex.lens[i]
+		ex.headers[i].Name = ex.names[off : off+n : off+n]
+		off += n
+	}
+	ex.lens = ex.lens[:0]
+	ex.req.Headers = ex.headers
+}
+
+func lower(b []byte) {
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+}
+
+// logAccess writes the access-log line of one request.
+func (a *App) logAccess(c *app.RequestContext, start time.Time) {
+	a.log.Printf("spikard: %s %s %d %s", c.Request.Header.Method(), c.Request.URI().PathOriginal(),
+		c.Response.StatusCode(), strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64)+"ms")
+}
+
+// bstr views b as a string without copying; the string must not outlive
+// b's contents.
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}

@@ -1,0 +1,129 @@
+package request
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/bytedance/sonic"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/spikard/spikard/core/problem"
+)
+
+// Body is a route's compiled body schema. It is immutable and safe for
+// concurrent use.
+type Body struct {
+	schema *jsonschema.Schema
+}
+
+// CompileBody compiles a JSON Schema (draft 2020-12 unless it says
+// otherwise) for request bodies.
+func CompileBody(schema []byte) (*Body, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return nil, fmt.Errorf("body_schema: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	const url = "spikard:///body.json"
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, fmt.Errorf("body_schema: %v", err)
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("body_schema: %v", err)
+	}
+	return &Body{schema: s}, nil
+}
+
+// jsonAPI decodes bodies for validation. UseNumber keeps big integers
+// exact for the validator. It is configured once and never changed, so
+// sharing it is safe.
+var jsonAPI = sonic.Config{UseNumber: true}.Froze()
+
+// CheckContentType checks that ct (a Content-Type header value) declares
+// JSON in UTF-8: application/json or any */*+json, case-insensitive, with
+// parameters allowed. It returns the 415 to send, or nil.
+func CheckContentType(ct []byte) *problem.Problem {
+	mt := ct
+	params := []byte(nil)
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		mt, params = ct[:i], ct[i+1:]
+	}
+	mt = bytes.TrimSpace(mt)
+	if !isJSONMediaType(mt) {
+		p := problem.UnsupportedMediaType()
+		return &p
+	}
+	for len(params) > 0 {
+		var kv []byte
+		if i := bytes.IndexByte(params, ';'); i >= 0 {
+			kv, params = params[:i], params[i+1:]
+		} else {
+			kv, params = params, nil
+		}
+		k, v, _ := bytes.Cut(kv, []byte("="))
+		if !bytes.EqualFold(bytes.TrimSpace(k), []byte("charset")) {
+			continue
+		}
+		v = bytes.Trim(bytes.TrimSpace(v), `"`)
+		if !bytes.EqualFold(v, []byte("utf-8")) && !bytes.EqualFold(v, []byte("utf8")) {
+			p := problem.UnsupportedCharset(strings.ToLower(string(v)))
+			return &p
+		}
+	}
+	return nil
+}
+
+func isJSONMediaType(mt []byte) bool {
+	if bytes.EqualFold(mt, []byte("application/json")) {
+		return true
+	}
+	slash := bytes.IndexByte(mt, '/')
+	if slash <= 0 || len(mt) < len("+json") {
+		return false
+	}
+	return bytes.EqualFold(mt[len(mt)-5:], []byte("+json")) && len(mt)-5 > slash+1
+}
+
+// Validate parses body and validates it. It returns nil when the body is
+// valid, the 400 for malformed JSON, or the 422 listing every violation.
+// The body itself is never re-encoded: the host receives the original
+// bytes.
+func (b *Body) Validate(body []byte) *problem.Problem {
+	if len(bytes.TrimSpace(body)) == 0 {
+		p := problem.Validation([]problem.Entry{{Type: "missing", Loc: []problem.Loc{problem.Key("body")}, Msg: "Field required"}})
+		return &p
+	}
+	var v any
+	if err := jsonAPI.Unmarshal(body, &v); err != nil {
+		p := problem.MalformedJSON()
+		return &p
+	}
+	err := b.schema.Validate(v)
+	if err == nil {
+		return nil
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		p := problem.Validation([]problem.Entry{{Type: "value_error", Loc: []problem.Loc{problem.Key("body")}, Msg: err.Error()}})
+		return &p
+	}
+	entries := flatten(ve, v, nil)
+	if len(entries) == 0 {
+		entries = append(entries, problem.Entry{Type: "value_error", Loc: []problem.Loc{problem.Key("body")}, Msg: "Value error"})
+	}
+	p := problem.Validation(entries)
+	return &p
+}
+
+// encodeInput renders an instance value for an entry's "input".
+func encodeInput(v any) []byte {
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return out
+}

@@ -1,0 +1,237 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/hlog"
+)
+
+// quietHertz silences Hertz's own logger. hlog is a process-wide global in
+// Hertz, so it is set once for every App in the process; Spikard reports
+// through Config.Logger instead, and Hertz's info lines ("listening on",
+// "graceful shutdown") would duplicate or contradict ours.
+var quietHertz sync.Once
+
+// hertzPrefetch is how much of a body Hertz reads before handing the rest
+// to us as a stream when max_body_size is 0 (no limit).
+const hertzPrefetch = 4 << 20
+
+// flushGrace is how long Shutdown lets answered connections flush before
+// closing the remaining (idle) ones.
+const flushGrace = 50 * time.Millisecond
+
+// Start opens the listener and serves in the background (Hertz Run in a
+// goroutine; signals stay the host's). It returns once the listener
+// accepts connections, or the error that prevented it.
+func (a *App) Start() error {
+	a.life.Lock()
+	defer a.life.Unlock()
+	a.mu.Lock()
+	if a.started || a.stopped {
+		a.mu.Unlock()
+		return ErrStarted
+	}
+	a.started = true
+	a.mu.Unlock()
+
+	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelFatal) })
+
+	// We listen ourselves so that port 0 works, Port is known before
+	// Start returns, and the socket accepts (kernel backlog) from here on.
+	ln, err := net.Listen("tcp", net.JoinHostPort(a.cfg.Host, strconv.Itoa(a.cfg.Port)))
+	if err != nil {
+		a.failStart()
+		return fmt.Errorf("spikard: listen: %w", err)
+	}
+	a.ln = ln
+	a.port.Store(int32(ln.Addr().(*net.TCPAddr).Port))
+
+	limit := hertzPrefetch
+	if m := a.cfg.MaxBodySize; m > 0 && m < math.MaxInt32 {
+		limit = int(m)
+	}
+	exitWait := a.cfg.ShutdownTimeout
+	if exitWait <= 0 {
+		exitWait = time.Hour // our own ctx bounds the wait
+	}
+	h := server.New(
+		server.WithListener(ln),
+		server.WithHostPorts(ln.Addr().String()),
+		server.WithDisablePrintRoute(true),
+		// Streaming lets us see an oversized body in our handler and answer
+		// 413 problem details; Hertz's own 413 is plain text.
+		server.WithStreamBody(true),
+		server.WithMaxRequestBodySize(limit),
+		server.WithDisablePreParseMultipartForm(true),
+		// Cancels the connection's context when the client goes away, so a
+		// request waiting on a lane can be dropped.
+		server.WithSenseClientDisconnection(true),
+		server.WithRedirectTrailingSlash(false),
+		server.WithRedirectFixedPath(false),
+		server.WithHandleMethodNotAllowed(false),
+		server.WithExitWaitTime(exitWait),
+		server.WithOnAccept(a.conns.onAccept),
+	)
+	// One catch-all handler; our own tree routes. Any("/*path") takes
+	// every method Hertz lists (NoRoute alone would let Hertz replace an
+	// empty-bodied 404 from a host with its own text); NoRoute takes the
+	// other methods, so they get our 405 or 404.
+	h.Any("/*path", a.serveHTTP)
+	h.NoRoute(a.serveHTTP)
+	a.srv = h
+
+	ready := make(chan struct{})
+	runErr := make(chan error, 1)
+	h.OnRun = append(h.OnRun, func(context.Context) error { close(ready); return nil })
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				runErr <- fmt.Errorf("spikard: server stopped: %v", r)
+			}
+		}()
+		runErr <- h.Run()
+	}()
+	select {
+	case <-ready:
+	case err := <-runErr:
+		ln.Close()
+		a.failStart()
+		return fmt.Errorf("spikard: start: %w", err)
+	}
+	// Run marks the engine running right after the OnRun hooks; wait for
+	// that so a Shutdown issued at once is not refused as "not running".
+	for !h.Engine.IsRunning() {
+		select {
+		case err := <-runErr:
+			ln.Close()
+			a.failStart()
+			return fmt.Errorf("spikard: start: %w", err)
+		default:
+			runtime.Gosched()
+		}
+	}
+	if !a.cfg.Quiet {
+		a.log.Printf("spikard: listening on http://%s", net.JoinHostPort(a.cfg.Host, strconv.Itoa(a.Port())))
+	}
+	return nil
+}
+
+func (a *App) failStart() {
+	a.mu.Lock()
+	a.started = false
+	a.mu.Unlock()
+}
+
+// Shutdown stops accepting, waits for in-flight requests until ctx ends,
+// answers the rest 503 and closes lanes (Poll then returns ErrClosed). It
+// is safe to call more than once and before Start; later calls wait for
+// the first to finish.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.stopOnce.Do(func() {
+		a.life.Lock()
+		defer a.life.Unlock()
+		a.stopErr = a.shutdown(ctx)
+	})
+	<-a.done
+	return a.stopErr
+}
+
+func (a *App) shutdown(ctx context.Context) error {
+	a.mu.Lock()
+	started := a.started
+	a.stopped = true
+	a.mu.Unlock()
+	defer close(a.done)
+	if !started {
+		a.closeLanes()
+		return nil
+	}
+	a.closing.Store(true)
+
+	// Close the listener now and let Hertz wait for connections in the
+	// background while we wait for our requests.
+	hctx, hcancel := context.WithCancel(ctx)
+	defer hcancel()
+	hertzDone := make(chan error, 1)
+	go func() { hertzDone <- a.srv.Engine.Shutdown(hctx) }()
+
+	if !a.waitDrained(ctx.Done()) {
+		close(a.force) // remaining waiters answer 503 now
+		grace, cancel := context.WithTimeout(context.Background(), time.Second)
+		a.waitDrained(grace.Done())
+		cancel()
+	}
+	a.closeLanes()
+
+	// Every request has its answer. Connections that were busy close
+	// themselves after writing it (Hertz stops keep-alive once shutting
+	// down); give them a moment to flush, then close the idle keep-alive
+	// ones Hertz would otherwise wait on until its deadline.
+	var err error
+	flush := time.NewTimer(flushGrace)
+	select {
+	case err = <-hertzDone:
+		flush.Stop()
+	case <-flush.C:
+		a.conns.closeAll()
+		select {
+		case err = <-hertzDone:
+		case <-ctx.Done():
+			hcancel()
+			err = <-hertzDone
+		}
+	}
+	a.conns.closeAll()
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		err = nil // the deadline was honoured: stragglers got 503s
+	}
+	return err
+}
+
+// waitDrained waits until no request is in the handler, or stop fires.
+func (a *App) waitDrained(stop <-chan struct{}) bool {
+	for a.inflight.Load() > 0 {
+		select {
+		case <-a.drained:
+		case <-stop:
+			return a.inflight.Load() == 0
+		}
+	}
+	return true
+}
+
+func (a *App) closeLanes() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, l := range a.lanes {
+		l.close()
+	}
+}
+
+// Close shuts the app down if it still runs (as Shutdown with the
+// configured ShutdownTimeout) and releases the lanes' readiness fds. Call
+// it last: fds returned by ReadyFD are invalid afterwards.
+func (a *App) Close() error {
+	timeout := a.cfg.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := a.Shutdown(ctx)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, l := range a.lanes {
+		l.release()
+	}
+	return err
+}
