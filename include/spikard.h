@@ -1,0 +1,278 @@
+/*
+ * spikard.h — the public C ABI of libspikard.
+ *
+ * SCOPE. This file is the whole ABI. Anything not declared here (Go symbols
+ * exported by cgo for internal use, struct layouts of opaque handles) is not
+ * public and may change without notice.
+ *
+ * THREADING. libspikard runs its HTTP server on threads that Go creates. No
+ * host code ever runs on one of those threads: libspikard never calls back
+ * into the host from a Go thread. Instead the host pulls work. It creates a
+ * poller for a dispatch lane and, from a thread of its own, either blocks in
+ * spikard_poller_poll() (a CPython/Ruby host releases its VM lock around that
+ * call) or waits for spikard_poller_fd() to become readable inside its own
+ * event loop (Node's libuv, asyncio) and then polls with a zero timeout.
+ * Each poll returns a batch of events; the host answers with
+ * spikard_respond(), which also takes a batch and may be called from any
+ * thread. A poller is used by one thread at a time; a lane may have several
+ * pollers (a pool of host threads). Everything else in this file may be
+ * called from any thread, except where a function says otherwise.
+ *
+ * OWNERSHIP. Every handle has a create/free pair (spikard_app_new /
+ * spikard_app_free, spikard_poller_new / spikard_poller_free); freeing NULL is
+ * a harmless no-op. Pointers inside the events a poll returns point into
+ * memory owned by the poller; they stay valid until the next poll on that
+ * poller or until the poller is freed, whichever comes first — copy what you
+ * need to keep. Every buffer the host passes in (JSON documents, response
+ * headers and bodies) is copied before the call returns; the host may free
+ * or reuse it immediately. libspikard never returns memory the caller must
+ * free with free(); there is no allocator to match.
+ *
+ * ERRORS. Functions return int: SPIKARD_OK (0) on success, a negative
+ * SPIKARD_E_* code on failure. The message of the last failure on the
+ * calling thread is available from spikard_last_error(). Messages are kept
+ * per thread, not per handle, because many host threads share one app.
+ * New error codes may be added; treat unknown negative values as failures.
+ *
+ * VERSIONING. SPIKARD_ABI_VERSION is the version this header describes;
+ * spikard_abi_version() is the version of the loaded library. A binding must
+ * compare them at load time and refuse to run on a mismatch of the major
+ * part (version / 10000). Minor versions only add functions, event kinds and
+ * JSON fields; they never change a layout declared here.
+ */
+#ifndef SPIKARD_H
+#define SPIKARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Section - Versioning
+ * ------------------------------------------------------------------------- */
+
+/* major * 10000 + minor. */
+#define SPIKARD_ABI_VERSION 10000
+
+/* The ABI version of the loaded library, to compare with SPIKARD_ABI_VERSION. */
+int spikard_abi_version(void);
+
+/* ---------------------------------------------------------------------------
+ * Section - Result codes
+ * ------------------------------------------------------------------------- */
+
+#define SPIKARD_OK 0              /* success */
+#define SPIKARD_E_INVALID (-1)    /* an argument or JSON document was rejected */
+#define SPIKARD_E_STATE (-2)      /* the call is not allowed in the handle's state */
+#define SPIKARD_E_IO (-3)         /* the listener could not be opened */
+#define SPIKARD_E_NOT_FOUND (-4)  /* unknown exchange (answered, timed out or gone) */
+#define SPIKARD_E_UNSUPPORTED (-5) /* a feature this library version lacks */
+#define SPIKARD_E_INTERNAL (-6)   /* a bug in libspikard; the message says where */
+#define SPIKARD_E_CLOSED (-7)     /* the app has stopped; no more events will come */
+
+/* The message of the last failed call on this thread, or "" if none has
+ * failed. Valid until the next failing call on this thread. */
+const char *spikard_last_error(void);
+
+/* ---------------------------------------------------------------------------
+ * Section - Apps
+ *
+ * An app is one HTTP server: its configuration, its route table and its
+ * listener. Several apps may exist and run in one process, each started and
+ * stopped on its own.
+ * ------------------------------------------------------------------------- */
+
+typedef struct spikard_app spikard_app;
+
+/* CONSTRUCTOR: create an app from a configuration document.
+ *
+ * config_json is a UTF-8 JSON object (length config_len; NUL not required).
+ * Unknown keys are rejected so that typos surface. Keys (all optional):
+ *   "host": string, default "127.0.0.1"
+ *   "port": integer, default 8000; 0 picks a free port (see spikard_app_port)
+ *   "max_body_size": integer bytes, default 10 MiB; 0 means no limit
+ *   "request_timeout": number of seconds a request may wait for its answer
+ *       before a 504 is sent, default 30; 0 means no limit
+ *   "shutdown_timeout": seconds spikard_app_stop waits for in-flight
+ *       requests by default, default 5
+ *   "access_log": boolean, default false: one line per request on stderr
+ *   "quiet": boolean, default false: suppress the single "listening on" line
+ * Later minor versions add keys (middleware, OpenAPI, ...).
+ *
+ * On success *out is a new app that the caller frees with spikard_app_free. */
+int spikard_app_new(spikard_app **out, const char *config_json, size_t config_len);
+
+/* DESTRUCTOR: stop the app if it runs (as spikard_app_stop with its default
+ * timeout) and release it. Pollers of the app must be freed first. NULL is a
+ * harmless no-op. */
+void spikard_app_free(spikard_app *app);
+
+/* METHOD: add a route before the app starts.
+ *
+ * route_json is a JSON object:
+ *   "method": "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" |
+ *             "OPTIONS" | "TRACE"   (required)
+ *   "path": a pattern, required. Segments are literal or placeholders:
+ *       {name}        one segment, any text
+ *       {name:int}    one segment of decimal digits (optional leading '-')
+ *       {name:uuid}   one segment holding a UUID
+ *       {name:path}   the rest of the path, slashes included (last segment)
+ *   "lane": integer dispatch lane, default 0 (see Section - Dispatch)
+ *   "parameter_schema": JSON Schema object whose properties each carry
+ *       "source": "path" | "query" | "header" | "cookie". The app extracts,
+ *       coerces and validates them; the event's params holds the result.
+ *   "body_schema": JSON Schema the JSON body must satisfy (optional)
+ *   "response_schema": JSON Schema of the answer (used for documentation)
+ *   "wants_request": boolean, default false: deliver method, path, query
+ *       and headers in each event (otherwise those fields are empty)
+ *
+ * On success *out_route is the route's id, which events carry. A GET route
+ * also answers HEAD unless a HEAD route is registered for the same path. */
+int spikard_app_add_route(spikard_app *app, uint32_t *out_route,
+                          const char *route_json, size_t route_len);
+
+/* METHOD: open the listener and start serving in the background; returns
+ * once the socket accepts connections. An app starts at most once. */
+int spikard_app_start(spikard_app *app);
+
+/* METHOD: the TCP port the app listens on (useful after "port": 0), or a
+ * negative code if it has not started. */
+int spikard_app_port(spikard_app *app);
+
+/* METHOD: stop accepting connections, let in-flight requests finish for up
+ * to timeout_ms milliseconds (negative: the configured shutdown_timeout),
+ * then close everything. Pending and later polls return SPIKARD_E_CLOSED.
+ * Requests still unanswered at the deadline get a 503. Safe to call twice. */
+int spikard_app_stop(spikard_app *app, int timeout_ms);
+
+/* ---------------------------------------------------------------------------
+ * Section - Dispatch
+ *
+ * Every route belongs to a lane (a small integer). Matched, validated
+ * requests of a lane wait in that lane's queue until a host thread polls
+ * them. Hosts use lanes to separate kinds of work: the Python binding puts
+ * async handlers on lane 0, served by its event loop, and plain functions
+ * on lane 1, served by a pool of threads, so a blocking function never
+ * holds up the loop.
+ * ------------------------------------------------------------------------- */
+
+typedef struct spikard_poller spikard_poller;
+
+/* A byte string that is not NUL-terminated. */
+typedef struct spikard_str {
+    const char *ptr;
+    size_t len;
+} spikard_str;
+
+typedef struct spikard_header {
+    spikard_str name; /* lower-case */
+    spikard_str value;
+} spikard_header;
+
+/* Event kinds. A host must answer kinds it does not know with
+ * spikard_respond() if they carry an exchange, and otherwise ignore them. */
+#define SPIKARD_EVENT_REQUEST 1    /* an HTTP request to answer */
+#define SPIKARD_EVENT_DISCONNECT 2 /* the client of exchange went away */
+#define SPIKARD_EVENT_WS_MESSAGE 3 /* reserved: a WebSocket message (body) */
+#define SPIKARD_EVENT_WS_CLOSE 4   /* reserved: a WebSocket closed */
+#define SPIKARD_EVENT_HOOK 5       /* reserved: a lifecycle hook phase (route = phase) */
+#define SPIKARD_EVENT_STREAM_READY 6 /* reserved: a stream can take more chunks */
+
+typedef struct spikard_event {
+    uint64_t exchange; /* names this request in spikard_respond; never 0 */
+    uint32_t kind;     /* SPIKARD_EVENT_* */
+    uint32_t route;    /* the id from spikard_app_add_route */
+    spikard_str method;
+    spikard_str path;   /* percent-decoded */
+    spikard_str query;  /* raw, without '?' */
+    spikard_str params; /* JSON object of validated parameters, e.g. {"id":7} */
+    spikard_str body;   /* the request body as received (already validated) */
+    const spikard_header *headers;
+    size_t header_count;
+} spikard_event;
+
+/* CONSTRUCTOR: a poller for one lane of a started or not-yet-started app.
+ * Free it with spikard_poller_free before freeing the app. */
+int spikard_poller_new(spikard_poller **out, spikard_app *app, uint32_t lane);
+
+/* DESTRUCTOR: NULL is a harmless no-op. Must not race a poll on it. */
+void spikard_poller_free(spikard_poller *poller);
+
+/* METHOD: take up to cap events, waiting up to timeout_ms milliseconds for
+ * the first (0: do not wait; negative: wait until an event or stop). Sets
+ * *out_count (possibly 0 on timeout). The events and everything they point
+ * to stay valid until the next poll on this poller. Returns SPIKARD_E_CLOSED
+ * once the app has stopped and the lane is drained. Blocking: release your
+ * VM lock around this call. */
+int spikard_poller_poll(spikard_poller *poller, spikard_event *events, size_t cap,
+                        int timeout_ms, size_t *out_count);
+
+/* METHOD: a file descriptor that becomes readable when the lane may have
+ * events. After it polls readable, call spikard_poller_poll with timeout 0
+ * until it returns fewer events than asked for; the poll also clears the
+ * readiness. Owned by the app: do not read, write or close it. Level
+ * semantics: if events remain when a poll returns, the fd stays readable. */
+int spikard_poller_fd(spikard_poller *poller);
+
+/* Response flags. */
+/* The handler failed: ignore status, headers and body and answer the
+ * standard 500 problem-details document, so every host reports a crash the
+ * same way (the host logs the details itself). */
+#define SPIKARD_RESPONSE_HANDLER_ERROR 1u
+
+/* The answer to one exchange. */
+typedef struct spikard_response {
+    uint64_t exchange;
+    uint32_t status; /* 100..599 */
+    uint32_t flags;  /* SPIKARD_RESPONSE_* bits, or 0 */
+    const spikard_header *headers;
+    size_t header_count;
+    spikard_str body;
+} spikard_response;
+
+/* METHOD: answer a batch of exchanges. Every buffer is copied before the
+ * call returns. Answers for unknown exchanges (timed out, client gone) are
+ * skipped; the return value is SPIKARD_OK if all were delivered, else
+ * SPIKARD_E_NOT_FOUND (the others were still delivered). A status outside
+ * 100..599 or a malformed header turns that exchange into a 500. */
+int spikard_respond(spikard_app *app, const spikard_response *responses, size_t count);
+
+/* ---------------------------------------------------------------------------
+ * Section - Callbacks (C convenience)
+ *
+ * For C programs, a callback per route on top of the same dispatch loop:
+ * spikard_serve() polls a lane from the calling thread and, for each event,
+ * calls the handler registered for its route, then answers. The callback
+ * therefore runs on the thread that called spikard_serve(), never on a Go
+ * thread.
+ * ------------------------------------------------------------------------- */
+
+/* A route handler. Fill *response (exchange is set for you). The buffers it
+ * points to must outlive the handler: libspikard copies them just after the
+ * handler returns, before it calls another handler or polls again. So use
+ * static or payload-owned memory, or the event's own buffers, never the
+ * handler's stack. Return 0, or non-zero to answer 500. */
+typedef int (*spikard_handler_fn)(const spikard_event *event,
+                                  spikard_response *response, void *payload);
+
+/* METHOD: like spikard_app_add_route, and remember handler+payload for
+ * spikard_serve. The route goes on the route_json's lane. */
+int spikard_app_add_handler(spikard_app *app, uint32_t *out_route,
+                            const char *route_json, size_t route_len,
+                            spikard_handler_fn handler, void *payload);
+
+/* METHOD: start the app if needed, then serve lane 0 on the calling thread
+ * until spikard_app_stop is called (from another thread or a signal
+ * handler's deferred work). Returns SPIKARD_OK after a clean stop. Requests
+ * of lane-0 routes without a handler are answered 500; handlers on other
+ * lanes are not run by this function. */
+int spikard_serve(spikard_app *app);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPIKARD_H */

@@ -1,0 +1,347 @@
+/*
+ * abi_test.c — pins the ownership and error rules of spikard.h, using only
+ * that header and libspikard.so. HTTP traffic comes from a tiny blocking
+ * client on a second thread, so the test drives the raw poll/respond flow
+ * itself.
+ */
+#define _XOPEN_SOURCE 700
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spikard.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                        \
+    do {                                                        \
+        if (cond) {                                             \
+            passed++;                                           \
+        } else {                                                \
+            failed++;                                           \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                       \
+            fputc('\n', stderr);                                \
+        }                                                       \
+    } while (0)
+
+#define S(lit) lit, sizeof lit - 1
+
+static int str_is(spikard_str s, const char *want) {
+    return s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0;
+}
+
+static int str_has(spikard_str s, const char *want) {
+    size_t n = strlen(want);
+    for (size_t i = 0; i + n <= s.len; i++) {
+        if (memcmp(s.ptr + i, want, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- a one-shot HTTP/1.1 client ---------------------------------------- */
+
+typedef struct exchange_io {
+    int port;
+    const char *request;
+    char response[4096];
+    size_t len;
+} exchange_io;
+
+static void *client(void *arg) {
+    exchange_io *io = arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)io->port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        perror("client connect");
+        if (fd >= 0) {
+            close(fd);
+        }
+        return NULL;
+    }
+    size_t off = 0, n = strlen(io->request);
+    while (off < n) {
+        ssize_t w = write(fd, io->request + off, n - off);
+        if (w <= 0) {
+            break;
+        }
+        off += (size_t)w;
+    }
+    ssize_t r;
+    while (io->len + 1 < sizeof io->response &&
+           (r = read(fd, io->response + io->len, sizeof io->response - 1 - io->len)) > 0) {
+        io->len += (size_t)r;
+    }
+    io->response[io->len] = '\0';
+    close(fd);
+    return NULL;
+}
+
+static void start_client(pthread_t *t, exchange_io *io, int port, const char *request) {
+    memset(io, 0, sizeof *io);
+    io->port = port;
+    io->request = request;
+    pthread_create(t, NULL, client, io);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_version(void) {
+    CHECK(spikard_abi_version() == SPIKARD_ABI_VERSION, "library %d, header %d", spikard_abi_version(),
+          SPIKARD_ABI_VERSION);
+}
+
+static void test_app_new_errors(void) {
+    spikard_app *app = (spikard_app *)&app; /* garbage that must be overwritten */
+    int rc = spikard_app_new(&app, S("{\"port\":"));
+    CHECK(rc == SPIKARD_E_INVALID, "invalid JSON: rc %d", rc);
+    CHECK(app == NULL, "invalid JSON: *out not NULL");
+    CHECK(spikard_last_error()[0] != '\0', "invalid JSON: empty spikard_last_error");
+
+    rc = spikard_app_new(&app, S("{\"prot\":8000}"));
+    CHECK(rc == SPIKARD_E_INVALID, "unknown key: rc %d", rc);
+    CHECK(strstr(spikard_last_error(), "prot") != NULL, "unknown key not named: \"%s\"", spikard_last_error());
+
+    rc = spikard_app_new(&app, S("{\"port\":\"80\"}"));
+    CHECK(rc == SPIKARD_E_INVALID, "ill-typed port: rc %d", rc);
+
+    /* The config buffer is copied: freeing it right after must be harmless. */
+    char *doc = strdup("{\"port\":0,\"quiet\":true}");
+    rc = spikard_app_new(&app, doc, strlen(doc));
+    memset(doc, 'x', strlen(doc));
+    free(doc);
+    CHECK(rc == SPIKARD_OK && app != NULL, "valid config: rc %d %s", rc, spikard_last_error());
+    spikard_app_free(app);
+}
+
+static void test_free_null(void) {
+    spikard_app_free(NULL);
+    spikard_poller_free(NULL);
+    CHECK(1, "unreachable");
+}
+
+static void test_route_errors(spikard_app *app) {
+    uint32_t id;
+    int rc = spikard_app_add_route(app, &id, S("{\"method\":\"GET\",\"path\":\"/users/{id\"}"));
+    CHECK(rc == SPIKARD_E_INVALID, "bad pattern: rc %d", rc);
+    CHECK(spikard_last_error()[0] != '\0', "bad pattern: empty errmsg");
+
+    rc = spikard_app_add_route(app, &id, S("{\"method\":\"FETCH\",\"path\":\"/x\"}"));
+    CHECK(rc == SPIKARD_E_INVALID, "unknown method: rc %d", rc);
+
+    rc = spikard_app_add_route(app, &id, S("{\"method\":\"POST\",\"path\":\"/x\",\"body_schema\":{\"type\":12}}"));
+    CHECK(rc == SPIKARD_E_INVALID, "invalid schema: rc %d", rc);
+
+    CHECK(spikard_app_port(app) < 0, "port before start: %d", spikard_app_port(app));
+}
+
+/* Polls exactly one event into ev, counting a failure otherwise. */
+static int poll_one(spikard_poller *poller, spikard_event *ev) {
+    size_t n = 0;
+    int rc = spikard_poller_poll(poller, ev, 1, 5000, &n);
+    CHECK(rc == SPIKARD_OK && n == 1, "poll: rc %d n %zu", rc, n);
+    return rc == SPIKARD_OK && n == 1;
+}
+
+static void test_raw_flow(spikard_app *app, uint32_t item_route) {
+    int port = spikard_app_port(app);
+    spikard_poller *poller = NULL;
+    int rc = spikard_poller_new(&poller, app, 0);
+    CHECK(rc == SPIKARD_OK && poller != NULL, "poller_new: %d", rc);
+    if (poller == NULL) {
+        return;
+    }
+    int fd = spikard_poller_fd(poller);
+    CHECK(fd >= 0, "poller_fd: %d %s", fd, spikard_last_error());
+
+    size_t n = 99;
+    spikard_event events[4];
+    rc = spikard_poller_poll(poller, events, 4, 0, &n);
+    CHECK(rc == SPIKARD_OK && n == 0, "idle poll: rc %d n %zu", rc, n);
+
+    pthread_t t;
+    exchange_io io;
+    start_client(&t, &io, port,
+                 "GET /items/42?x=1 HTTP/1.1\r\nHost: test\r\nX-Probe: yes\r\nConnection: close\r\n\r\n");
+    /* The event-loop way: wait for the fd, then poll without waiting. */
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    CHECK(poll(&pfd, 1, 5000) == 1 && (pfd.revents & POLLIN), "fd not readable with a request queued");
+    spikard_event ev;
+    n = 0;
+    rc = spikard_poller_poll(poller, &ev, 1, 0, &n);
+    CHECK(rc == SPIKARD_OK && n == 1, "poll after fd: rc %d n %zu", rc, n);
+    if (n == 1) {
+        pfd.revents = 0;
+        CHECK(poll(&pfd, 1, 0) == 0, "fd still readable with the lane drained");
+    } else if (poll_one(poller, &ev)) {
+        n = 1; /* the fd failed us; go on with the rest regardless */
+    }
+    if (n == 1) {
+        CHECK(ev.exchange != 0, "exchange 0");
+        CHECK(ev.kind == SPIKARD_EVENT_REQUEST, "kind %u", ev.kind);
+        CHECK(ev.route == item_route, "route %u want %u", ev.route, item_route);
+        CHECK(str_is(ev.method, "GET"), "method %.*s", (int)ev.method.len, ev.method.ptr);
+        CHECK(str_is(ev.path, "/items/42"), "path %.*s", (int)ev.path.len, ev.path.ptr);
+        CHECK(str_is(ev.query, "x=1"), "query %.*s", (int)ev.query.len, ev.query.ptr);
+        CHECK(str_has(ev.params, "42"), "params %.*s", (int)ev.params.len, ev.params.ptr);
+        int probe = 0;
+        for (size_t i = 0; i < ev.header_count; i++) {
+            probe |= str_is(ev.headers[i].name, "x-probe") && str_is(ev.headers[i].value, "yes");
+        }
+        CHECK(probe, "header x-probe missing among %zu", ev.header_count);
+
+        /* Every buffer passed to respond is copied: scribble over and free
+         * them right after the call. */
+        char *body = strdup("pong");
+        char *hname = strdup("x-answer");
+        char *hvalue = strdup("42");
+        spikard_header *hs = malloc(sizeof *hs);
+        hs[0] = (spikard_header){{hname, strlen(hname)}, {hvalue, strlen(hvalue)}};
+        spikard_response *resp = calloc(1, sizeof *resp);
+        *resp = (spikard_response){.exchange = ev.exchange, .status = 200, .headers = hs, .header_count = 1,
+                                   .body = {body, strlen(body)}};
+        rc = spikard_respond(app, resp, 1);
+        CHECK(rc == SPIKARD_OK, "respond: %d %s", rc, spikard_last_error());
+        memset(body, 'Z', 4);
+        memset(hvalue, 'Z', 2);
+        free(body);
+        free(hname);
+        free(hvalue);
+        free(hs);
+
+        /* Answering twice: the exchange is gone. */
+        rc = spikard_respond(app, resp, 1);
+        CHECK(rc == SPIKARD_E_NOT_FOUND, "second respond: %d", rc);
+        free(resp);
+    }
+    pthread_join(t, NULL);
+    CHECK(strncmp(io.response, "HTTP/1.1 200", 12) == 0, "response: %s", io.response);
+    CHECK(strstr(io.response, "pong") != NULL, "body: %s", io.response);
+    CHECK(strstr(io.response, "42") != NULL, "header: %s", io.response);
+
+    /* A status outside 100..599 turns into a 500. */
+    start_client(&t, &io, port, "GET /items/7 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    if (poll_one(poller, &ev)) {
+        spikard_response bad = {.exchange = ev.exchange, .status = 42};
+        rc = spikard_respond(app, &bad, 1);
+        CHECK(rc == SPIKARD_OK, "respond bad status: %d", rc);
+    }
+    pthread_join(t, NULL);
+    CHECK(strncmp(io.response, "HTTP/1.1 500", 12) == 0, "bad status: %s", io.response);
+
+    /* Unknown exchanges are skipped; the rest of the batch is delivered. */
+    start_client(&t, &io, port, "GET /items/8 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    if (poll_one(poller, &ev)) {
+        spikard_response batch[2] = {
+            {.exchange = 0xdeadbeefULL, .status = 200},
+            {.exchange = ev.exchange, .status = 204},
+        };
+        rc = spikard_respond(app, batch, 2);
+        CHECK(rc == SPIKARD_E_NOT_FOUND, "respond unknown: %d", rc);
+        CHECK(spikard_last_error()[0] != '\0', "respond unknown: empty errmsg");
+    }
+    pthread_join(t, NULL);
+    CHECK(strncmp(io.response, "HTTP/1.1 204", 12) == 0, "batch with unknown: %s", io.response);
+
+    spikard_poller_free(poller);
+}
+
+static void *poll_forever(void *arg) {
+    spikard_poller *poller = arg;
+    spikard_event ev;
+    size_t n = 0;
+    return (void *)(intptr_t)spikard_poller_poll(poller, &ev, 1, -1, &n);
+}
+
+static void test_lifecycle(void) {
+    spikard_app *app;
+    int rc = spikard_app_new(&app, S("{\"port\":0,\"quiet\":true}"));
+    CHECK(rc == SPIKARD_OK, "app_new: %d", rc);
+    if (rc != SPIKARD_OK) {
+        return;
+    }
+    test_route_errors(app);
+
+    uint32_t item_route = 99, other;
+    rc = spikard_app_add_route(app, &other, S("{\"method\":\"GET\",\"path\":\"/health\"}"));
+    CHECK(rc == SPIKARD_OK && other == 0, "add /health: %d %u %s", rc, other, spikard_last_error());
+    rc = spikard_app_add_route(app, &item_route,
+                               S("{\"method\":\"GET\",\"path\":\"/items/{item_id:int}\",\"wants_request\":true,"
+                                 "\"parameter_schema\":{\"type\":\"object\",\"properties\":{\"item_id\":"
+                                 "{\"type\":\"integer\",\"source\":\"path\"}}}}"));
+    CHECK(rc == SPIKARD_OK && item_route == 1, "add /items: %d %u %s", rc, item_route, spikard_last_error());
+
+    rc = spikard_app_start(app);
+    CHECK(rc == SPIKARD_OK, "start: %d %s", rc, spikard_last_error());
+    if (rc != SPIKARD_OK) {
+        spikard_app_free(app);
+        return;
+    }
+    CHECK(spikard_app_port(app) > 0, "port: %d", spikard_app_port(app));
+    rc = spikard_app_start(app);
+    CHECK(rc == SPIKARD_E_STATE, "start twice: %d", rc);
+    uint32_t late;
+    rc = spikard_app_add_route(app, &late, S("{\"method\":\"GET\",\"path\":\"/late\"}"));
+    CHECK(rc == SPIKARD_E_STATE, "add_route after start: %d", rc);
+
+    test_raw_flow(app, item_route);
+
+    /* A poll that waits forever ends with SPIKARD_E_CLOSED at stop. */
+    spikard_poller *poller;
+    rc = spikard_poller_new(&poller, app, 0);
+    CHECK(rc == SPIKARD_OK, "poller_new: %d", rc);
+    pthread_t t;
+    pthread_create(&t, NULL, poll_forever, poller);
+    nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+    rc = spikard_app_stop(app, 1000);
+    CHECK(rc == SPIKARD_OK, "stop: %d %s", rc, spikard_last_error());
+    void *pending;
+    pthread_join(t, &pending);
+    CHECK((intptr_t)pending == SPIKARD_E_CLOSED, "pending poll at stop: %d", (int)(intptr_t)pending);
+
+    rc = spikard_app_stop(app, 1000);
+    CHECK(rc == SPIKARD_OK, "stop twice: %d", rc);
+    spikard_event ev;
+    size_t n = 7;
+    rc = spikard_poller_poll(poller, &ev, 1, 0, &n);
+    CHECK(rc == SPIKARD_E_CLOSED && n == 0, "poll after stop: %d n %zu", rc, n);
+    rc = spikard_app_start(app);
+    CHECK(rc == SPIKARD_E_STATE, "start after stop: %d", rc);
+    spikard_poller_free(poller);
+    spikard_app_free(app);
+}
+
+static void test_free_running(void) {
+    /* Freeing a running app stops it. */
+    spikard_app *app;
+    int rc = spikard_app_new(&app, S("{\"port\":0,\"quiet\":true,\"shutdown_timeout\":1}"));
+    CHECK(rc == SPIKARD_OK, "app_new: %d", rc);
+    if (rc == SPIKARD_OK) {
+        rc = spikard_app_start(app);
+        CHECK(rc == SPIKARD_OK, "start: %d %s", rc, spikard_last_error());
+        spikard_app_free(app);
+    }
+}
+
+int main(void) {
+    test_version();
+    test_app_new_errors();
+    test_free_null();
+    test_lifecycle();
+    test_free_running();
+    printf("abi_test: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
