@@ -1,0 +1,429 @@
+"""The dispatch loop: how requests pulled from the core reach Python handlers.
+
+THE DISPATCH RULE
+
+* ``async def`` handlers live on lane 0. The thread that runs the app drives
+  an asyncio event loop that watches lane 0's readiness fd
+  (``loop.add_reader``); when it is readable the loop polls with timeout 0 in
+  batches of 64 until a short batch. Each handler's coroutine is started at
+  once with ``coro.send(None)``: a coroutine that finishes without really
+  awaiting is answered immediately, with no asyncio Task. Only a coroutine
+  that yields is handed to the loop as a Task (through a trampoline that
+  resumes the already-started coroutine). The answers of one batch go back
+  in one ``respond`` call.
+* Plain ``def`` handlers live on lane 1, served by a pool of Python threads
+  (``ServerConfig.sync_workers``, default 16). Each thread blocks in a poll of
+  one request with the GIL released and runs the handler inline; there is no
+  executor hand-off. A blocking handler (``time.sleep(1)``) occupies one pool
+  thread while the loop and the other threads go on serving.
+
+A handler that raises is answered with the core's standard 500 problem
+document (SPIKARD_RESPONSE_HANDLER_ERROR); the traceback goes to the
+``spikard`` logger, never into the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc
+import contextlib
+import functools
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any
+
+from . import _native
+from .config import ServerConfig
+from .routing import ASYNC_LANE, SYNC_LANE, RequestValidationError, Route
+
+__all__ = ["BackgroundServer", "Server", "run_server"]
+
+logger = logging.getLogger("spikard")
+
+BATCH = 64
+HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
+_PROBLEM_HEADERS: list[tuple[bytes | str, bytes | str]] = [
+    (b"content-type", b"application/problem+json")
+]
+_SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
+_JOIN_GRACE = 1.0  # seconds close() waits for pool threads after the app stopped
+
+
+class _Resume(collections.abc.Coroutine):  # type: ignore[type-arg]
+    """Hands an already-started coroutine to a Task.
+
+    The Task's first step receives the object the coroutine yielded during
+    its first ``send(None)``; every later send/throw goes to the coroutine.
+    """
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+        self._coro = coro
+        self._first: Any = first
+
+    def send(self, value: Any) -> Any:
+        first = self._first
+        if first is not _USED:
+            self._first = _USED
+            return first
+        return self._coro.send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        self._first = _USED
+        if val is None and tb is None:
+            return self._coro.throw(typ)
+        return self._coro.throw(typ, val, tb)  # pragma: no cover - legacy signature
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, Any]:  # pragma: no cover - Task does not await it
+        raise TypeError("_Resume is driven by a Task only")
+
+
+_USED = object()
+
+
+def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
+    if isinstance(exc, RequestValidationError):
+        return (exchange, 422, _PROBLEM_HEADERS, exc.body, 0)
+    logger.error(
+        "handler %s for %s %s raised",
+        route.handler.__qualname__,
+        route.method,
+        route.path,
+        exc_info=exc,
+    )
+    return (exchange, 500, None, b"", HANDLER_ERROR)
+
+
+class Server:
+    """One running app: the native App, its pollers, the loop hooks and the pool."""
+
+    def __init__(self, routes: list[Route], config: ServerConfig) -> None:
+        self.config = config
+        self._app: _native.App | None = _native.App(config.to_json())
+        ids = {self._app.add_route(route.route_json()): route for route in routes}
+        # Events carry the core's route id; index the plans by it.
+        table: list[Any] = [None] * (max(ids) + 1 if ids else 0)
+        for route_id, route in ids.items():
+            table[route_id] = route
+        self._routes: list[Route] = table
+        self._has_async = any(r.is_async for r in routes)
+        self._has_sync = any(not r.is_async for r in routes)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._async_poller: _native.Poller | None = None
+        self._sync_pollers: list[_native.Poller] = []
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._stop_lock = threading.Lock()
+        self._done: asyncio.Future[None] | None = None
+        self._pending: list[_native.Answer] = []
+        self._flush_scheduled = False
+        self.port = 0
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start serving; call on the loop's thread before running the loop."""
+        app = self._require_app()
+        self._loop = loop
+        self._done = loop.create_future()
+        if self._has_async:
+            self._async_poller = _native.Poller(app, ASYNC_LANE)
+        if self._has_sync:
+            self._sync_pollers = [
+                _native.Poller(app, SYNC_LANE) for _ in range(max(1, self.config.sync_workers))
+            ]
+        app.start()
+        self.port = app.port
+        if self._async_poller is not None:
+            loop.add_reader(self._async_poller.fileno(), self._on_ready)
+        for i, poller in enumerate(self._sync_pollers):
+            thread = threading.Thread(
+                target=self._sync_worker, args=(poller,), name=f"spikard-sync-{i}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def begin_stop(self) -> None:
+        """Begin a graceful stop (idempotent, any thread).
+
+        ``App.stop`` blocks until in-flight requests are answered, and those
+        need the loop and the pool, so it runs on a helper thread; when it
+        returns the loop is told to finish.
+        """
+        with self._stop_lock:
+            if self._stopping.is_set():
+                return
+            self._stopping.set()
+        threading.Thread(target=self._stop_worker, name="spikard-stop", daemon=True).start()
+
+    async def wait_stopped(self) -> None:
+        assert self._done is not None
+        await self._done
+
+    def close(self) -> None:
+        """Join the pool and free native handles (pollers before the app).
+
+        A pool thread still stuck in a handler after the stop deadline (its
+        request already answered 503 by the core) is left behind as a daemon
+        thread after a short grace period; the handles it uses are then kept.
+        """
+        deadline = time.monotonic() + _JOIN_GRACE
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if any(t.is_alive() for t in self._threads):
+            logger.warning("a def handler is still running after the stop deadline")
+            return
+        self._threads.clear()
+        if self._async_poller is not None:
+            self._async_poller.close()
+        for poller in self._sync_pollers:
+            poller.close()
+        self._async_poller = None
+        self._sync_pollers = []
+        self._app = None
+
+    def _require_app(self) -> _native.App:
+        if self._app is None:
+            raise RuntimeError("the server is closed")
+        return self._app
+
+    def _stop_worker(self) -> None:
+        try:
+            app = self._app
+            if app is not None:
+                app.stop(int(self.config.shutdown_timeout * 1000))
+        except Exception:
+            logger.exception("stopping the app failed")
+        finally:
+            self._stopped.set()
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(self._on_stopped)
+
+    def _on_stopped(self) -> None:
+        if self._async_poller is not None and self._loop is not None:
+            self._loop.remove_reader(self._async_poller.fileno())
+            self._drain_async()
+        if self._done is not None and not self._done.done():
+            self._done.set_result(None)
+
+    # -- lane 0: async handlers on the event loop ------------------------------
+
+    def _on_ready(self) -> None:
+        poller = self._async_poller
+        if poller is None:
+            return
+        poll = poller.poll
+        while True:
+            try:
+                events = poll(BATCH, 0)
+            except _native.Closed:
+                if self._loop is not None:
+                    self._loop.remove_reader(poller.fileno())
+                return
+            if events:
+                self._serve_async(events)
+            if len(events) < BATCH:
+                return
+
+    def _drain_async(self) -> None:
+        poller = self._async_poller
+        assert poller is not None
+        while True:
+            try:
+                events = poller.poll(BATCH, 0)
+            except _native.Closed:
+                return
+            if not events:
+                return
+            self._serve_async(events)
+
+    def _serve_async(self, events: list[_native.Event]) -> None:
+        routes = self._routes
+        loop = self._loop
+        assert loop is not None
+        out: list[_native.Answer] = []
+        for exchange, route_id, params, body, meta in events:
+            route = routes[route_id]
+            try:
+                coro = route.call(params, body, meta)
+                try:
+                    yielded = coro.send(None)
+                except StopIteration as stop:
+                    status, headers, payload = route.render(stop.value)
+                    out.append((exchange, status, headers, payload, 0))
+                    continue
+                task = loop.create_task(_Resume(coro, yielded))
+                task.add_done_callback(functools.partial(self._task_done, exchange, route))
+            except Exception as exc:
+                out.append(_crash(exchange, route, exc))
+        if out:
+            self._respond(out)
+
+    def _task_done(self, exchange: int, route: Route, task: asyncio.Task[Any]) -> None:
+        answer: _native.Answer
+        if task.cancelled():  # only at shutdown: the core answers what is left
+            answer = (exchange, 503, None, b"", 0)
+        else:
+            try:
+                status, headers, payload = route.render(task.result())
+                answer = (exchange, status, headers, payload, 0)
+            except Exception as exc:
+                answer = _crash(exchange, route, exc)
+        self._pending.append(answer)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            assert self._loop is not None
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._pending = self._pending, []
+        if batch:
+            self._respond(batch)
+
+    def _respond(self, batch: list[_native.Answer]) -> None:
+        app = self._app
+        if app is None:
+            return
+        try:
+            app.respond(batch)
+        except _native.SpikardError as exc:  # e.g. answers racing a stop deadline
+            logger.debug("respond failed: %s", exc)
+
+    # -- lane 1: plain functions on the thread pool --------------------------
+
+    def _sync_worker(self, poller: _native.Poller) -> None:
+        respond = self._respond
+        routes = self._routes
+        poll = poller.poll
+        stopped = self._stopped
+        while True:
+            try:
+                events = poll(1, _SYNC_POLL_MS)
+            except _native.Closed:
+                return
+            for exchange, route_id, params, body, meta in events:
+                route = routes[route_id]
+                try:
+                    status, headers, payload = route.render(route.call(params, body, meta))
+                    answer: _native.Answer = (exchange, status, headers, payload, 0)
+                except Exception as exc:
+                    answer = _crash(exchange, route, exc)
+                respond([answer])
+            if not events and stopped.is_set():
+                return
+
+
+def run_server(
+    server: Server,
+    *,
+    install_signals: bool,
+    on_started: Callable[[Server], None] | None = None,
+) -> None:
+    """Run ``server`` on a new event loop on this thread until it stops."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    signals: list[signal.Signals] = []
+    try:
+        if install_signals:  # before start: a signal right after "listening" must stop us
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, server.begin_stop)
+                signals.append(sig)
+        server.start(loop)
+        if on_started is not None:
+            on_started(server)
+        loop.run_until_complete(server.wait_stopped())
+    finally:
+        try:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            _cancel_all(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+            if not server._stopping.is_set():  # an error: make sure the core stops
+                server.begin_stop()
+                server._stopped.wait()
+            server.close()
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+class BackgroundServer:
+    """An app served on a background thread: ``.port``, ``.url``, ``.stop()``.
+
+    Use it as a context manager in tests::
+
+        with app.serve_in_background(port=0) as server:
+            urllib.request.urlopen(server.url + "/users/1")
+    """
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="spikard-server", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            run_server(self._server, install_signals=False, on_started=self._on_started)
+        except BaseException as exc:
+            if not self._started.is_set():
+                self._error = exc
+            else:
+                logger.exception("background server failed")
+        finally:
+            self._started.set()
+
+    def _on_started(self, server: Server) -> None:
+        self._started.set()
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def host(self) -> str:
+        return self._server.config.host
+
+    @property
+    def url(self) -> str:
+        host = self.host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def stop(self) -> None:
+        """Stop gracefully and wait until the server thread has finished."""
+        self._server.begin_stop()
+        self._thread.join()
+
+    def __enter__(self) -> BackgroundServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

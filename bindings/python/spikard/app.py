@@ -1,0 +1,161 @@
+"""Spikard: the application object, its route decorators and how it runs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ._dispatch import BackgroundServer, Server, run_server
+from .config import ServerConfig
+from .routing import Route, compile_route, raw_route, set_current_app
+
+__all__ = ["Spikard"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("spikard")
+
+
+class Spikard:
+    """A web application: routes declared with decorators, served by the Go core.
+
+    Handlers run according to the dispatch rule: ``async def`` handlers run on
+    the asyncio loop of the thread that called :meth:`run` (a coroutine that
+    completes without awaiting is answered without creating a Task); plain
+    ``def`` handlers run inline on a pool of ``ServerConfig.sync_workers``
+    Python threads, so a blocking function holds up only its own thread.
+    """
+
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = config if config is not None else ServerConfig()
+        self.routes: list[Route] = []
+        set_current_app(self)
+
+    # -- registration ------------------------------------------------------------
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        request_schema: dict[str, Any] | None = None,
+        response_schema: dict[str, Any] | None = None,
+        status_code: int = 200,
+    ) -> Callable[[F], F]:
+        """Register the decorated handler for ``method`` and ``path``.
+
+        ``request_schema`` replaces the body schema derived from the body
+        parameter's type; ``status_code`` is the status of plain return values.
+        """
+
+        def decorator(handler: F) -> F:
+            self.routes.append(
+                compile_route(
+                    method,
+                    path,
+                    handler,
+                    request_schema=request_schema,
+                    response_schema=response_schema,
+                    status_code=status_code,
+                )
+            )
+            return handler
+
+        return decorator
+
+    def get(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+        return self.route("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+        return self.route("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+        return self.route("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+        return self.route("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+        return self.route("DELETE", path, **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+        return self.route("HEAD", path, **kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+        return self.route("OPTIONS", path, **kwargs)
+
+    def trace(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+        return self.route("TRACE", path, **kwargs)
+
+    def register_route(
+        self,
+        method: str,
+        path: str,
+        *,
+        body_schema: dict[str, Any] | None = None,
+        parameter_schema: dict[str, Any] | None = None,
+        response_schema: dict[str, Any] | None = None,
+        file_params: dict[str, Any] | None = None,
+    ) -> Callable[[F], F]:
+        """Low-level registration with explicit JSON Schemas.
+
+        ``parameter_schema`` properties carry ``"source"``: ``"path"``,
+        ``"query"``, ``"header"`` or ``"cookie"``. The validated values reach
+        the handler as keyword arguments (JSON values), the body as ``body``.
+        """
+
+        def decorator(handler: F) -> F:
+            self.routes.append(
+                raw_route(
+                    method,
+                    path,
+                    handler,
+                    body_schema=body_schema,
+                    parameter_schema=parameter_schema,
+                    response_schema=response_schema,
+                    file_params=file_params,
+                )
+            )
+            return handler
+
+        return decorator
+
+    # -- serving -----------------------------------------------------------------
+
+    def _server(self, host: str | None, port: int | None, config: ServerConfig | None) -> Server:
+        base = config if config is not None else self.config
+        cfg = base.replace(host=host, port=port)
+        if cfg.workers != 1:
+            logger.warning("ServerConfig.workers=%d: only one process is supported", cfg.workers)
+        return Server(list(self.routes), cfg)
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        config: ServerConfig | None = None,
+    ) -> None:
+        """Serve until SIGINT or SIGTERM, then stop gracefully and return.
+
+        In-flight requests are allowed to finish (up to
+        ``ServerConfig.shutdown_timeout``) before ``run`` returns.
+        """
+        server = self._server(host, port, config)
+        on_main = threading.current_thread() is threading.main_thread()
+        run_server(server, install_signals=on_main)
+
+    def serve_in_background(
+        self,
+        host: str | None = "127.0.0.1",
+        port: int | None = 0,
+        *,
+        config: ServerConfig | None = None,
+    ) -> BackgroundServer:
+        """Serve on a background thread (for tests); returns once listening.
+
+        The result has ``.port``, ``.url`` and ``.stop()`` and is a context
+        manager. No signal handlers are installed.
+        """
+        return BackgroundServer(self._server(host, port, config))

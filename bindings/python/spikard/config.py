@@ -1,0 +1,58 @@
+"""Server configuration: the JSON document handed to spikard_app_new."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ServerConfig"]
+
+# The keys spikard.h documents for spikard_app_new; nothing else is sent.
+_CORE_KEYS = (
+    "host",
+    "port",
+    "max_body_size",
+    "request_timeout",
+    "shutdown_timeout",
+    "access_log",
+    "quiet",
+)
+
+
+@dataclass
+class ServerConfig:
+    """How an app listens and how the Python side serves it.
+
+    The first group of fields is passed to the Go core; ``sync_workers`` sizes
+    the pool of Python threads that run plain ``def`` handlers.
+    """
+
+    host: str = "127.0.0.1"
+    """Listen address."""
+    port: int = 8000
+    """TCP port; 0 picks a free one."""
+    max_body_size: int = 10 * 1024 * 1024
+    """Largest accepted request body in bytes; 0 means no limit."""
+    request_timeout: float = 30
+    """Seconds a request may wait for its answer before a 504; 0 means no limit."""
+    shutdown_timeout: float = 5
+    """Seconds a graceful stop waits for in-flight requests."""
+    access_log: bool = False
+    """One line per request on stderr."""
+    quiet: bool = False
+    """Suppress the core's single "listening on" line."""
+    sync_workers: int = 16
+    """Python threads serving plain ``def`` handlers (lane 1)."""
+    workers: int = 1
+    """Processes; only 1 is supported today."""
+
+    def to_json(self) -> bytes:
+        """The configuration document of ``spikard_app_new``."""
+        doc = {key: getattr(self, key) for key in _CORE_KEYS}
+        return json.dumps(doc, separators=(",", ":")).encode()
+
+    def replace(self, **changes: Any) -> ServerConfig:
+        """A copy with some fields changed (None values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,715 @@
+/*
+ * _native.c — the CPython face of libspikard (include/spikard.h).
+ *
+ * This module only marshals: Python bytes/str/lists to the ABI's structs and
+ * back, and it releases the GIL while a call may block (a poll with a
+ * timeout, start, stop). Routing, validation and every error response live
+ * in the core; the dispatch loop that calls handlers is Python
+ * (spikard/_dispatch.py).
+ *
+ * Lifetimes: a Poller holds a reference to its App, so the App (and its
+ * spikard_app) outlives every poller of it, as spikard_app_free requires.
+ * Event data points into the poller's buffer until the next poll; poll()
+ * copies everything it returns into new Python objects.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spikard.h"
+
+/* Responses answered from a stack array up to this count; larger batches
+ * allocate. */
+#define STACK_RESPONSES 64
+#define STACK_HEADERS 256
+
+typedef struct {
+    PyTypeObject *app_type;
+    PyTypeObject *poller_type;
+    PyObject *error;  /* spikard._native.SpikardError */
+    PyObject *closed; /* spikard._native.Closed */
+} module_state;
+
+static module_state *state_of_type(PyTypeObject *tp) {
+    return (module_state *)PyType_GetModuleState(tp);
+}
+
+/* ------------------------------------------------------------------------
+ * App
+ * ---------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    spikard_app *app;
+} AppObject;
+
+static PyObject *raise_app_error(PyObject *self, int rc, const char *what) {
+    module_state *st = state_of_type(Py_TYPE(self));
+    PyObject *exc_type = st->error;
+    PyObject *msg;
+    if (rc == SPIKARD_E_CLOSED) {
+        exc_type = st->closed;
+        msg = PyUnicode_FromString("the app has stopped");
+    } else {
+        const char *m = spikard_last_error(); /* per thread: ours */
+        if (m == NULL || *m == '\0') {
+            m = what;
+        }
+        msg = PyUnicode_DecodeUTF8(m, (Py_ssize_t)strlen(m), "replace");
+    }
+    if (msg == NULL) {
+        return NULL;
+    }
+    PyObject *args = Py_BuildValue("(iN)", rc, msg);
+    if (args != NULL) {
+        PyErr_SetObject(exc_type, args);
+        Py_DECREF(args);
+    }
+    return NULL;
+}
+
+static int App_init(PyObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"config_json", NULL};
+    AppObject *a = (AppObject *)self;
+    Py_buffer cfg;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*:App", kwlist, &cfg)) {
+        return -1;
+    }
+    if (a->app != NULL) {
+        PyBuffer_Release(&cfg);
+        PyErr_SetString(PyExc_RuntimeError, "App already initialised");
+        return -1;
+    }
+    int rc = spikard_app_new(&a->app, (const char *)cfg.buf, (size_t)cfg.len);
+    PyBuffer_Release(&cfg);
+    if (rc != SPIKARD_OK) {
+        module_state *st = state_of_type(Py_TYPE(self));
+        const char *msg = spikard_last_error();
+        if (msg == NULL || *msg == '\0') {
+            msg = "spikard_app_new failed";
+        }
+        PyObject *eargs = Py_BuildValue(
+            "(iN)", rc, PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace"));
+        if (eargs != NULL) {
+            PyErr_SetObject(st->error, eargs);
+            Py_DECREF(eargs);
+        }
+        a->app = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void App_dealloc(PyObject *self) {
+    AppObject *a = (AppObject *)self;
+    PyTypeObject *tp = Py_TYPE(self);
+    if (a->app != NULL) {
+        spikard_app *app = a->app;
+        a->app = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        spikard_app_free(app);
+        Py_END_ALLOW_THREADS
+    }
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static int app_ready(AppObject *a) {
+    if (a->app == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "App is not initialised");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *App_add_route(PyObject *self, PyObject *arg) {
+    AppObject *a = (AppObject *)self;
+    if (!app_ready(a)) {
+        return NULL;
+    }
+    Py_buffer doc;
+    if (PyObject_GetBuffer(arg, &doc, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    uint32_t route = 0;
+    int rc = spikard_app_add_route(a->app, &route, (const char *)doc.buf, (size_t)doc.len);
+    PyBuffer_Release(&doc);
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(self, rc, "spikard_app_add_route failed");
+    }
+    return PyLong_FromUnsignedLong(route);
+}
+
+static PyObject *App_start(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    AppObject *a = (AppObject *)self;
+    if (!app_ready(a)) {
+        return NULL;
+    }
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = spikard_app_start(a->app);
+    Py_END_ALLOW_THREADS
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(self, rc, "spikard_app_start failed");
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *App_stop(PyObject *self, PyObject *args) {
+    AppObject *a = (AppObject *)self;
+    int timeout_ms = -1;
+    if (!PyArg_ParseTuple(args, "|i:stop", &timeout_ms)) {
+        return NULL;
+    }
+    if (!app_ready(a)) {
+        return NULL;
+    }
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = spikard_app_stop(a->app, timeout_ms);
+    Py_END_ALLOW_THREADS
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(self, rc, "spikard_app_stop failed");
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *App_get_port(PyObject *self, void *Py_UNUSED(closure)) {
+    AppObject *a = (AppObject *)self;
+    if (!app_ready(a)) {
+        return NULL;
+    }
+    int port = spikard_app_port(a->app);
+    if (port < 0) {
+        return raise_app_error(self, port, "the app has not started");
+    }
+    return PyLong_FromLong(port);
+}
+
+/* A bytes or str object as a spikard_str; str is encoded as UTF-8 (cached
+ * on the object, so the pointer lives as long as the object). */
+static int as_str(PyObject *o, spikard_str *out) {
+    if (PyBytes_Check(o)) {
+        out->ptr = PyBytes_AS_STRING(o);
+        out->len = (size_t)PyBytes_GET_SIZE(o);
+        return 0;
+    }
+    if (PyUnicode_Check(o)) {
+        Py_ssize_t n;
+        const char *p = PyUnicode_AsUTF8AndSize(o, &n);
+        if (p == NULL) {
+            return -1;
+        }
+        out->ptr = p;
+        out->len = (size_t)n;
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "expected bytes or str, got %.100s", Py_TYPE(o)->tp_name);
+    return -1;
+}
+
+/* respond(batch): batch is a list of (exchange, status, headers, body,
+ * flags). The GIL stays held: the call only copies, and holding it keeps
+ * every buffer referenced by batch alive and unchanged. Returns True if all
+ * were delivered, False if some exchange was unknown (timed out or gone). */
+static PyObject *App_respond(PyObject *self, PyObject *batch) {
+    AppObject *a = (AppObject *)self;
+    if (!app_ready(a)) {
+        return NULL;
+    }
+    if (!PyList_Check(batch)) {
+        PyErr_SetString(PyExc_TypeError, "respond() expects a list of tuples");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(batch);
+    if (n == 0) {
+        Py_RETURN_TRUE;
+    }
+    spikard_response stack_resp[STACK_RESPONSES];
+    spikard_header stack_hdrs[STACK_HEADERS];
+    spikard_response *resp = stack_resp;
+    spikard_header *hdrs = stack_hdrs;
+    PyObject *result = NULL;
+
+    /* First pass: validate shapes and count headers. */
+    size_t total_headers = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(batch, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 5) {
+            PyErr_SetString(PyExc_TypeError,
+                            "respond() items must be (exchange, status, headers, body, flags)");
+            return NULL;
+        }
+        PyObject *h = PyTuple_GET_ITEM(item, 2);
+        if (h == Py_None) {
+            continue;
+        }
+        if (!PyList_Check(h)) {
+            PyErr_SetString(PyExc_TypeError, "response headers must be a list or None");
+            return NULL;
+        }
+        total_headers += (size_t)PyList_GET_SIZE(h);
+    }
+    if ((size_t)n > STACK_RESPONSES) {
+        resp = PyMem_Malloc(sizeof(spikard_response) * (size_t)n);
+        if (resp == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    if (total_headers > STACK_HEADERS) {
+        hdrs = PyMem_Malloc(sizeof(spikard_header) * total_headers);
+        if (hdrs == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+
+    size_t hpos = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(batch, i);
+        spikard_response *r = &resp[i];
+        unsigned long long exchange = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(item, 0));
+        if (exchange == (unsigned long long)-1 && PyErr_Occurred()) {
+            goto done;
+        }
+        long status = PyLong_AsLong(PyTuple_GET_ITEM(item, 1));
+        if (status == -1 && PyErr_Occurred()) {
+            goto done;
+        }
+        unsigned long flags = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(item, 4));
+        if (flags == (unsigned long)-1 && PyErr_Occurred()) {
+            goto done;
+        }
+        r->exchange = (uint64_t)exchange;
+        r->status = (uint32_t)(status < 0 ? 0 : status);
+        r->flags = (uint32_t)flags;
+        r->headers = NULL;
+        r->header_count = 0;
+        if (as_str(PyTuple_GET_ITEM(item, 3), &r->body) < 0) {
+            goto done;
+        }
+        PyObject *h = PyTuple_GET_ITEM(item, 2);
+        if (h != Py_None) {
+            Py_ssize_t hn = PyList_GET_SIZE(h);
+            r->headers = hdrs + hpos;
+            r->header_count = (size_t)hn;
+            for (Py_ssize_t j = 0; j < hn; j++) {
+                PyObject *pair = PyList_GET_ITEM(h, j);
+                if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                    PyErr_SetString(PyExc_TypeError, "a response header must be a (name, value) tuple");
+                    goto done;
+                }
+                if (as_str(PyTuple_GET_ITEM(pair, 0), &hdrs[hpos].name) < 0 ||
+                    as_str(PyTuple_GET_ITEM(pair, 1), &hdrs[hpos].value) < 0) {
+                    goto done;
+                }
+                hpos++;
+            }
+        }
+    }
+
+    int rc = spikard_respond(a->app, resp, (size_t)n);
+    if (rc == SPIKARD_OK) {
+        result = Py_NewRef(Py_True);
+    } else if (rc == SPIKARD_E_NOT_FOUND) {
+        result = Py_NewRef(Py_False);
+    } else {
+        raise_app_error(self, rc, "spikard_respond failed");
+    }
+
+done:
+    if (resp != stack_resp) {
+        PyMem_Free(resp);
+    }
+    if (hdrs != stack_hdrs) {
+        PyMem_Free(hdrs);
+    }
+    return result;
+}
+
+static PyMethodDef App_methods[] = {
+    {"add_route", App_add_route, METH_O, "add_route(route_json: bytes) -> int"},
+    {"start", App_start, METH_NOARGS, "start() -> None: open the listener and serve."},
+    {"stop", App_stop, METH_VARARGS,
+     "stop(timeout_ms=-1) -> None: graceful stop; releases the GIL while it waits."},
+    {"respond", App_respond, METH_O,
+     "respond(batch) -> bool: answer (exchange, status, headers, body, flags) tuples."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef App_getset[] = {
+    {"port", App_get_port, NULL, "the bound TCP port (after start)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot App_slots[] = {
+    {Py_tp_init, App_init},
+    {Py_tp_dealloc, App_dealloc},
+    {Py_tp_methods, App_methods},
+    {Py_tp_getset, App_getset},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_doc, "App(config_json: bytes): one libspikard app (spikard_app)."},
+    {0, NULL},
+};
+
+static PyType_Spec App_spec = {
+    .name = "spikard._native.App",
+    .basicsize = sizeof(AppObject),
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = App_slots,
+};
+
+/* ------------------------------------------------------------------------
+ * Poller
+ * ---------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *app; /* AppObject, strong */
+    spikard_poller *poller;
+    spikard_event *events;
+    size_t cap;
+    int busy; /* a poll is running on some thread */
+} PollerObject;
+
+static int Poller_init(PyObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"app", "lane", NULL};
+    PollerObject *p = (PollerObject *)self;
+    module_state *st = state_of_type(Py_TYPE(self));
+    PyObject *app;
+    unsigned int lane = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!I:Poller", kwlist, st->app_type, &app, &lane)) {
+        return -1;
+    }
+    if (p->poller != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Poller already initialised");
+        return -1;
+    }
+    AppObject *a = (AppObject *)app;
+    if (!app_ready(a)) {
+        return -1;
+    }
+    int rc = spikard_poller_new(&p->poller, a->app, (uint32_t)lane);
+    if (rc != SPIKARD_OK) {
+        p->poller = NULL;
+        raise_app_error(app, rc, "spikard_poller_new failed");
+        return -1;
+    }
+    Py_INCREF(app);
+    Py_XSETREF(p->app, app);
+    return 0;
+}
+
+static void poller_release(PollerObject *p) {
+    if (p->poller != NULL) {
+        spikard_poller_free(p->poller);
+        p->poller = NULL;
+    }
+    if (p->events != NULL) {
+        PyMem_RawFree(p->events);
+        p->events = NULL;
+        p->cap = 0;
+    }
+}
+
+static void Poller_dealloc(PyObject *self) {
+    PollerObject *p = (PollerObject *)self;
+    PyTypeObject *tp = Py_TYPE(self);
+    poller_release(p);
+    Py_CLEAR(p->app);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static int poller_ready(PollerObject *p) {
+    if (p->poller == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Poller is closed");
+        return 0;
+    }
+    if (p->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Poller is in use by another thread");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *str_to_bytes(spikard_str s) {
+    return PyBytes_FromStringAndSize(s.ptr ? s.ptr : "", (Py_ssize_t)s.len);
+}
+
+static PyObject *str_to_text(spikard_str s) {
+    return PyUnicode_DecodeUTF8(s.ptr ? s.ptr : "", (Py_ssize_t)s.len, "surrogateescape");
+}
+
+static PyObject *str_to_latin1(spikard_str s) {
+    return PyUnicode_DecodeLatin1(s.ptr ? s.ptr : "", (Py_ssize_t)s.len, NULL);
+}
+
+static PyObject *event_meta(const spikard_event *ev) {
+    if (ev->method.len == 0 && ev->path.len == 0 && ev->header_count == 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *headers = PyList_New((Py_ssize_t)ev->header_count);
+    if (headers == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < ev->header_count; i++) {
+        PyObject *pair = Py_BuildValue("(NN)", str_to_latin1(ev->headers[i].name),
+                                       str_to_latin1(ev->headers[i].value));
+        if (pair == NULL) {
+            Py_DECREF(headers);
+            return NULL;
+        }
+        PyList_SET_ITEM(headers, (Py_ssize_t)i, pair);
+    }
+    return Py_BuildValue("(NNNN)", str_to_latin1(ev->method), str_to_text(ev->path),
+                         str_to_latin1(ev->query), headers);
+}
+
+/* poll(max_events, timeout_ms) -> list of
+ * (exchange, route, params: bytes, body: bytes | None, meta | None).
+ * Only request events are returned; events of kinds this binding does not
+ * handle are answered (501) or ignored, as spikard.h asks. */
+static PyObject *Poller_poll(PyObject *self, PyObject *args) {
+    PollerObject *p = (PollerObject *)self;
+    Py_ssize_t max_events = 64;
+    int timeout_ms = -1;
+    if (!PyArg_ParseTuple(args, "|ni:poll", &max_events, &timeout_ms)) {
+        return NULL;
+    }
+    if (max_events < 1) {
+        PyErr_SetString(PyExc_ValueError, "max_events must be at least 1");
+        return NULL;
+    }
+    if (!poller_ready(p)) {
+        return NULL;
+    }
+    if ((size_t)max_events > p->cap) {
+        spikard_event *ev = PyMem_RawRealloc(p->events, sizeof(spikard_event) * (size_t)max_events);
+        if (ev == NULL) {
+            return PyErr_NoMemory();
+        }
+        p->events = ev;
+        p->cap = (size_t)max_events;
+    }
+    size_t count = 0;
+    int rc;
+    p->busy = 1;
+    if (timeout_ms != 0) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = spikard_poller_poll(p->poller, p->events, (size_t)max_events, timeout_ms, &count);
+        Py_END_ALLOW_THREADS
+    } else {
+        rc = spikard_poller_poll(p->poller, p->events, (size_t)max_events, 0, &count);
+    }
+    p->busy = 0;
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(p->app, rc, "spikard_poller_poll failed");
+    }
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const spikard_event *ev = &p->events[i];
+        if (ev->kind != SPIKARD_EVENT_REQUEST) {
+            if (ev->kind != SPIKARD_EVENT_DISCONNECT && ev->exchange != 0) {
+                spikard_response r = {ev->exchange, 501, 0, NULL, 0, {"", 0}};
+                (void)spikard_respond(((AppObject *)p->app)->app, &r, 1);
+            }
+            continue;
+        }
+        PyObject *meta = event_meta(ev);
+        if (meta == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyObject *body;
+        if (ev->body.len == 0) {
+            body = Py_NewRef(Py_None);
+        } else {
+            body = str_to_bytes(ev->body);
+        }
+        if (body == NULL) {
+            Py_DECREF(meta);
+            Py_DECREF(out);
+            return NULL;
+        }
+        /* "N" steals body and meta, even when the build fails. */
+        PyObject *tuple = Py_BuildValue("(KkNNN)", (unsigned long long)ev->exchange,
+                                        (unsigned long)ev->route, str_to_bytes(ev->params), body,
+                                        meta);
+        if (tuple == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        if (PyList_Append(out, tuple) < 0) {
+            Py_DECREF(tuple);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(tuple);
+    }
+    return out;
+}
+
+static PyObject *Poller_fileno(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    PollerObject *p = (PollerObject *)self;
+    if (p->poller == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Poller is closed");
+        return NULL;
+    }
+    int fd = spikard_poller_fd(p->poller);
+    if (fd < 0) {
+        return raise_app_error(p->app, fd, "spikard_poller_fd failed");
+    }
+    return PyLong_FromLong(fd);
+}
+
+static PyObject *Poller_get_fd(PyObject *self, void *Py_UNUSED(closure)) {
+    return Poller_fileno(self, NULL);
+}
+
+static PyObject *Poller_close(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    PollerObject *p = (PollerObject *)self;
+    if (p->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Poller is in use by another thread");
+        return NULL;
+    }
+    poller_release(p);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef Poller_methods[] = {
+    {"poll", Poller_poll, METH_VARARGS,
+     "poll(max_events=64, timeout_ms=-1) -> list: take a batch of request events."},
+    {"fileno", Poller_fileno, METH_NOARGS, "fileno() -> int: the lane's readiness fd."},
+    {"close", Poller_close, METH_NOARGS, "close() -> None: free the poller (idempotent)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Poller_getset[] = {
+    {"fd", Poller_get_fd, NULL, "the lane's readiness fd", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot Poller_slots[] = {
+    {Py_tp_init, Poller_init},
+    {Py_tp_dealloc, Poller_dealloc},
+    {Py_tp_methods, Poller_methods},
+    {Py_tp_getset, Poller_getset},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_doc, "Poller(app: App, lane: int): pulls request batches from one lane."},
+    {0, NULL},
+};
+
+static PyType_Spec Poller_spec = {
+    .name = "spikard._native.Poller",
+    .basicsize = sizeof(PollerObject),
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = Poller_slots,
+};
+
+/* ------------------------------------------------------------------------
+ * Module
+ * ---------------------------------------------------------------------- */
+
+static PyObject *mod_abi_version(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored)) {
+    return PyLong_FromLong(spikard_abi_version());
+}
+
+static PyMethodDef module_methods[] = {
+    {"abi_version", mod_abi_version, METH_NOARGS, "abi_version() -> int: the loaded library's ABI."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int module_exec(PyObject *m) {
+    int loaded = spikard_abi_version();
+    if (loaded / 10000 != SPIKARD_ABI_VERSION / 10000) {
+        PyErr_Format(PyExc_ImportError,
+                     "libspikard ABI version %d does not match the version this extension was "
+                     "built for (%d); rebuild the spikard package",
+                     loaded, SPIKARD_ABI_VERSION);
+        return -1;
+    }
+    module_state *st = PyModule_GetState(m);
+    st->error = PyErr_NewExceptionWithDoc("spikard._native.SpikardError",
+                                          "A libspikard call failed; args are (code, message).",
+                                          NULL, NULL);
+    if (st->error == NULL || PyModule_AddObjectRef(m, "SpikardError", st->error) < 0) {
+        return -1;
+    }
+    st->closed = PyErr_NewExceptionWithDoc("spikard._native.Closed",
+                                           "The app has stopped; no more events will come.",
+                                           st->error, NULL);
+    if (st->closed == NULL || PyModule_AddObjectRef(m, "Closed", st->closed) < 0) {
+        return -1;
+    }
+    st->app_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &App_spec, NULL);
+    if (st->app_type == NULL || PyModule_AddType(m, st->app_type) < 0) {
+        return -1;
+    }
+    st->poller_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &Poller_spec, NULL);
+    if (st->poller_type == NULL || PyModule_AddType(m, st->poller_type) < 0) {
+        return -1;
+    }
+    if (PyModule_AddIntConstant(m, "ABI_VERSION", SPIKARD_ABI_VERSION) < 0 ||
+        PyModule_AddIntConstant(m, "RESPONSE_HANDLER_ERROR", SPIKARD_RESPONSE_HANDLER_ERROR) < 0 ||
+        PyModule_AddIntConstant(m, "E_NOT_FOUND", SPIKARD_E_NOT_FOUND) < 0 ||
+        PyModule_AddIntConstant(m, "E_CLOSED", SPIKARD_E_CLOSED) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg) {
+    module_state *st = PyModule_GetState(m);
+    if (st == NULL) {
+        return 0;
+    }
+    Py_VISIT(st->app_type);
+    Py_VISIT(st->poller_type);
+    Py_VISIT(st->error);
+    Py_VISIT(st->closed);
+    return 0;
+}
+
+static int module_clear(PyObject *m) {
+    module_state *st = PyModule_GetState(m);
+    if (st == NULL) {
+        return 0;
+    }
+    Py_CLEAR(st->app_type);
+    Py_CLEAR(st->poller_type);
+    Py_CLEAR(st->error);
+    Py_CLEAR(st->closed);
+    return 0;
+}
+
+static void module_free(void *m) {
+    module_clear((PyObject *)m);
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "spikard._native",
+    .m_doc = "Marshalling between CPython and libspikard (include/spikard.h).",
+    .m_size = sizeof(module_state),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    return PyModuleDef_Init(&native_module);
+}

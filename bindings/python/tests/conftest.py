@@ -1,0 +1,78 @@
+"""Fixtures: serve an app on an ephemeral loopback port and talk real HTTP to it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from spikard import BackgroundServer, Spikard
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Client:
+    """A tiny HTTP/1.1 client for one served app (a new connection per call)."""
+
+    def __init__(self, server: BackgroundServer) -> None:
+        self.server = server
+        parts = urlsplit(server.url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = server.port
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 10,
+    ) -> Reply:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            hdrs = dict(headers or {})
+            if json_body is not None:
+                body = json.dumps(json_body).encode()
+                hdrs.setdefault("content-type", "application/json")
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            data = resp.read()
+            return Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+        finally:
+            conn.close()
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("POST", path, **kwargs)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Spikard], Client]]:
+    """Factory: ``client = serve(app)`` serves app on 127.0.0.1:0 until the test ends."""
+    servers: list[BackgroundServer] = []
+
+    def factory(app: Spikard) -> Client:
+        server = app.serve_in_background(host="127.0.0.1", port=0)
+        servers.append(server)
+        return Client(server)
+
+    yield factory
+    for server in servers:
+        server.stop()
