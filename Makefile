@@ -1,0 +1,74 @@
+# Spikard — two commands matter: `make run` and `make test`.
+# Everything else here is a step they take, or a tool for developers.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+LIB := build/libspikard.so
+SHARED ?= ../shared
+FIXTURES ?= $(SHARED)/conformance/fixtures
+
+GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
+
+.PHONY: all setup run test test-go test-c test-python lint bench bench-quick example-go example-c clean
+
+all: setup
+
+## setup: Go modules, libspikard.so, and a virtualenv with the spikard package installed.
+setup: $(VENV)/.installed
+
+$(LIB): $(GO_SOURCES) include/spikard.h
+	go mod download
+	go build -buildmode=c-shared -o $(LIB) ./capi
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+
+# The package builds its own copy of libspikard.so (pip must work without make);
+# reinstall whenever the Go or native sources change.
+$(VENV)/.installed: $(VENV)/bin/python $(LIB) $(PY_NATIVE) $(shell find bindings/python/spikard -name '*.py' 2>/dev/null) bindings/python/pyproject.toml
+	$(VPY) -m pip install --quiet -r bindings/python/requirements-dev.txt
+	$(VPY) -m pip install --quiet --no-build-isolation --force-reinstall --no-deps ./bindings/python
+	touch $@
+
+## run: serve the brief's Quick Start on 127.0.0.1:8000.
+run: setup
+	$(VPY) examples/python/quickstart.py
+
+## test: every suite.
+test: setup lint test-go test-c test-python
+	@echo "make test: all suites passed"
+
+lint:
+	test -z "$$(gofmt -l core capi bench examples/go)" || { gofmt -l core capi bench examples/go; exit 1; }
+	go vet ./...
+
+test-go:
+	go test -race -count=1 ./...
+
+test-c: $(LIB)
+	bash tests/c/run.sh
+
+test-python: setup
+	$(VPY) -m pytest -q bindings/python/tests
+
+## bench: the benchmark harness (see bench/README.md).
+bench: setup
+	$(PYTHON) bench/run.py --python $(VPY)
+
+bench-quick: setup
+	$(PYTHON) bench/run.py --quick --python $(VPY)
+
+example-go:
+	go run ./examples/go
+
+example-c: $(LIB)
+	$(MAKE) -C examples/c run
+
+clean:
+	rm -rf build $(VENV) bindings/python/build bindings/python/*.egg-info
