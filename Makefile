@@ -44,9 +44,8 @@ run: setup
 test: setup lint test-go test-c test-python
 	@echo "make test: all suites passed"
 
-lint:
-	test -z "$$(gofmt -l core capi bench examples/go)" || { gofmt -l core capi bench examples/go; exit 1; }
-	go vet ./...
+lint: setup
+	VPY=$(VPY) bash ci/lint.sh
 
 test-go:
 	go test -race -count=1 ./...

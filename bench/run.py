@@ -32,11 +32,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 BUILD = BENCH / ".build"
-PAYLOADS = Path(os.environ.get("SPIKARD_PAYLOADS", ROOT.parent / "shared" / "bench" / "payloads"))
+PAYLOADS = Path(
+    os.environ.get("SPIKARD_PAYLOADS", ROOT.parent / "shared" / "bench" / "payloads")
+)
 HOST = "127.0.0.1"
 SERVER_CPU, WRK_CPU = "0", "1"
 CONNECTIONS = 64
-READY_TIMEOUT_S = 30.0  # a cold Python import plus loading libspikard.so fits well inside
+READY_TIMEOUT_S = (
+    30.0  # a cold Python import plus loading libspikard.so fits well inside
+)
 
 
 @dataclass
@@ -64,19 +68,26 @@ def workloads() -> list[Workload]:
 
 
 def run_quiet(argv: list[str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, **kw)
+    return subprocess.run(
+        argv, cwd=ROOT, capture_output=True, text=True, check=False, **kw
+    )
 
 
 def prepare_server(name: str, python: str) -> Server:
     """The server's command line, and why it cannot run if it cannot."""
     if name == "spikard":
-        s = Server(name, [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"])
+        s = Server(
+            name, [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
+        )
         if not os.path.exists(python):
             s.skip = f"{python} does not exist (run `make setup`)"
         else:
             r = run_quiet([python, "-c", "import spikard"])
             if r.returncode != 0:
-                s.skip = "`import spikard` failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
+                s.skip = (
+                    "`import spikard` failed: "
+                    + (r.stderr.strip().splitlines() or ["?"])[-1]
+                )
         return s
     if name == "ceiling":
         # Built once and run directly (not `go run`) so the PID we sample for
@@ -119,7 +130,7 @@ class Running:
             start_new_session=True,
         )
 
-    def __enter__(self) -> "Running":
+    def __enter__(self) -> "Running":  # noqa: PYI034 (a final class)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -151,12 +162,14 @@ class Running:
             status = Path(f"/proc/{self.proc.pid}/status").read_text()
         except OSError:
             return None
-        m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
         return int(m.group(1)) if m else None
 
     def cpu_seconds(self) -> float:
         # utime + stime of all the server's threads, from /proc/PID/stat.
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = (
+            Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        )
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
@@ -183,12 +196,20 @@ def check_answer(srv: Running, w: Workload) -> dict:
         req.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
-            status, ctype, body = resp.status, resp.headers.get("Content-Type", ""), resp.read()
+            status, ctype, body = (
+                resp.status,
+                resp.headers.get("Content-Type", ""),
+                resp.read(),
+            )
     except urllib.error.HTTPError as e:
         status, ctype, body = e.code, e.headers.get("Content-Type", ""), e.read()
     except OSError as e:
         return {"ok": False, "problem": f"request failed: {e}"}
-    result = {"status": status, "content_type": ctype, "body": body.decode(errors="replace")}
+    result = {
+        "status": status,
+        "content_type": ctype,
+        "body": body.decode(errors="replace"),
+    }
     try:
         value = json.loads(body)
     except ValueError:
@@ -202,7 +223,9 @@ def check_answer(srv: Running, w: Workload) -> dict:
         problems.append(f"body {body[:200]!r}")
     result["ok"] = not problems
     # Informational: WORKLOADS.md asks for the same bytes, compact JSON.
-    result["same_bytes"] = body == json.dumps(w.expected, separators=(",", ":")).encode()
+    result["same_bytes"] = (
+        body == json.dumps(w.expected, separators=(",", ":")).encode()
+    )
     if problems:
         result["problem"] = "; ".join(problems)
     return result
@@ -213,16 +236,20 @@ UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 def parse_wrk(out: str) -> dict:
     def num(pattern: str) -> float | None:
-        m = re.search(pattern, out, re.M)
+        m = re.search(pattern, out, re.MULTILINE)
         return float(m.group(1)) if m else None
 
     def latency_ms(pct: str) -> float | None:
-        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)
         return float(m.group(1)) * UNITS_MS[m.group(2)] if m else None
 
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    sock = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     kinds = ("connect", "read", "write", "timeout")
-    socket_errors = dict(zip(kinds, map(int, sock.groups()), strict=True)) if sock else {}
+    socket_errors = (
+        dict(zip(kinds, map(int, sock.groups()), strict=True)) if sock else {}
+    )
     non_2xx = int(num(r"Non-2xx or 3xx responses: (\d+)") or 0)
     return {
         "req_s": num(r"^Requests/sec:\s+([\d.]+)"),
@@ -254,7 +281,12 @@ def wrk(srv: Running, w: Workload, seconds: int) -> tuple[dict, str]:
     # later), so the difference is wrk's own.
     before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     r = subprocess.run(
-        [*argv, srv.url(w)], capture_output=True, text=True, env=env, timeout=seconds + 60
+        [*argv, srv.url(w)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=seconds + 60,
     )
     after, elapsed = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic() - t0
     if r.returncode != 0:
@@ -266,7 +298,9 @@ def wrk(srv: Running, w: Workload, seconds: int) -> tuple[dict, str]:
     return result, r.stdout
 
 
-def verify(servers: list[Server], loads: list[Workload], notes: dict) -> tuple[list, set]:
+def verify(
+    servers: list[Server], loads: list[Workload], notes: dict
+) -> tuple[list, set]:
     """Check every answer before timing anything; a wrong answer is not timed."""
     verification = []
     timed: set[tuple[str, str]] = set()
@@ -280,7 +314,10 @@ def verify(servers: list[Server], loads: list[Workload], notes: dict) -> tuple[l
                         timed.add((s.name, w.name))
                     else:
                         notes[(w.name, s.name)] = "not timed: wrong answer"
-                        print(f"{s.name} {w.name}: wrong answer: {v['problem']}", file=sys.stderr)
+                        print(
+                            f"{s.name} {w.name}: wrong answer: {v['problem']}",
+                            file=sys.stderr,
+                        )
         except RuntimeError as e:
             s.skip = str(e)
             print(f"skip {s.name}: {e}", file=sys.stderr)
@@ -292,7 +329,9 @@ def verify(servers: list[Server], loads: list[Workload], notes: dict) -> tuple[l
 def core_ticks(cpu: str) -> tuple[int, int, int]:
     """(busy, task, total) jiffies of one CPU so far; task counts user and system
     time only, leaving out the kernel's interrupt work (loopback traffic)."""
-    line = re.search(rf"^cpu{cpu} (.+)$", Path("/proc/stat").read_text(), re.M).group(1)
+    line = re.search(
+        rf"^cpu{cpu} (.+)$", Path("/proc/stat").read_text(), re.MULTILINE
+    ).group(1)
     user, nice, system, idle, iowait, irq, softirq, steal = map(int, line.split()[:8])
     total = user + nice + system + idle + iowait + irq + softirq + steal
     return total - idle - iowait, user + nice + system, total
@@ -330,7 +369,10 @@ def measure(s: Server, w: Workload, rnd: int, warmup: int, duration: int) -> dic
     result["valid"] = result["errors"] == 0 and result["req_s"] is not None
     flag = "" if result["valid"] else "  INVALID"
     req_s = result["req_s"] or 0
-    print(f"round {rnd} {w.name:12} {s.name:8} {req_s:>10,.0f} req/s{flag}", file=sys.stderr)
+    print(
+        f"round {rnd} {w.name:12} {s.name:8} {req_s:>10,.0f} req/s{flag}",
+        file=sys.stderr,
+    )
     return result
 
 
@@ -351,34 +393,50 @@ def tool_version(argv: list[str]) -> str:
 
 
 def machine(python: str) -> dict:
-    m = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+    m = re.search(
+        r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE
+    )
     cpu = m.group(1) if m else "unknown"
     return {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "host": platform.node(),
         "kernel": platform.release(),
         "cpu": cpu,
         "cpus": os.cpu_count(),
         "go": tool_version(["go", "version"]),
         "wrk": tool_version(["wrk", "--version"]),
-        "app_python": tool_version([python, "-c", "import sys; print(sys.version.split()[0])"]),
-        "spikard": tool_version(
-            [python, "-c", "import spikard; print(getattr(spikard, '__version__', '?'))"]
+        "app_python": tool_version(
+            [python, "-c", "import sys; print(sys.version.split()[0])"]
         ),
-        "msgspec": tool_version([python, "-c", "import msgspec; print(msgspec.__version__)"]),
+        "spikard": tool_version(
+            [
+                python,
+                "-c",
+                "import spikard; print(getattr(spikard, '__version__', '?'))",
+            ]
+        ),
+        "msgspec": tool_version(
+            [python, "-c", "import msgspec; print(msgspec.__version__)"]
+        ),
         "git_commit": tool_version(["git", "rev-parse", "--short", "HEAD"]),
         "git_dirty": bool(run_quiet(["git", "status", "--porcelain"]).stdout.strip()),
     }
 
 
-def summarize(runs: list[dict], servers: list[Server], loads: list[Workload]) -> list[dict]:
+def summarize(
+    runs: list[dict], servers: list[Server], loads: list[Workload]
+) -> list[dict]:
     rows = []
     for w in loads:
         ceiling = {
-            r["round"]: r for r in runs if r["workload"] == w.name and r["server"] == "ceiling"
+            r["round"]: r
+            for r in runs
+            if r["workload"] == w.name and r["server"] == "ceiling"
         }
         for s in servers:
-            mine = [r for r in runs if r["workload"] == w.name and r["server"] == s.name]
+            mine = [
+                r for r in runs if r["workload"] == w.name and r["server"] == s.name
+            ]
             row = {"workload": w.name, "server": s.name, "rounds": len(mine)}
             if mine:
                 row["median"] = median_run(mine)
@@ -392,7 +450,9 @@ def summarize(runs: list[dict], servers: list[Server], loads: list[Workload]) ->
                     and r["round"] in ceiling
                     and ceiling[r["round"]]["valid"]
                 )
-                row["ratio_to_ceiling"] = ratios[(len(ratios) - 1) // 2] if ratios else None
+                row["ratio_to_ceiling"] = (
+                    ratios[(len(ratios) - 1) // 2] if ratios else None
+                )
             rows.append(row)
     return rows
 
@@ -423,16 +483,24 @@ def markdown(rows: list[dict], notes: dict[tuple[str, str], str]) -> str:
         m = row.get("median")
         if m is None:
             note = notes.get((row["workload"], row["server"]), "not timed")
-            lines.append(f"| {row['workload']} | {row['server']} | {note} | | | | | | |")
+            lines.append(
+                f"| {row['workload']} | {row['server']} | {note} | | | | | | |"
+            )
             continue
         errors = str(m["errors"])
         if row["invalid_rounds"]:
             errors += f" (INVALID: {row['invalid_rounds']}/{row['rounds']} rounds with errors)"
         if m["req_s"] is None:
-            lines.append(f"| {row['workload']} | {row['server']} | failed (see JSON) | | | | | | |")
+            lines.append(
+                f"| {row['workload']} | {row['server']} | failed (see JSON) | | | | | | |"
+            )
             continue
         rss = f"{m['peak_rss_kib'] / 1024:.1f} MiB" if m.get("peak_rss_kib") else "?"
-        ratio = f"{row['ratio_to_ceiling']:.2f}" if row.get("ratio_to_ceiling") is not None else "—"
+        ratio = (
+            f"{row['ratio_to_ceiling']:.2f}"
+            if row.get("ratio_to_ceiling") is not None
+            else "—"
+        )
         lines.append(
             f"| {row['workload']} | {row['server']} | {m['req_s']:,.0f} | {ms(m['p50_ms'])} "
             f"| {ms(m['p99_ms'])} | {errors} | {rss} | {cpu_note(m)} "
@@ -444,7 +512,9 @@ def markdown(rows: list[dict], notes: dict[tuple[str, str], str]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "--quick", action="store_true", help="1 round, 3 s measured, 1 s warm-up: a smoke test"
+        "--quick",
+        action="store_true",
+        help="1 round, 3 s measured, 1 s warm-up: a smoke test",
     )
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=10, help="measured seconds per run")
@@ -457,10 +527,14 @@ def main() -> int:
         help="interpreter with spikard installed",
     )
     ap.add_argument(
-        "--servers", default="spikard,ceiling", help="comma-separated subset, in interleaving order"
+        "--servers",
+        default="spikard,ceiling",
+        help="comma-separated subset, in interleaving order",
     )
     ap.add_argument(
-        "--label", default="first", help="results file is bench/results/<UTC date>-<label>.json"
+        "--label",
+        default="first",
+        help="results file is bench/results/<UTC date>-<label>.json",
     )
     args = ap.parse_args()
     if args.quick:
@@ -478,7 +552,9 @@ def main() -> int:
     # each run's other_cpu_pct does that.
     idle_load = os.getloadavg()[0]
     loads = workloads()
-    servers = [prepare_server(n.strip(), python) for n in args.servers.split(",") if n.strip()]
+    servers = [
+        prepare_server(n.strip(), python) for n in args.servers.split(",") if n.strip()
+    ]
     notes: dict[tuple[str, str], str] = {}
     for s in servers:
         if s.skip:

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Formatting and static checks for every language in the repo; `make lint`
+# (and so `make test`) runs it. Fails on the first finding.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VPY=${VPY:-.venv/bin/python}
+
+unformatted=$(gofmt -l core capi bench examples/go)
+if [ -n "$unformatted" ]; then
+	echo "gofmt: these files need formatting:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+"$VPY" -m ruff format --check bindings/python bench
+"$VPY" -m ruff check bindings/python bench
+# examples/python mirrors the brief's samples line for line, so it is checked
+# for errors only, not for import order or style.
+"$VPY" -m ruff check --select E,F --ignore E501 examples/python
