@@ -67,3 +67,10 @@ func rescue(name string, rc *C.int) {
 		*rc = fail(rcInternal, "spikard: internal error in %s: %v", name, r)
 	}
 }
+
+// lastError is spikard_last_error for Go callers, which must hold their OS
+// thread (runtime.LockOSThread) across the failing call and this one. The
+// package's tests use it; cgo is not allowed in _test.go files.
+func lastError() string {
+	return C.GoString(C.spikard_last_error())
+}

@@ -59,10 +59,9 @@ func (a *App) Start() error {
 	if m := a.cfg.MaxBodySize; m > 0 && m < math.MaxInt32 {
 		limit = int(m)
 	}
-	exitWait := a.cfg.ShutdownTimeout
-	if exitWait <= 0 {
-		exitWait = time.Hour // our own ctx bounds the wait
-	}
+	// Hertz gets no deadline of its own: Shutdown bounds the wait and must
+	// write the 503s before Hertz closes connections under them.
+	exitWait := time.Hour
 	h := server.New(
 		server.WithListener(ln),
 		server.WithHostPorts(ln.Addr().String()),
@@ -159,7 +158,10 @@ func (a *App) shutdown(ctx context.Context) error {
 
 	// Close the listener now and let Hertz wait for connections in the
 	// background while we wait for our requests.
-	hctx, hcancel := context.WithCancel(ctx)
+	// Not derived from ctx: at the deadline Hertz would close connections
+	// while the stragglers' 503s are being written. We cancel it ourselves
+	// once every request has its answer.
+	hctx, hcancel := context.WithCancel(context.Background())
 	defer hcancel()
 	hertzDone := make(chan error, 1)
 	go func() { hertzDone <- a.srv.Engine.Shutdown(hctx) }()
