@@ -69,6 +69,7 @@ type copied struct {
 	exchange                          uint64
 	kind, route                       uint32
 	method, path, query, params, body span
+	attachments                       span
 	headers, headerCount              int // index into poller.hdrs
 }
 
@@ -110,6 +111,7 @@ func (pl *poller) poll(events []C.spikard_event, timeout time.Duration) (int, er
 		ev.query = str(c.query)
 		ev.params = str(c.params)
 		ev.body = str(c.body)
+		ev.attachments = str(c.attachments)
 		ev.headers = nil
 		ev.header_count = C.size_t(c.headerCount)
 		if c.headerCount > 0 {
@@ -126,7 +128,7 @@ func (pl *poller) copyRequest(r *core.Request) {
 	c := copied{
 		exchange: r.Exchange, kind: r.Kind, route: uint32(r.Route),
 		method: put(r.Method), path: put(r.Path), query: put(r.Query),
-		params: put(r.Params), body: put(r.Body),
+		params: put(r.Params), body: put(r.Body), attachments: put(r.Attachments),
 		headers: len(pl.hdrs), headerCount: len(r.Headers),
 	}
 	for _, h := range r.Headers {

@@ -60,6 +60,7 @@ type RouteSpec struct {
 	Lane            uint32          `json:"lane"`
 	ParameterSchema json.RawMessage `json:"parameter_schema,omitempty"`
 	BodySchema      json.RawMessage `json:"body_schema,omitempty"`
+	FileParams      json.RawMessage `json:"file_params,omitempty"`
 	ResponseSchema  json.RawMessage `json:"response_schema,omitempty"`
 	WantsRequest    bool            `json:"wants_request,omitempty"`
 
@@ -85,8 +86,12 @@ type Request struct {
 	Query    []byte // raw, without '?'
 	Params   []byte // JSON object of coerced, validated parameters
 	Body     []byte
-	Headers  []Header // lower-case names; empty unless the route WantsRequest or a Go Handler serves it
-	Kind     uint32   // EventRequest, or EventDisconnect when the client of Exchange went away
+	// Attachments holds the bytes that file descriptors in a multipart
+	// Body locate by offset/length (the raw request body); nil when the
+	// request has no file parts.
+	Attachments []byte
+	Headers     []Header // lower-case names; empty unless the route WantsRequest or a Go Handler serves it
+	Kind        uint32   // EventRequest, or EventDisconnect when the client of Exchange went away
 }
 
 // Event kinds of Request.Kind, equal to the SPIKARD_EVENT_* values of
@@ -154,6 +159,8 @@ type compiledRoute struct {
 	pattern route.Pattern
 	params  *request.Plan
 	body    *request.Body
+	shape   *request.Shape     // how form and multipart bodies map onto body
+	files   *request.FileRules // declared upload fields, or nil
 	lane    *Lane
 }
 
@@ -193,10 +200,18 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 		return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
 	}
 	var body *request.Body
+	var shape *request.Shape
 	if s := bytes.TrimSpace(spec.BodySchema); len(s) > 0 && string(s) != "null" {
 		if body, err = request.CompileBody(s); err != nil {
 			return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
 		}
+		if shape, err = request.CompileShape(s); err != nil {
+			return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
+		}
+	}
+	files, err := request.CompileFileParams(spec.FileParams)
+	if err != nil {
+		return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -207,7 +222,7 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	if err := a.tree.Insert(m, pat, int32(id)); err != nil {
 		return 0, err
 	}
-	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body}
+	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files}
 	if spec.Handler == nil {
 		cr.lane = a.laneLocked(spec.Lane)
 	}

@@ -47,7 +47,8 @@ type exchange struct {
 	headers []Header
 	errs    []problem.Entry
 	scratch request.Scratch
-	out     []byte // problem documents
+	form    request.FormScratch // form and multipart decoding
+	out     []byte              // problem documents
 }
 
 func (ex *exchange) id() uint64 { return uint64(ex.gen)<<32 | uint64(ex.slot+1) }

@@ -124,7 +124,26 @@ void spikard_app_free(spikard_app *app);
  *   "parameter_schema": JSON Schema object whose properties each carry
  *       "source": "path" | "query" | "header" | "cookie". The app extracts,
  *       coerces and validates them; the event's params holds the result.
- *   "body_schema": JSON Schema the JSON body must satisfy (optional)
+ *   "body_schema": JSON Schema the body must satisfy (optional). Bodies
+ *       of type application/json (or any other type ending in +json, or
+ *       with no Content-Type) are validated as sent. application/x-www-form-urlencoded and
+ *       multipart/form-data bodies are first turned into the equivalent
+ *       JSON object: repeated names become arrays, a[b]=1 / a[]=1 /
+ *       a[0][c]=x nest, and text values are coerced to the schema's
+ *       integer, number or boolean (an empty value for such a field counts
+ *       as absent). In a multipart body a part with a filename is a file:
+ *       it becomes a descriptor (see spikard_event.attachments) and
+ *       validates as a string, so declare it {"type": "string",
+ *       "format": "binary"} (or an array of those). Other body types get
+ *       415; a multipart Content-Type without boundary gets 400
+ *       {"error": ...}. Without body_schema and file_params the raw body of
+ *       any type reaches the host unchanged.
+ *   "file_params": object naming upload fields (optional), each
+ *       {"required": bool (default true), "content_type": [allowed media
+ *       types; a subtype of "*" matches any], "validate_magic_numbers":
+ *       bool}. Violations are 422 entries at ["files", name]; a missing
+ *       required file is an entry at ["body", name]. A route with
+ *       file_params alone also gets multipart bodies decoded as above.
  *   "response_schema": JSON Schema of the answer (used for documentation)
  *   "wants_request": boolean, default false: deliver method, path, query
  *       and headers in each event (otherwise those fields are empty)
@@ -189,9 +208,22 @@ typedef struct spikard_event {
     spikard_str path;   /* percent-decoded */
     spikard_str query;  /* raw, without '?' */
     spikard_str params; /* JSON object of validated parameters, e.g. {"id":7} */
-    spikard_str body;   /* the request body as received (already validated) */
+    spikard_str body;   /* the request body (already validated): a JSON body as
+                         * received; an application/x-www-form-urlencoded or
+                         * multipart/form-data body as the equivalent JSON
+                         * object, values coerced per body_schema; without a
+                         * body_schema, the raw body of any type */
     const spikard_header *headers;
     size_t header_count;
+    /* The bytes that upload descriptors in body reference by "offset" and
+     * "length" (the raw request body). A multipart/form-data body reaches
+     * the host as a JSON object like any other: text fields as values,
+     * each file as {"filename": string|null, "content_type": string,
+     * "size": int, "headers": {lower-case name: value}, "offset": int,
+     * "length": int} (an array of them for several files of one field).
+     * Empty when the request has no file parts. Valid like the other
+     * event fields: until the next poll on this poller. */
+    spikard_str attachments;
 } spikard_event;
 
 /* CONSTRUCTOR: a poller for one lane of a started or not-yet-started app.

@@ -10,7 +10,9 @@ E_CLOSED: Final[int]
 Header = tuple[bytes | str, bytes | str]
 Answer = tuple[int, int, list[Header] | None, bytes | str, int]
 RequestMeta = tuple[str, str, str, list[tuple[str, str]]]
-Event = tuple[int, int, bytes, bytes | None, RequestMeta | None]
+# (exchange, route, params, body, request_meta, attachments): attachments
+# holds the upload bytes that file descriptors in body locate by offset/length.
+Event = tuple[int, int, bytes, bytes | None, RequestMeta | None, bytes | None]
 
 class SpikardError(Exception):
     """A libspikard call failed; ``args`` is ``(code, message)``."""

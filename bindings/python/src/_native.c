@@ -470,7 +470,9 @@ static PyObject *event_meta(const spikard_event *ev) {
 }
 
 /* poll(max_events, timeout_ms) -> list of
- * (exchange, route, params: bytes, body: bytes | None, meta | None).
+ * (exchange, route, params: bytes, body: bytes | None, meta | None,
+ *  attachments: bytes | None) — attachments holds the upload bytes that
+ * file descriptors in body locate by offset/length (see spikard.h).
  * Only request events are returned; events of kinds this binding does not
  * handle are answered (501) or ignored, as spikard.h asks. */
 static PyObject *Poller_poll(PyObject *self, PyObject *args) {
@@ -538,10 +540,24 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
             Py_DECREF(out);
             return NULL;
         }
-        /* "N" steals body and meta, even when the build fails. */
-        PyObject *tuple = Py_BuildValue("(KkNNN)", (unsigned long long)ev->exchange,
+        /* Upload bytes: one copy into a bytes object, None when there are
+         * no file parts (the common case costs nothing). */
+        PyObject *attachments;
+        if (ev->attachments.len == 0) {
+            attachments = Py_NewRef(Py_None);
+        } else {
+            attachments = str_to_bytes(ev->attachments);
+        }
+        if (attachments == NULL) {
+            Py_DECREF(body);
+            Py_DECREF(meta);
+            Py_DECREF(out);
+            return NULL;
+        }
+        /* "N" steals body, meta and attachments, even when the build fails. */
+        PyObject *tuple = Py_BuildValue("(KkNNNN)", (unsigned long long)ev->exchange,
                                         (unsigned long)ev->route, str_to_bytes(ev->params), body,
-                                        meta);
+                                        meta, attachments);
         if (tuple == NULL) {
             Py_DECREF(out);
             return NULL;
