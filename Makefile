@@ -14,7 +14,7 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: all setup run test test-go test-c test-python lint bench bench-quick example-go example-c clean
+.PHONY: all setup run test test-go test-c test-python conformance parity lint bench bench-quick example-go example-c clean
 
 all: setup
 
@@ -55,6 +55,14 @@ test-c: $(LIB)
 
 test-python: setup
 	$(VPY) -m pytest -q bindings/python/tests
+
+## conformance: the shared fixture corpus (FIXTURES=dir for another one).
+conformance: setup
+	$(VPY) tests/conformance/run.py --fixtures $(FIXTURES)
+
+## parity: the project's own cases in tests/parity.
+parity: setup
+	$(VPY) tests/conformance/run.py --fixtures tests/parity
 
 ## bench: the benchmark harness (see bench/README.md).
 bench: setup

@@ -23,7 +23,7 @@ func TestBody(t *testing.T) {
 		{"Application/JSON; charset=UTF-8", ok, 200, ok},
 		{"application/vnd.api+json", ok, 200, ok},
 		{"text/plain", ok, 415, `{"type":"https://spikard.dev/errors/unsupported-media-type","title":"Unsupported Media Type","status":415,"detail":"Unsupported media type"}`},
-		{"", ok, 415, ``},
+		{"", ok, 200, ok}, // no Content-Type: read as JSON
 		{"application/json; charset=utf-16", ok, 415, `{"type":"https://spikard.dev/errors/unsupported-charset","title":"Unsupported Charset","status":415,"detail":"Unsupported charset 'utf-16' for JSON. Only UTF-8 is supported."}`},
 		{"application/json", `{"name":`, 400, ``},
 		{"application/json", ``, 422, `{"type":"https://spikard.dev/errors/validation-error","title":"Request Validation Failed","status":422,"detail":"1 validation error in request","errors":[{"type":"missing","loc":["body"],"msg":"Field required","input":null}]}`},

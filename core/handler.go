@@ -9,7 +9,6 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/spikard/spikard/core/problem"
-	"github.com/spikard/spikard/core/request"
 	"github.com/spikard/spikard/core/route"
 )
 
@@ -75,20 +74,10 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	}
 
 	ex.params, ex.errs = rt.params.Extract(ex.params[:0], ex, &ex.scratch, ex.errs[:0])
-	if rt.body != nil {
-		if p := request.CheckContentType(c.Request.Header.ContentType()); p != nil {
-			ex.out = writeProblem(c, p, ex.out)
-			return
-		}
-		if p := rt.body.Validate(body); p != nil {
-			if p.Status == 422 {
-				// Parameter and body errors are reported together.
-				p.Errors = append(ex.errs, p.Errors...)
-				*p = problem.Validation(p.Errors)
-			}
-			ex.out = writeProblem(c, p, ex.out)
-			return
-		}
+	// Body decoding (JSON, forms, multipart) and validation; see formbody.go.
+	body, attachments, ok := ex.decodeBody(body)
+	if !ok {
+		return
 	}
 	if len(ex.errs) > 0 {
 		p := problem.Validation(ex.errs)
@@ -97,10 +86,11 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	}
 
 	ex.req = Request{
-		Kind:   EventRequest,
-		Route:  rt.id,
-		Params: ex.params,
-		Body:   body,
+		Kind:        EventRequest,
+		Route:       rt.id,
+		Params:      ex.params,
+		Body:        body,
+		Attachments: attachments,
 	}
 	if rt.spec.WantsRequest || rt.spec.Handler != nil {
 		ex.req.Method = c.Request.Header.Method()

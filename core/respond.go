@@ -76,7 +76,7 @@ func validHeaders(hs []Header) bool {
 func writeProblem(c *app.RequestContext, p *problem.Problem, buf []byte) []byte {
 	buf = problem.Append(buf[:0], p)
 	c.Response.SetStatusCode(p.Status)
-	c.Response.Header.SetContentType(problem.ContentType)
+	c.Response.Header.SetContentType(p.MediaType())
 	c.Response.SetBody(buf)
 	return buf
 }

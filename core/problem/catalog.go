@@ -51,7 +51,7 @@ func UnsupportedCharset(charset string) Problem {
 
 // MalformedJSON is the 400 for a body that does not parse as JSON.
 func MalformedJSON() Problem {
-	return Problem{Type: TypeBase + "bad-request", Title: "Bad Request", Status: 400, Detail: "Invalid request format"}
+	return Problem{Type: TypeBase + "bad-request", Title: "Bad Request", Status: 400, Detail: "Invalid request format", Bare: true}
 }
 
 // BadRequest is a 400 with the given detail.

@@ -23,17 +23,24 @@ type Problem struct {
 	Status int
 	Detail string
 	Errors []Entry
+	// Bare problems are sent as {"detail": ...} in application/json, the
+	// FastAPI-compatible shape clients expect for a request whose body
+	// could not be read at all (malformed JSON).
+	Bare bool
 }
 
 // Entry is one validation error, in pydantic's shape so hosts can reuse
 // their existing error handling. Input and Ctx hold already-encoded JSON
-// (nil Input encodes as null; nil Ctx is omitted).
+// (nil Input encodes as null; nil Ctx is omitted). A constraint error of
+// the "validation_error" kind carries its value in Ctx instead and sets
+// NoInput, which leaves "input" out of the document.
 type Entry struct {
-	Type  string
-	Loc   []Loc
-	Msg   string
-	Input []byte
-	Ctx   []byte
+	Type    string
+	Loc     []Loc
+	Msg     string
+	Input   []byte
+	Ctx     []byte
+	NoInput bool
 }
 
 // Loc is one element of an entry's location: a key, or an array index
@@ -50,8 +57,21 @@ func Key(s string) Loc { return Loc{Key: s} }
 // Index returns an array-index location element.
 func Index(i int) Loc { return Loc{Index: i, IsIndex: true} }
 
+// MediaType is the Content-Type of p's encoding.
+func (p *Problem) MediaType() string {
+	if p.Bare {
+		return "application/json"
+	}
+	return ContentType
+}
+
 // Append appends p's JSON encoding to dst.
 func Append(dst []byte, p *Problem) []byte {
+	if p.Bare {
+		dst = append(dst, `{"detail":`...)
+		dst = AppendString(dst, p.Detail)
+		return append(dst, '}')
+	}
 	dst = append(dst, `{"type":`...)
 	dst = AppendString(dst, p.Type)
 	dst = append(dst, `,"title":`...)
@@ -89,11 +109,13 @@ func appendEntry(dst []byte, e *Entry) []byte {
 	}
 	dst = append(dst, `],"msg":`...)
 	dst = AppendString(dst, e.Msg)
-	dst = append(dst, `,"input":`...)
-	if e.Input == nil {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, e.Input...)
+	if !e.NoInput {
+		dst = append(dst, `,"input":`...)
+		if e.Input == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = append(dst, e.Input...)
+		}
 	}
 	if e.Ctx != nil {
 		dst = append(dst, `,"ctx":`...)

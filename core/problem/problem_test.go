@@ -34,3 +34,17 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+func TestNoInputAndBare(t *testing.T) {
+	e := Entry{Type: "validation_error", Loc: []Loc{Key("query"), Key("n")}, Msg: "m", Ctx: []byte(`{"a":1}`), NoInput: true}
+	p := Validation([]Entry{e})
+	got := string(Append(nil, &p))
+	want := `{"type":"https://spikard.dev/errors/validation-error","title":"Request Validation Failed","status":422,"detail":"1 validation error in request","errors":[{"type":"validation_error","loc":["query","n"],"msg":"m","ctx":{"a":1}}]}`
+	if got != want || p.MediaType() != ContentType {
+		t.Fatalf("got %s", got)
+	}
+	b := Problem{Status: 400, Detail: "Invalid request format", Bare: true}
+	if got := string(Append(nil, &b)); got != `{"detail":"Invalid request format"}` || b.MediaType() != "application/json" {
+		t.Fatalf("bare: %s", got)
+	}
+}

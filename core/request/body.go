@@ -3,6 +3,7 @@ package request
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -10,12 +11,17 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/spikard/spikard/core/problem"
+	"github.com/spikard/spikard/core/validate"
 )
 
 // Body is a route's compiled body schema. It is immutable and safe for
 // concurrent use.
 type Body struct {
 	schema *jsonschema.Schema
+	// fast is the compiled validator, nil when the schema is outside its
+	// subset. It decides validity in one pass without decoding; only a
+	// failing document goes through schema, which builds the entries.
+	fast *validate.Validator
 }
 
 // CompileBody compiles a JSON Schema (draft 2020-12 unless it says
@@ -27,6 +33,9 @@ func CompileBody(schema []byte) (*Body, error) {
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
+	// Formats are assertions here, as they are for parameters: an
+	// "email" field that is not an email is a 422, not an annotation.
+	c.AssertFormat()
 	const url = "spikard:///body.json"
 	if err := c.AddResource(url, doc); err != nil {
 		return nil, fmt.Errorf("body_schema: %v", err)
@@ -35,7 +44,8 @@ func CompileBody(schema []byte) (*Body, error) {
 	if err != nil {
 		return nil, fmt.Errorf("body_schema: %v", err)
 	}
-	return &Body{schema: s}, nil
+	fast, _ := validate.Compile(schema) // nil (unsupported) keeps the general path
+	return &Body{schema: s, fast: fast}, nil
 }
 
 // jsonAPI decodes bodies for validation. UseNumber keeps big integers
@@ -96,6 +106,15 @@ func (b *Body) Validate(body []byte) *problem.Problem {
 	if len(bytes.TrimSpace(body)) == 0 {
 		p := problem.Validation([]problem.Entry{{Type: "missing", Loc: []problem.Loc{problem.Key("body")}, Msg: "Field required"}})
 		return &p
+	}
+	if b.fast != nil {
+		switch err := b.fast.Check(body); {
+		case err == nil:
+			return nil
+		case errors.Is(err, validate.ErrMalformed):
+			p := problem.MalformedJSON()
+			return &p
+		}
 	}
 	var v any
 	if err := jsonAPI.Unmarshal(body, &v); err != nil {

@@ -1,7 +1,9 @@
 package request
 
 import (
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -12,16 +14,51 @@ import (
 )
 
 // flatten turns the validator's error tree into pydantic-style entries,
-// one per leaf, located under "body".
+// one per leaf, located under "body", ordered by location so the order
+// does not depend on the validator's traversal.
 func flatten(ve *jsonschema.ValidationError, root any, out []problem.Entry) []problem.Entry {
+	start := len(out)
+	out = flattenInto(ve, root, out)
+	sort.SliceStable(out[start:], func(i, j int) bool { return locLess(out[start+i].Loc, out[start+j].Loc) })
+	return out
+}
+
+// locLess orders locations element by element: keys by bytes, indexes by
+// number, a key before an index, a prefix first.
+func locLess(a, b []problem.Loc) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		switch {
+		case x.IsIndex && y.IsIndex:
+			if x.Index != y.Index {
+				return x.Index < y.Index
+			}
+		case x.IsIndex != y.IsIndex:
+			return !x.IsIndex
+		case x.Key != y.Key:
+			return x.Key < y.Key
+		}
+	}
+	return len(a) < len(b)
+}
+
+func flattenInto(ve *jsonschema.ValidationError, root any, out []problem.Entry) []problem.Entry {
+	loc, val := locate(root, ve.InstanceLocation)
+	// A failed anyOf is one error about the value, not one per branch.
+	if _, ok := ve.ErrorKind.(*kind.AnyOf); ok {
+		return append(out, problem.Entry{Type: "validation_error", Loc: loc,
+			Msg: "Must match at least one schema (anyOf), but matched 0", Ctx: []byte(`{"matched_schemas":0}`), NoInput: true})
+	}
 	if len(ve.Causes) > 0 {
 		for _, c := range ve.Causes {
-			out = flatten(c, root, out)
+			out = flattenInto(c, root, out)
 		}
 		return out
 	}
-	loc, val := locate(root, ve.InstanceLocation)
 	input := encodeInput(val)
+	native := func(msg string, ctx []byte) []problem.Entry {
+		return append(out, problem.Entry{Type: "validation_error", Loc: loc, Msg: msg, Ctx: ctx, NoInput: true})
+	}
 	switch k := ve.ErrorKind.(type) {
 	case *kind.Required:
 		for _, m := range k.Missing {
@@ -32,17 +69,66 @@ func flatten(ve *jsonschema.ValidationError, root any, out []problem.Entry) []pr
 	case *kind.AdditionalProperties:
 		for _, m := range k.Properties {
 			l := append(append([]problem.Loc(nil), loc...), problem.Key(m))
-			var extra any
-			if obj, ok := val.(map[string]any); ok {
-				extra = obj[m]
-			}
-			out = append(out, problem.Entry{Type: "extra_forbidden", Loc: l, Msg: "Extra inputs are not permitted", Input: encodeInput(extra)})
+			ctx := append(problem.AppendString([]byte(`{"additional_properties":false,"unexpected_field":`), m), '}')
+			out = append(out, problem.Entry{Type: "validation_error", Loc: l, Msg: "Additional properties are not allowed", Ctx: ctx, NoInput: true})
 		}
 		return out
+	case *kind.MinProperties:
+		return native("Object must have at least "+plural(k.Want, "property"),
+			[]byte(`{"min_properties":`+strconv.Itoa(k.Want)+`,"actual_properties":`+strconv.Itoa(k.Got)+`}`))
+	case *kind.MaxProperties:
+		return native("Object must have at most "+plural(k.Want, "property"),
+			[]byte(`{"max_properties":`+strconv.Itoa(k.Want)+`,"actual_properties":`+strconv.Itoa(k.Got)+`}`))
+	case *kind.Dependency:
+		return native(dependencyMsg(k.Prop, k.Missing), dependencyCtx(k.Prop, k.Missing))
+	case *kind.DependentRequired:
+		return native(dependencyMsg(k.Prop, k.Missing), dependencyCtx(k.Prop, k.Missing))
+	case *kind.Format:
+		str, _ := val.(string)
+		switch k.Want {
+		case "uuid":
+			return append(out, problem.Entry{Type: "uuid_parsing", Loc: loc, Msg: "Input should be a valid UUID", Input: input})
+		case "date":
+			return append(out, problem.Entry{Type: "date_parsing", Loc: loc, Msg: "Input should be a valid date in the format YYYY-MM-DD", Input: input})
+		case "date-time":
+			return append(out, problem.Entry{Type: "datetime_parsing", Loc: loc, Msg: "Input should be a valid datetime", Input: input})
+		}
+		return native("Invalid "+formatNoun(k.Want)+" format", formatCtx(k.Want, str))
+	case *kind.MinItems:
+		return native("Array must contain at least "+plural(k.Want, "item"),
+			[]byte(`{"min_items":`+strconv.Itoa(k.Want)+`,"actual_items":`+strconv.Itoa(k.Got)+`}`))
+	case *kind.MaxItems:
+		return append(out, problem.Entry{Type: "validation_error", Loc: loc,
+			Msg: string(input) + " has more than " + plural(k.Want, "item"), Input: input})
 	}
 	e := problem.Entry{Loc: loc, Input: input}
 	e.Type, e.Msg, e.Ctx = describe(ve.ErrorKind)
 	return append(out, e)
+}
+
+// dependencyMsg words a failed dependentRequired: "When 'a' is present,
+// 'b' is required".
+func dependencyMsg(prop string, missing []string) string {
+	quoted := make([]string, len(missing))
+	for i, m := range missing {
+		quoted[i] = "'" + m + "'"
+	}
+	verb := " is required"
+	if len(missing) > 1 {
+		verb = " are required"
+	}
+	return "When '" + prop + "' is present, " + strings.Join(quoted, ", ") + verb
+}
+
+func dependencyCtx(prop string, missing []string) []byte {
+	out := append(problem.AppendString([]byte(`{"dependency":`), prop), `,"required_fields":[`...)
+	for i, m := range missing {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = problem.AppendString(out, m)
+	}
+	return append(out, "]}"...)
 }
 
 // describe maps one error kind to pydantic's type, message and ctx.
@@ -54,6 +140,18 @@ func describe(k jsonschema.ErrorKind) (string, string, []byte) {
 			if w != "null" {
 				want = w
 				break
+			}
+		}
+		if k.Got == "string" {
+			// A string where a scalar was wanted: pydantic words it as a
+			// failed parse of that string.
+			switch want {
+			case "integer":
+				return "int_parsing", "Input should be a valid integer, unable to parse string as an integer", nil
+			case "number":
+				return "float_parsing", "Input should be a valid number, unable to parse string as a number", nil
+			case "boolean":
+				return "bool_parsing", "Input should be a valid boolean, unable to interpret input", nil
 			}
 		}
 		switch want {

@@ -1,6 +1,8 @@
 package request
 
 import (
+	"bytes"
+	"strconv"
 	"unsafe"
 
 	"github.com/spikard/spikard/core/problem"
@@ -20,8 +22,9 @@ type Input interface {
 // requests by its owner. The zero value is ready to use; it is not safe
 // for concurrent use.
 type Scratch struct {
-	key []byte
-	val []byte
+	key   []byte
+	val   []byte
+	marks []int // start offsets of a list's items
 }
 
 // Extract appends the JSON object of p's parameters for in to dst and
@@ -43,19 +46,19 @@ func (p *Plan) Extract(dst []byte, in Input, s *Scratch, errs []problem.Entry) (
 			v := in.PathParam(f.capture)
 			present = v != nil
 			if present {
-				dst, ok, errs = f.coerce(dst, v, errs, f.name, -1)
+				dst, ok, errs = f.coerce(dst, v, errs, f.locName, -1)
 			}
 		case FromHeader:
 			v := in.Header(f.wire)
 			present = v != nil
 			if present {
-				dst, ok, errs = f.coerce(dst, v, errs, f.name, -1)
+				dst, ok, errs = f.coerce(dst, v, errs, f.locName, -1)
 			}
 		case FromCookie:
 			v := in.Cookie(f.wire)
 			present = v != nil
 			if present {
-				dst, ok, errs = f.coerce(dst, v, errs, f.name, -1)
+				dst, ok, errs = f.coerce(dst, v, errs, f.locName, -1)
 			}
 		case FromQuery:
 			dst, present, ok, errs = f.query(dst, in.Query(), s, errs)
@@ -67,7 +70,7 @@ func (p *Plan) Extract(dst []byte, in Input, s *Scratch, errs []problem.Entry) (
 				ok = true
 			case f.required:
 				errs = append(errs, problem.Entry{Type: "missing",
-					Loc: []problem.Loc{problem.Key(sourceNames[f.src]), problem.Key(f.name)}, Msg: "Field required"})
+					Loc: []problem.Loc{problem.Key(locNames[f.src]), problem.Key(f.locName)}, Msg: "Field required"})
 			}
 		}
 		if !ok {
@@ -88,27 +91,42 @@ func (f *field) query(dst []byte, q []byte, s *Scratch, errs []problem.Entry) ([
 		idx := 0
 		mark := len(dst)
 		dst = append(dst, '[')
+		s.marks = s.marks[:0]
 		forEachPair(q, func(k, v []byte) {
 			s.key = decodeQuery(s.key[:0], k)
 			if bstr(s.key) != f.wire {
 				return
 			}
-			if idx > 0 {
-				dst = append(dst, ',')
-			}
-			s.val = decodeQuery(s.val[:0], v)
-			var good bool
-			dst, good, errs = f.items.coerceInto(dst, s.val, errs, f.src, f.name, idx)
-			ok = ok && good
 			present = true
-			idx++
+			s.val = decodeQuery(s.val[:0], v)
+			if f.separator == 0 {
+				dst, ok, errs = f.item(dst, s.val, errs, s, &idx, ok)
+				return
+			}
+			// One value holding the whole list, e.g. colors=red;green.
+			rest := s.val
+			for len(rest) > 0 {
+				part := rest
+				if i := bytes.IndexByte(rest, f.separator); i >= 0 {
+					part, rest = rest[:i], rest[i+1:]
+				} else {
+					rest = nil
+				}
+				if len(part) > 0 {
+					dst, ok, errs = f.item(dst, part, errs, s, &idx, ok)
+				}
+			}
 		})
 		dst = append(dst, ']')
 		if !present {
 			return dst[:mark], false, false, errs
 		}
 		if ok {
-			dst, ok, errs = f.checkLength(dst, errs)
+			s.marks = append(s.marks, len(dst)-1)
+			if e, bad := f.checkItems(dst, s.marks); bad {
+				errs = append(errs, e)
+				ok = false
+			}
 		}
 		return dst, present, ok, errs
 	}
@@ -127,14 +145,60 @@ func (f *field) query(dst []byte, q []byte, s *Scratch, errs []problem.Entry) ([
 	if s.val == nil {
 		s.val = []byte{}
 	}
-	dst, ok, errs = f.coerce(dst, s.val, errs, f.name, -1)
+	dst, ok, errs = f.coerce(dst, s.val, errs, f.locName, -1)
 	return dst, true, ok, errs
 }
 
-// checkLength is a no-op hook for array constraints (minItems/maxItems are
-// not enforced yet).
-func (f *field) checkLength(dst []byte, errs []problem.Entry) ([]byte, bool, []problem.Entry) {
-	return dst, true, errs
+// item appends the idx-th element v of an array parameter to the list
+// being built in dst, recording where it starts in s.marks.
+func (f *field) item(dst, v []byte, errs []problem.Entry, s *Scratch, idx *int, ok bool) ([]byte, bool, []problem.Entry) {
+	if *idx > 0 {
+		dst = append(dst, ',')
+	}
+	s.marks = append(s.marks, len(dst))
+	var good bool
+	dst, good, errs = f.items.coerceInto(dst, v, errs, f.src, f.locName, *idx)
+	*idx++
+	return dst, ok && good, errs
+}
+
+// checkItems applies minItems, maxItems and uniqueItems to the encoded
+// array list, whose items start at marks[i] (marks[len-1] is the closing
+// bracket), and returns the error entry of the first violated one.
+func (f *field) checkItems(list []byte, marks []int) (problem.Entry, bool) {
+	n := len(marks) - 1
+	native := func(msg string, ctx []byte) (problem.Entry, bool) {
+		loc := []problem.Loc{problem.Key(locNames[f.src]), problem.Key(f.locName)}
+		return problem.Entry{Type: "validation_error", Loc: loc, Msg: msg, Ctx: ctx, NoInput: true}, true
+	}
+	if f.minItems >= 0 && n < f.minItems {
+		return native("Array must contain at least "+plural(f.minItems, "item"),
+			[]byte(`{"min_items":`+strconv.Itoa(f.minItems)+`,"actual_items":`+strconv.Itoa(n)+`}`))
+	}
+	if f.maxItems >= 0 && n > f.maxItems {
+		return native("Array must not contain more than "+plural(f.maxItems, "item"),
+			[]byte(`{"max_items":`+strconv.Itoa(f.maxItems)+`,"actual_items":`+strconv.Itoa(n)+`}`))
+	}
+	if f.unique {
+		// Lists of query values are short: a quadratic scan beats hashing.
+		for i := 0; i < n; i++ {
+			a := list[marks[i] : marks[i+1]-1]
+			if i == n-1 {
+				a = list[marks[i]:marks[i+1]]
+			}
+			for j := i + 1; j < n; j++ {
+				b := list[marks[j] : marks[j+1]-1]
+				if j == n-1 {
+					b = list[marks[j]:marks[j+1]]
+				}
+				if bytes.Equal(a, b) {
+					return native("Array items must be unique",
+						[]byte(`{"unique_items":true,"duplicate_index":`+strconv.Itoa(j)+`}`))
+				}
+			}
+		}
+	}
+	return problem.Entry{}, false
 }
 
 func (f *field) coerce(dst, v []byte, errs []problem.Entry, name string, idx int) ([]byte, bool, []problem.Entry) {

@@ -30,7 +30,9 @@ const (
 	FromCookie
 )
 
-var sourceNames = [...]string{"path", "query", "header", "cookie"}
+// locNames are the first element of an error's loc for each source, as
+// clients of FastAPI-style errors read them ("headers" is plural there).
+var locNames = [...]string{"path", "query", "headers", "cookie"}
 
 type jsonType uint8
 
@@ -44,7 +46,8 @@ const (
 
 // field is one compiled parameter.
 type field struct {
-	name     string // output key and loc name
+	name     string // output key
+	locName  string // name in an error's loc: the name on the wire
 	key      []byte // `"name":`, pre-encoded
 	wire     string // name on the wire (query key, header name, cookie name)
 	src      Source
@@ -68,6 +71,11 @@ type check struct {
 	pattern   *regexp.Regexp
 	enum      [][]byte // allowed values as compact JSON
 	enumHuman string   // "'a', 'b' or 'c'" for the enum message
+	multOf    *bound   // multipleOf
+	minItems  int      // -1 when unset
+	maxItems  int      // -1 when unset
+	unique    bool     // uniqueItems
+	separator byte     // arrays: one value split on this byte, 0 when unset
 }
 
 type bound struct {
@@ -99,6 +107,11 @@ type propSchema struct {
 	MinLength        *int              `json:"minLength"`
 	MaxLength        *int              `json:"maxLength"`
 	Pattern          string            `json:"pattern"`
+	MultipleOf       json.RawMessage   `json:"multipleOf"`
+	MinItems         *int              `json:"minItems"`
+	MaxItems         *int              `json:"maxItems"`
+	UniqueItems      bool              `json:"uniqueItems"`
+	Separator        string            `json:"separator"`
 	AnyOf            []propSchema      `json:"anyOf"`
 	OneOf            []propSchema      `json:"oneOf"`
 }
@@ -201,7 +214,7 @@ func Compile(schema []byte, pat route.Pattern) (*Plan, error) {
 			continue
 		}
 		f := field{name: n, wire: n, src: FromPath, capture: i, required: true}
-		f.minLen, f.maxLen = -1, -1
+		f.minLen, f.maxLen, f.minItems, f.maxItems = -1, -1, -1, -1
 		if kinds[i] == route.Int {
 			f.typ = tInteger
 		} else if kinds[i] == route.UUID {
@@ -212,6 +225,9 @@ func Compile(schema []byte, pat route.Pattern) (*Plan, error) {
 	for i := range p.fields {
 		f := &p.fields[i]
 		f.key = append(problem.AppendString(nil, f.name), ':')
+		// Clients know a parameter by its wire name (alias, dashed
+		// header), so errors locate it that way, as FastAPI does.
+		f.locName = f.wire
 	}
 	return p, nil
 }
@@ -244,7 +260,7 @@ func primaryType(ps *propSchema) (string, *propSchema) {
 }
 
 func compileCheck(ps *propSchema) (check, error) {
-	c := check{minLen: -1, maxLen: -1}
+	c := check{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
 	t, src := primaryType(ps)
 	switch t {
 	case "string", "":
@@ -289,6 +305,26 @@ func compileCheck(ps *propSchema) (check, error) {
 	}
 	if c.xmax, err = parseBound(src.ExclusiveMaximum); err != nil {
 		return c, err
+	}
+	if c.multOf, err = parseBound(src.MultipleOf); err != nil {
+		return c, err
+	}
+	if c.multOf != nil && c.multOf.v <= 0 {
+		return c, fmt.Errorf("multipleOf must be positive")
+	}
+	if src.MinItems != nil {
+		c.minItems = *src.MinItems
+	}
+	if src.MaxItems != nil {
+		c.maxItems = *src.MaxItems
+	}
+	c.unique = src.UniqueItems
+	switch len(src.Separator) {
+	case 0:
+	case 1:
+		c.separator = src.Separator[0]
+	default:
+		return c, fmt.Errorf("separator must be one byte")
 	}
 	if src.MinLength != nil {
 		c.minLen = *src.MinLength
@@ -350,6 +386,19 @@ func merge(dst, from *propSchema) {
 	}
 	if dst.Enum == nil {
 		dst.Enum = from.Enum
+	}
+	if dst.MultipleOf == nil {
+		dst.MultipleOf = from.MultipleOf
+	}
+	if dst.MinItems == nil {
+		dst.MinItems = from.MinItems
+	}
+	if dst.MaxItems == nil {
+		dst.MaxItems = from.MaxItems
+	}
+	dst.UniqueItems = dst.UniqueItems || from.UniqueItems
+	if dst.Separator == "" {
+		dst.Separator = from.Separator
 	}
 }
 
