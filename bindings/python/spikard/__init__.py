@@ -4,19 +4,24 @@ from ._dispatch import BackgroundServer
 from .app import Spikard
 from .config import ServerConfig
 from .params import Body, Cookie, Header, Path, Query
+from .request import Headers, Request
 from .responses import Response
 from .routing import delete, get, head, options, patch, post, put, route, trace
+from .uploads import UploadFile
 
 __all__ = [
     "BackgroundServer",
     "Body",
     "Cookie",
     "Header",
+    "Headers",
     "Path",
     "Query",
+    "Request",
     "Response",
     "ServerConfig",
     "Spikard",
+    "UploadFile",
     "delete",
     "get",
     "head",

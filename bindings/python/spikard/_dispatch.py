@@ -252,10 +252,11 @@ class Server:
         loop = self._loop
         assert loop is not None
         out: list[_native.Answer] = []
-        for exchange, route_id, params, body, meta in events:
-            route = routes[route_id]
+        for ev in events:
+            exchange = ev[0]
+            route = routes[ev[1]]
             try:
-                coro = route.call(params, body, meta)
+                coro = route.call(ev)
                 try:
                     yielded = coro.send(None)
                 except StopIteration as stop:
@@ -312,10 +313,11 @@ class Server:
                 events = poll(1, _SYNC_POLL_MS)
             except _native.Closed:
                 return
-            for exchange, route_id, params, body, meta in events:
-                route = routes[route_id]
+            for ev in events:
+                exchange = ev[0]
+                route = routes[ev[1]]
                 try:
-                    status, headers, payload = route.render(route.call(params, body, meta))
+                    status, headers, payload = route.render(route.call(ev))
                     answer: _native.Answer = (exchange, status, headers, payload, 0)
                 except Exception as exc:
                     answer = _crash(exchange, route, exc)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import msgspec
 
 __all__ = [
+    "annotated_constraints",
     "is_body_type",
     "is_pydantic_model",
     "json_default",
@@ -154,3 +155,44 @@ def json_default(value: Any) -> tuple[bool, Any]:
         return True, msgspec.to_builtins(value)
     except (TypeError, ValueError):
         return False, None
+
+
+_CONSTRAINT_ATTRS = (
+    ("gt", "exclusiveMinimum"),
+    ("ge", "minimum"),
+    ("lt", "exclusiveMaximum"),
+    ("le", "maximum"),
+    ("multiple_of", "multipleOf"),
+    ("pattern", "pattern"),
+)
+
+
+def annotated_constraints(meta: list[Any], schema_type: object) -> dict[str, Any]:
+    """JSON Schema keywords for constraint objects found in ``Annotated`` metadata.
+
+    Understands ``msgspec.Meta``, ``annotated_types`` (``Ge``, ``Interval``,
+    ``Len``, ``MultipleOf``, ...) and pydantic ``Field(...)`` (through its
+    ``metadata``), by the attribute names they share. On an ``"array"`` the
+    length bounds mean item counts.
+    """
+    out: dict[str, Any] = {}
+    for item in meta:
+        nested = getattr(item, "metadata", None)
+        if isinstance(nested, list) and not isinstance(item, type):
+            out.update(annotated_constraints(nested, schema_type))
+        for attr, key in _CONSTRAINT_ATTRS:
+            value = getattr(item, attr, None)
+            if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+                out[key] = value
+        array = schema_type == "array"
+        for attr, key, array_key in (
+            ("min_length", "minLength", "minItems"),
+            ("max_length", "maxLength", "maxItems"),
+        ):
+            value = getattr(item, attr, None)
+            if isinstance(value, int) and not isinstance(value, bool):
+                out[array_key if array else key] = value
+        description = getattr(item, "description", None)
+        if isinstance(description, str):
+            out["description"] = description
+    return out

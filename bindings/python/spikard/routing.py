@@ -5,9 +5,20 @@ At registration each parameter of the handler gets a source:
 * a name matching a ``{placeholder}`` of the path -> path parameter;
 * an explicit marker (``Query()``, ``Path()``, ``Header()``, ``Cookie()``,
   ``Body()``, as default value or inside ``Annotated``) -> that source;
-* a structured annotation (msgspec.Struct, dataclass, TypedDict, pydantic
-  model, dict, ...) -> the JSON body;
+* an annotation ``Request`` -> the raw request (the route then asks the
+  core for method, path, query and headers: ``"wants_request": true``);
+* ``UploadFile``, ``list[UploadFile]`` (optionally ``| None``) -> the files
+  of the multipart form field of that name (declared in the body schema as
+  ``{"type": "string", "format": "binary"}``);
+* a structured annotation (msgspec.Struct, dataclass, TypedDict, NamedTuple,
+  attrs class, pydantic model, dict, ...) -> the JSON body;
 * anything else (scalars, ``list[...]`` of scalars) -> query parameter.
+
+A parameter's property in ``parameter_schema`` is named after the Python
+parameter; a marker's ``alias`` is sent as ``"alias"`` (the wire name), and
+without one the core reads header ``x_api_key`` as ``x-api-key``.
+Constraints come from the marker's keywords and from ``Annotated``
+metadata (``msgspec.Meta``, ``annotated_types``, pydantic ``Field``).
 
 int/float/str/bool/UUID/date/datetime map to JSON Schema types and formats;
 ``Optional[T]``/``T | None`` or a default makes a parameter optional. The
@@ -22,8 +33,6 @@ which register on the most recently created ``Spikard`` app.
 from __future__ import annotations
 
 import contextlib
-import copy
-import functools
 import inspect
 import json
 import re
@@ -32,18 +41,27 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from msgspec.structs import asdict
 
+from ._call import (
+    Call,
+    CallPlan,
+    FileParam,
+    RequestValidationError,
+    is_upload_type,
+    make_call,
+)
 from ._results import Rendered, make_renderer
 from ._schema import (
+    annotated_constraints,
     is_body_type,
-    is_pydantic_model,
     json_default,
     split_annotated,
     split_optional,
     type_schema,
 )
-from .params import MISSING, Param, PathParam
+from .params import MISSING, Param
+from .request import Request
+from .uploads import upload_from_descriptor
 
 if TYPE_CHECKING:
     from .app import Spikard
@@ -76,26 +94,15 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?\}")
 _PLACEHOLDER_TYPES: dict[str, Any] = {"int": int, "uuid": __import__("uuid").UUID, "path": str}
 
 Handler = Callable[..., Any]
-Call = Callable[[bytes, "bytes | None", Any], Any]
-
-
-class RequestValidationError(Exception):
-    """A body the core let through but the handler's type rejects (422)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.body = json.dumps(
-            {
-                "type": "https://spikard.dev/errors/validation-error",
-                "title": "Request Validation Failed",
-                "status": 422,
-                "detail": message,
-            }
-        ).encode()
 
 
 class Route:
-    """One compiled route: the declaration sent to the core and the call plan."""
+    """One compiled route: the declaration sent to the core and the call plan.
+
+    ``call(event)`` turns a polled event into the handler's result (a
+    coroutine for ``async def`` handlers); ``render(result)`` turns that into
+    ``(status, headers, body)``.
+    """
 
     __slots__ = ("call", "declaration", "handler", "is_async", "lane", "method", "path", "render")
 
@@ -132,18 +139,7 @@ def _method(method: str) -> str:
     return upper
 
 
-def _mutable_default(value: Any) -> Any:
-    if isinstance(value, (list, dict, set, bytearray)):
-        return msgspec.field(default_factory=functools.partial(copy.copy, value))
-    return value
-
-
-def _body_decoder(tp: Any) -> Callable[[bytes], Any]:
-    if tp is Any or tp is inspect.Signature.empty:
-        return msgspec.json.decode
-    if is_pydantic_model(tp):
-        return typing.cast(Callable[[bytes], Any], tp.model_validate_json)
-    return msgspec.json.Decoder(tp).decode
+_BINARY: dict[str, Any] = {"type": "string", "format": "binary"}
 
 
 def compile_route(
@@ -163,9 +159,7 @@ def compile_route(
 
     properties: dict[str, Any] = {}
     required: list[str] = []
-    fields: list[tuple[str, Any, Any]] = []
-    rename: dict[str, str] = {}
-    body: tuple[str, Any, Any] | None = None  # (name, type, default)
+    plan = CallPlan()
 
     for name, param in signature.parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -173,6 +167,7 @@ def compile_route(
         annotation = hints.get(name, Any)
         base, meta = split_annotated(annotation)
         marker: Param | None = next((m for m in meta if isinstance(m, Param)), None)
+        extra_meta = [m for m in meta if not isinstance(m, Param)]
         default = param.default
         if isinstance(default, Param):
             marker, default = default, default.default
@@ -182,51 +177,62 @@ def compile_route(
             default = marker.default
 
         inner, optional = split_optional(base)
+        if inner is Request:
+            plan.request_names.append(name)
+            continue
+        is_file, many = is_upload_type(base)
+        if is_file:
+            if optional and default is MISSING:
+                default = None
+            plan.files.append(
+                FileParam(name, many, default is MISSING, None if default is MISSING else default)
+            )
+            continue
         if marker is not None:
             source = marker.source
         elif name in placeholders:
             source = "path"
-        elif (request_schema is not None and body is None and base is Any) or is_body_type(base):
+        elif (request_schema is not None and plan.body is None and base is Any) or is_body_type(
+            base
+        ):
             source = "body"
         else:
             source = "query"
 
         if source == "body":
-            if body is not None:
+            if plan.body is not None:
                 raise TypeError(
                     f"{handler.__qualname__}: only one body parameter is supported "
-                    f"({body[0]!r} and {name!r})"
+                    f"({plan.body[0]!r} and {name!r})"
                 )
             if optional and default is MISSING:
                 default = None
-            body = (name, base, default)
+            plan.body = (name, base, default)
             continue
 
         if inner is Any and name in placeholders:
             inner = _PLACEHOLDER_TYPES.get(placeholders[name] or "", str)
             annotation = inner
-        key = marker.alias if marker is not None and marker.alias else name
-        if source == "header" and not (marker and marker.alias):
-            key = name.replace("_", "-")
-        if isinstance(marker, PathParam) or source == "path":
+        if source == "path":
             default = MISSING
         if optional and default is MISSING:
             default = None
 
         schema = type_schema(inner)
+        schema.update(annotated_constraints(extra_meta, schema.get("type")))
         if marker is not None:
             schema.update(marker.constraints(schema.get("type")))
+            if marker.alias:
+                schema["alias"] = marker.alias
         schema["source"] = source
         if default is not MISSING and default is not None:
             ok, value = json_default(default)
             if ok:
                 schema["default"] = value
-        properties[key] = schema
+        properties[name] = schema
         if default is MISSING:
-            required.append(key)
-        fields.append((name, annotation, MISSING if default is MISSING else default))
-        if key != name:
-            rename[name] = key
+            required.append(name)
+        plan.fields.append((name, annotation, default))
 
     declaration: dict[str, Any] = {}
     if properties:
@@ -236,8 +242,10 @@ def compile_route(
         declaration["parameter_schema"] = parameter_schema
     if request_schema is not None:
         declaration["body_schema"] = request_schema
-    elif body is not None:
-        declaration["body_schema"] = type_schema(split_optional(body[1])[0])
+    elif plan.body is not None or plan.files:
+        declaration["body_schema"] = _body_schema(plan)
+    if plan.request_names:
+        declaration["wants_request"] = True
 
     return_annotation = hints.get("return", inspect.Signature.empty)
     if response_schema is not None:
@@ -246,61 +254,46 @@ def compile_route(
         with contextlib.suppress(TypeError, ValueError):
             declaration["response_schema"] = type_schema(return_annotation)
 
-    call = _make_call(handler, fields, rename, body)
     return Route(
-        method, path, handler, declaration, call, make_renderer(return_annotation, status_code)
+        method,
+        path,
+        handler,
+        declaration,
+        make_call(handler, plan),
+        make_renderer(return_annotation, status_code),
     )
 
 
-def _make_call(
-    handler: Handler,
-    fields: list[tuple[str, Any, Any]],
-    rename: dict[str, str],
-    body: tuple[str, Any, Any] | None,
-) -> Call:
-    """The per-request function: validated bytes in, handler result out."""
-    params_decode: Callable[[bytes], Any] | None = None
-    if fields:
-        struct_fields = [
-            (n, t) if d is MISSING else (n, t, _mutable_default(d)) for n, t, d in fields
-        ]
-        params_type = msgspec.defstruct(
-            f"{getattr(handler, '__name__', 'handler')}_params",
-            struct_fields,
-            kw_only=True,
-            rename=rename or None,
-        )
-        params_decode = msgspec.json.Decoder(params_type, strict=False).decode
+def _body_schema(plan: CallPlan) -> dict[str, Any]:
+    """The body's JSON Schema; file parameters add ``format: binary`` fields.
 
-    if body is None:
-        if params_decode is None:
-            return lambda params, raw, meta: handler()
-        decode = params_decode
-        return lambda params, raw, meta: handler(**asdict(decode(params or b"{}")))
-
-    body_name, body_type, body_default = body
-    body_decode = _body_decoder(split_optional(body_type)[0])
-
-    def decode_body(raw: bytes | None) -> Any:
-        if raw is None:
-            if body_default is not MISSING:
-                return body_default
-            raise RequestValidationError("request body is required")
-        try:
-            return body_decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
-            raise RequestValidationError(str(exc)) from exc
-
-    if params_decode is None:
-        return lambda params, raw, meta: handler(**{body_name: decode_body(raw)})
-    pdecode = params_decode
-
-    def call(params: bytes, raw: bytes | None, meta: Any) -> Any:
-        kwargs = asdict(pdecode(params or b"{}"))
-        kwargs[body_name] = decode_body(raw)
-        return handler(**kwargs)
-
-    return call
+    Files travel as multipart/form-data, so a route with file parameters
+    declares one object whose file fields are ``{"type": "string",
+    "format": "binary"}`` (arrays of them for ``list[UploadFile]``), beside
+    the plain form fields of the body parameter's type, if any.
+    """
+    schema: dict[str, Any] = {}
+    optional = False
+    if plan.body is not None:
+        inner, optional = split_optional(plan.body[1])
+        schema = type_schema(inner)
+        if optional and not plan.files:
+            return {"anyOf": [schema, {"type": "null"}]}
+    if not plan.files:
+        return schema
+    schema = dict(schema)
+    schema["type"] = "object"
+    props = dict(schema.get("properties", {}))
+    # An optional form model: its fields may all be absent.
+    required = [] if optional else list(schema.get("required", []))
+    for fp in plan.files:
+        props[fp.name] = {"type": "array", "items": dict(_BINARY)} if fp.many else dict(_BINARY)
+        if fp.required:
+            required.append(fp.name)
+    schema["properties"] = props
+    if required:
+        schema["required"] = required
+    return schema
 
 
 def raw_route(
@@ -314,8 +307,13 @@ def raw_route(
     file_params: dict[str, Any] | None = None,
 ) -> Route:
     """A route from explicit schemas: validated parameters reach the handler as
-    keyword arguments (JSON values), the decoded JSON body as ``body``."""
-    del file_params  # multipart uploads are not supported by the core yet
+    keyword arguments (JSON values), the decoded JSON body as ``body``.
+
+    For a multipart body, the fields ``body_schema`` declares with
+    ``"format": "binary"`` (or arrays of them), and the fields named in
+    ``file_params``, arrive in ``body`` as UploadFile objects (lists for
+    arrays or several files).
+    """
     declaration: dict[str, Any] = {}
     if parameter_schema is not None:
         declaration["parameter_schema"] = parameter_schema
@@ -323,16 +321,47 @@ def raw_route(
         declaration["body_schema"] = body_schema
     if response_schema is not None:
         declaration["response_schema"] = response_schema
+    if file_params is not None:
+        declaration["file_params"] = file_params
     decode = msgspec.json.decode
+    file_fields = _binary_fields(body_schema) | set(file_params or ())
 
-    def call(params: bytes, raw: bytes | None, meta: Any) -> Any:
+    def call(ev: tuple[Any, ...]) -> Any:
+        params, raw = ev[2], ev[3]
         kwargs = decode(params) if params else {}
         if body_schema is not None or raw is not None:
-            kwargs["body"] = decode(raw) if raw is not None else None
+            body = decode(raw) if raw is not None else None
+            if file_fields and isinstance(body, dict) and len(ev) > 5 and ev[5] is not None:
+                view = memoryview(ev[5])
+                for name in file_fields & body.keys():
+                    body[name] = _uploads(body[name], view)
+            kwargs["body"] = body
         return handler(**kwargs)
 
     annotation = typing.get_type_hints(handler).get("return", inspect.Signature.empty)
     return Route(_method(method), path, handler, declaration, call, make_renderer(annotation, 200))
+
+
+def _binary_fields(schema: dict[str, Any] | None) -> set[str]:
+    """Names of the top-level properties a schema declares as files."""
+    out: set[str] = set()
+    if not isinstance(schema, dict):
+        return out
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict):
+            continue
+        items = prop.get("items") if prop.get("type") == "array" else prop
+        if isinstance(items, dict) and items.get("format") == "binary":
+            out.add(name)
+    return out
+
+
+def _uploads(value: Any, view: memoryview) -> Any:
+    if isinstance(value, dict) and "offset" in value:
+        return upload_from_descriptor(value, view)
+    if isinstance(value, list):
+        return [_uploads(v, view) for v in value]
+    return value
 
 
 # -- standalone decorators -------------------------------------------------

@@ -46,8 +46,9 @@ def test_compile_declares_sources_and_required():
     assert props["limit"] == {"type": "integer", "source": "query", "default": 10}
     assert props["flag"] == {"type": "boolean", "source": "query"}
     assert props["ids"]["type"] == "array" and props["ids"]["source"] == "query"
-    assert props["x-token"]["source"] == "header"
-    assert sorted(doc["parameter_schema"]["required"]) == ["item_id", "q", "x-token"]
+    # Named after the Python parameter; the core reads header "x-token".
+    assert props["x_token"] == {"type": "string", "source": "header"}
+    assert sorted(doc["parameter_schema"]["required"]) == ["item_id", "q", "x_token"]
 
 
 def test_compile_body_schema_inlines_defs():

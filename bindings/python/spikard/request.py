@@ -1,0 +1,161 @@
+"""Request: the raw HTTP request, for handlers that declare a ``Request`` parameter.
+
+A route whose handler has a parameter annotated ``Request`` is registered
+with ``"wants_request": true``, so the core delivers the method, path, raw
+query and headers with each event. Everything else here is parsed lazily,
+on first access, so a handler pays only for what it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import msgspec
+
+__all__ = ["Headers", "Request"]
+
+
+class Headers(Mapping[str, str]):
+    """Request headers: a read-only, case-insensitive mapping.
+
+    ``headers["X-Token"]`` and ``headers.get("x-token")`` name the same
+    header. A repeated header maps to its first value; :meth:`getlist` gives
+    them all in arrival order.
+    """
+
+    __slots__ = ("_first", "_raw")
+
+    def __init__(self, raw: list[tuple[str, str]]) -> None:
+        # The core sends lower-case names; lower() again for hand-made lists.
+        self._raw = [(k.lower(), v) for k, v in raw]
+        first: dict[str, str] = {}
+        for k, v in self._raw:
+            first.setdefault(k, v)
+        self._first = first
+
+    def __getitem__(self, key: str) -> str:
+        return self._first[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._first
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._first)
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+    def getlist(self, key: str) -> list[str]:
+        """Every value of a header, in the order received."""
+        key = key.lower()
+        return [v for k, v in self._raw if k == key]
+
+    def raw(self) -> list[tuple[str, str]]:
+        """The headers as (lower-case name, value) pairs, repeats included."""
+        return list(self._raw)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._raw!r})"
+
+
+class Request:
+    """The request as received: method, path, query, headers, cookies and body.
+
+    ``query`` maps each query key to the list of its values (in order);
+    ``cookies`` maps cookie names to values; ``body`` is the raw body bytes
+    (``b""`` when there is none) and :meth:`json` decodes it.
+    """
+
+    __slots__ = (
+        "_cookies",
+        "_headers",
+        "_query",
+        "_raw_headers",
+        "body",
+        "method",
+        "path",
+        "path_params",
+        "query_string",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        path_params: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        """The raw query string, without ``?``."""
+        self.body: bytes = body if body is not None else b""
+        self.path_params: Mapping[str, Any] = path_params or {}
+        self._raw_headers = headers
+        self._headers: Headers | None = None
+        self._query: dict[str, list[str]] | None = None
+        self._cookies: dict[str, str] | None = None
+
+    @classmethod
+    def from_meta(cls, meta: Any, body: bytes | None) -> Request:
+        """Build from the event's ``(method, path, query, headers)`` tuple."""
+        if meta is None:
+            return cls("", "", "", [], body)
+        method, path, query, headers = meta
+        return cls(method, path, query, headers, body)
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(self._raw_headers)
+        return self._headers
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        if self._query is None:
+            self._query = parse_qs(self.query_string, keep_blank_values=True)
+        return self._query
+
+    @property
+    def query_params(self) -> dict[str, list[str]]:
+        """Alias of :attr:`query`."""
+        return self.query
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            cookies: dict[str, str] = {}
+            for line in self.headers.getlist("cookie"):
+                for name, value in _parse_cookie(line).items():
+                    cookies.setdefault(name, value)
+            self._cookies = cookies
+        return self._cookies
+
+    def json(self) -> Any:
+        """The body decoded as JSON (``None`` for an empty body)."""
+        return msgspec.json.decode(self.body) if self.body else None
+
+    def __repr__(self) -> str:
+        return f"Request({self.method} {self.path})"
+
+
+def _parse_cookie(line: str) -> dict[str, str]:
+    """``a=1; b="2"`` -> ``{"a": "1", "b": "2"}`` (RFC 6265 cookie-string).
+
+    Pairs without ``=`` are skipped; the first of a repeated name wins, as
+    browsers send the most specific cookie first.
+    """
+    out: dict[str, str] = {}
+    for part in line.split(";"):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if sep and name and name not in out:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            out[name] = value
+    return out
