@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
-"""Benchmark harness: Spikard's Python app against the plain-Hertz ceiling.
+"""Benchmark harness: Spikard against its peers and the plain-Hertz ceiling.
 
-Follows shared/bench/WORKLOADS.md: wrk with 64 connections and one thread,
-server pinned to CPU 0 and wrk to CPU 1, a warm-up then a measured run, servers
-interleaved round by round, the median round quoted. Every answer is checked
-before anything is timed. Standard library only, so it runs with any python3.
+Follows shared/bench/WORKLOADS.md: its 18 workloads, wrk with 64 connections
+and one thread, server pinned to CPU 0 and wrk to CPU 1, a warm-up then a
+measured run, servers interleaved round by round, the median round quoted; then
+(unless --pinned-only) the same unpinned, each server with its recommended
+workers for two cores. Every answer is checked (status and body) before
+anything is timed; a wrong answer is reported, never timed. Each peer lives in
+its own virtualenv under bench/.venvs/, made here from the pinned
+bench/peers/<name>/requirements.txt. The harness itself is standard library
+only, so it runs with any python3; the chart is drawn with bench/plot's venv.
 
     python3 bench/run.py [--quick] [--rounds 3] [--duration 10] [--warmup 2]
-                         [--python .venv/bin/python] [--servers spikard,ceiling]
+                         [--python .venv/bin/python] [--servers a,b,...]
+                         [--workloads a,b,...] [--pinned-only] [--label NAME]
 """
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -25,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,23 +56,114 @@ class Workload:
     name: str
     method: str
     path: str
-    payload: str | None  # file name under PAYLOADS, sent as the body
+    body: Path | None  # the exact request body wrk and the check send
+    content_type: str | None
     expected: object  # the answer's JSON, compared as parsed values
 
 
 @dataclass
 class Server:
     name: str
-    argv: list[str]  # "{port}" is replaced by the chosen port
+    argv: list[str]  # pinned run; "{port}" is replaced by the chosen port
+    argv_multi: list[str] | None = (
+        None  # unpinned run with 2-core workers; None: same argv
+    )
+    env: dict | None = None  # extra environment; "{port}" is replaced too
     skip: str | None = None  # why this server cannot run, if it cannot
+    note: str = ""  # e.g. that multi-worker is unsupported
+    fixed_port: int | None = None  # for a server that cannot be told its port
+
+
+MULTIPART_BOUNDARY = "spikardbench7d2f1c9a"
+QUERY_MEDIUM = "page=2&limit=50&sort=created_at&order=desc&q=widget&active=true&min_price=9.5&category=tools"
+QUERY_MANY = (
+    QUERY_MEDIUM
+    + "&max_price=99.5&brand=acme&color=red&size=m&tag=a&tag=b&tag=c&in_stock=true&rating=4"
+)
+UUID = "7f1c6a1e-9c2b-4c3e-8a55-1f0c2d3e4b5a"
+
+
+def request_bodies() -> dict[str, Path]:
+    """Form and multipart bodies built once from the payloads, byte for byte
+    the same in every run: url-encoded in forms.json's key order, multipart
+    with a fixed boundary and the payload file's name as the filename."""
+    out = BUILD / "bodies"
+    out.mkdir(parents=True, exist_ok=True)
+    bodies: dict[str, Path] = {}
+    forms = json.loads((PAYLOADS / "forms.json").read_bytes())
+    for name in ("form-simple", "form-complex"):
+        bodies[name] = out / f"{name}.body"
+        bodies[name].write_bytes(urllib.parse.urlencode(forms[name]).encode())
+    for size in ("small", "medium", "large"):
+        fname = f"multipart-{size}.bin"
+        head = (
+            f"--{MULTIPART_BOUNDARY}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{fname}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
+        bodies[f"multipart-{size}"] = out / f"multipart-{size}.body"
+        bodies[f"multipart-{size}"].write_bytes(
+            head + (PAYLOADS / fname).read_bytes() + tail
+        )
+    return bodies
 
 
 def workloads() -> list[Workload]:
-    small = json.loads((PAYLOADS / "json-small.json").read_bytes())
-    return [
-        Workload("path-simple", "GET", "/path/simple/abc123", None, {"id": "abc123"}),
-        Workload("json-small", "POST", "/json/small", "json-small.json", small),
+    """WORKLOADS.md's 18 workloads with the answer each must give."""
+    j = "application/json"
+    js = lambda name: json.loads((PAYLOADS / f"{name}.json").read_bytes())
+    bodies = request_bodies()
+    forms = json.loads((PAYLOADS / "forms.json").read_bytes())
+    complex_form = dict(
+        forms["form-complex"], age=int(forms["form-complex"]["age"]), newsletter=True
+    )
+    medium = {
+        "page": 2, "limit": 50, "sort": "created_at", "order": "desc", "q": "widget",
+        "active": True, "min_price": 9.5, "category": "tools",
+    }  # fmt: skip
+    many = dict(
+        medium, max_price=99.5, brand="acme", color="red", size="m",
+        tag=["a", "b", "c"], in_stock=True, rating=4,
+    )  # fmt: skip
+    mp = f"multipart/form-data; boundary={MULTIPART_BOUNDARY}"
+    form = "application/x-www-form-urlencoded"
+    out = [
+        Workload(n, "POST", f"/json/{n[5:]}", PAYLOADS / f"{n}.json", j, js(n))
+        for n in ("json-small", "json-medium", "json-large", "json-very-large")
     ]
+    deep = {
+        "org": "acme",
+        "team": "core",
+        "project": "api",
+        "resource": "users",
+        "id": "9",
+    }
+    out += [
+        Workload("path-simple", "GET", "/path/simple/abc123", None, None, {"id": "abc123"}),
+        Workload("path-multiple", "GET", "/path/multiple/u42/p7", None, None, {"user_id": "u42", "post_id": "p7"}),
+        Workload("path-deep", "GET", "/path/deep/acme/core/api/users/9", None, None, deep),
+        Workload("path-int", "GET", "/path/int/12345", None, None, {"value": 12345}),
+        Workload("path-uuid", "GET", f"/path/uuid/{UUID}", None, None, {"id": UUID}),
+        Workload("path-date", "GET", "/path/date/2026-11-24", None, None, {"date": "2026-11-24"}),
+        Workload("query-few", "GET", "/query/few?page=1&limit=20&sort=name", None, None,
+                 {"page": 1, "limit": 20, "sort": "name"}),
+        Workload("query-medium", "GET", f"/query/medium?{QUERY_MEDIUM}", None, None, medium),
+        Workload("query-many", "GET", f"/query/many?{QUERY_MANY}", None, None, many),
+        Workload("form-simple", "POST", "/urlencoded/simple", bodies["form-simple"], form, forms["form-simple"]),
+        Workload("form-complex", "POST", "/urlencoded/complex", bodies["form-complex"], form, complex_form),
+    ]  # fmt: skip
+    for size, n in (("small", 1024), ("medium", 10240), ("large", 102400)):
+        out.append(
+            Workload(f"multipart-{size}", "POST", f"/multipart/{size}", bodies[f"multipart-{size}"], mp,
+                     {"filename": f"multipart-{size}.bin", "size": n})
+        )  # fmt: skip
+    return out
+
+
+QUICK_WORKLOADS = (
+    "json-small,json-medium,path-simple,query-many,form-complex,multipart-small"
+)
 
 
 def run_quiet(argv: list[str], **kw) -> subprocess.CompletedProcess:
@@ -73,32 +172,130 @@ def run_quiet(argv: list[str], **kw) -> subprocess.CompletedProcess:
     )
 
 
-def prepare_server(name: str, python: str) -> Server:
-    """The server's command line, and why it cannot run if it cannot."""
-    if name == "spikard":
-        s = Server(
-            name, [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
+VENVS = BENCH / ".venvs"
+BASE_PYTHON = os.environ.get("SPIKARD_BENCH_PYTHON", "python3.11")
+
+
+def ensure_venv(name: str, requirements: Path) -> tuple[str, str | None]:
+    """bench/.venvs/<name> with exactly the pinned requirements; remade when
+    the requirements file changes. Returns (python, why it failed or None)."""
+    venv = VENVS / name
+    python = str(venv / "bin" / "python")
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    stamp = venv / ".requirements.sha256"
+    if stamp.exists() and stamp.read_text() == digest:
+        return python, None
+    base = shutil.which(BASE_PYTHON) or sys.executable
+    print(
+        f"setting up {venv.relative_to(ROOT)} from {requirements.relative_to(ROOT)}",
+        file=sys.stderr,
+    )
+    for argv in (
+        [base, "-m", "venv", "--clear", str(venv)],
+        [python, "-m", "pip", "install", "-q", "--no-deps", "-r", str(requirements)],
+    ):
+        r = run_quiet(argv, timeout=1200)
+        if r.returncode != 0:
+            return (
+                python,
+                f"`{' '.join(argv)}` failed:\n{(r.stderr or r.stdout).strip()}",
+            )
+    stamp.write_text(digest)
+    return python, None
+
+
+UVICORN_PEERS = ("fastapi", "litestar", "blacksheep")
+PEERS = (*UVICORN_PEERS, "robyn", "spikard-0.3.5", "spikard-0.17")
+SERVERS = ("spikard", "spikard-sync", *PEERS, "ceiling")
+OURS = "spikard"
+
+
+def import_check(python: str, module: str) -> str | None:
+    if not os.path.exists(python):
+        return f"{python} does not exist (run `make setup`)"
+    r = run_quiet([python, "-c", f"import {module}"])
+    if r.returncode != 0:
+        return (
+            f"`import {module}` failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
         )
-        if not os.path.exists(python):
-            s.skip = f"{python} does not exist (run `make setup`)"
-        else:
-            r = run_quiet([python, "-c", "import spikard"])
-            if r.returncode != 0:
-                s.skip = (
-                    "`import spikard` failed: "
-                    + (r.stderr.strip().splitlines() or ["?"])[-1]
-                )
+    return None
+
+
+def prepare_server(name: str, python: str) -> Server:
+    """The server's command lines, and why it cannot run if it cannot."""
+    if name in ("spikard", "spikard-sync"):
+        argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
+        if name == "spikard-sync":
+            argv.append("--sync")
+        s = Server(
+            name,
+            argv,
+            note="one process only (ServerConfig.workers > 1 unsupported): unpinned = same single process on 2 cores",
+        )
+        s.skip = import_check(python, "spikard")
         return s
     if name == "ceiling":
         # Built once and run directly (not `go run`) so the PID we sample for
         # RSS is the server's own and no compile time lands in a measurement.
         binary = BUILD / "ceiling"
-        s = Server(name, [str(binary), "-port", "{port}"])
+        s = Server(
+            name, [str(binary), "-port", "{port}"], note="unpinned: GOMAXPROCS=2"
+        )
         r = run_quiet(["go", "build", "-o", str(binary), "./bench/ceiling"])
         if r.returncode != 0:
             s.skip = "go build ./bench/ceiling failed:\n" + r.stderr.strip()
         return s
-    sys.exit(f"run.py: unknown server {name!r} (known: spikard, ceiling)")
+    if name not in PEERS:
+        sys.exit(f"run.py: unknown server {name!r} (known: {', '.join(SERVERS)})")
+    peer = BENCH / "peers" / name
+    vpy, err = ensure_venv(name, peer / "requirements.txt")
+    vbin = str(Path(vpy).parent)
+    if name in UVICORN_PEERS:
+        argv = [
+            f"{vbin}/uvicorn", "app:app", "--app-dir", str(peer), "--host", HOST, "--port", "{port}",
+            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+        s = Server(
+            name, argv, [*argv, "--workers", "2"], note="unpinned: uvicorn --workers 2"
+        )
+    elif name == "robyn":
+        argv = [
+            vpy,
+            str(peer / "app.py"),
+            "--processes",
+            "1",
+            "--workers",
+            "1",
+            "--disable-openapi",
+            "--log-level",
+            "WARN",
+        ]
+        multi = [
+            vpy,
+            str(peer / "app.py"),
+            "--processes",
+            "2",
+            "--workers",
+            "1",
+            "--disable-openapi",
+            "--log-level",
+            "WARN",
+        ]
+        s = Server(name, argv, multi, env={"ROBYN_PORT": "{port}", "ROBYN_HOST": HOST},
+                   note="unpinned: --processes 2 --workers 1")  # fmt: skip
+    elif name == "spikard-0.17":
+        # 0.17.2's App.run() never passes its ServerConfig to the native
+        # app_run(), so it always listens on 127.0.0.1:8000 with one worker.
+        argv = [vpy, str(peer / "app.py"), "--port", "8000"]
+        s = Server(name, argv, note="always 127.0.0.1:8000, default workers: App.run() drops ServerConfig",
+                   fixed_port=8000)  # fmt: skip
+    else:  # the original Spikard 0.3.5 from PyPI
+        argv = [vpy, str(peer / "app.py"), "--port", "{port}"]
+        s = Server(
+            name, argv, [*argv, "--workers", "2"], note="unpinned: run(workers=2)"
+        )
+    s.skip = err or import_check(vpy, "spikard" if name.startswith("spikard") else name)
+    return s
 
 
 def free_port() -> int:
@@ -110,27 +307,60 @@ def free_port() -> int:
 class Running:
     """One server process, pinned to SERVER_CPU, stopped on exit from the with-block."""
 
-    def __init__(self, server: Server):
+    def __init__(self, server: Server, pinned: bool = True):
         self.server = server
-        self.port = free_port()
+        self.port = server.fixed_port or free_port()
+        self.busy = None
+        if server.fixed_port:
+            try:
+                with socket.socket() as sock:
+                    sock.bind((HOST, server.fixed_port))
+            except OSError as e:
+                self.busy = f"its fixed port {server.fixed_port} is taken by another process: {e}"
         BUILD.mkdir(exist_ok=True)
         # Closed in stop(); kept past this object when the server failed.
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix=server.name + "-", suffix=".log", dir=BUILD, delete=False
         )
-        argv = [a.replace("{port}", str(self.port)) for a in server.argv]
+        raw = server.argv if pinned or server.argv_multi is None else server.argv_multi
+        argv = [a.replace("{port}", str(self.port)) for a in raw]
+        env = dict(os.environ)
+        for k, v in (server.env or {}).items():
+            env[k] = v.replace("{port}", str(self.port))
         # taskset execs the server, so proc.pid is the server's own PID; the
-        # affinity is inherited by every thread it starts (Go sets GOMAXPROCS
-        # from it). A new session lets us signal exactly what we started.
+        # affinity is inherited by every thread and worker process it starts
+        # (Go sets GOMAXPROCS from it). A new session lets us signal exactly
+        # what we started, and find its worker processes by process group.
+        prefix = ["taskset", "-c", SERVER_CPU] if pinned else []
+        if self.busy:
+            argv = ["true"]  # nothing to start; __enter__ reports why
         self.proc = subprocess.Popen(
-            ["taskset", "-c", SERVER_CPU, *argv],
+            [*prefix, *argv],
             cwd=ROOT,
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )
 
+    def group_pids(self) -> list[int]:
+        """The server and any worker processes it forked (same process group)."""
+        pids = []
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:
+                pids.append(int(d.name))
+        return pids or [self.proc.pid]
+
     def __enter__(self) -> "Running":  # noqa: PYI034 (a final class)
+        if self.busy:
+            self.stop()
+            raise RuntimeError(f"{self.server.name}: {self.busy}")
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -157,20 +387,28 @@ class Running:
         return f"http://{HOST}:{self.port}{w.path}"
 
     def peak_rss_kib(self) -> int | None:
-        # VmHWM is the resident-set high-water mark over the process's life.
-        try:
-            status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        except OSError:
-            return None
-        m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-        return int(m.group(1)) if m else None
+        # VmHWM is the resident-set high-water mark over a process's life;
+        # summed over the server's processes when it runs several workers.
+        total = 0
+        for pid in self.group_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+            total += int(m.group(1)) if m else 0
+        return total or None
 
     def cpu_seconds(self) -> float:
-        # utime + stime of all the server's threads, from /proc/PID/stat.
-        fields = (
-            Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        )
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        # utime + stime of all the server's processes and threads, from /proc/PID/stat.
+        total = 0.0
+        for pid in self.group_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -190,10 +428,10 @@ class Running:
 
 def check_answer(srv: Running, w: Workload) -> dict:
     """One request; the answer must be 200, JSON, and equal to the expected value."""
-    data = (PAYLOADS / w.payload).read_bytes() if w.payload else None
+    data = w.body.read_bytes() if w.body else None
     req = urllib.request.Request(srv.url(w), data=data, method=w.method)
     if data is not None:
-        req.add_header("Content-Type", "application/json")
+        req.add_header("Content-Type", w.content_type)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             status, ctype, body = (
@@ -217,8 +455,8 @@ def check_answer(srv: Running, w: Workload) -> dict:
     problems = []
     if status != 200:
         problems.append(f"status {status}")
-    if not ctype.startswith("application/json"):
-        problems.append(f"content-type {ctype!r}")
+    # Recorded, not judged: WORKLOADS.md checks status and body.
+    result["content_type_ok"] = ctype.startswith("application/json")
     if value != w.expected:
         problems.append(f"body {body[:200]!r}")
     result["ok"] = not problems
@@ -262,11 +500,11 @@ def parse_wrk(out: str) -> dict:
     }
 
 
-def wrk(srv: Running, w: Workload, seconds: int) -> tuple[dict, str]:
+def wrk(
+    srv: Running, w: Workload, seconds: int, pinned: bool = True
+) -> tuple[dict, str]:
     argv = [
-        "taskset",
-        "-c",
-        WRK_CPU,
+        *(["taskset", "-c", WRK_CPU] if pinned else []),
         "wrk",
         "-t1",
         f"-c{CONNECTIONS}",
@@ -274,9 +512,10 @@ def wrk(srv: Running, w: Workload, seconds: int) -> tuple[dict, str]:
         "--latency",
     ]
     env = dict(os.environ)
-    if w.payload:
+    if w.body:
         argv += ["-s", str(BENCH / "wrk" / "post.lua")]
-        env["WRK_BODY"] = str(PAYLOADS / w.payload)
+        env["WRK_BODY"] = str(w.body)
+        env["WRK_CONTENT_TYPE"] = w.content_type
     # Children's CPU time grows only when wrk is reaped (servers are reaped
     # later), so the difference is wrk's own.
     before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
@@ -313,7 +552,7 @@ def verify(
                     if v["ok"]:
                         timed.add((s.name, w.name))
                     else:
-                        notes[(w.name, s.name)] = "not timed: wrong answer"
+                        notes[(w.name, s.name)] = "wrong answer, not timed"
                         print(
                             f"{s.name} {w.name}: wrong answer: {v['problem']}",
                             file=sys.stderr,
@@ -337,14 +576,16 @@ def core_ticks(cpu: str) -> tuple[int, int, int]:
     return total - idle - iowait, user + nice + system, total
 
 
-def measure(s: Server, w: Workload, rnd: int, warmup: int, duration: int) -> dict:
+def measure(
+    s: Server, w: Workload, rnd: int, warmup: int, duration: int, pinned: bool = True
+) -> dict:
     """One fresh server process, a warm-up run, then the measured run."""
     try:
-        with Running(s) as srv:
-            wrk(srv, w, warmup)
+        with Running(s, pinned) as srv:
+            wrk(srv, w, warmup, pinned)
             cpu0, t0 = srv.cpu_seconds(), time.monotonic()
             srv0, wrk0 = core_ticks(SERVER_CPU), core_ticks(WRK_CPU)
-            result, raw = wrk(srv, w, duration)
+            result, raw = wrk(srv, w, duration, pinned)
             srv1, wrk1 = core_ticks(SERVER_CPU), core_ticks(WRK_CPU)
             server = 100 * (srv.cpu_seconds() - cpu0) / (time.monotonic() - t0)
             busy, task, total = (b - a for a, b in zip(srv0, srv1, strict=True))
@@ -355,22 +596,35 @@ def measure(s: Server, w: Workload, rnd: int, warmup: int, duration: int) -> dic
             result["core_busy_pct"] = 100 * busy / total
             # Tasks other than ours on either core: other work on the machine,
             # which makes the run say less about the server.
-            result["other_cpu_pct"] = max(
-                0.0,
-                100 * task / total - server,
-                100 * wrk_task / wrk_total - result["wrk_cpu_pct"],
-            )
+            if pinned:
+                result["other_cpu_pct"] = max(
+                    0.0,
+                    100 * task / total - server,
+                    100 * wrk_task / wrk_total - result["wrk_cpu_pct"],
+                )
+            else:  # both share both cores: what is left of the two cores' task time
+                result["core_busy_pct"] = 100 * (busy + wrk_task) / total
+                result["other_cpu_pct"] = max(
+                    0.0,
+                    100 * (task + wrk_task) / total - server - result["wrk_cpu_pct"],
+                )
             result["peak_rss_kib"] = srv.peak_rss_kib()
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         print(f"round {rnd} {w.name} {s.name} failed: {e}", file=sys.stderr)
         result, raw = parse_wrk(""), ""
         result["failure"] = str(e)
-    result.update(round=rnd, workload=w.name, server=s.name, wrk_output=raw)
+    result.update(
+        round=rnd,
+        workload=w.name,
+        server=s.name,
+        mode="pinned" if pinned else "unpinned",
+        wrk_output=raw,
+    )
     result["valid"] = result["errors"] == 0 and result["req_s"] is not None
     flag = "" if result["valid"] else "  INVALID"
     req_s = result["req_s"] or 0
     print(
-        f"round {rnd} {w.name:12} {s.name:8} {req_s:>10,.0f} req/s{flag}",
+        f"{'pinned' if pinned else 'unpinned'} round {rnd} {w.name:16} {s.name:14} {req_s:>10,.0f} req/s{flag}",
         file=sys.stderr,
     )
     return result
@@ -423,38 +677,70 @@ def machine(python: str) -> dict:
     }
 
 
+def versions(servers: list[Server], python: str) -> dict:
+    """Each framework's version from the interpreter that serves it."""
+    out = {}
+    for s in servers:
+        if s.name == "ceiling":
+            continue
+        py = (
+            python
+            if s.name in ("spikard", "spikard-sync")
+            else str(VENVS / s.name / "bin" / "python")
+        )
+        dist = "spikard" if s.name.startswith("spikard") else s.name
+        out[s.name] = tool_version(
+            [py, "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"]
+        )
+    out["hertz"] = tool_version(
+        ["go", "list", "-m", "-f", "{{.Version}}", "github.com/cloudwego/hertz"]
+    )
+    return out
+
+
+def geomean(values: list[float]) -> float | None:
+    import math
+
+    return math.exp(sum(map(math.log, values)) / len(values)) if values else None
+
+
 def summarize(
-    runs: list[dict], servers: list[Server], loads: list[Workload]
-) -> list[dict]:
+    runs: list[dict], servers: list[Server], loads: list[Workload], mode: str
+) -> dict:
+    """Median rounds per (workload, server), and ours ÷ each other server:
+    within each round (so drift cancels), the median over rounds; then the
+    geometric mean over the workloads both answered and ran validly."""
+    runs = [r for r in runs if r["mode"] == mode]
     rows = []
+    by = {}
+    for r in runs:
+        by.setdefault((r["workload"], r["server"]), {})[r["round"]] = r
     for w in loads:
-        ceiling = {
-            r["round"]: r
-            for r in runs
-            if r["workload"] == w.name and r["server"] == "ceiling"
-        }
+        ours = by.get((w.name, OURS), {})
         for s in servers:
-            mine = [
-                r for r in runs if r["workload"] == w.name and r["server"] == s.name
-            ]
+            mine = by.get((w.name, s.name), {})
             row = {"workload": w.name, "server": s.name, "rounds": len(mine)}
             if mine:
-                row["median"] = median_run(mine)
-                row["invalid_rounds"] = sum(not r["valid"] for r in mine)
-                # Ratio within each round, so drift between rounds cancels; then the median.
+                row["median"] = median_run(list(mine.values()))
+                row["invalid_rounds"] = sum(not r["valid"] for r in mine.values())
                 ratios = sorted(
-                    r["req_s"] / ceiling[r["round"]]["req_s"]
-                    for r in mine
-                    if s.name != "ceiling"
-                    and r["valid"]
-                    and r["round"] in ceiling
-                    and ceiling[r["round"]]["valid"]
+                    ours[k]["req_s"] / r["req_s"]
+                    for k, r in mine.items()
+                    if s.name != OURS and r["valid"] and k in ours and ours[k]["valid"]
                 )
-                row["ratio_to_ceiling"] = (
-                    ratios[(len(ratios) - 1) // 2] if ratios else None
-                )
+                row["ours_ratio"] = ratios[(len(ratios) - 1) // 2] if ratios else None
             rows.append(row)
-    return rows
+    geo = {}
+    for s in servers:
+        if s.name == OURS:
+            continue
+        vals = [
+            r["ours_ratio"]
+            for r in rows
+            if r["server"] == s.name and r.get("ours_ratio")
+        ]
+        geo[s.name] = {"geomean": geomean(vals), "workloads": len(vals)}
+    return {"rows": rows, "geomean": geo}
 
 
 def ms(value: float | None) -> str:
@@ -474,12 +760,13 @@ def cpu_note(run: dict) -> str:
     return note
 
 
-def markdown(rows: list[dict], notes: dict[tuple[str, str], str]) -> str:
+def markdown(summary: dict, notes: dict[tuple[str, str], str], mode: str) -> str:
+    ours_col = f"{OURS} ÷ this"
     lines = [
-        "| workload | server | req/s | p50 | p99 | errors | peak RSS | CPU srv / wrk | ÷ ceiling |",
+        f"| workload | server | req/s | p50 | p99 | errors | peak RSS | CPU srv / wrk | {ours_col} |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in rows:
+    for row in summary["rows"]:
         m = row.get("median")
         if m is None:
             note = notes.get((row["workload"], row["server"]), "not timed")
@@ -488,25 +775,54 @@ def markdown(rows: list[dict], notes: dict[tuple[str, str], str]) -> str:
             )
             continue
         errors = str(m["errors"])
+        if m.get("non_2xx"):
+            errors += f" ({m['non_2xx']} non-2xx)"
         if row["invalid_rounds"]:
-            errors += f" (INVALID: {row['invalid_rounds']}/{row['rounds']} rounds with errors)"
+            errors += f" INVALID ({row['invalid_rounds']}/{row['rounds']} rounds)"
         if m["req_s"] is None:
             lines.append(
                 f"| {row['workload']} | {row['server']} | failed (see JSON) | | | | | | |"
             )
             continue
         rss = f"{m['peak_rss_kib'] / 1024:.1f} MiB" if m.get("peak_rss_kib") else "?"
-        ratio = (
-            f"{row['ratio_to_ceiling']:.2f}"
-            if row.get("ratio_to_ceiling") is not None
-            else "—"
-        )
+        ratio = f"{row['ours_ratio']:.2f}" if row.get("ours_ratio") is not None else "—"
         lines.append(
             f"| {row['workload']} | {row['server']} | {m['req_s']:,.0f} | {ms(m['p50_ms'])} "
-            f"| {ms(m['p99_ms'])} | {errors} | {rss} | {cpu_note(m)} "
-            f"| {ratio} |"
+            f"| {ms(m['p99_ms'])} | {errors} | {rss} | {cpu_note(m)} | {ratio} |"
         )
+    lines += [
+        "",
+        f"Geometric mean of {OURS} ÷ peer over the workloads both answered correctly and ran validly ({mode}):",
+        "",
+    ]
+    lines += ["| peer | geomean | workloads |", "|---|---:|---:|"]
+    for name, g in summary["geomean"].items():
+        val = f"{g['geomean']:.2f}" if g["geomean"] is not None else "—"
+        lines.append(f"| {name} | {val} | {g['workloads']} |")
     return "\n".join(lines)
+
+
+def wrong_answers(verification: list[dict]) -> str:
+    bad = [v for v in verification if not v["ok"]]
+    if not bad:
+        return "Every server answered every workload correctly."
+    lines = ["Wrong answers (these pairs were not timed):", ""]
+    lines += ["| server | workload | problem |", "|---|---|---|"]
+    for v in bad:
+        problem = v["problem"].replace("|", "\\|").replace("\n", " ")[:160]
+        lines.append(f"| {v['server']} | {v['workload']} | {problem} |")
+    return "\n".join(lines)
+
+
+def draw_chart(results: Path, png: Path) -> str | None:
+    """The bar chart of ratios, drawn by bench/plot/chart.py in its own venv."""
+    python, err = ensure_venv("plot", BENCH / "plot" / "requirements.txt")
+    if err:
+        return err
+    r = run_quiet(
+        [python, str(BENCH / "plot" / "chart.py"), str(results), str(png)], timeout=300
+    )
+    return None if r.returncode == 0 else (r.stderr or r.stdout).strip()
 
 
 def main() -> int:
@@ -514,7 +830,7 @@ def main() -> int:
     ap.add_argument(
         "--quick",
         action="store_true",
-        help="1 round, 3 s measured, 1 s warm-up: a smoke test",
+        help="a smoke test: 1 round, 3 s measured, 1 s warm-up, a few workloads, pinned only",
     )
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=10, help="measured seconds per run")
@@ -524,21 +840,35 @@ def main() -> int:
     ap.add_argument(
         "--python",
         default=str(ROOT / ".venv" / "bin" / "python"),
-        help="interpreter with spikard installed",
+        help="interpreter with our spikard installed",
     )
     ap.add_argument(
         "--servers",
-        default="spikard,ceiling",
+        default=",".join(SERVERS),
         help="comma-separated subset, in interleaving order",
     )
     ap.add_argument(
+        "--workloads",
+        default=None,
+        help="comma-separated subset (default: all 18; --quick: a few)",
+    )
+    ap.add_argument(
+        "--pinned-only", action="store_true", help="skip the unpinned multi-worker run"
+    )
+    ap.add_argument(
+        "--verify-only", action="store_true", help="check every answer, time nothing"
+    )
+    ap.add_argument(
         "--label",
-        default="first",
-        help="results file is bench/results/<UTC date>-<label>.json",
+        default=None,
+        help="results are bench/results/<UTC date>-<label>.{json,md,png}",
     )
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.duration, args.warmup = 1, 3, 1
+        args.pinned_only = True
+        args.workloads = args.workloads or QUICK_WORKLOADS
+    label = args.label or ("quick" if args.quick else "full")
     # abspath, not resolve(): a venv's python is a symlink and must stay one.
     python = os.path.abspath(args.python)
 
@@ -552,6 +882,12 @@ def main() -> int:
     # each run's other_cpu_pct does that.
     idle_load = os.getloadavg()[0]
     loads = workloads()
+    if args.workloads:
+        wanted = [n.strip() for n in args.workloads.split(",") if n.strip()]
+        unknown = set(wanted) - {w.name for w in loads}
+        if unknown:
+            sys.exit(f"run.py: unknown workloads {sorted(unknown)}")
+        loads = [w for w in loads if w.name in wanted]
     servers = [
         prepare_server(n.strip(), python) for n in args.servers.split(",") if n.strip()
     ]
@@ -567,17 +903,27 @@ def main() -> int:
     # Round by round, workload by workload, every server in turn: drift on the
     # machine then hits all servers alike. A fresh process per run keeps each
     # run's peak RSS its own.
+    modes = (
+        []
+        if args.verify_only
+        else (["pinned"] if args.pinned_only else ["pinned", "unpinned"])
+    )
     runs = []
-    for rnd in range(1, args.rounds + 1):
-        for w in loads:
-            for s in servers:
-                if (s.name, w.name) not in timed:
-                    continue
-                runs.append(measure(s, w, rnd, args.warmup, args.duration))
+    for mode in modes:
+        for rnd in range(1, args.rounds + 1):
+            for w in loads:
+                for s in servers:
+                    if (s.name, w.name) in timed:
+                        runs.append(
+                            measure(
+                                s, w, rnd, args.warmup, args.duration, mode == "pinned"
+                            )
+                        )
 
-    rows = summarize(runs, servers, loads)
+    summaries = {mode: summarize(runs, servers, loads, mode) for mode in modes}
     meta = machine(python)
-    out = BENCH / "results" / f"{meta['date_utc'][:10]}-{args.label}.json"
+    meta["versions"] = versions(servers, python)
+    out = BENCH / "results" / f"{meta['date_utc'][:10]}-{label}.json"
     out.parent.mkdir(exist_ok=True)
     settings = {
         "rounds": args.rounds,
@@ -587,6 +933,17 @@ def main() -> int:
         "wrk_threads": 1,
         "server_cpu": SERVER_CPU,
         "wrk_cpu": WRK_CPU,
+        "modes": modes,
+        "workloads": [w.name for w in loads],
+        "servers": {
+            s.name: {
+                "argv": s.argv,
+                "argv_multi": s.argv_multi,
+                "env": s.env,
+                "note": s.note,
+            }
+            for s in servers
+        },
         "loadavg_1m_at_start": idle_load,
     }
     skipped = {s.name: s.skip for s in servers if s.skip}
@@ -596,17 +953,54 @@ def main() -> int:
         "skipped": skipped,
         "verification": verification,
         "runs": runs,
-        "summary": rows,
+        "summary": summaries,
     }
     out.write_text(json.dumps(doc, indent=2) + "\n")
 
+    report = [
+        f"# Benchmark {meta['date_utc']} ({label})",
+        "",
+        f"{meta['cpu']}, {meta['cpus']} CPUs, {meta['go']}, Python {meta['app_python']}; "
+        f"{args.rounds} round(s) of {args.duration} s after {args.warmup} s warm-up, "
+        f"wrk -t1 -c{CONNECTIONS}, median round quoted. Versions: "
+        + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        "",
+        wrong_answers(verification),
+    ]
+    for name, why in skipped.items():
+        report += ["", f"Not run: {name}: {why.splitlines()[-1] if why else '?'}"]
+    titles = {
+        "pinned": "Pinned: server on CPU 0, wrk on CPU 1 (the headline)",
+        "unpinned": "Unpinned: both cores, each server with its recommended workers for 2 cores",
+    }
+    for mode in modes:
+        report += ["", f"## {titles[mode]}", "", markdown(summaries[mode], notes, mode)]
+    if "unpinned" in modes:
+        report += [
+            "",
+            "Unpinned settings: "
+            + "; ".join(f"{s.name}: {s.note}" for s in servers if s.note),
+        ]
+    if modes:
+        png = out.with_suffix(".png")
+        err = draw_chart(out, png)
+        report += [
+            "",
+            f"Chart: {png.name}" if err is None else f"Chart not drawn: {err}",
+        ]
+    text = "\n".join(report) + "\n"
+    out.with_suffix(".md").write_text(text)
+    print("\n" + text)
     print(
-        f"\n{meta['cpu']}, {meta['go']}, Python {meta['app_python']}, "
-        f"{args.rounds} round(s) of {args.duration} s, median round quoted\n"
+        f"raw results: {out.relative_to(ROOT)}, table: {out.with_suffix('.md').relative_to(ROOT)}"
     )
-    print(markdown(rows, notes))
-    print(f"\nraw results: {out.relative_to(ROOT)}")
-    return 0 if runs and all(r["valid"] for r in runs) and not skipped else 1
+    all_valid = all(r["valid"] for r in runs)
+    all_right = all(v["ok"] for v in verification)
+    return (
+        0
+        if (runs or args.verify_only) and all_valid and all_right and not skipped
+        else 1
+    )
 
 
 if __name__ == "__main__":
