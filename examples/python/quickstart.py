@@ -1,8 +1,8 @@
 """The Quick Start of the Spikard brief, verbatim: run it and curl it.
 
-    python examples/python/quickstart.py
-    curl -s localhost:8000/users/7
-    curl -s -X POST localhost:8000/users -d '{"id":1,"name":"A","email":"a@x.io"}'
+python examples/python/quickstart.py
+curl -s localhost:8000/users/7
+curl -s -X POST localhost:8000/users -d '{"id":1,"name":"A","email":"a@x.io"}'
 """
 
 from msgspec import Struct
