@@ -1,8 +1,7 @@
-package core_test
+package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -13,49 +12,14 @@ import (
 	"github.com/spikard/spikard/core"
 )
 
-// quickStartRoutes are the routes of examples/go/main.go (kept in step by
-// hand), built here through the public API only.
-func quickStartRoutes() []core.RouteSpec {
-	jsonHeader := []core.Header{{Name: []byte("content-type"), Value: []byte("application/json")}}
-	return []core.RouteSpec{
-		{
-			Method: "GET",
-			Path:   "/users/{user_id:int}",
-			ParameterSchema: json.RawMessage(`{"type":"object","properties":{
-				"user_id":{"type":"integer","source":"path"}},"required":["user_id"]}`),
-			Handler: func(req *core.Request) core.Response {
-				var p struct {
-					UserID int64 `json:"user_id"`
-				}
-				if err := json.Unmarshal(req.Params, &p); err != nil {
-					return core.Response{Status: 500}
-				}
-				body := `{"id":` + strconv.FormatInt(p.UserID, 10) + `,"name":"Alice","email":"alice@example.com"}`
-				return core.Response{Status: 200, Headers: jsonHeader, Body: []byte(body)}
-			},
-		},
-		{
-			Method: "POST",
-			Path:   "/users",
-			BodySchema: json.RawMessage(`{"type":"object","properties":{
-				"id":{"type":"integer"},"name":{"type":"string"},"email":{"type":"string"}},
-				"required":["id","name","email"]}`),
-			Handler: func(req *core.Request) core.Response {
-				// The body is already validated; echo the original bytes.
-				return core.Response{Status: 200, Headers: jsonHeader, Body: req.Body}
-			},
-		},
-	}
-}
-
-// TestQuickStart serves the quick-start app the way examples/go does and
-// checks both routes over HTTP.
+// TestQuickStart serves this example's routes through core's public API
+// and checks both over HTTP, so the example cannot rot unnoticed.
 func TestQuickStart(t *testing.T) {
 	cfg := core.DefaultConfig()
 	cfg.Port = 0
 	cfg.Quiet = true
 	app := core.NewApp(cfg)
-	for _, r := range quickStartRoutes() {
+	for _, r := range routes() {
 		if _, err := app.AddRoute(r); err != nil {
 			t.Fatal(err)
 		}
