@@ -13,7 +13,8 @@ only, so it runs with any python3; the chart is drawn with bench/plot's venv.
 
     python3 bench/run.py [--quick] [--rounds 3] [--duration 10] [--warmup 2]
                          [--python .venv/bin/python] [--servers a,b,...]
-                         [--workloads a,b,...] [--pinned-only] [--label NAME]
+                         [--workloads a,b,...] [--pinned-only] [--verify-only]
+                         [--label NAME]
 """
 
 import argparse
@@ -825,6 +826,24 @@ def draw_chart(results: Path, png: Path) -> str | None:
     return None if r.returncode == 0 else (r.stderr or r.stdout).strip()
 
 
+RUN_OVERHEAD_S = 2.0  # starting and stopping a server, wrk's own start-up
+
+
+def estimate(
+    modes: list[str], args: argparse.Namespace, loads: list, servers: list
+) -> str:
+    """How long the timed part will take, before it starts: every run is a
+    fresh server, a warm-up and a measured run."""
+    ready = [s for s in servers if not s.skip]
+    runs = len(modes) * args.rounds * len(loads) * len(ready)
+    seconds = runs * (args.warmup + args.duration + RUN_OVERHEAD_S)
+    return (
+        f"{len(ready)} server(s) x {len(loads)} workload(s) x {args.rounds} round(s) "
+        f"x {len(modes)} mode(s) = {runs} timed run(s) of {args.warmup}+{args.duration} s: "
+        f"about {seconds / 60:.0f} min after the answer checks"
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -868,7 +887,9 @@ def main() -> int:
         args.rounds, args.duration, args.warmup = 1, 3, 1
         args.pinned_only = True
         args.workloads = args.workloads or QUICK_WORKLOADS
-    label = args.label or ("quick" if args.quick else "full")
+    label = args.label or (
+        "quick" if args.quick else "verify" if args.verify_only else "full"
+    )
     # abspath, not resolve(): a venv's python is a symlink and must stay one.
     python = os.path.abspath(args.python)
 
@@ -898,16 +919,18 @@ def main() -> int:
             for w in loads:
                 notes[(w.name, s.name)] = "not run: server unavailable"
 
-    verification, timed = verify(servers, loads, notes)
-
-    # Round by round, workload by workload, every server in turn: drift on the
-    # machine then hits all servers alike. A fresh process per run keeps each
-    # run's peak RSS its own.
     modes = (
         []
         if args.verify_only
         else (["pinned"] if args.pinned_only else ["pinned", "unpinned"])
     )
+    print(estimate(modes, args, loads, servers), file=sys.stderr)
+
+    verification, timed = verify(servers, loads, notes)
+
+    # Round by round, workload by workload, every server in turn: drift on the
+    # machine then hits all servers alike. A fresh process per run keeps each
+    # run's peak RSS its own.
     runs = []
     for mode in modes:
         for rnd in range(1, args.rounds + 1):
