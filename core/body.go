@@ -16,7 +16,12 @@ const drainLimit = 16 << 20
 func (a *App) readBody(c *app.RequestContext, ex *exchange) ([]byte, bool) {
 	max := a.cfg.MaxBodySize
 	if cl := c.Request.Header.ContentLength(); max > 0 && int64(cl) > max {
-		a.drain(c)
+		// A declared length past drainLimit could never be drained: answer
+		// at once (the connection closes) instead of waiting on a client
+		// that may never send it.
+		if cl <= drainLimit {
+			a.drain(c)
+		}
 		return nil, true
 	}
 	stream := c.Request.BodyStream()
