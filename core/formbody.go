@@ -83,6 +83,9 @@ func (ex *exchange) decodeBody(body []byte) (out, attachments []byte, ok bool) {
 		}
 		entries = request.MergeCoercion(coerc, entries)
 		entries = request.MergeCoercion(entries, fileErrs)
+		if kind == request.MediaForm || kind == request.MediaMultipart {
+			request.MarkFormMissing(entries)
+		}
 		v := problem.Validation(append(ex.errs, entries...))
 		p = &v
 	}

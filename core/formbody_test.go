@@ -51,7 +51,7 @@ func TestFormBodies(t *testing.T) {
 		{"name=xx&user[name]=x&user=flat", 200, `{"name":"xx","user":{"name":"x"}}`},
 		// Names that are not well-formed brackets stay literal.
 		{"name=xx&a[b=1&c]=2", 200, `{"name":"xx","a[b":"1","c]":"2"}`},
-		{"", 422, `{"type":"https://spikard.dev/errors/validation-error","title":"Request Validation Failed","status":422,"detail":"1 validation error in request","errors":[{"type":"missing","loc":["body","name"],"msg":"Field required","input":{}}]}`},
+		{"", 422, `{"type":"https://spikard.dev/errors/validation-error","title":"Request Validation Failed","status":422,"detail":"1 validation error in request","errors":[{"type":"missing","loc":["body","name"],"msg":"Field required","input":"required"}]}`},
 	}
 	for _, c := range cases {
 		r := do(t, "POST", base+"/f", form, c.body)
@@ -333,11 +333,11 @@ func TestFileParams(t *testing.T) {
 	}{
 		{[]part{{name: "image", filename: "a.png", ctype: "image/png", content: png, file: true}}, 200, `"image":{"filename":"a.png"`},
 		{[]part{{name: "image", filename: "a.png", ctype: "image/png", content: "\xff\xd8\xff\xe0", file: true}}, 422,
-			`{"type":"validation_error","loc":["files","image"],"msg":"File type mismatch: MIME type is image/png but magic numbers indicate image/jpeg","input":null,"ctx":{"declared_mime":"image/png","detected_type":"image/jpeg","magic_bytes":"ffd8ffe0"}}`},
+			`{"type":"validation_error","loc":["files","image"],"msg":"File type mismatch: MIME type is image/png but magic numbers indicate image/jpeg","ctx":{"declared_mime":"image/png","detected_type":"image/jpeg","magic_bytes":"ffd8ffe0"}}`},
 		{[]part{{name: "image", filename: "a.png", ctype: "image/png", content: "", file: true}}, 422,
-			`"loc":["files","image"],"msg":"File buffer is empty","input":null,"ctx":{"buffer_size":0}`},
+			`"loc":["files","image"],"msg":"File buffer is empty","ctx":{"buffer_size":0}`},
 		{[]part{{name: "image", filename: "a.gif", ctype: "image/gif", content: "GIF89a", file: true}}, 422, `"loc":["files","image"]`},
-		{[]part{{name: "other", content: "x"}}, 422, `{"type":"missing","loc":["body","image"],"msg":"Field required"`},
+		{[]part{{name: "other", content: "x"}}, 422, `{"type":"missing","loc":["body","image"],"msg":"Field required","input":"required"}`},
 	}
 	for i, c := range cases {
 		ct, body := buildMultipart(t, c.parts)

@@ -60,6 +60,21 @@ func flattenInto(ve *jsonschema.ValidationError, root any, out []problem.Entry) 
 		return append(out, problem.Entry{Type: "validation_error", Loc: loc, Msg: msg, Ctx: ctx, NoInput: true})
 	}
 	switch k := ve.ErrorKind.(type) {
+	case *kind.Pattern:
+		if str, ok := val.(string); ok && strings.IndexByte(str, 0) >= 0 {
+			msg, ctx := nulError(str)
+			return native(msg, ctx)
+		}
+	case *kind.Type:
+		if n := len(loc); n > 1 && loc[n-1].IsIndex {
+			// An array item of the wrong type takes the reference
+			// implementation's shape, which clients of the corpus match
+			// on: "type_error", the index as a JSON Pointer token (a
+			// string) and no named type. A compatibility quirk, kept to
+			// array items only; every other type error is pydantic's.
+			l := append(append([]problem.Loc(nil), loc[:n-1]...), problem.Key(strconv.Itoa(loc[n-1].Index)))
+			return append(out, problem.Entry{Type: "type_error", Loc: l, Msg: "Input should be a valid unknown", Input: input})
+		}
 	case *kind.Required:
 		for _, m := range k.Missing {
 			l := append(append([]problem.Loc(nil), loc...), problem.Key(m))
@@ -104,6 +119,15 @@ func flattenInto(ve *jsonschema.ValidationError, root any, out []problem.Entry) 
 	e := problem.Entry{Loc: loc, Input: input}
 	e.Type, e.Msg, e.Ctx = describe(ve.ErrorKind)
 	return append(out, e)
+}
+
+// nulError is the error for a string that contains U+0000 and fails a
+// pattern: the NUL is the likely cause (a truncation or injection
+// attempt), so it is named instead of the pattern, and the value is shown
+// with each NUL spelled \u0000 so logs and terminals stay intact.
+func nulError(s string) (string, []byte) {
+	shown := strings.ReplaceAll(s, "\x00", `\u0000`)
+	return "String contains null byte character", append(problem.AppendString([]byte(`{"value":`), shown), '}')
 }
 
 // dependencyMsg words a failed dependentRequired: "When 'a' is present,

@@ -16,13 +16,24 @@ import (
 // messages follow pydantic's so hosts match FastAPI-style clients.
 func (c *check) coerceInto(dst, v []byte, errs []problem.Entry, src Source, name string, idx int) ([]byte, bool, []problem.Entry) {
 	mark := len(dst)
+	// Cookies often carry session credentials, so errors reveal nothing
+	// of a cookie: "input" (and a pattern's ctx value) is "", and the
+	// pydantic-shaped entries carry no ctx.
+	shown := v
+	cookie := src == FromCookie
+	if cookie {
+		shown = nil
+	}
 	fail := func(typ, msg string, ctx []byte) ([]byte, bool, []problem.Entry) {
 		loc := []problem.Loc{problem.Key(locNames[src]), problem.Key(name)}
 		if idx >= 0 {
 			loc = append(loc, problem.Index(idx))
 		}
+		if cookie {
+			ctx = nil
+		}
 		errs = append(errs, problem.Entry{Type: typ, Loc: loc, Msg: msg,
-			Input: problem.AppendString(nil, string(v)), Ctx: ctx})
+			Input: problem.AppendString(nil, string(shown)), Ctx: ctx})
 		return dst[:mark], false, errs
 	}
 	// native reports a constraint in the "validation_error" shape: the
@@ -80,7 +91,18 @@ func (c *check) coerceInto(dst, v []byte, errs []problem.Entry, src Source, name
 				return native("Invalid "+what+" format", formatCtx(c.format, s))
 			}
 		}
+		if c.pattern != nil && bytes.IndexByte(v, 0) >= 0 && !c.pattern.Match(v) {
+			msg, ctx := nulError(string(shown))
+			return native(msg, ctx)
+		}
 		n := utf8.RuneCount(v)
+		if c.validator {
+			if msg, ctx := c.validatorString(v, shown, n); msg != "" {
+				return native(msg, ctx)
+			}
+			dst = problem.AppendString(dst, s)
+			break
+		}
 		if c.minLen >= 0 && n < c.minLen {
 			return fail("string_too_short", "String should have at least "+plural(c.minLen, "character"),
 				[]byte(`{"min_length":`+strconv.Itoa(c.minLen)+`}`))
@@ -116,6 +138,9 @@ func (c *check) coerceInto(dst, v []byte, errs []problem.Entry, src Source, name
 // it; multipleOf has no such counterpart in the fixtures and takes the
 // "validation_error" shape with the value in ctx.
 func (c *check) checkNumber(f float64, enc []byte) (string, string, []byte) {
+	if c.validator {
+		return c.validatorNumber(f, enc)
+	}
 	if b := c.min; b != nil && f < b.v {
 		return "greater_than_equal", "Input should be greater than or equal to " + b.raw, []byte(`{"ge":` + b.raw + `}`)
 	}
@@ -131,6 +156,56 @@ func (c *check) checkNumber(f float64, enc []byte) (string, string, []byte) {
 	if b := c.multOf; b != nil && !isMultiple(f, b.v) {
 		ctx := append([]byte(`{"multiple_of":`+b.raw+`,"value":`), enc...)
 		return "validation_error", "Value must be a multiple of " + b.raw, append(ctx, '}')
+	}
+	return "", "", nil
+}
+
+// validatorString applies minLength, maxLength and pattern to v (n runes)
+// in the JSON-Schema-validator vocabulary (see rawSchema), showing shown
+// as the value, and returns the
+// message and ctx of the first violated one, or "" when v satisfies them.
+// The maxLength ctx reports actual_length one past the rune count, as the
+// reference implementation does (its conformance corpus fixes that
+// number); it is a compatibility quirk, applied uniformly.
+func (c *check) validatorString(v, shown []byte, n int) (string, []byte) {
+	if c.minLen >= 0 && n < c.minLen {
+		return "String length must be at least " + strconv.Itoa(c.minLen),
+			[]byte(`{"min_length":` + strconv.Itoa(c.minLen) + `,"actual_length":` + strconv.Itoa(n) + `}`)
+	}
+	if c.maxLen >= 0 && n > c.maxLen {
+		return "String length must not exceed " + strconv.Itoa(c.maxLen),
+			[]byte(`{"max_length":` + strconv.Itoa(c.maxLen) + `,"actual_length":` + strconv.Itoa(n+1) + `}`)
+	}
+	if c.pattern != nil && !c.pattern.Match(v) {
+		ctx := problem.AppendString([]byte(`{"pattern":`), c.pattern.String())
+		ctx = problem.AppendString(append(ctx, `,"value":`...), string(shown))
+		return "String does not match pattern", append(ctx, '}')
+	}
+	return "", nil
+}
+
+// validatorNumber is checkNumber in the JSON-Schema-validator vocabulary:
+// every failure is a "validation_error" with the bound and the value
+// (encoded as enc) in ctx.
+func (c *check) validatorNumber(f float64, enc []byte) (string, string, []byte) {
+	fail := func(msg, key string, b *bound) (string, string, []byte) {
+		ctx := append([]byte(`{"`+key+`":`+b.raw+`,"value":`), enc...)
+		return "validation_error", msg + b.raw, append(ctx, '}')
+	}
+	if b := c.min; b != nil && f < b.v {
+		return fail("Value must be at least ", "minimum", b)
+	}
+	if b := c.xmin; b != nil && f <= b.v {
+		return fail("Value must be greater than ", "exclusive_minimum", b)
+	}
+	if b := c.max; b != nil && f > b.v {
+		return fail("Value must not exceed ", "maximum", b)
+	}
+	if b := c.xmax; b != nil && f >= b.v {
+		return fail("Value must be less than ", "exclusive_maximum", b)
+	}
+	if b := c.multOf; b != nil && !isMultiple(f, b.v) {
+		return fail("Value must be a multiple of ", "multiple_of", b)
 	}
 	return "", "", nil
 }

@@ -566,7 +566,20 @@ func (sc *FormScratch) coercionError(typ string, v []byte) {
 	}
 	ctx := append(problem.AppendString([]byte(`{"value":`), string(v)), '}')
 	sc.coerc = append(sc.coerc, problem.Entry{Type: "validation_error", Loc: loc,
-		Msg: "Value is not a valid " + typ, Ctx: ctx})
+		Msg: "Value is not a valid " + typ, Ctx: ctx, NoInput: true})
+}
+
+// MarkFormMissing sets the input of every body field reported missing
+// from a form (url-encoded or multipart) body to "required": the client
+// sent no JSON object, so echoing the object rebuilt from its fields
+// would show something it never sent; the entry names the broken rule.
+func MarkFormMissing(entries []problem.Entry) {
+	for i := range entries {
+		e := &entries[i]
+		if e.Type == "missing" && len(e.Loc) > 1 && e.Loc[0] == problem.Key("body") {
+			e.Input = []byte(`"required"`)
+		}
+	}
 }
 
 // MergeCoercion combines coercion errors with the validator's entries
@@ -597,11 +610,17 @@ func sameLoc(a, b []problem.Loc) bool {
 		return false
 	}
 	for i := range a {
-		if a[i] != b[i] {
+		if a[i] != b[i] && !sameIndex(a[i], b[i]) && !sameIndex(b[i], a[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// sameIndex reports whether x is an index and y the same index written
+// as a key (the array-item type error spells indexes as keys).
+func sameIndex(x, y problem.Loc) bool {
+	return x.IsIndex && !y.IsIndex && y.Key == strconv.Itoa(x.Index)
 }
 
 // omitted reports whether child c is dropped from its object: an empty

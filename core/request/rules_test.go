@@ -56,6 +56,30 @@ func TestParameterRules(t *testing.T) {
 		{"uniqueItems", `"i":{"type":"array","items":{"type":"integer"},"uniqueItems":true}`, "i=1&i=2&i=01", nil, "",
 			`[{"type":"validation_error","loc":["query","i"],"msg":"Array items must be unique","ctx":{"unique_items":true,"duplicate_index":2}}]`},
 		{"separator", `"c":{"type":"array","items":{"type":"string"},"separator":";"}`, "c=a;b", nil, `{"c":["a","b"]}`, ""},
+		// A boolean "required" in the property marks a raw JSON Schema
+		// parameter: its constraint failures use the validator vocabulary.
+		{"raw minLength", `"s":{"type":"string","minLength":3,"required":true}`, "s=ab", nil, "",
+			`[{"type":"validation_error","loc":["query","s"],"msg":"String length must be at least 3","ctx":{"min_length":3,"actual_length":2}}]`},
+		{"raw maxLength counts runes, reports one past", `"s":{"type":"string","maxLength":2,"required":true}`, "s=%C3%A9%C3%A9%C3%A9", nil, "",
+			`[{"type":"validation_error","loc":["query","s"],"msg":"String length must not exceed 2","ctx":{"max_length":2,"actual_length":4}}]`},
+		{"raw pattern", `"s":{"type":"string","pattern":"^a+$","required":false}`, "s=ab", nil, "",
+			`[{"type":"validation_error","loc":["query","s"],"msg":"String does not match pattern","ctx":{"pattern":"^a+$","value":"ab"}}]`},
+		{"raw maximum", `"n":{"type":"integer","maximum":100,"required":true}`, "n=101", nil, "",
+			`[{"type":"validation_error","loc":["query","n"],"msg":"Value must not exceed 100","ctx":{"maximum":100,"value":101}}]`},
+		{"raw minimum", `"n":{"type":"number","minimum":1.5,"required":true}`, "n=1", nil, "",
+			`[{"type":"validation_error","loc":["query","n"],"msg":"Value must be at least 1.5","ctx":{"minimum":1.5,"value":1}}]`},
+		{"raw exclusiveMinimum", `"n":{"type":"integer","exclusiveMinimum":0,"required":true}`, "n=0", nil, "",
+			`[{"type":"validation_error","loc":["query","n"],"msg":"Value must be greater than 0","ctx":{"exclusive_minimum":0,"value":0}}]`},
+		{"raw required true makes it required", `"n":{"type":"integer","required":true}`, "", nil, "",
+			`[{"type":"missing","loc":["query","n"],"msg":"Field required","input":null}]`},
+		{"raw parse error stays pydantic", `"n":{"type":"integer","required":true}`, "n=x", nil, "",
+			`[{"type":"int_parsing","loc":["query","n"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"}]`},
+		{"raw array items share the vocabulary", `"t":{"type":"array","items":{"type":"string","minLength":2},"required":true}`, "t=ab&t=c", nil, "",
+			`[{"type":"validation_error","loc":["query","t",1],"msg":"String length must be at least 2","ctx":{"min_length":2,"actual_length":1}}]`},
+		{"typed minLength stays pydantic", `"s":{"type":"string","minLength":3}`, "s=ab", nil, "",
+			`[{"type":"string_too_short","loc":["query","s"],"msg":"String should have at least 3 characters","input":"ab","ctx":{"min_length":3}}]`},
+		{"NUL failing a pattern is named", `"s":{"type":"string","pattern":"^[a-z]+$"}`, "s=a%00b", nil, "",
+			`[{"type":"validation_error","loc":["query","s"],"msg":"String contains null byte character","ctx":{"value":"a\\u0000b"}}]`},
 		{"email", `"e":{"type":"string","format":"email"}`, "e=nope", nil, "",
 			`[{"type":"validation_error","loc":["query","e"],"msg":"Invalid email format","ctx":{"format":"email","value":"nope"}}]`},
 		{"email ok", `"e":{"type":"string","format":"email"}`, "e=a%40b.io", nil, `{"e":"a@b.io"}`, ""},
@@ -149,6 +173,35 @@ func TestBodyFormats(t *testing.T) {
 		}
 		if got != c.want {
 			t.Errorf("%s %s:\n got %s\nwant %s", c.format, c.value, got, c.want)
+		}
+	}
+}
+
+// TestBodyQuirkRules checks the body rules that differ from pydantic's
+// shapes: a NUL failing a pattern, and an array item of the wrong type.
+func TestBodyQuirkRules(t *testing.T) {
+	cases := []struct{ name, schema, body, errs string }{
+		{"NUL failing a pattern", `{"properties":{"f":{"type":"string","pattern":"^[^\\x00]+$"}}}`, `{"f":"a\u0000b"}`,
+			`[{"type":"validation_error","loc":["body","f"],"msg":"String contains null byte character","ctx":{"value":"a\\u0000b"}}]`},
+		{"pattern without NUL stays pydantic", `{"properties":{"f":{"type":"string","pattern":"^a$"}}}`, `{"f":"b"}`,
+			`[{"type":"string_pattern_mismatch","loc":["body","f"],"msg":"String should match pattern '^a$'","input":"b","ctx":{"pattern":"^a$"}}]`},
+		{"array item type", `{"properties":{"t":{"type":"array","items":{"type":"string"}}}}`, `{"t":["a",2]}`,
+			`[{"type":"type_error","loc":["body","t","1"],"msg":"Input should be a valid unknown","input":2}]`},
+		{"field type stays pydantic", `{"properties":{"t":{"type":"string"}}}`, `{"t":2}`,
+			`[{"type":"string_type","loc":["body","t"],"msg":"Input should be a valid string","input":2}]`},
+	}
+	for _, c := range cases {
+		b, err := CompileBody([]byte(c.schema))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		p := b.Validate([]byte(c.body))
+		if p == nil {
+			t.Errorf("%s: valid, want %s", c.name, c.errs)
+			continue
+		}
+		if got := errorsJSON(p.Errors); got != c.errs {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.errs)
 		}
 	}
 }

@@ -111,13 +111,13 @@ func (r *fileRule) checkPart(p *Part, errs []problem.Entry) []problem.Entry {
 		}
 		ctx = append(ctx, "]}"...)
 		return append(errs, problem.Entry{Type: "validation_error", Loc: loc,
-			Msg: "Invalid file type '" + declared + "'. Allowed types: " + strings.Join(r.types, ", "), Ctx: ctx})
+			Msg: "Invalid file type '" + declared + "'. Allowed types: " + strings.Join(r.types, ", "), Ctx: ctx, NoInput: true})
 	}
 	if !r.magic {
 		return errs
 	}
 	if len(p.Data) == 0 {
-		return append(errs, problem.Entry{Type: "validation_error", Loc: loc, Msg: "File buffer is empty", Ctx: []byte(`{"buffer_size":0}`)})
+		return append(errs, problem.Entry{Type: "validation_error", Loc: loc, Msg: "File buffer is empty", Ctx: []byte(`{"buffer_size":0}`), NoInput: true})
 	}
 	// Only a declared type that has a signature can be contradicted; a
 	// text file that happens to start with "BM" is still text.
@@ -131,7 +131,7 @@ func (r *fileRule) checkPart(p *Part, errs []problem.Entry) []problem.Entry {
 	ctx = append(ctx, `,"magic_bytes":`...)
 	ctx = append(problem.AppendString(ctx, hex.EncodeToString(head)), '}')
 	return append(errs, problem.Entry{Type: "validation_error", Loc: loc,
-		Msg: "File type mismatch: MIME type is " + declared + " but magic numbers indicate " + detected, Ctx: ctx})
+		Msg: "File type mismatch: MIME type is " + declared + " but magic numbers indicate " + detected, Ctx: ctx, NoInput: true})
 }
 
 // magicShown is how many leading bytes a mismatch error shows, in hex.
