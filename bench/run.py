@@ -305,6 +305,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_port(port: int, patience_s: float = 90.0) -> str | None:
+    """Wait until a fixed port can be bound; the reason it can't, or None.
+
+    A server without SO_REUSEADDR cannot listen again while its previous
+    run's connections sit in TIME_WAIT (about a minute on Linux), so the
+    fixed-port peer would otherwise fail every run after its first.
+    """
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            with socket.socket() as sock:
+                sock.bind((HOST, port))
+            return None
+        except OSError as e:
+            if time.monotonic() >= deadline:
+                return f"its fixed port {port} stayed taken for {patience_s:.0f} s: {e}"
+            time.sleep(1.0)
+
+
 class Running:
     """One server process, pinned to SERVER_CPU, stopped on exit from the with-block."""
 
@@ -313,11 +332,7 @@ class Running:
         self.port = server.fixed_port or free_port()
         self.busy = None
         if server.fixed_port:
-            try:
-                with socket.socket() as sock:
-                    sock.bind((HOST, server.fixed_port))
-            except OSError as e:
-                self.busy = f"its fixed port {server.fixed_port} is taken by another process: {e}"
+            self.busy = wait_for_port(server.fixed_port)
         BUILD.mkdir(exist_ok=True)
         # Closed in stop(); kept past this object when the server failed.
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
@@ -1017,13 +1032,12 @@ def main() -> int:
     print(
         f"raw results: {out.relative_to(ROOT)}, table: {out.with_suffix('.md').relative_to(ROOT)}"
     )
-    all_valid = all(r["valid"] for r in runs)
-    all_right = all(v["ok"] for v in verification)
-    return (
-        0
-        if (runs or args.verify_only) and all_valid and all_right and not skipped
-        else 1
-    )
+    # A peer's wrong answer or failed start is a finding the report shows,
+    # not a failure of the run; ours answering wrongly or invalidly is.
+    ours = ("spikard", "spikard-sync")
+    all_valid = all(r["valid"] for r in runs if r["server"] in ours)
+    all_right = all(v["ok"] for v in verification if v["server"] in ours)
+    return 0 if (runs or args.verify_only) and all_valid and all_right else 1
 
 
 if __name__ == "__main__":
