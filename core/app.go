@@ -29,6 +29,7 @@ type Config struct {
 	Port            int           // 0 picks a free port
 	MaxBodySize     int64         // bytes; 0 means no limit
 	RequestTimeout  time.Duration // how long a request may wait for its answer; 0 means no limit
+	ReadTimeout     time.Duration // longest wait for the next bytes of a request, or of an idle keep-alive connection; 0 means no limit
 	ShutdownTimeout time.Duration // default drain deadline for Shutdown
 	AccessLog       bool          // one line per request on the Logger
 	Quiet           bool          // suppress the "listening on" line
@@ -48,6 +49,7 @@ func DefaultConfig() Config {
 		Port:            8000,
 		MaxBodySize:     10 << 20,
 		RequestTimeout:  30 * time.Second,
+		ReadTimeout:     30 * time.Second,
 		ShutdownTimeout: 5 * time.Second,
 	}
 }

@@ -1,9 +1,13 @@
 package core
 
 import (
+	"errors"
 	"io"
+	"net"
 
 	"github.com/cloudwego/hertz/pkg/app"
+	errs "github.com/cloudwego/hertz/pkg/common/errors"
+	"github.com/cloudwego/netpoll"
 )
 
 // drainLimit bounds how much of an oversized body we read and discard
@@ -11,22 +15,34 @@ import (
 // answer instead of a connection reset.
 const drainLimit = 16 << 20
 
+// bodyFault is why readBody could not return a whole body.
+type bodyFault uint8
+
+const (
+	bodyOK       bodyFault = iota
+	bodyTooLarge           // over MaxBodySize: 413
+	bodyStalled            // the read timeout ran out mid-body: 408
+	bodyShort              // the peer ended the body before Content-Length: 400
+)
+
 // readBody returns the request body, reading Hertz's body stream into the
-// exchange's reusable buffer, and reports a body over MaxBodySize.
-func (a *App) readBody(c *app.RequestContext, ex *exchange) ([]byte, bool) {
+// exchange's reusable buffer, or the fault that stopped it. After a fault
+// the connection must close: the rest of the body is not consumed.
+func (a *App) readBody(c *app.RequestContext, ex *exchange) ([]byte, bodyFault) {
 	max := a.cfg.MaxBodySize
-	if cl := c.Request.Header.ContentLength(); max > 0 && int64(cl) > max {
+	cl := c.Request.Header.ContentLength()
+	if max > 0 && int64(cl) > max {
 		// A declared length past drainLimit could never be drained: answer
 		// at once (the connection closes) instead of waiting on a client
 		// that may never send it.
 		if cl <= drainLimit {
 			a.drain(c)
 		}
-		return nil, true
+		return nil, bodyTooLarge
 	}
 	stream := c.Request.BodyStream()
 	if stream == nil {
-		return c.Request.Body(), false
+		return c.Request.Body(), bodyOK
 	}
 	buf := ex.body[:0]
 	for {
@@ -38,14 +54,36 @@ func (a *App) readBody(c *app.RequestContext, ex *exchange) ([]byte, bool) {
 		if max > 0 && int64(len(buf)) > max {
 			ex.body = buf[:0]
 			a.drain(c)
-			return nil, true
+			return nil, bodyTooLarge
+		}
+		if err == io.EOF {
+			break
 		}
 		if err != nil {
-			break // io.EOF, or a broken connection Hertz will see too
+			// Anything but the stream's own end is the connection failing
+			// under us; a timeout is the one a client can still read.
+			ex.body = buf[:0]
+			if isTimeout(err) {
+				return nil, bodyStalled
+			}
+			return nil, bodyShort
 		}
 	}
 	ex.body = buf
-	return buf, false
+	if cl >= 0 && len(buf) < cl {
+		return nil, bodyShort
+	}
+	return buf, bodyOK
+}
+
+// isTimeout reports a read that ended because the read timeout ran out
+// (netpoll's ErrReadTimeout, or a net.Error from another transport).
+func isTimeout(err error) bool {
+	if errors.Is(err, netpoll.ErrReadTimeout) || errors.Is(err, errs.ErrTimeout) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // drain discards up to drainLimit more bytes of the body.

@@ -42,6 +42,8 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.MaxBodySize = n
 		case "request_timeout":
 			cfg.RequestTimeout, err = seconds(raw)
+		case "read_timeout":
+			cfg.ReadTimeout, err = seconds(raw)
 		case "shutdown_timeout":
 			cfg.ShutdownTimeout, err = seconds(raw)
 		case "access_log":

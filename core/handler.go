@@ -65,9 +65,17 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	ex.head = res.HeadFromGet || method == route.HEAD
 	ex.path = path
 
-	body, tooLarge := a.readBody(c, ex)
-	if tooLarge {
-		p := problem.PayloadTooLarge()
+	body, fault := a.readBody(c, ex)
+	if fault != bodyOK {
+		var p problem.Problem
+		switch fault {
+		case bodyTooLarge:
+			p = problem.PayloadTooLarge()
+		case bodyStalled:
+			p = problem.RequestTimeout()
+		default:
+			p = problem.BodyLengthMismatch()
+		}
 		ex.out = writeProblem(c, &p, ex.out)
 		c.SetConnectionClose()
 		return

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 )
 
@@ -62,7 +63,7 @@ func (a *App) Start() error {
 	// Hertz gets no deadline of its own: Shutdown bounds the wait and must
 	// write the 503s before Hertz closes connections under them.
 	exitWait := time.Hour
-	h := server.New(
+	opts := []config.Option{
 		server.WithListener(ln),
 		server.WithHostPorts(ln.Addr().String()),
 		server.WithDisablePrintRoute(true),
@@ -79,7 +80,19 @@ func (a *App) Start() error {
 		server.WithHandleMethodNotAllowed(false),
 		server.WithExitWaitTime(exitWait),
 		server.WithOnAccept(a.conns.onAccept),
-	)
+		// Netpoll applies the read timeout to every blocking read of a
+		// request; the idle timeout bounds the wait for the next request
+		// on a keep-alive connection. Both keep a stalled client from
+		// holding a connection and its goroutine.
+		server.WithReadTimeout(a.cfg.ReadTimeout),
+	}
+	if rt := a.cfg.ReadTimeout; rt > 0 {
+		// Only when set: Hertz reads an idle timeout of 0 as "hand idle
+		// connections back to netpoll" (a code path we do not exercise);
+		// with read_timeout 0 Hertz's own idle default stays.
+		opts = append(opts, server.WithIdleTimeout(rt))
+	}
+	h := server.New(opts...)
 	// One catch-all handler; our own tree routes. Any("/*path") takes
 	// every method Hertz lists (NoRoute alone would let Hertz replace an
 	// empty-bodied 404 from a host with its own text); NoRoute takes the

@@ -96,6 +96,16 @@ typedef struct spikard_app spikard_app;
  *   "max_body_size": integer bytes, default 10 MiB; 0 means no limit
  *   "request_timeout": number of seconds a request may wait for its answer
  *       before a 504 is sent, default 30; 0 means no limit
+ *   "read_timeout": seconds the server waits for the next bytes of a
+ *       request (headers or body) or of an idle keep-alive connection,
+ *       default 30; 0 means no limit on requests (idle keep-alive
+ *       connections then close after 3 minutes). The limit applies to each
+ *       wait, not
+ *       to the whole request. A stalled request is answered and closed:
+ *       with a 408 problem response when the core was already reading the
+ *       body (max_body_size 0 and a body over 4 MiB), otherwise with the
+ *       transport's plain-text 400. A connection that never sends a byte
+ *       holds no thread and is not timed out.
  *   "shutdown_timeout": seconds spikard_app_stop waits for in-flight
  *       requests by default, default 5
  *   "access_log": boolean, default false: one line per request on stderr

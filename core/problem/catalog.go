@@ -59,6 +59,18 @@ func BadRequest(detail string) Problem {
 	return Problem{Type: TypeBase + "bad-request", Title: "Bad Request", Status: 400, Detail: detail}
 }
 
+// RequestTimeout is the 408 for a request body that stopped arriving for
+// longer than read_timeout.
+func RequestTimeout() Problem {
+	return Problem{Type: TypeBase + "request-timeout", Title: "Request Timeout", Status: 408, Detail: "Request body not received within the read timeout"}
+}
+
+// BodyLengthMismatch is the 400 for a body that ended before its declared
+// Content-Length.
+func BodyLengthMismatch() Problem {
+	return Problem{Type: TypeBase + "bad-request", Title: "Bad Request", Status: 400, Detail: "Content-Length header does not match actual body size"}
+}
+
 // Timeout is the 504 for a request whose answer did not come in time.
 func Timeout() Problem {
 	return Problem{Type: TypeBase + "gateway-timeout", Title: "Gateway Timeout", Status: 504, Detail: "Request timed out"}

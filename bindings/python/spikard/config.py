@@ -15,6 +15,7 @@ _CORE_KEYS = (
     "port",
     "max_body_size",
     "request_timeout",
+    "read_timeout",
     "shutdown_timeout",
     "access_log",
     "quiet",
@@ -37,6 +38,9 @@ class ServerConfig:
     """Largest accepted request body in bytes; 0 means no limit."""
     request_timeout: float = 30
     """Seconds a request may wait for its answer before a 504; 0 means no limit."""
+    read_timeout: float = 30
+    """Seconds to wait for the next bytes of a request or an idle keep-alive
+    connection before closing it; 0 means no limit."""
     shutdown_timeout: float = 5
     """Seconds a graceful stop waits for in-flight requests."""
     access_log: bool = False
@@ -47,6 +51,18 @@ class ServerConfig:
     """Python threads serving plain ``def`` handlers (lane 1)."""
     workers: int = 1
     """Processes; only 1 is supported today."""
+
+    def __post_init__(self) -> None:
+        # Refuse a bad value where it is written, naming the field, rather
+        # than when the server starts.
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"ServerConfig.port: {self.port!r} is not a TCP port (0-65535)")
+        for name in ("max_body_size", "request_timeout", "read_timeout", "shutdown_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"ServerConfig.{name}: {value!r} must be a non-negative number")
+        if self.sync_workers < 1:
+            raise ValueError(f"ServerConfig.sync_workers: {self.sync_workers!r} must be at least 1")
 
     def to_json(self) -> bytes:
         """The configuration document of ``spikard_app_new``."""

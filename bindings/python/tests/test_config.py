@@ -1,0 +1,88 @@
+"""ServerConfig options reach the core and change how it serves."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from spikard import ServerConfig, Spikard
+
+
+def _stall(port: int, raw: bytes) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(raw)
+    return sock
+
+
+def _read_until_closed(sock: socket.socket, limit: float) -> bytes:
+    sock.settimeout(limit)
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def test_read_timeout_closes_a_stalled_request(serve) -> None:
+    app = Spikard(config=ServerConfig(read_timeout=0.3, max_body_size=0))
+
+    @app.post("/data")
+    async def data(body: dict) -> dict:
+        return body
+
+    client = serve(app)
+    started = time.monotonic()
+    sock = _stall(
+        client.port,
+        b"POST /data HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 8000000\r\n\r\n{"a":',
+    )
+    try:
+        # Another client is served while the stalled one waits.
+        assert client.post("/data", json_body={"ok": 1}).json() == {"ok": 1}
+        answer = _read_until_closed(sock, limit=5)
+    finally:
+        sock.close()
+    assert time.monotonic() - started >= 0.15
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"application/problem+json" in answer
+
+
+def test_zero_read_timeout_waits(serve) -> None:
+    app = Spikard(config=ServerConfig(read_timeout=0))
+
+    @app.get("/")
+    async def root() -> str:
+        return "ok"
+
+    client = serve(app)
+    sock = _stall(client.port, b"GET / HTTP/1.1\r\nHost: x\r\n")
+    try:
+        with pytest.raises(TimeoutError):
+            _read_until_closed(sock, limit=0.5)
+        sock.sendall(b"\r\n")
+        assert _read_until_closed_or_reply(sock).startswith(b"HTTP/1.1 200 ")
+    finally:
+        sock.close()
+
+
+def _read_until_closed_or_reply(sock: socket.socket) -> bytes:
+    sock.settimeout(5)
+    return sock.recv(65536)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("read_timeout", -1), ("request_timeout", "soon"), ("max_body_size", -5), ("port", 70000)],
+)
+def test_bad_values_are_refused_naming_the_field(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=rf"ServerConfig\.{field}"):
+        ServerConfig(**{field: value})
+
+
+def test_replace_is_checked_too() -> None:
+    with pytest.raises(ValueError, match=r"ServerConfig\.port"):
+        ServerConfig().replace(port=-1)
