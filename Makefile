@@ -14,7 +14,7 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: all setup run test test-go test-c test-python conformance test-conformance parity lint bench bench-quick example-go example-c clean
+.PHONY: all setup run test test-go test-c test-python conformance test-conformance parity lint bench bench-quick bench-tools example-go example-c clean
 
 all: setup
 
@@ -74,11 +74,21 @@ test-conformance: setup
 	fi
 
 ## bench: the benchmark harness (see bench/README.md).
-bench: setup
+bench: setup bench-tools
 	$(PYTHON) bench/run.py --python $(VPY)
 
-bench-quick: setup
+bench-quick: setup bench-tools
 	$(PYTHON) bench/run.py --quick --python $(VPY)
+
+# wrk is the load generator; on Debian (as root) a missing one is installed.
+bench-tools:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq wrk; \
+		else \
+			echo "bench: wrk not found; install it (Debian: apt-get install wrk)"; exit 1; \
+		fi; \
+	fi
 
 example-go:
 	go run ./examples/go
