@@ -7,7 +7,9 @@ parameters from the signature, FromFiles for multipart. Served by uvicorn
 """
 
 import datetime
+import sys
 import uuid
+from pathlib import Path
 
 from blacksheep import (
     Application,
@@ -20,66 +22,13 @@ from blacksheep import (
 )
 from pydantic import BaseModel
 
-
-class Small(BaseModel):
-    name: str
-    description: str
-    price: float
-    tax: float | None
-
-
-class Address(BaseModel):
-    street: str
-    city: str
-    zip: str
-    country: str
-
-
-class Customer(BaseModel):
-    name: str
-    email: str
-    address: Address
-
-
-class Item(BaseModel):
-    id: int
-    sku: str
-    name: str
-    price: float
-    quantity: int
-    tags: list[str]
-    in_stock: bool
-
-
-class Order(BaseModel):
-    order_id: str
-    customer: Customer
-    items: list[Item]
-    notes: str
-    priority: str
-
-
-class SimpleForm(BaseModel):
-    username: str
-    password: str
-    remember: str
-    csrf_token: str
-
-
-class ComplexForm(BaseModel):
-    first_name: str
-    last_name: str
-    email: str
-    age: int
-    street: str
-    city: str
-    zip: str
-    country: str
-    phone: str
-    newsletter: bool
-    plan: str
-    referrer: str
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
+from pydantic_models import (
+    ComplexForm,
+    Order,
+    SimpleForm,
+    Small,
+)
 
 app = Application(show_error_details=True)
 get, post = app.router.get, app.router.post
