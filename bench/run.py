@@ -231,7 +231,8 @@ def prepare_server(name: str, python: str) -> Server:
         s = Server(
             name,
             argv,
-            note="one process only (ServerConfig.workers > 1 unsupported): unpinned = same single process on 2 cores",
+            [*argv, "--workers", "2"],
+            note="unpinned: ServerConfig(workers=2)",
         )
         s.skip = import_check(python, "spikard")
         return s

@@ -50,6 +50,8 @@ func ParseConfig(doc []byte) (Config, error) {
 			err = json.Unmarshal(raw, &cfg.AccessLog)
 		case "quiet":
 			err = json.Unmarshal(raw, &cfg.Quiet)
+		case "reuse_port":
+			err = json.Unmarshal(raw, &cfg.ReusePort)
 		default:
 			return cfg, fmt.Errorf("config: unknown key %q", k)
 		}

@@ -48,7 +48,7 @@ func (a *App) Start() error {
 
 	// We listen ourselves so that port 0 works, Port is known before
 	// Start returns, and the socket accepts (kernel backlog) from here on.
-	ln, err := net.Listen("tcp", net.JoinHostPort(a.cfg.Host, strconv.Itoa(a.cfg.Port)))
+	ln, err := a.listen()
 	if err != nil {
 		a.failStart()
 		return fmt.Errorf("spikard: listen: %w", err)

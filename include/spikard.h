@@ -110,6 +110,10 @@ typedef struct spikard_app spikard_app;
  *       requests by default, default 5
  *   "access_log": boolean, default false: one line per request on stderr
  *   "quiet": boolean, default false: suppress the single "listening on" line
+ *   "reuse_port": boolean, default false: bind with SO_REUSEPORT so that
+ *       several processes can serve the same host and port, the kernel
+ *       spreading new connections over them (worker processes). Unix only;
+ *       elsewhere spikard_app_start fails.
  * Later minor versions add keys (middleware, OpenAPI, ...).
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */

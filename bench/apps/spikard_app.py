@@ -15,7 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from spikard import Spikard
+from spikard import ServerConfig, Spikard
 
 SYNC = "--sync" in sys.argv
 
@@ -237,8 +237,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--sync", action="store_true", help="plain def handlers")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes (the unpinned run)"
+    )
     args = parser.parse_args()
-    app.run(host=args.host, port=args.port)
+    app.run(config=ServerConfig(host=args.host, port=args.port, workers=args.workers))
 
 
 if __name__ == "__main__":

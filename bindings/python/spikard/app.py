@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
 from .config import ServerConfig
 from .routing import Route, compile_route, raw_route, set_current_app
@@ -125,10 +126,7 @@ class Spikard:
 
     def _server(self, host: str | None, port: int | None, config: ServerConfig | None) -> Server:
         base = config if config is not None else self.config
-        cfg = base.replace(host=host, port=port)
-        if cfg.workers != 1:
-            logger.warning("ServerConfig.workers=%d: only one process is supported", cfg.workers)
-        return Server(list(self.routes), cfg)
+        return Server(list(self.routes), base.replace(host=host, port=port))
 
     def run(
         self,
@@ -140,11 +138,23 @@ class Spikard:
         """Serve until SIGINT or SIGTERM, then stop gracefully and return.
 
         In-flight requests are allowed to finish (up to
-        ``ServerConfig.shutdown_timeout``) before ``run`` returns.
+        ``ServerConfig.shutdown_timeout``) before ``run`` returns. With
+        ``ServerConfig.workers`` above 1 this process supervises that many
+        worker processes, each running this program again and serving the
+        same address; ``run`` returns when all of them have stopped.
         """
-        server = self._server(host, port, config)
+        cfg = (config if config is not None else self.config).replace(host=host, port=port)
         on_main = threading.current_thread() is threading.main_thread()
-        run_server(server, install_signals=on_main)
+        if _workers.in_worker():
+            _workers.follow_supervisor()
+            server = Server(list(self.routes), _workers.worker_config(cfg))
+            run_server(server, install_signals=on_main, on_started=_workers.report_ready)
+        elif cfg.workers > 1:
+            if not on_main:
+                raise RuntimeError("ServerConfig.workers > 1: call run() on the main thread")
+            _workers.Supervisor(cfg).run()
+        else:
+            run_server(Server(list(self.routes), cfg), install_signals=on_main)
 
     def serve_in_background(
         self,

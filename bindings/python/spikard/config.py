@@ -19,6 +19,7 @@ _CORE_KEYS = (
     "shutdown_timeout",
     "access_log",
     "quiet",
+    "reuse_port",
 )
 
 
@@ -47,10 +48,15 @@ class ServerConfig:
     """One line per request on stderr."""
     quiet: bool = False
     """Suppress the core's single "listening on" line."""
+    reuse_port: bool = False
+    """Bind with SO_REUSEPORT, so that other processes can serve the same
+    address (worker processes set it for themselves). Unix only."""
     sync_workers: int = 16
     """Python threads serving plain ``def`` handlers (lane 1)."""
     workers: int = 1
-    """Processes; only 1 is supported today."""
+    """Processes serving the app. With more than one, :meth:`Spikard.run`
+    runs this program again once per worker (see ``spikard._workers``) and
+    supervises them; each worker's Go core still uses every core for HTTP."""
 
     def __post_init__(self) -> None:
         # Refuse a bad value where it is written, naming the field, rather
@@ -61,6 +67,8 @@ class ServerConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"ServerConfig.{name}: {value!r} must be a non-negative number")
+        if self.workers < 1:
+            raise ValueError(f"ServerConfig.workers: {self.workers!r} must be at least 1")
         if self.sync_workers < 1:
             raise ValueError(f"ServerConfig.sync_workers: {self.sync_workers!r} must be at least 1")
 

@@ -1,0 +1,174 @@
+"""Where a request's time goes: perf samples of our server under wrk load,
+grouped into the parts of a request (Hertz, the crossing, the dispatcher, ...).
+
+    python3 bench/profile.py [--workloads path-simple,json-small] [--seconds 10]
+
+Each workload gets a fresh pinned server (bench/apps/spikard_app.py, CPU 0)
+and wrk (CPU 1), as in bench/run.py. While wrk runs, ``perf record`` samples
+every thread of the server; the self time of each sampled function is put in
+one group by the library and symbol it belongs to. The group's share of the
+samples times the CPU time per request (CPU seconds the server used divided
+by the requests wrk counted) gives microseconds per request. Needs ``perf``
+(Debian: linux-perf) and a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run  # the harness this reuses: servers, workloads, wrk
+
+# (group, library pattern, symbol pattern): the first match wins. Symbols of
+# libspikard.so are Go functions named by import path.
+GROUPS = (
+    ("hertz (HTTP/1 parse, write)", r"libspikard", r"cloudwego/hertz"),
+    ("netpoll (connections, buffers)", r"libspikard", r"cloudwego/netpoll"),
+    ("sonic (JSON)", r"libspikard", r"bytedance/sonic"),
+    ("core: validation", r"libspikard", r"spikard/core/validate"),
+    ("core: params, bodies, routing", r"libspikard", r"spikard/core/(request|route)"),
+    ("core: exchange, lanes, problems", r"libspikard", r"spikard/core"),
+    ("crossing: C ABI (capi)", r"libspikard", r"spikard/capi|_cgo|cgocall|crosscall"),
+    (
+        "Go runtime: GC, allocation",
+        r"libspikard",
+        r"runtime\.(gc|mallocgc|mark|scan|sweep|heap|greyobject|findObject|wbBuf|bulkBarrier|memclr)",
+    ),
+    ("Go runtime: scheduler, other", r"libspikard", r"."),
+    ("binding C extension (_native)", r"_native", r"."),
+    ("msgspec (decode/encode)", r"msgspec|_core\.cpython", r"."),
+    ("CPython interpreter: dispatcher, handler", r"python|libpython", r"."),
+    ("libc (memcpy, malloc, futex)", r"libc\.so|libc-|ld-linux|libpthread", r"."),
+    ("kernel: TCP, epoll, syscalls", r"kernel|vmlinux|\[k", r"."),
+)
+OTHER = "other"
+
+PERF_LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[([.k])\]\s+(.*)$")
+
+
+def group_of(dso: str, kind: str, sym: str) -> str:
+    if kind == "k":
+        return GROUPS[-1][0]
+    for name, lib, pattern in GROUPS:
+        if re.search(lib, dso) and re.search(pattern, sym):
+            return name
+    return OTHER
+
+
+def process_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds so far of the given processes, all threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def profile(server: run.Server, w: run.Workload, seconds: int, out_dir: Path) -> dict:
+    data = out_dir / f"{w.name}.perf.data"
+    with run.Running(server) as srv:
+        run.wrk(srv, w, 2)  # warm-up: caches, allocator, JIT-free steady state
+        pids = srv.group_pids()
+        perf = subprocess.Popen(
+            [
+                "perf",
+                "record",
+                "-F",
+                "499",
+                "-o",
+                str(data),
+                "-p",
+                ",".join(map(str, pids)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)  # perf attaches before wrk starts counting
+        cpu0 = process_cpu_seconds(pids)
+        result, _ = run.wrk(srv, w, seconds)
+        cpu = process_cpu_seconds(pids) - cpu0
+        perf.send_signal(2)
+        perf.wait(timeout=60)
+    report = subprocess.run(
+        ["perf", "report", "-i", str(data), "--no-children", "--sort", "dso,sym",
+         "--stdio", "-q", "--percent-limit", "0"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    shares: dict[str, float] = defaultdict(float)
+    top: list[tuple[float, str]] = []
+    for line in report.splitlines():
+        m = PERF_LINE.match(line)
+        if not m:
+            continue
+        pct, dso, kind, sym = float(m[1]), m[2], m[3], m[4].strip()
+        shares[group_of(dso, kind, sym)] += pct
+        top.append((pct, f"{dso} {sym}"))
+    requests = result["requests"]
+    us_per_request = 1e6 * cpu / requests if requests else 0.0
+    return {
+        "workload": w.name,
+        "req_s": result["req_s"],
+        "cpu_us_per_request": us_per_request,
+        "groups": dict(sorted(shares.items(), key=lambda kv: -kv[1])),
+        "top": sorted(top, reverse=True)[:15],
+    }
+
+
+def markdown(results: list[dict]) -> str:
+    lines = []
+    for r in results:
+        per = r["cpu_us_per_request"]
+        lines += [
+            f"### {r['workload']}: {r['req_s']:,.0f} req/s, {per:.1f} µs of server CPU per request",
+            "",
+            "| part of the request | share | µs/request |",
+            "|---|---:|---:|",
+        ]
+        for name, pct in r["groups"].items():
+            if pct >= 0.5:
+                lines.append(f"| {name} | {pct:.1f}% | {per * pct / 100:.2f} |")
+        lines += ["", "Hottest functions (self time):", ""]
+        lines += [f"- {pct:.1f}% {name}" for pct, name in r["top"][:10]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--workloads", default="path-simple,json-small,json-medium,query-many"
+    )
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--server", default="spikard", choices=("spikard", "spikard-sync"))
+    ap.add_argument("--python", default=str(run.ROOT / ".venv" / "bin" / "python"))
+    ap.add_argument("--out", type=Path, default=run.BUILD / "profile")
+    args = ap.parse_args()
+    for tool in ("perf", "wrk", "taskset"):
+        if shutil.which(tool) is None:
+            sys.exit(f"profile.py: {tool} not found")
+    args.out.mkdir(parents=True, exist_ok=True)
+    wanted = [n.strip() for n in args.workloads.split(",")]
+    loads = {w.name: w for w in run.workloads()}
+    unknown = set(wanted) - set(loads)
+    if unknown:
+        sys.exit(f"profile.py: unknown workloads {sorted(unknown)}")
+    server = run.prepare_server(args.server, os.path.abspath(args.python))
+    results = [profile(server, loads[n], args.seconds, args.out) for n in wanted]
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
