@@ -32,6 +32,7 @@ type Config struct {
 	ReadTimeout     time.Duration // longest wait for the next bytes of a request, or of an idle keep-alive connection; 0 means no limit
 	ShutdownTimeout time.Duration // default drain deadline for Shutdown
 	ReusePort       bool          // SO_REUSEPORT: several processes may serve one address
+	SchedBatch      bool          // put the process's threads under SCHED_BATCH at Start (Linux)
 	AccessLog       bool          // one line per request on the Logger
 	Quiet           bool          // suppress the "listening on" line
 	Logger          Logger        // where the app writes; nil means stderr

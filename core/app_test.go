@@ -129,12 +129,12 @@ func TestAddRouteErrors(t *testing.T) {
 }
 
 func TestParseConfig(t *testing.T) {
-	cfg, err := ParseConfig([]byte(`{"host":"0.0.0.0","port":0,"max_body_size":10,"request_timeout":1.5,"read_timeout":0.25,"shutdown_timeout":2,"access_log":true,"quiet":true,"reuse_port":true}`))
+	cfg, err := ParseConfig([]byte(`{"host":"0.0.0.0","port":0,"max_body_size":10,"request_timeout":1.5,"read_timeout":0.25,"shutdown_timeout":2,"access_log":true,"quiet":true,"reuse_port":true,"sched_batch":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Host != "0.0.0.0" || cfg.Port != 0 || cfg.MaxBodySize != 10 || cfg.RequestTimeout != 1500*time.Millisecond ||
-		cfg.ReadTimeout != 250*time.Millisecond || cfg.ShutdownTimeout != 2*time.Second || !cfg.AccessLog || !cfg.Quiet || !cfg.ReusePort {
+		cfg.ReadTimeout != 250*time.Millisecond || cfg.ShutdownTimeout != 2*time.Second || !cfg.AccessLog || !cfg.Quiet || !cfg.ReusePort || !cfg.SchedBatch {
 		t.Fatalf("%+v", cfg)
 	}
 	for _, doc := range []string{`{"prot":1}`, `{"port":"x"}`, `{"port":-1}`, `[1]`, `{"quiet":1}`, `{"read_timeout":-1}`} {

@@ -52,6 +52,8 @@ func ParseConfig(doc []byte) (Config, error) {
 			err = json.Unmarshal(raw, &cfg.Quiet)
 		case "reuse_port":
 			err = json.Unmarshal(raw, &cfg.ReusePort)
+		case "sched_batch":
+			err = json.Unmarshal(raw, &cfg.SchedBatch)
 		default:
 			return cfg, fmt.Errorf("config: unknown key %q", k)
 		}

@@ -73,6 +73,12 @@ func (l *Lane) Poll(dst []*Request, timeout time.Duration) (int, error) {
 // pollChunk bounds one take so its scratch array stays on the stack.
 const pollChunk = 256
 
+// batchBytes ends a batch once the bodies taken reach it (the first request
+// is always taken). A host copies a batch whole and answers it whole, so a
+// batch of large bodies would otherwise pass through the caches several
+// megabytes at a time; the rest stays queued for the next poll.
+const batchBytes = 256 << 10
+
 // PollEach is Poll for hosts that copy requests out: it takes up to max
 // waiting requests (waiting up to timeout for the first, as Poll) and
 // calls fn for each on the calling goroutine. While fn runs, the request
@@ -112,9 +118,12 @@ func (l *Lane) take(dst []queued, timeout time.Duration) (int, error) {
 	}()
 	for {
 		l.mu.Lock()
-		n := 0
-		for n < len(dst) && l.head < len(l.q) {
+		n, size := 0, 0
+		for n < len(dst) && l.head < len(l.q) && size < batchBytes {
 			e := l.q[l.head]
+			if e.ex != nil {
+				size += len(e.ex.req.Body) + len(e.ex.req.Attachments)
+			}
 			l.q[l.head] = queued{}
 			l.head++
 			if e.ex != nil {

@@ -296,3 +296,33 @@ func TestHandlerErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLaneBatchBytes: a batch ends once its bodies reach batchBytes, so large
+// bodies reach a host a few at a time; small ones still come in one batch.
+func TestLaneBatchBytes(t *testing.T) {
+	l := newLane(nil)
+	queue := func(n, size int) {
+		for i := 0; i < n; i++ {
+			ex := &exchange{}
+			ex.req.Body = make([]byte, size)
+			if err := l.push(ex, uint64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var batch [64]*Request
+	queue(10, batchBytes/3+1)
+	for _, want := range []int{3, 3, 3, 1} {
+		if n, _ := l.Poll(batch[:], 0); n != want {
+			t.Fatalf("batch of %d large bodies, want %d", n, want)
+		}
+	}
+	queue(1, 4*batchBytes) // one over the budget still goes alone
+	if n, _ := l.Poll(batch[:], 0); n != 1 {
+		t.Fatalf("oversized body: batch of %d", n)
+	}
+	queue(50, 100)
+	if n, _ := l.Poll(batch[:], 0); n != 50 {
+		t.Fatalf("small bodies: batch of %d, want 50", n)
+	}
+}

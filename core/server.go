@@ -45,6 +45,11 @@ func (a *App) Start() error {
 	a.mu.Unlock()
 
 	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelFatal) })
+	if a.cfg.SchedBatch {
+		if err := batchThreads(); err != nil {
+			a.log.Printf("spikard: sched_batch: %v (serving under the default policy)", err)
+		}
+	}
 
 	// We listen ourselves so that port 0 works, Port is known before
 	// Start returns, and the socket accepts (kernel backlog) from here on.

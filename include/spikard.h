@@ -114,6 +114,12 @@ typedef struct spikard_app spikard_app;
  *       several processes can serve the same host and port, the kernel
  *       spreading new connections over them (worker processes). Unix only;
  *       elsewhere spikard_app_start fails.
+ *   "sched_batch": boolean, default false: at start, move every thread of
+ *       the process that runs under the default policy to SCHED_BATCH
+ *       (Linux; nice values kept; threads created later inherit it). The
+ *       server's threads then stop preempting each other on every hand-off,
+ *       so on a busy core each runs a whole batch: measured +30% requests
+ *       per second on one core. Meant for processes that exist to serve.
  * Later minor versions add keys (middleware, OpenAPI, ...).
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */

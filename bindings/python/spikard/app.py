@@ -124,10 +124,6 @@ class Spikard:
 
     # -- serving -----------------------------------------------------------------
 
-    def _server(self, host: str | None, port: int | None, config: ServerConfig | None) -> Server:
-        base = config if config is not None else self.config
-        return Server(list(self.routes), base.replace(host=host, port=port))
-
     def run(
         self,
         host: str | None = None,
@@ -168,4 +164,6 @@ class Spikard:
         The result has ``.port``, ``.url`` and ``.stop()`` and is a context
         manager. No signal handlers are installed.
         """
-        return BackgroundServer(self._server(host, port, config))
+        base = config if config is not None else self.config
+        cfg = base.replace(host=host, port=port, sched_batch=False)
+        return BackgroundServer(Server(list(self.routes), cfg))

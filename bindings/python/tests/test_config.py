@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -86,3 +90,57 @@ def test_bad_values_are_refused_naming_the_field(field: str, value: object) -> N
 def test_replace_is_checked_too() -> None:
     with pytest.raises(ValueError, match=r"ServerConfig\.port"):
         ServerConfig().replace(port=-1)
+
+
+def _policies(pid: int) -> set[int]:
+    """The scheduling policy of every thread of pid (field 41 of stat)."""
+    policies = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                policies.add(int(f.read().rsplit(")", 1)[1].split()[38]))
+        except FileNotFoundError:
+            continue
+    return policies
+
+
+SCHED_APP = """
+from spikard import ServerConfig, Spikard
+app = Spikard(config=ServerConfig(port=0, sched_batch={flag}))
+
+@app.get("/")
+async def root() -> str:
+    return "ok"
+
+app.run()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_BATCH is Linux's")
+@pytest.mark.parametrize(("flag", "want"), [(True, {os.SCHED_BATCH}), (False, {os.SCHED_OTHER})])
+def test_run_puts_threads_under_sched_batch(tmp_path, flag: bool, want: set[int]) -> None:
+    script = tmp_path / "app.py"
+    script.write_text(SCHED_APP.format(flag=flag))
+    proc = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True)
+    try:
+        assert "listening on" in proc.stderr.readline()
+        assert _policies(proc.pid) == want
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+
+
+def test_background_server_leaves_the_policy_alone(serve) -> None:
+    app = Spikard()
+
+    @app.get("/")
+    async def root() -> str:
+        return "ok"
+
+    assert serve(app).get("/").status == 200
+    if sys.platform.startswith("linux"):
+        assert os.SCHED_BATCH not in _policies(os.getpid())
