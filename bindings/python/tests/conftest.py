@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -76,3 +80,24 @@ def serve() -> Iterator[Callable[[Spikard], Client]]:
     yield factory
     for server in servers:
         server.stop()
+
+
+def run_script(path, source: str, listening: str, **env: str) -> tuple[subprocess.Popen, int]:
+    """Run source as a program (written to path), wait for the line on its
+    stderr that says it listens (listening: a regex whose group 1 is the
+    port) and return the process, its stdout and stderr piped, and the port."""
+    path.write_text(source)
+    proc = subprocess.Popen(
+        [sys.executable, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+    line = proc.stderr.readline()
+    match = re.search(listening, line)
+    if not match:
+        proc.kill()
+        _out, err = proc.communicate()
+        pytest.fail(f"no listening line: {line!r} {err!r}")
+    return proc, int(match.group(1))

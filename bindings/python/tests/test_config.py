@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 
 import pytest
+from conftest import run_script
 
 from spikard import ServerConfig, Spikard
 
@@ -119,11 +119,8 @@ app.run()
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_BATCH is Linux's")
 @pytest.mark.parametrize(("flag", "want"), [(True, {os.SCHED_BATCH}), (False, {os.SCHED_OTHER})])
 def test_run_puts_threads_under_sched_batch(tmp_path, flag: bool, want: set[int]) -> None:
-    script = tmp_path / "app.py"
-    script.write_text(SCHED_APP.format(flag=flag))
-    proc = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True)
+    proc, _port = run_script(tmp_path / "app.py", SCHED_APP.format(flag=flag), r":(\d+)\b")
     try:
-        assert "listening on" in proc.stderr.readline()
         assert _policies(proc.pid) == want
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=10)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 import time
 
 import pytest
+from conftest import run_script
 
 from spikard import Spikard
 
@@ -46,21 +44,8 @@ APP = textwrap.dedent(
 
 
 def _start(tmp_path):
-    script = tmp_path / "app.py"
-    script.write_text(APP)
-    proc = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stderr.readline()  # the core's single "listening on" line
-    match = re.search(r":(\d+)\b", line)
-    if not match:
-        proc.kill()
-        _out, err = proc.communicate()
-        pytest.fail(f"no listening line: {line!r} {err!r}")
-    return proc, int(match.group(1))
+    # The core's single "listening on" line.
+    return run_script(tmp_path / "app.py", APP, r":(\d+)\b")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

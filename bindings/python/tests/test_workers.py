@@ -13,7 +13,7 @@ import sys
 import textwrap
 import threading
 
-import pytest
+from conftest import run_script
 
 APP = textwrap.dedent(
     """
@@ -41,22 +41,8 @@ APP = textwrap.dedent(
 
 
 def _start(tmp_path, **env: str) -> tuple[subprocess.Popen, int]:
-    script = tmp_path / "app.py"
-    script.write_text(APP)
-    proc = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-    )
-    line = proc.stderr.readline()  # the supervisor's one line, once all workers listen
-    match = re.search(r":(\d+) \(2 workers\)", line)
-    if not match:
-        proc.kill()
-        _out, err = proc.communicate()
-        pytest.fail(f"no listening line: {line!r} {err!r}")
-    return proc, int(match.group(1))
+    # The supervisor's one line, once all workers listen.
+    return run_script(tmp_path / "app.py", APP, r":(\d+) \(2 workers\)", **env)
 
 
 def _running(pid: int) -> bool:
