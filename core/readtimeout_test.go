@@ -148,3 +148,21 @@ func TestReadBodyFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleKeepAliveTimeout: a keep-alive connection that has been answered
+// and then sends nothing is closed once read_timeout passes.
+func TestIdleKeepAliveTimeout(t *testing.T) {
+	const rt = 300 * time.Millisecond
+	ok := RouteSpec{Method: "GET", Path: "/ok", Handler: func(*Request) Response {
+		return Response{Status: 200, Body: []byte("ok")}
+	}}
+	_, base := startApp(t, func(c *Config) { c.ReadTimeout = rt }, ok)
+	s := stall(t, strings.TrimPrefix(base, "http://"), "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+	got, took := s.end(t, 5*time.Second)
+	if !bytes.HasPrefix(got, []byte("HTTP/1.1 200 ")) || !bytes.HasSuffix(got, []byte("\r\n\r\nok")) {
+		t.Fatalf("got %q", got)
+	}
+	if took < rt/2 {
+		t.Errorf("idle connection closed after %v, before the %v read timeout", took, rt)
+	}
+}

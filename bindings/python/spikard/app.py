@@ -124,6 +124,12 @@ class Spikard:
 
     # -- serving -----------------------------------------------------------------
 
+    def _config(
+        self, host: str | None, port: int | None, config: ServerConfig | None, **more: Any
+    ) -> ServerConfig:
+        """The configuration a serve call uses: config (or the app's) with its overrides."""
+        return (config if config is not None else self.config).replace(host=host, port=port, **more)
+
     def run(
         self,
         host: str | None = None,
@@ -139,7 +145,7 @@ class Spikard:
         worker processes, each running this program again and serving the
         same address; ``run`` returns when all of them have stopped.
         """
-        cfg = (config if config is not None else self.config).replace(host=host, port=port)
+        cfg = self._config(host, port, config)
         on_main = threading.current_thread() is threading.main_thread()
         if _workers.in_worker():
             _workers.follow_supervisor()
@@ -164,6 +170,5 @@ class Spikard:
         The result has ``.port``, ``.url`` and ``.stop()`` and is a context
         manager. No signal handlers are installed.
         """
-        base = config if config is not None else self.config
-        cfg = base.replace(host=host, port=port, sched_batch=False)
+        cfg = self._config(host, port, config, sched_batch=False)
         return BackgroundServer(Server(list(self.routes), cfg))
