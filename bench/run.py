@@ -4,8 +4,8 @@
 Follows shared/bench/WORKLOADS.md: its 18 workloads, wrk with 64 connections
 and one thread, server pinned to CPU 0 and wrk to CPU 1, a warm-up then a
 measured run, servers interleaved round by round, the median round quoted; then
-(unless --pinned-only) the same unpinned, each server with its recommended
-workers for two cores. Every answer is checked (status and body) before
+(unless --pinned-only) one round unpinned (--unpinned-rounds), each server with
+its recommended workers for two cores. Every answer is checked (status and body) before
 anything is timed; a wrong answer is reported, never timed. Each peer lives in
 its own virtualenv under bench/.venvs/, made here from the pinned
 bench/peers/<name>/requirements.txt. The harness itself is standard library
@@ -13,7 +13,8 @@ only, so it runs with any python3; the chart is drawn with bench/plot's venv.
 
     python3 bench/run.py [--quick] [--rounds 3] [--duration 10] [--warmup 2]
                          [--python .venv/bin/python] [--servers a,b,...]
-                         [--workloads a,b,...] [--pinned-only] [--verify-only]
+                         [--workloads a,b,...] [--unpinned-rounds 1]
+                         [--pinned-only | --unpinned-only] [--verify-only]
                          [--label NAME]
 """
 
@@ -845,17 +846,22 @@ def draw_chart(results: Path, png: Path) -> str | None:
 RUN_OVERHEAD_S = 2.0  # starting and stopping a server, wrk's own start-up
 
 
+def rounds_for(mode: str, args: argparse.Namespace) -> int:
+    return args.rounds if mode == "pinned" else args.unpinned_rounds
+
+
 def estimate(
     modes: list[str], args: argparse.Namespace, loads: list, servers: list
 ) -> str:
     """How long the timed part will take, before it starts: every run is a
     fresh server, a warm-up and a measured run."""
     ready = [s for s in servers if not s.skip]
-    runs = len(modes) * args.rounds * len(loads) * len(ready)
+    rounds = sum(rounds_for(mode, args) for mode in modes)
+    runs = rounds * len(loads) * len(ready)
     seconds = runs * (args.warmup + args.duration + RUN_OVERHEAD_S)
     return (
-        f"{len(ready)} server(s) x {len(loads)} workload(s) x {args.rounds} round(s) "
-        f"x {len(modes)} mode(s) = {runs} timed run(s) of {args.warmup}+{args.duration} s: "
+        f"{len(ready)} server(s) x {len(loads)} workload(s) x {rounds} round(s) "
+        f"over {len(modes)} mode(s) = {runs} timed run(s) of {args.warmup}+{args.duration} s: "
         f"about {seconds / 60:.0f} min after the answer checks"
     )
 
@@ -888,8 +894,15 @@ def main() -> int:
         help="comma-separated subset (default: all 18; --quick: a few)",
     )
     ap.add_argument(
+        "--unpinned-rounds",
+        type=int,
+        default=1,
+        help="rounds of the unpinned run (default 1: the targets are judged pinned)",
+    )
+    ap.add_argument(
         "--pinned-only", action="store_true", help="skip the unpinned multi-worker run"
     )
+    ap.add_argument("--unpinned-only", action="store_true", help="skip the pinned run")
     ap.add_argument(
         "--verify-only", action="store_true", help="check every answer, time nothing"
     )
@@ -938,8 +951,14 @@ def main() -> int:
     modes = (
         []
         if args.verify_only
-        else (["pinned"] if args.pinned_only else ["pinned", "unpinned"])
+        else ["pinned"]
+        if args.pinned_only
+        else ["unpinned"]
+        if args.unpinned_only
+        else ["pinned", "unpinned"]
     )
+    if args.pinned_only and args.unpinned_only:
+        sys.exit("run.py: --pinned-only and --unpinned-only exclude each other")
     print(estimate(modes, args, loads, servers), file=sys.stderr)
 
     verification, timed = verify(servers, loads, notes)
@@ -949,7 +968,7 @@ def main() -> int:
     # run's peak RSS its own.
     runs = []
     for mode in modes:
-        for rnd in range(1, args.rounds + 1):
+        for rnd in range(1, rounds_for(mode, args) + 1):
             for w in loads:
                 for s in servers:
                     if (s.name, w.name) in timed:
@@ -966,6 +985,7 @@ def main() -> int:
     out.parent.mkdir(exist_ok=True)
     settings = {
         "rounds": args.rounds,
+        "unpinned_rounds": args.unpinned_rounds if "unpinned" in modes else 0,
         "duration_s": args.duration,
         "warmup_s": args.warmup,
         "connections": CONNECTIONS,
@@ -1000,7 +1020,8 @@ def main() -> int:
         f"# Benchmark {meta['date_utc']} ({label})",
         "",
         f"{meta['cpu']}, {meta['cpus']} CPUs, {meta['go']}, Python {meta['app_python']}; "
-        f"{args.rounds} round(s) of {args.duration} s after {args.warmup} s warm-up, "
+        + ", ".join(f"{rounds_for(m, args)} {m} round(s)" for m in modes or ["pinned"])
+        + f" of {args.duration} s after {args.warmup} s warm-up, "
         f"wrk -t1 -c{CONNECTIONS}, median round quoted. Versions: "
         + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
         "",
