@@ -14,7 +14,7 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: all setup run test test-go test-c test-python conformance test-conformance parity lint bench bench-quick bench-tools example-go example-c clean
+.PHONY: all setup run test test-go test-c test-python conformance test-conformance parity lint test-bench bench bench-quick bench-tools example-go example-c clean
 
 all: setup
 
@@ -41,7 +41,7 @@ run: setup
 	$(VPY) examples/python/quickstart.py
 
 ## test: every suite.
-test: setup lint test-go test-c test-python parity test-conformance
+test: setup lint test-go test-c test-python test-bench parity test-conformance
 	@echo "make test: all suites passed"
 
 lint: setup
@@ -55,6 +55,10 @@ test-c: $(LIB)
 
 test-python: setup
 	$(VPY) -m pytest -q bindings/python/tests
+
+## test-bench: the benchmark tooling's own tests (no timing).
+test-bench: setup
+	$(VPY) -m pytest -q bench/tests
 
 ## conformance: the shared fixture corpus (FIXTURES=dir for another one).
 conformance: setup

@@ -39,6 +39,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import targets  # bench/targets.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 BUILD = BENCH / ".build"
@@ -1035,6 +1037,9 @@ def main() -> int:
     }
     for mode in modes:
         report += ["", f"## {titles[mode]}", "", markdown(summaries[mode], notes, mode)]
+        if mode == "pinned":
+            judged, _ = targets.report(summaries[mode])
+            report += ["", "### The targets (bench/targets.py)", "", judged]
     if "unpinned" in modes:
         report += [
             "",
