@@ -2,6 +2,7 @@
 grouped into the parts of a request (Hertz, the crossing, the dispatcher, ...).
 
     python3 bench/profile.py [--workloads path-simple,json-small] [--seconds 10]
+                             [--python-split]
 
 Each workload gets a fresh pinned server (bench/apps/spikard_app.py, CPU 0)
 and wrk (CPU 1), as in bench/run.py. While wrk runs, ``perf record`` samples
@@ -10,6 +11,11 @@ one group by the library and symbol it belongs to. The group's share of the
 samples times the CPU time per request (CPU seconds the server used divided
 by the requests wrk counted) gives microseconds per request. Needs ``perf``
 (Debian: linux-perf) and a quiet machine.
+
+``--python-split`` looks inside the Python thread instead: py-spy samples its
+Python stacks, each sample counted for the part of the request its deepest
+frame belongs to (the handler, decoding, encoding, the crossings, the
+dispatcher, the event loop), scaled by that thread's own CPU per request.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -126,6 +133,107 @@ def profile(server: run.Server, w: run.Workload, seconds: int, out_dir: Path) ->
     }
 
 
+# The host thread's own time, by the deepest Python frame of each py-spy
+# sample: (part, file pattern, function pattern); the first match wins. A C
+# call (msgspec, the _native crossing) counts for the Python frame that made
+# it, so `_drain_async` is mostly spikard_poller_poll and `_respond`
+# spikard_respond.
+PY_PARTS = (
+    ("handler (the user's function)", r"bench/apps/", r"."),
+    ("decoding: parameters and body (msgspec)", r"spikard/_call\.py", r"."),
+    ("encoding: the answer (msgspec)", r"spikard/_results\.py", r"."),
+    ("crossing in: spikard_poller_poll", r"spikard/_dispatch\.py", r"^_drain_async$"),
+    ("crossing out: spikard_respond", r"spikard/_dispatch\.py", r"^(_respond|_flush)$"),
+    ("dispatcher: route lookup, coroutine step", r"spikard/_dispatch\.py", r"."),
+    ("event loop (asyncio)", r"asyncio/|selectors\.py", r"."),
+)
+PYSPY_FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
+
+
+def thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds so far of one process's main thread."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def part_of(stack: str) -> str:
+    """The PY_PARTS part of one collapsed py-spy stack (root first)."""
+    frames = stack.split(";")
+    for frame in reversed(frames):
+        m = PYSPY_FRAME.match(frame.strip())
+        if not m:
+            continue
+        for name, file_pattern, func_pattern in PY_PARTS:
+            if re.search(file_pattern, m["file"]) and re.search(
+                func_pattern, m["func"]
+            ):
+                return name
+    return OTHER
+
+
+def profile_python(
+    server: run.Server, w: run.Workload, seconds: int, out_dir: Path
+) -> dict:
+    """The host (main) thread's CPU per request, split by py-spy samples into
+    the parts of PY_PARTS. py-spy reads the stacks from outside without
+    stopping the process (--nonblocking) and skips samples of a thread
+    waiting in the kernel, so the shares are of the thread's running time."""
+    raw = out_dir / f"{w.name}.pyspy.txt"
+    with run.Running(server) as srv:
+        run.wrk(srv, w, 2)
+        pid = srv.proc.pid
+        spy = subprocess.Popen(
+            ["py-spy", "record", "--pid", str(pid), "--rate", "250", "--nonblocking",
+             "--format", "raw", "--output", str(raw), "--duration", str(seconds + 5)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(1)  # py-spy attaches before wrk starts counting
+        cpu0 = thread_cpu_seconds(pid)
+        result, _ = run.wrk(srv, w, seconds)
+        cpu = thread_cpu_seconds(pid) - cpu0
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+    counts: dict[str, int] = defaultdict(int)
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if stack and n.isdigit():
+            counts[part_of(stack)] += int(n)
+    total = sum(counts.values()) or 1
+    requests = result["requests"]
+    return {
+        "workload": w.name,
+        "req_s": result["req_s"],
+        "thread_us_per_request": 1e6 * cpu / requests if requests else 0.0,
+        "samples": total,
+        "parts": {
+            k: 100 * v / total for k, v in sorted(counts.items(), key=lambda kv: -kv[1])
+        },
+    }
+
+
+def markdown_python(results: list[dict]) -> str:
+    lines = []
+    for r in results:
+        per = r["thread_us_per_request"]
+        title = (
+            f"### {r['workload']}, the Python thread: {r['req_s']:,.0f} req/s, "
+            f"{per:.2f} µs of its CPU per request ({r['samples']} samples)"
+        )
+        lines += [
+            title,
+            "",
+            "| part | share | µs/request |",
+            "|---|---:|---:|",
+        ]
+        lines += [
+            f"| {name} | {pct:.1f}% | {per * pct / 100:.2f} |"
+            for name, pct in r["parts"].items()
+            if pct >= 0.5
+        ]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def markdown(results: list[dict]) -> str:
     lines = []
     for r in results:
@@ -154,8 +262,13 @@ def main() -> int:
     ap.add_argument("--server", default="spikard", choices=("spikard", "spikard-sync"))
     ap.add_argument("--python", default=str(run.ROOT / ".venv" / "bin" / "python"))
     ap.add_argument("--out", type=Path, default=run.BUILD / "profile")
+    ap.add_argument(
+        "--python-split",
+        action="store_true",
+        help="instead of perf: split the Python thread's time with py-spy (pip install py-spy)",
+    )
     args = ap.parse_args()
-    for tool in ("perf", "wrk", "taskset"):
+    for tool in ("py-spy" if args.python_split else "perf", "wrk", "taskset"):
         if shutil.which(tool) is None:
             sys.exit(f"profile.py: {tool} not found")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -165,6 +278,12 @@ def main() -> int:
     if unknown:
         sys.exit(f"profile.py: unknown workloads {sorted(unknown)}")
     server = run.prepare_server(args.server, os.path.abspath(args.python))
+    if args.python_split:
+        split = [
+            profile_python(server, loads[n], args.seconds, args.out) for n in wanted
+        ]
+        print(markdown_python(split))
+        return 0
     results = [profile(server, loads[n], args.seconds, args.out) for n in wanted]
     print(markdown(results))
     return 0
