@@ -58,6 +58,20 @@ func spikard_app_new(out **C.spikard_app, doc *C.spikard_cchar, n C.size_t) (rc 
 	return rcOK
 }
 
+//export spikard_config_check
+func spikard_config_check(doc *C.spikard_cchar, n C.size_t) (rc C.int) {
+	defer rescue("spikard_config_check", &rc)
+	setLastError("")
+	b, ok := goBytes(doc, n)
+	if !ok {
+		return fail(rcInvalid, "spikard_config_check: config_json is NULL or too long")
+	}
+	if _, err := core.ParseConfig(b); err != nil {
+		return fail(rcInvalid, "%v", err)
+	}
+	return rcOK
+}
+
 //export spikard_app_free
 func spikard_app_free(p *C.spikard_app) {
 	var rc C.int

@@ -55,7 +55,7 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 /* major * 10000 + minor. */
-#define SPIKARD_ABI_VERSION 10000
+#define SPIKARD_ABI_VERSION 10001
 
 /* The ABI version of the loaded library, to compare with SPIKARD_ABI_VERSION. */
 int spikard_abi_version(void);
@@ -124,6 +124,17 @@ typedef struct spikard_app spikard_app;
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */
 int spikard_app_new(spikard_app **out, const char *config_json, size_t config_len);
+
+/* Check a configuration document without creating an app, by the same rules
+ * as spikard_app_new, so that a host can refuse a bad value where its user
+ * wrote it. Returns SPIKARD_OK, or SPIKARD_E_INVALID with a message that
+ * names the key and says what its value must be, meant to be shown to the
+ * user as it is:
+ *   config: "port": must be an integer in 0..65535
+ *   config: unknown key "prot"
+ * A host checking one key at a time passes a one-key document. JSON null is
+ * refused for every key (omit a key to keep its default). Since ABI 1.1. */
+int spikard_config_check(const char *config_json, size_t config_len);
 
 /* DESTRUCTOR: stop the app if it runs (as spikard_app_stop with its default
  * timeout) and release it. Pollers of the app must be freed first. NULL is a

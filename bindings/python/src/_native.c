@@ -637,14 +637,42 @@ static PyObject *mod_abi_version(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ign
     return PyLong_FromLong(spikard_abi_version());
 }
 
+static PyObject *mod_check_config(PyObject *m, PyObject *arg) {
+    Py_buffer cfg;
+    if (PyObject_GetBuffer(arg, &cfg, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    int rc = spikard_config_check((const char *)cfg.buf, (size_t)cfg.len);
+    PyBuffer_Release(&cfg);
+    if (rc == SPIKARD_OK) {
+        Py_RETURN_NONE;
+    }
+    const char *msg = spikard_last_error(); /* per thread: ours, the GIL held */
+    if (msg == NULL || *msg == '\0') {
+        msg = "spikard_config_check failed";
+    }
+    PyObject *eargs = Py_BuildValue(
+        "(iN)", rc, PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace"));
+    if (eargs != NULL) {
+        PyErr_SetObject(((module_state *)PyModule_GetState(m))->error, eargs);
+        Py_DECREF(eargs);
+    }
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
     {"abi_version", mod_abi_version, METH_NOARGS, "abi_version() -> int: the loaded library's ABI."},
+    {"check_config", mod_check_config, METH_O,
+     "check_config(config_json: bytes) -> None: the core's verdict on a configuration document; "
+     "raises SpikardError(code, message) naming the key it refuses."},
     {NULL, NULL, 0, NULL},
 };
 
 static int module_exec(PyObject *m) {
     int loaded = spikard_abi_version();
-    if (loaded / 10000 != SPIKARD_ABI_VERSION / 10000) {
+    /* Same major, and at least the minor built against: this extension
+     * calls the functions that minor added. */
+    if (loaded / 10000 != SPIKARD_ABI_VERSION / 10000 || loaded < SPIKARD_ABI_VERSION) {
         PyErr_Format(PyExc_ImportError,
                      "libspikard ABI version %d does not match the version this extension was "
                      "built for (%d); rebuild the spikard package",

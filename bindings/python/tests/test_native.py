@@ -62,3 +62,10 @@ def test_poll_respond_and_closed():
     with pytest.raises(_native.Closed):
         poller.poll(1, 1000)
     poller.close()
+
+
+def test_check_config_names_the_key():
+    _native.check_config(b'{"port": 0, "read_timeout": 2.5}')
+    with pytest.raises(_native.SpikardError) as info:
+        _native.check_config(b'{"port": 70000}')
+    assert info.value.args[1] == 'config: "port": must be an integer in 0..65535'
