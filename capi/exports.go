@@ -58,6 +58,20 @@ func spikard_app_new(out **C.spikard_app, doc *C.spikard_cchar, n C.size_t) (rc 
 	return rcOK
 }
 
+//export spikard_config_check
+func spikard_config_check(doc *C.spikard_cchar, n C.size_t) (rc C.int) {
+	defer rescue("spikard_config_check", &rc)
+	setLastError("")
+	b, ok := goBytes(doc, n)
+	if !ok {
+		return fail(rcInvalid, "spikard_config_check: config_json is NULL or too long")
+	}
+	if _, err := core.ParseConfig(b); err != nil {
+		return fail(rcInvalid, "%v", err)
+	}
+	return rcOK
+}
+
 //export spikard_app_free
 func spikard_app_free(p *C.spikard_app) {
 	var rc C.int
@@ -235,6 +249,19 @@ func spikard_poller_poll(p *C.spikard_poller, events *C.spikard_event, capacity 
 		return fail(codeOf(err, rcInternal), "poll: %v", err)
 	}
 	*outCount = C.size_t(n)
+	return rcOK
+}
+
+//export spikard_poller_wait
+func spikard_poller_wait(p *C.spikard_poller, timeoutMS C.int) (rc C.int) {
+	pl := pollerOf(p)
+	if pl == nil {
+		return fail(rcInvalid, "spikard_poller_wait: poller is NULL")
+	}
+	defer rescue("spikard_poller_wait", &rc)
+	if err := pl.lane.Wait(timeoutOf(timeoutMS)); err != nil {
+		return fail(codeOf(err, rcInternal), "wait: %v", err)
+	}
 	return rcOK
 }
 

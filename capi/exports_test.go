@@ -47,6 +47,33 @@ func TestAppNewRejectsConfig(t *testing.T) {
 	}
 }
 
+// spikard_config_check applies spikard_app_new's rules without an app, and
+// its message is the one spikard_app_new would give, word for word.
+func TestConfigCheck(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, config := range []string{"", "{}", `{"port":0,"max_body_size":1e3,"quiet":true}`} {
+		d, n := doc(config)
+		if rc := spikard_config_check(d, n); rc != rcOK || lastError() != "" {
+			t.Errorf("spikard_config_check(%q) = %d, %q", config, rc, lastError())
+		}
+	}
+	for _, config := range []string{`{`, `{"port":70000}`, `{"read_timeout":null}`, `{"bogus":1}`} {
+		d, n := doc(config)
+		rc := spikard_config_check(d, n)
+		checked := lastError()
+		var p *cApp
+		spikard_app_new(&p, d, n)
+		created := strings.TrimPrefix(lastError(), "spikard_app_new: ")
+		if rc != rcInvalid || checked == "" || checked != created {
+			t.Errorf("spikard_config_check(%s) = %d, %q; spikard_app_new says %q", config, rc, checked, created)
+		}
+	}
+	if rc := spikard_config_check(nil, 5); rc != rcInvalid || lastError() == "" {
+		t.Errorf("spikard_config_check(NULL, 5) = %d, %q", rc, lastError())
+	}
+}
+
 func TestAddRouteRejectsRoute(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

@@ -239,3 +239,43 @@ func TestTimeoutsAndDisconnects(t *testing.T) {
 		t.Errorf("the race was not exercised: want some answers, some 504s and some refused answers")
 	}
 }
+
+// spikard_poller_wait returns when a request is queued, leaving it for the
+// next poll; it times out with SPIKARD_OK and says SPIKARD_E_CLOSED once
+// the app has stopped.
+func TestPollerWait(t *testing.T) {
+	a := newApp(t, `{"port":0,"quiet":true}`)
+	addRoute(t, a, `{"method":"GET","path":"/w/{id}","parameter_schema":`+echoSchema+`}`)
+	base := start(t, a)
+	pl := openPoller(t, a, 0)
+	if rc := spikard_poller_wait(nil, 0); rc != rcInvalid {
+		t.Errorf("spikard_poller_wait(NULL) = %d", rc)
+	}
+	if rc := spikard_poller_wait(pl, 30); rc != rcOK {
+		t.Fatalf("wait on an empty lane = %d", rc)
+	}
+	reply := getAsync(base + "/w/7")
+	if rc := spikard_poller_wait(pl, 5000); rc != rcOK {
+		t.Fatalf("wait = %d", rc)
+	}
+	evs := make([]cEvent, 4)
+	got, rc := poll(pl, evs, 0)
+	if rc != rcOK || len(got) != 1 {
+		t.Fatalf("poll after wait = %d with %d events, want the request", rc, len(got))
+	}
+	if id, ok := paramID(got[0].params); !ok || id != "7" {
+		t.Fatalf("event params %q", got[0].params)
+	}
+	if rc := respond(a, answer{exchange: got[0].exchange, status: 200, body: "ok"}); rc != rcOK {
+		t.Fatalf("respond = %d", rc)
+	}
+	if r := <-reply; r.status != 200 || r.body != "ok" {
+		t.Fatalf("reply %d %q", r.status, r.body)
+	}
+	if rc := spikard_app_stop(a, 1000); rc != rcOK {
+		t.Fatalf("stop = %d", rc)
+	}
+	if rc := spikard_poller_wait(pl, -1); rc != rcClosed {
+		t.Fatalf("wait after stop = %d, want SPIKARD_E_CLOSED", rc)
+	}
+}

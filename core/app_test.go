@@ -128,26 +128,6 @@ func TestAddRouteErrors(t *testing.T) {
 	}
 }
 
-func TestParseConfig(t *testing.T) {
-	cfg, err := ParseConfig([]byte(`{"host":"0.0.0.0","port":0,"max_body_size":10,"request_timeout":1.5,"read_timeout":0.25,"shutdown_timeout":2,"access_log":true,"quiet":true,"reuse_port":true,"sched_batch":true}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Host != "0.0.0.0" || cfg.Port != 0 || cfg.MaxBodySize != 10 || cfg.RequestTimeout != 1500*time.Millisecond ||
-		cfg.ReadTimeout != 250*time.Millisecond || cfg.ShutdownTimeout != 2*time.Second || !cfg.AccessLog || !cfg.Quiet || !cfg.ReusePort || !cfg.SchedBatch {
-		t.Fatalf("%+v", cfg)
-	}
-	for _, doc := range []string{`{"prot":1}`, `{"port":"x"}`, `{"port":-1}`, `[1]`, `{"quiet":1}`, `{"read_timeout":-1}`} {
-		if _, err := ParseConfig([]byte(doc)); err == nil || (!strings.Contains(doc, "[") && !strings.Contains(err.Error(), strings.Split(doc, `"`)[1])) {
-			t.Errorf("ParseConfig(%s): err %v", doc, err)
-		}
-	}
-	rs, err := ParseRouteSpec([]byte(`{"method":"GET","path":"/a","lane":1,"wants_request":true}`))
-	if err != nil || rs.Lane != 1 || !rs.WantsRequest {
-		t.Fatalf("%+v %v", rs, err)
-	}
-}
-
 func TestTwoApps(t *testing.T) {
 	a1, b1 := startApp(t, nil, RouteSpec{Method: "GET", Path: "/", Handler: func(*Request) Response { return Response{Status: 200, Body: []byte("one")} }})
 	_, b2 := startApp(t, nil, RouteSpec{Method: "GET", Path: "/", Handler: func(*Request) Response { return Response{Status: 200, Body: []byte("two")} }})

@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -10,7 +11,8 @@ import (
 
 // ParseConfig reads the JSON configuration document of spikard_app_new on
 // top of DefaultConfig. Unknown keys and ill-typed values are errors that
-// name the key.
+// name the key and say what it must be, in words a host can pass on to its
+// user: `config: "port": must be an integer in 0..65535`.
 func ParseConfig(doc []byte) (Config, error) {
 	cfg := DefaultConfig()
 	if len(bytes.TrimSpace(doc)) == 0 {
@@ -18,28 +20,22 @@ func ParseConfig(doc []byte) (Config, error) {
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(doc, &m); err != nil {
-		return cfg, fmt.Errorf("config: %v", err)
+		return cfg, fmt.Errorf("config: not a JSON object: %v", err)
 	}
 	for k, raw := range m {
 		var err error
 		switch k {
 		case "host":
-			err = json.Unmarshal(raw, &cfg.Host)
+			cfg.Host, err = text(raw)
 			if err == nil && cfg.Host == "" {
-				err = fmt.Errorf("must not be empty")
+				err = errors.New("must not be empty")
 			}
 		case "port":
-			var p int
-			if err = json.Unmarshal(raw, &p); err == nil && (p < 0 || p > 65535) {
-				err = fmt.Errorf("must be in 0..65535")
-			}
-			cfg.Port = p
+			var p int64
+			p, err = integer(raw, 0, 65535)
+			cfg.Port = int(p)
 		case "max_body_size":
-			var n int64
-			if err = json.Unmarshal(raw, &n); err == nil && n < 0 {
-				err = fmt.Errorf("must not be negative")
-			}
-			cfg.MaxBodySize = n
+			cfg.MaxBodySize, err = integer(raw, 0, math.MaxInt64)
 		case "request_timeout":
 			cfg.RequestTimeout, err = seconds(raw)
 		case "read_timeout":
@@ -47,13 +43,13 @@ func ParseConfig(doc []byte) (Config, error) {
 		case "shutdown_timeout":
 			cfg.ShutdownTimeout, err = seconds(raw)
 		case "access_log":
-			err = json.Unmarshal(raw, &cfg.AccessLog)
+			cfg.AccessLog, err = boolean(raw)
 		case "quiet":
-			err = json.Unmarshal(raw, &cfg.Quiet)
+			cfg.Quiet, err = boolean(raw)
 		case "reuse_port":
-			err = json.Unmarshal(raw, &cfg.ReusePort)
+			cfg.ReusePort, err = boolean(raw)
 		case "sched_batch":
-			err = json.Unmarshal(raw, &cfg.SchedBatch)
+			cfg.SchedBatch, err = boolean(raw)
 		default:
 			return cfg, fmt.Errorf("config: unknown key %q", k)
 		}
@@ -64,14 +60,60 @@ func ParseConfig(doc []byte) (Config, error) {
 	return cfg, nil
 }
 
+// The readers of one value each: a JSON decoding error would speak of Go
+// types, so each says instead what the value must be.
+
+// decode is json.Unmarshal refusing null, which Unmarshal would take as
+// "keep the default" without a word.
+func decode(raw json.RawMessage, v any) bool {
+	return !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) && json.Unmarshal(raw, v) == nil
+}
+
+func text(raw json.RawMessage) (string, error) {
+	var s string
+	if !decode(raw, &s) {
+		return "", errors.New("must be a string")
+	}
+	return s, nil
+}
+
+func boolean(raw json.RawMessage) (bool, error) {
+	var b bool
+	if !decode(raw, &b) {
+		return false, errors.New("must be true or false")
+	}
+	return b, nil
+}
+
+// integer reads a whole number in [lo, hi]; 8000.0 counts as whole.
+func integer(raw json.RawMessage, lo, hi int64) (int64, error) {
+	var f float64
+	var n int64
+	switch {
+	case decode(raw, &n):
+	case decode(raw, &f) && f == math.Trunc(f) && f >= -(1<<53) && f <= 1<<53:
+		n = int64(f)
+	default:
+		return 0, integerReason(lo, hi)
+	}
+	if n < lo || n > hi {
+		return 0, integerReason(lo, hi)
+	}
+	return n, nil
+}
+
+func integerReason(lo, hi int64) error {
+	if hi == math.MaxInt64 {
+		return fmt.Errorf("must be an integer of at least %d", lo)
+	}
+	return fmt.Errorf("must be an integer in %d..%d", lo, hi)
+}
+
 // seconds reads a non-negative number of seconds.
 func seconds(raw json.RawMessage) (time.Duration, error) {
 	var f float64
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return 0, err
-	}
-	if f < 0 || math.IsNaN(f) || f > float64(math.MaxInt64/int64(time.Second)) {
-		return 0, fmt.Errorf("must be a non-negative number of seconds")
+	if !decode(raw, &f) || f < 0 || f > float64(math.MaxInt64/int64(time.Second)) {
+		return 0, errors.New("must be a non-negative number of seconds")
 	}
 	return time.Duration(f * float64(time.Second)), nil
 }

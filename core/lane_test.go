@@ -326,3 +326,90 @@ func TestLaneBatchBytes(t *testing.T) {
 		t.Fatalf("small bodies: batch of %d, want 50", n)
 	}
 }
+
+// TestLaneWait: Wait reports work without taking it, blocks until a push
+// otherwise, times out, and says ErrClosed only once the lane is drained.
+func TestLaneWait(t *testing.T) {
+	l := newLane(nil)
+	if err := l.Wait(0); err != nil {
+		t.Fatalf("Wait(0) on an empty lane: %v", err)
+	}
+	start := time.Now()
+	if err := l.Wait(20 * time.Millisecond); err != nil || time.Since(start) < 20*time.Millisecond {
+		t.Fatalf("Wait(20ms) on an empty lane: %v after %v", err, time.Since(start))
+	}
+
+	woke := make(chan error, 1)
+	go func() { woke <- l.Wait(-1) }()
+	ex := &exchange{}
+	if err := l.push(ex, 1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-woke:
+		if err != nil {
+			t.Fatalf("Wait woken by a push: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait not woken by a push")
+	}
+	if err := l.Wait(-1); err != nil { // work waiting: returns at once
+		t.Fatal(err)
+	}
+	var batch [4]*Request
+	if n, _ := l.Poll(batch[:], 0); n != 1 || batch[0] != &ex.req {
+		t.Fatalf("after Wait the request is still queued: poll took %d", n)
+	}
+
+	// Two waiters, two pushes: both wake, one request for each.
+	for i := 0; i < 2; i++ {
+		go func() { woke <- l.Wait(-1) }()
+	}
+	for i := 0; i < 2; i++ {
+		if err := l.push(&exchange{}, uint64(2+i)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-woke:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("waiter %d not woken", i)
+		}
+		if n, _ := l.Poll(batch[:1], 0); n != 1 {
+			t.Fatalf("waiter %d found nothing to take", i)
+		}
+	}
+
+	if err := l.push(&exchange{}, 9); err != nil {
+		t.Fatal(err)
+	}
+	l.close()
+	if err := l.Wait(-1); err != nil {
+		t.Fatalf("closed but not drained: %v", err)
+	}
+	l.Poll(batch[:], 0)
+	if err := l.Wait(-1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("closed and drained: %v", err)
+	}
+	go func() { woke <- newLaneClosedWhileWaiting() }()
+	select {
+	case err := <-woke:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("closed while waiting: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a waiter was not released by close")
+	}
+}
+
+// newLaneClosedWhileWaiting closes a lane under a waiting Wait and returns
+// what that Wait returned.
+func newLaneClosedWhileWaiting() error {
+	l := newLane(nil)
+	done := make(chan error, 1)
+	go func() { done <- l.Wait(-1) }()
+	l.close()
+	return <-done
+}

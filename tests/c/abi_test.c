@@ -127,6 +127,16 @@ static void test_app_new_errors(void) {
     spikard_app_free(app);
 }
 
+static void test_config_check(void) {
+    int rc = spikard_config_check(S("{\"port\":0,\"read_timeout\":2.5}"));
+    CHECK(rc == SPIKARD_OK, "valid config: rc %d %s", rc, spikard_last_error());
+    CHECK(spikard_config_check(NULL, 0) == SPIKARD_OK, "empty config refused: %s", spikard_last_error());
+    rc = spikard_config_check(S("{\"port\":70000}"));
+    CHECK(rc == SPIKARD_E_INVALID, "port 70000: rc %d", rc);
+    CHECK(strcmp(spikard_last_error(), "config: \"port\": must be an integer in 0..65535") == 0,
+          "port 70000: \"%s\"", spikard_last_error());
+}
+
 static void test_free_null(void) {
     spikard_app_free(NULL);
     spikard_poller_free(NULL);
@@ -339,6 +349,7 @@ static void test_free_running(void) {
 int main(void) {
     test_version();
     test_app_new_errors();
+    test_config_check();
     test_free_null();
     test_lifecycle();
     test_free_running();

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import _native
+
 __all__ = ["ServerConfig"]
 
 # The keys spikard.h documents for spikard_app_new; nothing else is sent.
@@ -67,18 +69,27 @@ class ServerConfig:
     supervises them; each worker's Go core still uses every core for HTTP."""
 
     def __post_init__(self) -> None:
-        # Refuse a bad value where it is written, naming the field, rather
-        # than when the server starts.
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"ServerConfig.port: {self.port!r} is not a TCP port (0-65535)")
-        for name in ("max_body_size", "request_timeout", "read_timeout", "shutdown_timeout"):
+        # Refuse a bad value where it is written, naming the field. The core
+        # judges its own keys, so its rules live in one place
+        # (core/config.go); asked one key at a time, its verdict is always
+        # about a known field.
+        for key in _CORE_KEYS:
+            value = getattr(self, key)
+            try:
+                doc = json.dumps({key: value}, allow_nan=False).encode()
+            except (TypeError, ValueError):
+                raise ValueError(f"ServerConfig.{key}={value!r}: not a JSON value") from None
+            try:
+                _native.check_config(doc)
+            except _native.SpikardError as exc:
+                reason = str(exc.args[-1]).removeprefix(f'config: "{key}": ')
+                raise ValueError(f"ServerConfig.{key}={value!r}: {reason}") from None
+            if key in ("port", "max_body_size") and isinstance(value, float):
+                setattr(self, key, int(value))  # the core took it as whole: 8080.0
+        for name in ("workers", "sync_workers"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"ServerConfig.{name}: {value!r} must be a non-negative number")
-        if self.workers < 1:
-            raise ValueError(f"ServerConfig.workers: {self.workers!r} must be at least 1")
-        if self.sync_workers < 1:
-            raise ValueError(f"ServerConfig.sync_workers: {self.sync_workers!r} must be at least 1")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"ServerConfig.{name}={value!r}: must be an integer of at least 1")
 
     def to_json(self) -> bytes:
         """The configuration document of ``spikard_app_new``."""

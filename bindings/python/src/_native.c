@@ -572,6 +572,31 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     return out;
 }
 
+static PyObject *Poller_wait(PyObject *self, PyObject *args) {
+    PollerObject *p = (PollerObject *)self;
+    int timeout_ms = -1;
+    if (!PyArg_ParseTuple(args, "|i:wait", &timeout_ms)) {
+        return NULL;
+    }
+    if (!poller_ready(p)) {
+        return NULL;
+    }
+    int rc;
+    p->busy = 1;
+    if (timeout_ms != 0) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = spikard_poller_wait(p->poller, timeout_ms);
+        Py_END_ALLOW_THREADS
+    } else {
+        rc = spikard_poller_wait(p->poller, 0);
+    }
+    p->busy = 0;
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(p->app, rc, "spikard_poller_wait failed");
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *Poller_fileno(PyObject *self, PyObject *Py_UNUSED(ignored)) {
     PollerObject *p = (PollerObject *)self;
     if (p->poller == NULL) {
@@ -602,6 +627,10 @@ static PyObject *Poller_close(PyObject *self, PyObject *Py_UNUSED(ignored)) {
 static PyMethodDef Poller_methods[] = {
     {"poll", Poller_poll, METH_VARARGS,
      "poll(max_events=64, timeout_ms=-1) -> list: take a batch of request events."},
+    {"wait", Poller_wait, METH_VARARGS,
+     "wait(timeout_ms=-1) -> None: block, without the GIL, until the lane holds an event "
+     "(taking none) or the timeout passes; raises Closed once the app stopped and the lane "
+     "is drained."},
     {"fileno", Poller_fileno, METH_NOARGS, "fileno() -> int: the lane's readiness fd."},
     {"close", Poller_close, METH_NOARGS, "close() -> None: free the poller (idempotent)."},
     {NULL, NULL, 0, NULL},
@@ -637,14 +666,42 @@ static PyObject *mod_abi_version(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ign
     return PyLong_FromLong(spikard_abi_version());
 }
 
+static PyObject *mod_check_config(PyObject *m, PyObject *arg) {
+    Py_buffer cfg;
+    if (PyObject_GetBuffer(arg, &cfg, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    int rc = spikard_config_check((const char *)cfg.buf, (size_t)cfg.len);
+    PyBuffer_Release(&cfg);
+    if (rc == SPIKARD_OK) {
+        Py_RETURN_NONE;
+    }
+    const char *msg = spikard_last_error(); /* per thread: ours, the GIL held */
+    if (msg == NULL || *msg == '\0') {
+        msg = "spikard_config_check failed";
+    }
+    PyObject *eargs = Py_BuildValue(
+        "(iN)", rc, PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace"));
+    if (eargs != NULL) {
+        PyErr_SetObject(((module_state *)PyModule_GetState(m))->error, eargs);
+        Py_DECREF(eargs);
+    }
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
     {"abi_version", mod_abi_version, METH_NOARGS, "abi_version() -> int: the loaded library's ABI."},
+    {"check_config", mod_check_config, METH_O,
+     "check_config(config_json: bytes) -> None: the core's verdict on a configuration document; "
+     "raises SpikardError(code, message) naming the key it refuses."},
     {NULL, NULL, 0, NULL},
 };
 
 static int module_exec(PyObject *m) {
     int loaded = spikard_abi_version();
-    if (loaded / 10000 != SPIKARD_ABI_VERSION / 10000) {
+    /* Same major, and at least the minor built against: this extension
+     * calls the functions that minor added. */
+    if (loaded / 10000 != SPIKARD_ABI_VERSION / 10000 || loaded < SPIKARD_ABI_VERSION) {
         PyErr_Format(PyExc_ImportError,
                      "libspikard ABI version %d does not match the version this extension was "
                      "built for (%d); rebuild the spikard package",

@@ -79,12 +79,33 @@ def _read_until_closed_or_reply(sock: socket.socket) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
-    [("read_timeout", -1), ("request_timeout", "soon"), ("max_body_size", -5), ("port", 70000)],
+    ("field", "value", "reason"),
+    [
+        ("read_timeout", -1, "must be a non-negative number of seconds"),
+        ("request_timeout", "soon", "must be a non-negative number of seconds"),
+        ("shutdown_timeout", float("nan"), "not a JSON value"),
+        ("max_body_size", -5, "must be an integer of at least 0"),
+        ("max_body_size", 1.5, "must be an integer of at least 0"),
+        ("port", 70000, r"must be an integer in 0\.\.65535"),
+        ("port", True, r"must be an integer in 0\.\.65535"),
+        ("port", None, r"must be an integer in 0\.\.65535"),
+        ("host", "", "must not be empty"),
+        ("quiet", "yes", "must be true or false"),
+        ("sched_batch", 1, "must be true or false"),
+        ("workers", 0, "must be an integer of at least 1"),
+        ("sync_workers", 2.5, "must be an integer of at least 1"),
+    ],
 )
-def test_bad_values_are_refused_naming_the_field(field: str, value: object) -> None:
-    with pytest.raises(ValueError, match=rf"ServerConfig\.{field}"):
+def test_bad_values_are_refused_naming_the_field(field: str, value: object, reason: str) -> None:
+    # The reason is the core's (spikard_config_check) for the core's keys.
+    with pytest.raises(ValueError, match=rf"^ServerConfig\.{field}=.*: {reason}$"):
         ServerConfig(**{field: value})
+
+
+def test_whole_floats_become_integers() -> None:
+    config = ServerConfig(port=8080.0, max_body_size=1e6)
+    assert (config.port, config.max_body_size) == (8080, 1_000_000)
+    assert type(config.port) is int and type(config.max_body_size) is int
 
 
 def test_replace_is_checked_too() -> None:

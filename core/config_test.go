@@ -1,0 +1,74 @@
+package core
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfig(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"host":"0.0.0.0","port":0,"max_body_size":10,"request_timeout":1.5,"read_timeout":0.25,"shutdown_timeout":2,"access_log":true,"quiet":true,"reuse_port":true,"sched_batch":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Host != "0.0.0.0" || cfg.Port != 0 || cfg.MaxBodySize != 10 || cfg.RequestTimeout != 1500*time.Millisecond ||
+		cfg.ReadTimeout != 250*time.Millisecond || cfg.ShutdownTimeout != 2*time.Second || !cfg.AccessLog || !cfg.Quiet || !cfg.ReusePort || !cfg.SchedBatch {
+		t.Fatalf("%+v", cfg)
+	}
+	rs, err := ParseRouteSpec([]byte(`{"method":"GET","path":"/a","lane":1,"wants_request":true}`))
+	if err != nil || rs.Lane != 1 || !rs.WantsRequest {
+		t.Fatalf("%+v %v", rs, err)
+	}
+}
+
+func TestParseConfigEmptyIsDefault(t *testing.T) {
+	for _, doc := range []string{"", "  ", "{}"} {
+		cfg, err := ParseConfig([]byte(doc))
+		if err != nil || cfg != DefaultConfig() {
+			t.Errorf("ParseConfig(%q) = %+v, %v", doc, cfg, err)
+		}
+	}
+}
+
+// Whole numbers written as floats (as some hosts' JSON encoders do) are
+// integers; fractions are not.
+func TestParseConfigWholeFloats(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"port":8080.0,"max_body_size":1e3}`))
+	if err != nil || cfg.Port != 8080 || cfg.MaxBodySize != 1000 {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+}
+
+// Every refusal names the key and says what the value must be, in words a
+// host passes on to its user as they are.
+func TestParseConfigRefusals(t *testing.T) {
+	for _, c := range []struct{ doc, want string }{
+		{`{"prot":1}`, `config: unknown key "prot"`},
+		{`[1]`, `config: not a JSON object`},
+		{`{"port":`, `config: not a JSON object`},
+		{`{"host":""}`, `config: "host": must not be empty`},
+		{`{"host":1}`, `config: "host": must be a string`},
+		{`{"port":"x"}`, `config: "port": must be an integer in 0..65535`},
+		{`{"port":-1}`, `config: "port": must be an integer in 0..65535`},
+		{`{"port":65536}`, `config: "port": must be an integer in 0..65535`},
+		{`{"port":80.5}`, `config: "port": must be an integer in 0..65535`},
+		{`{"port":true}`, `config: "port": must be an integer in 0..65535`},
+		{`{"max_body_size":-5}`, `config: "max_body_size": must be an integer of at least 0`},
+		{`{"max_body_size":1e300}`, `config: "max_body_size": must be an integer of at least 0`},
+		{`{"read_timeout":-1}`, `config: "read_timeout": must be a non-negative number of seconds`},
+		{`{"request_timeout":"soon"}`, `config: "request_timeout": must be a non-negative number of seconds`},
+		{`{"shutdown_timeout":1e300}`, `config: "shutdown_timeout": must be a non-negative number of seconds`},
+		{`{"quiet":1}`, `config: "quiet": must be true or false`},
+		{`{"access_log":"yes"}`, `config: "access_log": must be true or false`},
+		{`{"reuse_port":null}`, `config: "reuse_port": must be true or false`},
+		{`{"sched_batch":0}`, `config: "sched_batch": must be true or false`},
+		{`{"port":null}`, `config: "port": must be an integer in 0..65535`},
+		{`{"read_timeout":null}`, `config: "read_timeout": must be a non-negative number of seconds`},
+		{`{"host":null}`, `config: "host": must be a string`},
+	} {
+		_, err := ParseConfig([]byte(c.doc))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("ParseConfig(%s): err %v, want %q", c.doc, err, c.want)
+		}
+	}
+}
