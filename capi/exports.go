@@ -252,19 +252,6 @@ func spikard_poller_poll(p *C.spikard_poller, events *C.spikard_event, capacity 
 	return rcOK
 }
 
-//export spikard_poller_wait
-func spikard_poller_wait(p *C.spikard_poller, timeoutMS C.int) (rc C.int) {
-	pl := pollerOf(p)
-	if pl == nil {
-		return fail(rcInvalid, "spikard_poller_wait: poller is NULL")
-	}
-	defer rescue("spikard_poller_wait", &rc)
-	if err := pl.lane.Wait(timeoutOf(timeoutMS)); err != nil {
-		return fail(codeOf(err, rcInternal), "wait: %v", err)
-	}
-	return rcOK
-}
-
 //export spikard_poller_fd
 func spikard_poller_fd(p *C.spikard_poller) (rc C.int) {
 	pl := pollerOf(p)

@@ -156,7 +156,14 @@ func (l *Lane) take(dst []queued, timeout time.Duration) (int, error) {
 			return 0, nil
 		}
 		if timeout > 0 && timer == nil {
-			timer = l.getTimer(timeout)
+			// Since Go 1.23 a stopped or fired timer can be Reset without
+			// draining, so pooled timers carry no stale tick.
+			if t, ok := l.timers.Get().(*time.Timer); ok {
+				t.Reset(timeout)
+				timer = t
+			} else {
+				timer = time.NewTimer(timeout)
+			}
 			timeC = timer.C
 		}
 		select {
@@ -166,59 +173,6 @@ func (l *Lane) take(dst []queued, timeout time.Duration) (int, error) {
 			return 0, nil
 		}
 	}
-}
-
-// Wait blocks until the lane holds a request, taking none, or until
-// timeout (0: no wait; negative: no limit); it returns nil either way, and
-// ErrClosed once the app has stopped and the lane is drained. A host whose
-// threads share a lock of their own (CPython's GIL) waits here without it,
-// then takes with a zero-timeout Poll while holding it: a request is then
-// taken only by a thread able to serve it at once, never left aging in a
-// thread that is still queueing for the lock, and the lane's order holds.
-// Several waiters are not all woken by one request: each push wakes one,
-// and a take that leaves requests behind wakes the next.
-func (l *Lane) Wait(timeout time.Duration) error {
-	var timer *time.Timer
-	var timeC <-chan time.Time
-	defer func() {
-		if timer != nil {
-			l.putTimer(timer)
-		}
-	}()
-	for {
-		l.mu.Lock()
-		waiting, closed := len(l.q)-l.head, l.closed
-		l.mu.Unlock()
-		switch {
-		case waiting > 0:
-			return nil
-		case closed:
-			return ErrClosed
-		case timeout == 0:
-			return nil
-		}
-		if timeout > 0 && timer == nil {
-			timer = l.getTimer(timeout)
-			timeC = timer.C
-		}
-		select {
-		case <-l.wake:
-		case <-l.closedCh:
-		case <-timeC:
-			return nil
-		}
-	}
-}
-
-// getTimer returns a pooled timer set to fire after d. Since Go 1.23 a
-// stopped or fired timer can be Reset without draining, so pooled timers
-// carry no stale tick.
-func (l *Lane) getTimer(d time.Duration) *time.Timer {
-	if t, ok := l.timers.Get().(*time.Timer); ok {
-		t.Reset(d)
-		return t
-	}
-	return time.NewTimer(d)
 }
 
 func (l *Lane) putTimer(t *time.Timer) {

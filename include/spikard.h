@@ -11,9 +11,7 @@
  * poller for a dispatch lane and, from a thread of its own, either blocks in
  * spikard_poller_poll() (a CPython/Ruby host releases its VM lock around that
  * call) or waits for spikard_poller_fd() to become readable inside its own
- * event loop (Node's libuv, asyncio) and then polls with a zero timeout. A
- * pool of threads sharing a VM lock waits in spikard_poller_wait() without
- * the lock and polls with a zero timeout holding it.
+ * event loop (Node's libuv, asyncio) and then polls with a zero timeout.
  * Each poll returns a batch of events; the host answers with
  * spikard_respond(), which also takes a batch and may be called from any
  * thread. A poller is used by one thread at a time; a lane may have several
@@ -274,22 +272,6 @@ void spikard_poller_free(spikard_poller *poller);
  * VM lock around this call. */
 int spikard_poller_poll(spikard_poller *poller, spikard_event *events, size_t cap,
                         int timeout_ms, size_t *out_count);
-
-/* METHOD: block until the poller's lane holds an event, without taking it,
- * or until timeout_ms passes (0: do not block; negative: no limit). Returns
- * SPIKARD_OK in both cases (a poll with timeout 0 tells which), or
- * SPIKARD_E_CLOSED once the app has stopped and the lane is drained.
- * Blocking: release your VM lock around this call.
- *
- * For a pool of host threads that share a VM lock (CPython's GIL, Ruby's
- * GVL): wait here without the lock, take the lock, then poll with timeout 0
- * while holding it. An event is then taken only by a thread that can run
- * its handler at once; a thread that blocked in spikard_poller_poll instead
- * would take its event first and then queue for the lock, where, with the
- * lock unfair, the event can wait behind many taken after it. One event
- * wakes one waiter; a poll that leaves events behind wakes the next.
- * Since ABI 1.1. */
-int spikard_poller_wait(spikard_poller *poller, int timeout_ms);
 
 /* METHOD: a file descriptor that becomes readable when the lane may have
  * events. After it polls readable, call spikard_poller_poll with timeout 0

@@ -307,19 +307,10 @@ class Server:
         respond = self._respond
         routes = self._routes
         poll = poller.poll
-        wait = poller.wait
         stopped = self._stopped
         while True:
-            # Take a request only while holding the GIL (a zero-timeout poll
-            # keeps it), and wait for one without it. A thread that took its
-            # request inside a blocking poll would then queue for the GIL,
-            # which is not fair: on a busy core its request could wait
-            # seconds behind ones taken after it (spikard_poller_wait).
             try:
-                events = poll(1, 0)
-                if not events:
-                    wait(_SYNC_POLL_MS)
-                    events = poll(1, 0)
+                events = poll(1, _SYNC_POLL_MS)
             except _native.Closed:
                 return
             for ev in events:

@@ -572,31 +572,6 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     return out;
 }
 
-static PyObject *Poller_wait(PyObject *self, PyObject *args) {
-    PollerObject *p = (PollerObject *)self;
-    int timeout_ms = -1;
-    if (!PyArg_ParseTuple(args, "|i:wait", &timeout_ms)) {
-        return NULL;
-    }
-    if (!poller_ready(p)) {
-        return NULL;
-    }
-    int rc;
-    p->busy = 1;
-    if (timeout_ms != 0) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = spikard_poller_wait(p->poller, timeout_ms);
-        Py_END_ALLOW_THREADS
-    } else {
-        rc = spikard_poller_wait(p->poller, 0);
-    }
-    p->busy = 0;
-    if (rc != SPIKARD_OK) {
-        return raise_app_error(p->app, rc, "spikard_poller_wait failed");
-    }
-    Py_RETURN_NONE;
-}
-
 static PyObject *Poller_fileno(PyObject *self, PyObject *Py_UNUSED(ignored)) {
     PollerObject *p = (PollerObject *)self;
     if (p->poller == NULL) {
@@ -627,10 +602,6 @@ static PyObject *Poller_close(PyObject *self, PyObject *Py_UNUSED(ignored)) {
 static PyMethodDef Poller_methods[] = {
     {"poll", Poller_poll, METH_VARARGS,
      "poll(max_events=64, timeout_ms=-1) -> list: take a batch of request events."},
-    {"wait", Poller_wait, METH_VARARGS,
-     "wait(timeout_ms=-1) -> None: block, without the GIL, until the lane holds an event "
-     "(taking none) or the timeout passes; raises Closed once the app stopped and the lane "
-     "is drained."},
     {"fileno", Poller_fileno, METH_NOARGS, "fileno() -> int: the lane's readiness fd."},
     {"close", Poller_close, METH_NOARGS, "close() -> None: free the poller (idempotent)."},
     {NULL, NULL, 0, NULL},

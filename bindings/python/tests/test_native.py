@@ -64,35 +64,6 @@ def test_poll_respond_and_closed():
     poller.close()
 
 
-def test_wait_leaves_the_event_for_poll():
-    app = _native.App(b'{"port": 0, "quiet": true}')
-    app.add_route(b'{"method": "GET", "path": "/w"}')
-    poller = _native.Poller(app, 0)
-    app.start()
-    poller.wait(20)  # nothing queued: returns once the timeout passes
-    assert poller.poll(1, 0) == []
-    statuses: list[int] = []
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=10)
-        conn.request("GET", "/w")
-        statuses.append(conn.getresponse().status)
-        conn.close()
-
-    t = threading.Thread(target=client)
-    t.start()
-    poller.wait(5000)
-    events = poller.poll(8, 0)
-    assert len(events) == 1
-    assert app.respond([(events[0][0], 204, None, b"", 0)]) is True
-    t.join(10)
-    assert statuses == [204]
-    app.stop(1000)
-    with pytest.raises(_native.Closed):
-        poller.wait(1000)
-    poller.close()
-
-
 def test_check_config_names_the_key():
     _native.check_config(b'{"port": 0, "read_timeout": 2.5}')
     with pytest.raises(_native.SpikardError) as info:
