@@ -34,6 +34,12 @@
  * per thread, not per handle, because many host threads share one app.
  * New error codes may be added; treat unknown negative values as failures.
  *
+ * RUNTIME. When loaded, libspikard runs Go with at least 4 Ps (so a host
+ * thread calling in never waits for the only P of a process pinned to one
+ * CPU) and collects Go's heap at GOGC 50 (Go's share of a host process is
+ * mostly transient request and answer buffers); GOMAXPROCS and GOGC in the
+ * environment override either.
+ *
  * VERSIONING. SPIKARD_ABI_VERSION is the version this header describes;
  * spikard_abi_version() is the version of the loaded library. A binding must
  * compare them at load time and refuse to run on a mismatch of the major
