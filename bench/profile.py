@@ -134,16 +134,25 @@ def profile(server: run.Server, w: run.Workload, seconds: int, out_dir: Path) ->
 
 
 # The host thread's own time, by the deepest Python frame of each py-spy
-# sample: (part, file pattern, function pattern); the first match wins. A C
+# sample: (part, file pattern, function pattern); the first match wins;
+# py-spy names a method Class.method and a script by its file name. A C
 # call (msgspec, the _native crossing) counts for the Python frame that made
-# it, so `_drain_async` is mostly spikard_poller_poll and `_respond`
+# it, so `_on_ready` and `_drain_async` are mostly spikard_poller_poll and `_respond`
 # spikard_respond.
 PY_PARTS = (
-    ("handler (the user's function)", r"bench/apps/", r"."),
+    ("handler (the user's function)", r"(^|/)spikard_app\.py$", r"^(?!<module>|main$)"),
     ("decoding: parameters and body (msgspec)", r"spikard/_call\.py", r"."),
     ("encoding: the answer (msgspec)", r"spikard/_results\.py", r"."),
-    ("crossing in: spikard_poller_poll", r"spikard/_dispatch\.py", r"^_drain_async$"),
-    ("crossing out: spikard_respond", r"spikard/_dispatch\.py", r"^(_respond|_flush)$"),
+    (
+        "crossing in: spikard_poller_poll",
+        r"spikard/_dispatch\.py",
+        r"(^|\.)(_on_ready|_drain_async)$",
+    ),
+    (
+        "crossing out: spikard_respond",
+        r"spikard/_dispatch\.py",
+        r"(^|\.)(_respond|_flush)$",
+    ),
     ("dispatcher: route lookup, coroutine step", r"spikard/_dispatch\.py", r"."),
     ("event loop (asyncio)", r"asyncio/|selectors\.py", r"."),
 )
@@ -175,15 +184,15 @@ def profile_python(
     server: run.Server, w: run.Workload, seconds: int, out_dir: Path
 ) -> dict:
     """The host (main) thread's CPU per request, split by py-spy samples into
-    the parts of PY_PARTS. py-spy reads the stacks from outside without
-    stopping the process (--nonblocking) and skips samples of a thread
-    waiting in the kernel, so the shares are of the thread's running time."""
+    the parts of PY_PARTS. py-spy stops the process for each sample (its
+    non-blocking mode mixed up stacks) and skips samples of a thread waiting
+    in the kernel, so the shares are of the thread's running time."""
     raw = out_dir / f"{w.name}.pyspy.txt"
     with run.Running(server) as srv:
         run.wrk(srv, w, 2)
         pid = srv.proc.pid
         spy = subprocess.Popen(
-            ["py-spy", "record", "--pid", str(pid), "--rate", "250", "--nonblocking",
+            ["py-spy", "record", "--pid", str(pid), "--rate", "250",
              "--format", "raw", "--output", str(raw), "--duration", str(seconds + 5)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
