@@ -29,6 +29,7 @@ import collections.abc
 import contextlib
 import functools
 import logging
+import select
 import signal
 import threading
 import time
@@ -308,11 +309,23 @@ class Server:
         routes = self._routes
         poll = poller.poll
         stopped = self._stopped
+        # Wait for work on the lane's fd, in the kernel, and take it with a
+        # zero-timeout poll that never blocks inside Go: blocking in Go left
+        # each of the pool's threads parked in the Go scheduler, and the
+        # hand-offs cost `def` handlers 25-40% of their throughput on one core
+        # (bench/results/2026-11-30-def-pool-waits-on-fd.md).
+        ready = select.poll()
+        ready.register(poller.fileno(), select.POLLIN)
         while True:
             try:
-                events = poll(1, _SYNC_POLL_MS)
+                events = poll(1, 0)
             except _native.Closed:
                 return
+            if not events:
+                if stopped.is_set():
+                    return
+                ready.poll(_SYNC_POLL_MS)
+                continue
             for ev in events:
                 exchange = ev[0]
                 route = routes[ev[1]]
