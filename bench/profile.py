@@ -61,13 +61,19 @@ OTHER = "other"
 PERF_LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[([.k])\]\s+(.*)$")
 
 
+def first_match(table: tuple, where: str, what: str) -> str | None:
+    """The name of table's first (name, where pattern, what pattern) row
+    matching both; GROUPS and PY_PARTS are such tables."""
+    for name, where_pattern, what_pattern in table:
+        if re.search(where_pattern, where) and re.search(what_pattern, what):
+            return name
+    return None
+
+
 def group_of(dso: str, kind: str, sym: str) -> str:
     if kind == "k":
         return GROUPS[-1][0]
-    for name, lib, pattern in GROUPS:
-        if re.search(lib, dso) and re.search(pattern, sym):
-            return name
-    return OTHER
+    return first_match(GROUPS, dso, sym) or OTHER
 
 
 def process_cpu_seconds(pids: list[int]) -> float:
@@ -170,13 +176,9 @@ def part_of(stack: str) -> str:
     frames = stack.split(";")
     for frame in reversed(frames):
         m = PYSPY_FRAME.match(frame.strip())
-        if not m:
-            continue
-        for name, file_pattern, func_pattern in PY_PARTS:
-            if re.search(file_pattern, m["file"]) and re.search(
-                func_pattern, m["func"]
-            ):
-                return name
+        part = m and first_match(PY_PARTS, m["file"], m["func"])
+        if part:
+            return part
     return OTHER
 
 
