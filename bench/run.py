@@ -873,12 +873,21 @@ def main() -> int:
     ap.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke test: 1 round, 3 s measured, 1 s warm-up, a few workloads, pinned only",
+        help="a smoke test: a few workloads, pinned only, 1 round of 3 s after 1 s unless --rounds/--duration/--warmup say otherwise",
     )
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--duration", type=int, default=10, help="measured seconds per run")
+    # None means "the mode's default": 3 rounds of 10 s after 2 s, or --quick's 1 of 3 after 1.
+    ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument(
-        "--warmup", type=int, default=2, help="warm-up seconds before each measured run"
+        "--duration",
+        type=int,
+        default=None,
+        help="measured seconds per run (default 10)",
+    )
+    ap.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="warm-up seconds before each measured run (default 2)",
     )
     ap.add_argument(
         "--python",
@@ -914,8 +923,14 @@ def main() -> int:
         help="results are bench/results/<UTC date>-<label>.{json,md,png}",
     )
     args = ap.parse_args()
+    defaults = (1, 3, 1) if args.quick else (3, 10, 2)
+    if args.rounds is None:
+        args.rounds = defaults[0]
+    if args.duration is None:
+        args.duration = defaults[1]
+    if args.warmup is None:
+        args.warmup = defaults[2]
     if args.quick:
-        args.rounds, args.duration, args.warmup = 1, 3, 1
         args.pinned_only = True
         args.workloads = args.workloads or QUICK_WORKLOADS
     label = args.label or (

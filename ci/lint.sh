@@ -14,6 +14,7 @@ fi
 go vet ./...
 "$VPY" -m ruff format --check bindings/python bench
 "$VPY" -m ruff check bindings/python bench
+"$VPY" -m mypy --strict --config-file bindings/python/pyproject.toml bindings/python/spikard
 # examples/python mirrors the brief's samples line for line, so it is checked
 # for errors only, not for import order or style.
 "$VPY" -m ruff check --select E,F --ignore E501 examples/python

@@ -5,17 +5,24 @@ THE DISPATCH RULE
 * ``async def`` handlers live on lane 0. The thread that runs the app drives
   an asyncio event loop that watches lane 0's readiness fd
   (``loop.add_reader``); when it is readable the loop polls with timeout 0 in
-  batches of 64 until a short batch. Each handler's coroutine is started at
-  once with ``coro.send(None)``: a coroutine that finishes without really
-  awaiting is answered immediately, with no asyncio Task. Only a coroutine
-  that yields is handed to the loop as a Task (through a trampoline that
-  resumes the already-started coroutine). The answers of one batch go back
-  in one ``respond`` call.
+  batches of 64 until a short batch. Every handler runs in an asyncio Task,
+  so ``asyncio.current_task()``, ``asyncio.timeout()`` and ``TaskGroup``
+  behave as anywhere else. On Python 3.12+ the Task starts eagerly: its first
+  step runs at once, and a handler that finishes without suspending is
+  answered in the same batch, with no trip through the loop. On 3.10 and
+  3.11 the Task's first step runs on the loop's next turn. The answers that
+  are ready together go back in one ``respond`` call. When a client goes
+  away while its handler is suspended, the core says so and the Task is
+  cancelled (the handler sees ``CancelledError``); its answer is dropped.
 * Plain ``def`` handlers live on lane 1, served by a pool of Python threads
   (``ServerConfig.sync_workers``, default 16). Each thread blocks in a poll of
   one request with the GIL released and runs the handler inline; there is no
   executor hand-off. A blocking handler (``time.sleep(1)``) occupies one pool
   thread while the loop and the other threads go on serving.
+
+Every request, on either lane, runs in a fresh copy of the context of the
+thread that created the server (``contextvars``): a ``ContextVar`` a handler
+sets is gone when its request ends.
 
 A handler that raises is answered with the core's standard 500 problem
 document (SPIKARD_RESPONSE_HANDLER_ERROR); the traceback goes to the
@@ -25,15 +32,16 @@ document (SPIKARD_RESPONSE_HANDLER_ERROR); the traceback goes to the
 from __future__ import annotations
 
 import asyncio
-import collections.abc
 import contextlib
+import contextvars
 import functools
 import logging
 import select
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from . import _native
@@ -53,40 +61,39 @@ _SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
 _JOIN_GRACE = 1.0  # seconds close() waits for pool threads after the app stopped
 
 
-class _Resume(collections.abc.Coroutine):  # type: ignore[type-arg]
-    """Hands an already-started coroutine to a Task.
+if sys.version_info >= (3, 12):
 
-    The Task's first step receives the object the coroutine yielded during
-    its first ``send(None)``; every later send/throw goes to the coroutine.
-    """
+    def _start_task(
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, Any],
+        ctx: contextvars.Context,
+    ) -> asyncio.Task[Any]:
+        """Run the handler's first step now, inside a real Task (eager start).
 
-    __slots__ = ("_coro", "_first")
+        A handler that never suspends is finished when this returns and is
+        answered in the same batch; one that suspends goes on as the Task.
+        """
+        return asyncio.Task(coro, loop=loop, context=ctx, eager_start=True)
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
-        self._coro = coro
-        self._first: Any = first
+elif sys.version_info >= (3, 11):
 
-    def send(self, value: Any) -> Any:
-        first = self._first
-        if first is not _USED:
-            self._first = _USED
-            return first
-        return self._coro.send(value)
+    def _start_task(
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, Any],
+        ctx: contextvars.Context,
+    ) -> asyncio.Task[Any]:
+        """A Task per request: its first step runs on the loop's next turn."""
+        return loop.create_task(coro, context=ctx)
 
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        self._first = _USED
-        if val is None and tb is None:
-            return self._coro.throw(typ)
-        return self._coro.throw(typ, val, tb)  # pragma: no cover - legacy signature
+else:
 
-    def close(self) -> None:
-        self._coro.close()
-
-    def __await__(self) -> Generator[Any, None, Any]:  # pragma: no cover - Task does not await it
-        raise TypeError("_Resume is driven by a Task only")
-
-
-_USED = object()
+    def _start_task(
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, Any],
+        ctx: contextvars.Context,
+    ) -> asyncio.Task[Any]:
+        """A Task per request; 3.10's create_task copies the current context."""
+        return ctx.run(loop.create_task, coro)
 
 
 def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
@@ -100,6 +107,37 @@ def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
         exc_info=exc,
     )
     return (exchange, 500, None, b"", HANDLER_ERROR)
+
+
+def _settled(exchange: int, route: Route, task: asyncio.Task[Any]) -> _native.Answer:
+    """The answer of a finished handler Task."""
+    if task.cancelled():
+        # Not by us (a disconnect drops the answer before it gets here): the
+        # handler cancelled itself, or the loop is shutting down.
+        logger.error(
+            "handler %s for %s %s was cancelled",
+            route.handler.__qualname__,
+            route.method,
+            route.path,
+        )
+        return (exchange, 500, None, b"", HANDLER_ERROR)
+    failure = task.exception()
+    if failure is not None:
+        return _crash(exchange, route, failure)
+    try:
+        status, headers, payload = route.render(task.result())
+    except Exception as exc:
+        return _crash(exchange, route, exc)
+    return (exchange, status, headers, payload, 0)
+
+
+def _call_sync(exchange: int, route: Route, ev: _native.Event) -> _native.Answer:
+    """Run a ``def`` handler and render its answer (inside the request's context)."""
+    try:
+        status, headers, payload = route.render(route.call(ev))
+    except Exception as exc:
+        return _crash(exchange, route, exc)
+    return (exchange, status, headers, payload, 0)
 
 
 class Server:
@@ -126,6 +164,13 @@ class Server:
         self._done: asyncio.Future[None] | None = None
         self._pending: list[_native.Answer] = []
         self._flush_scheduled = False
+        # Every request runs in a fresh copy of this context: what a handler
+        # sets in a ContextVar (the current user, a tenant) dies with its
+        # request, on either lane.
+        self._context = contextvars.copy_context()
+        # Handler Tasks that suspended, by exchange, so a disconnect can
+        # cancel them.
+        self._tasks: dict[int, asyncio.Task[Any]] = {}
         self.port = 0
 
     # -- lifecycle -----------------------------------------------------------
@@ -252,36 +297,38 @@ class Server:
         routes = self._routes
         loop = self._loop
         assert loop is not None
+        base = self._context
+        tasks = self._tasks
         out: list[_native.Answer] = []
         for ev in events:
             exchange = ev[0]
+            if ev[2] is None:  # the client went away: stop its handler, drop its answer
+                gone = tasks.pop(exchange, None)
+                if gone is not None:
+                    gone.cancel()
+                continue
             route = routes[ev[1]]
+            ctx = base.copy()
             try:
-                coro = route.call(ev)
-                try:
-                    yielded = coro.send(None)
-                except StopIteration as stop:
-                    status, headers, payload = route.render(stop.value)
-                    out.append((exchange, status, headers, payload, 0))
-                    continue
-                task = loop.create_task(_Resume(coro, yielded))
-                task.add_done_callback(functools.partial(self._task_done, exchange, route))
+                coro = ctx.run(route.call, ev)
             except Exception as exc:
                 out.append(_crash(exchange, route, exc))
+                continue
+            task = _start_task(loop, coro, ctx)
+            if task.done():  # eager: it never suspended
+                out.append(_settled(exchange, route, task))
+                continue
+            tasks[exchange] = task
+            task.add_done_callback(functools.partial(self._task_done, exchange, route))
         if out:
             self._respond(out)
 
     def _task_done(self, exchange: int, route: Route, task: asyncio.Task[Any]) -> None:
-        answer: _native.Answer
-        if task.cancelled():  # only at shutdown: the core answers what is left
-            answer = (exchange, 503, None, b"", 0)
-        else:
-            try:
-                status, headers, payload = route.render(task.result())
-                answer = (exchange, status, headers, payload, 0)
-            except Exception as exc:
-                answer = _crash(exchange, route, exc)
-        self._pending.append(answer)
+        if self._tasks.pop(exchange, None) is None or self._stopped.is_set():
+            # Cancelled because its client went away, or left over after the
+            # stop (the core has answered what was still open): nobody reads it.
+            return
+        self._pending.append(_settled(exchange, route, task))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             assert self._loop is not None
@@ -307,6 +354,7 @@ class Server:
     def _sync_worker(self, poller: _native.Poller) -> None:
         respond = self._respond
         routes = self._routes
+        base = self._context
         poll = poller.poll
         stopped = self._stopped
         # Wait for work on the lane's fd, in the kernel, and take it with a
@@ -327,13 +375,9 @@ class Server:
                 ready.poll(_SYNC_POLL_MS)
                 continue
             for ev in events:
-                exchange = ev[0]
-                route = routes[ev[1]]
-                try:
-                    status, headers, payload = route.render(route.call(ev))
-                    answer: _native.Answer = (exchange, status, headers, payload, 0)
-                except Exception as exc:
-                    answer = _crash(exchange, route, exc)
+                if ev[2] is None:  # a disconnect: a running def handler cannot be stopped
+                    continue
+                answer = base.copy().run(_call_sync, ev[0], routes[ev[1]], ev)
                 respond([answer])
             if not events and stopped.is_set():
                 return

@@ -12,7 +12,9 @@ Answer = tuple[int, int, list[Header] | None, bytes | str, int]
 RequestMeta = tuple[str, str, str, list[tuple[str, str]]]
 # (exchange, route, params, body, request_meta, attachments): attachments
 # holds the upload bytes that file descriptors in body locate by offset/length.
-Event = tuple[int, int, bytes, bytes | None, RequestMeta | None, bytes | None]
+# A disconnect event (the client of an exchange already taken went away) has
+# params None: (exchange, route, None, None, None, None).
+Event = tuple[int, int, bytes | None, bytes | None, RequestMeta | None, bytes | None]
 
 class SpikardError(Exception):
     """A libspikard call failed; ``args`` is ``(code, message)``."""

@@ -88,7 +88,7 @@ class Supervisor:
         self.cfg = cfg
         self.argv = rerun_argv()
         self.port = cfg.port or _free_port(cfg.host)
-        self.workers: dict[int, subprocess.Popen] = {}
+        self.workers: dict[int, subprocess.Popen[bytes]] = {}
         self.ready: set[int] = set()
         self.stopping = False
         self._ready_r, self._ready_w = os.pipe()  # workers write "<index>\n"
@@ -199,4 +199,5 @@ def _free_port(host: str) -> int:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port

@@ -473,8 +473,9 @@ static PyObject *event_meta(const spikard_event *ev) {
  * (exchange, route, params: bytes, body: bytes | None, meta | None,
  *  attachments: bytes | None) — attachments holds the upload bytes that
  * file descriptors in body locate by offset/length (see spikard.h).
- * Only request events are returned; events of kinds this binding does not
- * handle are answered (501) or ignored, as spikard.h asks. */
+ * A disconnect event comes as (exchange, route, None, None, None, None).
+ * Events of other kinds this binding does not handle are answered (501) or
+ * ignored, as spikard.h asks. */
 static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     PollerObject *p = (PollerObject *)self;
     Py_ssize_t max_events = 64;
@@ -517,8 +518,22 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     }
     for (size_t i = 0; i < count; i++) {
         const spikard_event *ev = &p->events[i];
+        if (ev->kind == SPIKARD_EVENT_DISCONNECT) {
+            /* The client of an exchange this host took went away: the
+             * dispatcher cancels its handler. Told apart by params None. */
+            PyObject *gone = Py_BuildValue("(KkOOOO)", (unsigned long long)ev->exchange,
+                                           (unsigned long)ev->route, Py_None, Py_None, Py_None,
+                                           Py_None);
+            if (gone == NULL || PyList_Append(out, gone) < 0) {
+                Py_XDECREF(gone);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(gone);
+            continue;
+        }
         if (ev->kind != SPIKARD_EVENT_REQUEST) {
-            if (ev->kind != SPIKARD_EVENT_DISCONNECT && ev->exchange != 0) {
+            if (ev->exchange != 0) {
                 spikard_response r = {ev->exchange, 501, 0, NULL, 0, {"", 0}};
                 (void)spikard_respond(((AppObject *)p->app)->app, &r, 1);
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -65,6 +66,28 @@ class Client:
 
     def post(self, path: str, **kwargs: Any) -> Reply:
         return self.request("POST", path, **kwargs)
+
+    @contextlib.contextmanager
+    def connection(self, timeout: float = 10) -> Iterator[KeepAlive]:
+        """One keep-alive connection for several requests."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            yield KeepAlive(conn)
+        finally:
+            conn.close()
+
+
+class KeepAlive:
+    """Requests over one persistent connection (see Client.connection)."""
+
+    def __init__(self, conn: http.client.HTTPConnection) -> None:
+        self.conn = conn
+
+    def get(self, path: str) -> Reply:
+        self.conn.request("GET", path)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        return Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
 
 
 @pytest.fixture

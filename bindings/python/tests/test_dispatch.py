@@ -1,15 +1,18 @@
-"""The dispatch rule: async on the loop (no Task when not awaiting), def on the pool."""
+"""The dispatch rule: async handlers in Tasks on the loop, def on the pool, a context each."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import socket
+import sys
 import threading
 import time
 
 import pytest
 
-from spikard import Spikard
+from spikard import ServerConfig, Spikard
 
 
 def test_handler_exception_is_500_problem_without_traceback(serve, caplog):
@@ -40,20 +43,8 @@ def test_handler_exception_is_500_problem_without_traceback(serve, caplog):
     assert "secret detail" in caplog.text
 
 
-def test_non_awaiting_coroutine_creates_no_task(serve):
+def test_every_async_handler_runs_in_a_task(serve):
     app = Spikard()
-    created: list[object] = []
-
-    @app.get("/install")
-    async def install():
-        loop = asyncio.get_running_loop()
-
-        def factory(loop, coro, **kwargs):
-            created.append(coro)
-            return asyncio.Task(coro, loop=loop, **kwargs)
-
-        loop.set_task_factory(factory)
-        return {"ok": True}
 
     @app.get("/fast")
     async def fast():
@@ -62,18 +53,153 @@ def test_non_awaiting_coroutine_creates_no_task(serve):
     @app.get("/awaits")
     async def awaits():
         await asyncio.sleep(0)
-        fut = asyncio.get_running_loop().create_future()
-        asyncio.get_running_loop().call_soon(fut.set_result, 5)
-        value = await fut
-        return {"task": asyncio.current_task() is not None, "value": value}
+        return {"task": asyncio.current_task() is not None}
 
     client = serve(app)
-    assert client.get("/install").json() == {"ok": True}
-    for _ in range(20):
-        assert client.get("/fast").json() == {"task": False}
-    assert created == []
-    assert client.get("/awaits").json() == {"task": True, "value": 5}
-    assert len(created) == 1
+    for _ in range(5):
+        assert client.get("/fast").json() == {"task": True}
+        assert client.get("/awaits").json() == {"task": True}
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout and TaskGroup are 3.11's")
+def test_asyncio_timeout_and_taskgroup_inside_handlers(serve):
+    app = Spikard()
+
+    @app.get("/timeout")
+    async def timeout():
+        async with asyncio.timeout(5):
+            return "within"
+
+    @app.get("/timeout-fires")
+    async def timeout_fires():
+        try:
+            async with asyncio.timeout(0.01):
+                await asyncio.Event().wait()
+        except TimeoutError:
+            return "timed out"
+        return "not reached"
+
+    @app.get("/taskgroup")
+    async def taskgroup():
+        async def double(n: int) -> int:
+            await asyncio.sleep(0)
+            return 2 * n
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(double(n)) for n in range(3)]
+        return [t.result() for t in tasks]
+
+    client = serve(app)
+    assert (client.get("/timeout").status, client.get("/timeout").body) == (200, b"within")
+    assert client.get("/timeout-fires").body == b"timed out"
+    assert client.get("/taskgroup").json() == [0, 2, 4]
+
+
+def test_wait_for_inside_a_handler(serve):
+    app = Spikard()
+
+    @app.get("/wait-for")
+    async def wait_for():
+        try:
+            await asyncio.wait_for(asyncio.Event().wait(), 0.01)
+        except asyncio.TimeoutError:
+            return "timed out"
+        return "not reached"
+
+    assert serve(app).get("/wait-for").body == b"timed out"
+
+
+def _context_app(var: contextvars.ContextVar[str]) -> Spikard:
+    app = Spikard(config=ServerConfig(sync_workers=1))
+
+    @app.get("/async/set/{value}")
+    async def async_set(value: str):
+        var.set(value)
+        return var.get()
+
+    @app.get("/async/set-after-await/{value}")
+    async def async_set_after_await(value: str):
+        await asyncio.sleep(0)
+        var.set(value)
+        return var.get()
+
+    @app.get("/async/get")
+    async def async_get():
+        return var.get()
+
+    @app.get("/sync/set/{value}")
+    def sync_set(value: str):
+        var.set(value)
+        return var.get()
+
+    @app.get("/sync/get")
+    def sync_get():
+        return var.get()
+
+    return app
+
+
+def test_context_vars_do_not_leak_between_requests(serve):
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("user", default="anonymous")
+    client = serve(_context_app(var))
+    for lane in ("async", "sync"):
+        assert client.get(f"/{lane}/set/alice").body == b"alice"
+        assert client.get(f"/{lane}/get").body == b"anonymous", lane
+        # A keep-alive connection is no different from a new one.
+        with client.connection() as conn:
+            assert conn.get(f"/{lane}/set/bob").body == b"bob"
+            assert conn.get(f"/{lane}/get").body == b"anonymous", lane
+            assert conn.get("/async/get" if lane == "sync" else "/sync/get").body == b"anonymous"
+    assert client.get("/async/set-after-await/carol").body == b"carol"
+    assert client.get("/async/get").body == b"anonymous"
+
+
+def test_requests_start_from_the_context_the_server_was_created_in(serve):
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="none")
+    app = _context_app(var)
+    token = var.set("app-wide")
+    try:
+        client = serve(app)
+    finally:
+        var.reset(token)
+    for lane in ("async", "sync"):
+        assert client.get(f"/{lane}/get").body == b"app-wide"
+        assert client.get(f"/{lane}/set/dave").body == b"dave"
+        assert client.get(f"/{lane}/get").body == b"app-wide"
+
+
+def test_client_that_goes_away_cancels_its_async_handler(serve, caplog):
+    app = Spikard()
+    started = threading.Event()
+    finished = threading.Event()
+    seen: list[str] = []
+
+    @app.get("/hang")
+    async def hang():
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+        finally:
+            finished.set()
+        return "not reached"
+
+    @app.get("/ok")
+    async def ok():
+        return "ok"
+
+    client = serve(app)
+    with caplog.at_level(logging.DEBUG, logger="spikard"):
+        sock = socket.create_connection((client.host, client.port), timeout=10)
+        sock.sendall(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert started.wait(10)
+        sock.close()
+        assert finished.wait(10)
+        assert seen == ["cancelled"]
+        assert client.get("/ok").body == b"ok"
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def _timed(client, path, results, key):
