@@ -128,11 +128,12 @@ func spikard_serve(p *C.spikard_app) (rc C.int) {
 	resp := (*C.spikard_response)(C.calloc(1, C.size_t(unsafe.Sizeof(C.spikard_response{}))))
 	defer C.free(unsafe.Pointer(resp))
 	pl := newPoller(a, a.core.Lane(0))
+	defer pl.core.Close()
 	defer pl.buf.free()
 	evs := unsafe.Slice(events, serveBatch)
 
 	for {
-		n, err := pl.poll(evs, -1)
+		n, err := pl.poll(evs, serveBatch, -1)
 		if errors.Is(err, core.ErrClosed) {
 			return rcOK
 		}

@@ -80,8 +80,8 @@ func spikard_app_free(p *C.spikard_app) {
 	if a == nil {
 		return
 	}
-	// Close, unlike Shutdown, also releases the lanes' readiness fds, which
-	// no poller can use any more: spikard.h has them freed first.
+	// Close, unlike Shutdown, also closes the fds of pollers not yet freed,
+	// which no host can use any more: spikard.h has pollers freed first.
 	_ = a.core.Close()
 	freeAppHandle(p)
 }
@@ -221,6 +221,7 @@ func spikard_poller_free(p *C.spikard_poller) {
 	if pl == nil {
 		return
 	}
+	pl.core.Close()
 	pl.buf.free()
 	freePollerHandle(p)
 }
@@ -242,9 +243,12 @@ func spikard_poller_poll(p *C.spikard_poller, events *C.spikard_event, capacity 
 	if events == nil {
 		return fail(rcInvalid, "poll: events is NULL")
 	}
-	// Clamp before unsafe.Slice: a size_t cap may exceed any Go length.
-	evs := unsafe.Slice(events, min(capacity, maxBatch))
-	n, err := pl.poll(evs, timeoutOf(timeoutMS))
+	// Clamp before unsafe.Slice: a size_t cap may exceed any Go length. A
+	// poll takes at most core.MaxBatch events, but it is asked for the
+	// host's whole cap: whether it returns fewer than cap decides, for the
+	// lane as for the host, whether the host goes back to its fd.
+	evs := unsafe.Slice(events, min(capacity, core.MaxBatch))
+	n, err := pl.poll(evs, int(min(capacity, math.MaxInt32)), timeoutOf(timeoutMS))
 	if err != nil {
 		return fail(codeOf(err, rcInternal), "poll: %v", err)
 	}
@@ -259,7 +263,7 @@ func spikard_poller_fd(p *C.spikard_poller) (rc C.int) {
 		return fail(rcInvalid, "spikard_poller_fd: poller is NULL")
 	}
 	defer rescue("spikard_poller_fd", &rc)
-	fd, err := pl.lane.ReadyFD()
+	fd, err := pl.core.ReadyFD()
 	if err != nil {
 		return fail(codeOf(err, rcIO), "poller fd: %v", err)
 	}

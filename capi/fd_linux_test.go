@@ -4,6 +4,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // readable waits up to wait for fd to poll readable.
@@ -87,5 +89,79 @@ func TestReadyFD(t *testing.T) {
 	}
 	if _, rc := poll(pl, evs, 0); rc != rcClosed {
 		t.Errorf("poll after stop = %d, want %d", rc, rcClosed)
+	}
+}
+
+// TestPollerFDWakesOne: each poller has a fd of its own, and a request wakes
+// one waiting poller of the lane, not all of them.
+func TestPollerFDWakesOne(t *testing.T) {
+	a := newApp(t, `{"port":0,"quiet":true}`)
+	addRoute(t, a, `{"method":"GET","path":"/one","lane":1}`)
+	base := start(t, a)
+	pls := []*cPoller{openPoller(t, a, 1), openPoller(t, a, 1), openPoller(t, a, 1)}
+	fds := make([]int, len(pls))
+	for i, pl := range pls {
+		if fds[i] = int(spikard_poller_fd(pl)); fds[i] < 0 {
+			t.Fatalf("spikard_poller_fd = %d", fds[i])
+		}
+		for _, other := range fds[:i] {
+			if other == fds[i] {
+				t.Fatalf("two pollers share fd %d", other)
+			}
+		}
+	}
+	reply := getAsync(base + "/one")
+	woken := -1
+	for i, r := range readableAny(t, fds, 5*time.Second) {
+		if r && woken >= 0 {
+			t.Fatalf("one request made pollers %d and %d readable", woken, i)
+		}
+		if r {
+			woken = i
+		}
+	}
+	if woken < 0 {
+		t.Fatal("no poller woken for a request")
+	}
+	evs := make([]cEvent, 4)
+	got, rc := poll(pls[woken], evs, 0)
+	if rc != rcOK || len(got) != 1 {
+		t.Fatalf("poll of the woken poller = %d with %d events", rc, len(got))
+	}
+	if rc := respond(a, answer{exchange: got[0].exchange, status: 204}); rc != rcOK {
+		t.Fatalf("respond = %d", rc)
+	}
+	if r := <-reply; r.err != nil || r.status != 204 {
+		t.Fatalf("%d %v, want 204", r.status, r.err)
+	}
+	for i, r := range readableAny(t, fds, 0) {
+		if r {
+			t.Errorf("poller %d readable with the lane drained", i)
+		}
+	}
+}
+
+// readableAny waits up to wait for any of fds to poll readable and returns
+// which are.
+func readableAny(t *testing.T, fds []int, wait time.Duration) []bool {
+	t.Helper()
+	pfds := make([]unix.PollFd, len(fds))
+	for i, fd := range fds {
+		pfds[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		_, err := unix.Poll(pfds, int(max(time.Until(deadline), 0)/time.Millisecond))
+		if err == unix.EINTR { // the Go runtime's own signals
+			continue
+		}
+		if err != nil {
+			t.Fatalf("poll(2): %v", err)
+		}
+		ready := make([]bool, len(fds))
+		for i, p := range pfds {
+			ready[i] = p.Revents&unix.POLLIN != 0
+		}
+		return ready
 	}
 }

@@ -37,7 +37,7 @@ type app struct {
 // so it needs no lock.
 type poller struct {
 	app    *app
-	lane   *core.Lane
+	core   *core.Poller
 	buf    arena
 	evs    []copied  // the batch being copied, reused
 	hdrs   [][2]span // its headers, reused
@@ -46,7 +46,7 @@ type poller struct {
 
 // newPoller binds copyRequest once, so polls pass PollEach no new closure.
 func newPoller(a *app, lane *core.Lane) *poller {
-	pl := &poller{app: a, lane: lane}
+	pl := &poller{app: a, core: lane.NewPoller()}
 	pl.copyFn = pl.copyRequest
 	return pl
 }

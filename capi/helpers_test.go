@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -251,17 +250,4 @@ func paramID(params string) (string, bool) {
 		return "", false
 	}
 	return *p.ID, true
-}
-
-// onThread runs fn on a goroutine locked to its own OS thread and waits.
-// The thread exits with the goroutine, which also runs the destructor of
-// its last-error slot.
-func onThread(fn func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // not unlocked: the thread dies with us
-		fn()
-	}()
-	<-done
 }

@@ -12,10 +12,6 @@ import (
 	"github.com/spikard/spikard/core"
 )
 
-// maxBatch bounds the Go-side batch so a huge cap from the host does not
-// make Poll allocate a huge slice; a poll may return fewer events than cap.
-const maxBatch = 1024
-
 // arena is the poller's one C buffer. Events point into it, so C may keep
 // those pointers after the poll returns (it could not keep Go pointers).
 // It only grows, and each poll overwrites it: spikard.h promises event
@@ -73,16 +69,16 @@ type copied struct {
 	headers, headerCount              int // index into poller.hdrs
 }
 
-// poll takes a batch from the lane and lays it out in events and the arena.
-// It copies through Lane.PollEach, which keeps each request from being
-// recycled (timeout, client gone) while it is read.
-func (pl *poller) poll(events []C.spikard_event, timeout time.Duration) (int, error) {
-	k := min(len(events), maxBatch)
+// poll takes a batch of up to want events from the lane and lays it out in
+// events and the arena; events holds min(want, core.MaxBatch), all that one
+// poll takes. It copies through Poller.PollEach, which keeps each request
+// from being recycled (timeout, client gone) while it is read.
+func (pl *poller) poll(events []C.spikard_event, want int, timeout time.Duration) (int, error) {
 	pl.buf.used = 0
 	pl.buf.grow(1) // so that even an all-empty batch has a buffer to point into
 	pl.evs = pl.evs[:0]
 	pl.hdrs = pl.hdrs[:0]
-	if _, err := pl.lane.PollEach(k, timeout, pl.copyFn); len(pl.evs) == 0 {
+	if _, err := pl.core.PollEach(want, timeout, pl.copyFn); len(pl.evs) == 0 {
 		return 0, err
 	}
 	// Header structs go last, aligned, once the byte strings are in place.

@@ -12,6 +12,8 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+# Pinned so that every machine judges the same code the same way.
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 "$VPY" -m ruff format --check bindings/python bench
 "$VPY" -m ruff check bindings/python bench
 "$VPY" -m mypy --strict --config-file bindings/python/pyproject.toml bindings/python/spikard

@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,4 +73,120 @@ func BenchmarkLaneRoundTrip(b *testing.B) {
 		}
 		c.Reset()
 	}
+}
+
+// BenchmarkPollerFDRoundTrip is BenchmarkLaneRoundTrip for a host that waits
+// on its poller's fd, as the C ABI's loop-driven hosts do: poll(2) on the fd,
+// then polls that do not wait, until one comes back short.
+func BenchmarkPollerFDRoundTrip(b *testing.B) {
+	a := NewApp(DefaultConfig())
+	if _, err := a.AddRoute(RouteSpec{Method: "GET", Path: "/users/{user_id:int}"}); err != nil {
+		b.Fatal(err)
+	}
+	pl := a.Lane(0).NewPoller()
+	fd, err := pl.ReadyFD()
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"ok":true}`)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var batch [16]*Request
+		fds := []pollFd{{fd: int32(fd), events: pollIn}}
+		for {
+			n, err := pl.Poll(batch[:], 0)
+			if err != nil {
+				return // the lane closed
+			}
+			for _, r := range batch[:n] {
+				a.Respond(r.Exchange, Response{Status: 200, Body: body})
+			}
+			if n < len(batch) {
+				pollFds(fds, -1)
+			}
+		}
+	}()
+	c := app.NewContext(0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c.Request.Header.SetMethod("GET")
+		c.Request.SetRequestURI("/users/42")
+		a.serveHTTP(ctx, c)
+		if c.Response.StatusCode() != 200 {
+			b.Fatalf("status %d", c.Response.StatusCode())
+		}
+		c.Reset()
+	}
+	b.StopTimer()
+	a.Shutdown(ctx)
+	<-done
+	a.Close()
+}
+
+// BenchmarkPollerPool serves two concurrent clients from a pool of eight
+// host goroutines, each waiting on its own poller's fd and taking one
+// request per poll, as the Python binding's thread pool does.
+// switches/op counts the process's voluntary context switches, which is
+// where waking pollers for nothing shows: poll(2) puts a thread woken for a
+// byte already read back to sleep, unseen by the host.
+func BenchmarkPollerPool(b *testing.B) {
+	a := NewApp(DefaultConfig())
+	if _, err := a.AddRoute(RouteSpec{Method: "GET", Path: "/users/{user_id:int}"}); err != nil {
+		b.Fatal(err)
+	}
+	l := a.Lane(0)
+	body := []byte(`{"ok":true}`)
+	const pool = 8
+	var hosts sync.WaitGroup
+	for range pool {
+		pl := l.NewPoller()
+		fd, err := pl.ReadyFD()
+		if err != nil {
+			b.Fatal(err)
+		}
+		hosts.Add(1)
+		go func() {
+			defer hosts.Done()
+			var batch [1]*Request
+			fds := []pollFd{{fd: int32(fd), events: pollIn}}
+			for {
+				n, err := pl.Poll(batch[:], 0)
+				if err != nil {
+					return // the lane closed
+				}
+				for _, r := range batch[:n] {
+					a.Respond(r.Exchange, Response{Status: 200, Body: body})
+				}
+				if n < len(batch) {
+					pollFds(fds, -1)
+				}
+			}
+		}()
+	}
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	b.ReportAllocs()
+	b.SetParallelism(1)
+	b.RunParallel(func(pb *testing.PB) {
+		c := app.NewContext(0)
+		ctx := context.Background()
+		for pb.Next() {
+			c.Request.Header.SetMethod("GET")
+			c.Request.SetRequestURI("/users/42")
+			a.serveHTTP(ctx, c)
+			if c.Response.StatusCode() != 200 {
+				b.Errorf("status %d", c.Response.StatusCode())
+				return
+			}
+			c.Reset()
+		}
+	})
+	b.StopTimer()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	b.ReportMetric(float64(after.Nvcsw-before.Nvcsw)/float64(b.N), "switches/op")
+	a.Shutdown(context.Background())
+	hosts.Wait()
+	a.Close()
 }

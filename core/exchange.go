@@ -35,7 +35,7 @@ type exchange struct {
 	rt      *compiledRoute
 	head    bool // HEAD served by a GET route: send no body
 	done    chan struct{}
-	pins    sync.WaitGroup // PollEach callbacks reading req; abandon waits them out
+	pins    sync.WaitGroup // PollEach callbacks reading req; abandon and await wait them out
 	timer   *time.Timer
 	queued  bool // guarded by the lane's mu
 	caps    route.Captures

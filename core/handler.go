@@ -165,6 +165,10 @@ func (a *App) await(ctx context.Context, ex *exchange) {
 	select {
 	case <-ex.done:
 		a.stopTimer(ex)
+		// A host may answer from inside a PollEach callback that is still
+		// reading ex.req; release would zero it and Hertz reuse the buffers
+		// it aliases. The claim ended stateWaiting, so no new pin can start.
+		ex.pins.Wait()
 		return
 	case <-timeC:
 		p = problem.Timeout()
@@ -176,6 +180,7 @@ func (a *App) await(ctx context.Context, ex *exchange) {
 	a.stopTimer(ex)
 	if !a.ex.abandon(ex) {
 		<-ex.done // a Respond won the race and has written the answer
+		ex.pins.Wait()
 		return
 	}
 	wasQueued := lane.remove(ex)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -15,20 +16,41 @@ var ErrClosed = errors.New("spikard: app stopped")
 // longer waiting for an answer.
 var ErrUnknownExchange = errors.New("spikard: unknown exchange")
 
+// errPollerClosed is Poller.ReadyFD's error once the poller or its app has
+// been closed.
+var errPollerClosed = errors.New("spikard: poller closed")
+
+// MaxBatch is the most requests one poll takes, whatever capacity it is
+// given, so that its scratch array stays on the stack.
+const MaxBatch = 256
+
+// batchBytes ends a batch once the bodies taken reach it (the first request
+// is always taken). A host copies a batch whole and answers it whole, so a
+// batch of large bodies would otherwise pass through the caches several
+// megabytes at a time; the rest stays queued for the next poll.
+const batchBytes = 256 << 10
+
 // Lane is a queue of requests waiting for a host thread. It is safe for
-// concurrent use by any number of pollers. Its readiness fd, once created
-// by ReadyFD, lives until App.Close.
+// concurrent use: goroutines that wait by blocking poll it directly, and a
+// host thread that waits on a file descriptor polls through a Poller of
+// its own.
 type Lane struct {
-	// mu guards everything below, including the pipe invariant: while the
-	// lane is open the pipe holds exactly one byte iff q is non-empty, so
-	// the read end is level-readable exactly when there is work.
-	mu     sync.Mutex
-	q      []queued
-	head   int
-	closed bool
-	rfd    int // -1 until ReadyFD
-	wfd    int
-	inPipe bool // the pipe holds its byte
+	// mu guards everything below and the readiness state of the Pollers.
+	mu       sync.Mutex
+	q        []queued
+	head     int
+	closed   bool
+	released bool // App.Close closed the pollers' pipes; no new ones
+
+	// Readiness of the pollers with a fd. While the lane is open, idle
+	// holds the waiting pollers whose pipe is empty, most recently idle
+	// last; signalled counts the pollers whose pipe holds its byte (none of
+	// them is in idle); and whenever idle is non-empty, signalled is at
+	// least the number of queued entries. So no entry waits while every
+	// waiting poller sleeps, and a push wakes at most one poller.
+	idle      []*Poller
+	signalled int
+	withFD    []*Poller // every Poller with a pipe, for close and release
 
 	wake     chan struct{} // cap 1: a push or a leftover after a batch
 	closedCh chan struct{}
@@ -45,7 +67,36 @@ type queued struct {
 }
 
 func newLane(ex *exchanges) *Lane {
-	return &Lane{rfd: -1, wfd: -1, wake: make(chan struct{}, 1), closedCh: make(chan struct{}), ex: ex}
+	return &Lane{wake: make(chan struct{}, 1), closedCh: make(chan struct{}), ex: ex}
+}
+
+// Poller is a host thread's handle on a lane, for hosts that wait for work
+// on a file descriptor (ReadyFD) rather than by blocking in Poll. Each
+// Poller has a fd of its own, and the lane makes as many of them readable
+// as there are queued requests (at most the number of pollers waiting),
+// most recently idle first: a request wakes one thread of a pool, not all
+// of them. A Poller is used by one goroutine at a time; polls with a
+// timeout wait as the Lane's do.
+//
+// The protocol is spikard.h's (spikard_poller_fd): a host waits on the fd
+// only after a poll that returned fewer requests than it asked for (the
+// Poller then counts as waiting), and after a full poll it polls again
+// without waiting. A poll asks for max requests even when max exceeds
+// MaxBatch, so a poll that returns MaxBatch of a larger max counts as
+// waiting too, like the host that sees it.
+type Poller struct {
+	lane *Lane
+	// Guarded by lane.mu.
+	rfd, wfd  int  // the readiness pipe; -1 until ReadyFD, after Close and after App.Close
+	signalled bool // the pipe holds its byte
+	idleAt    int  // index in lane.idle, or -1
+	closed    bool
+}
+
+// NewPoller returns a poller of l. Until its ReadyFD is called it is only
+// another way to poll l.
+func (l *Lane) NewPoller() *Poller {
+	return &Poller{lane: l, rfd: -1, wfd: -1, idleAt: -1}
 }
 
 // Poll moves up to len(dst) waiting requests into dst, waiting up to
@@ -55,11 +106,36 @@ func newLane(ex *exchanges) *Lane {
 // a host that reads requests after another goroutine might drop them
 // should use PollEach, which pins each request while it is read.
 func (l *Lane) Poll(dst []*Request, timeout time.Duration) (int, error) {
+	return l.poll(nil, dst, timeout)
+}
+
+// PollEach is Poll for hosts that copy requests out: it takes up to max
+// waiting requests (waiting up to timeout for the first, as Poll) and
+// calls fn for each on the calling goroutine. While fn runs, the request
+// cannot time out, be dropped or, should fn answer it, be recycled from
+// under it, so everything fn reads is stable; fn must copy what it keeps.
+// It returns how many fn saw.
+func (l *Lane) PollEach(max int, timeout time.Duration, fn func(*Request)) (int, error) {
+	return l.pollEach(nil, max, timeout, fn)
+}
+
+// Poll is Lane.Poll through p.
+func (p *Poller) Poll(dst []*Request, timeout time.Duration) (int, error) {
+	return p.lane.poll(p, dst, timeout)
+}
+
+// PollEach is Lane.PollEach through p.
+func (p *Poller) PollEach(max int, timeout time.Duration, fn func(*Request)) (int, error) {
+	return p.lane.pollEach(p, max, timeout, fn)
+}
+
+// poll serves Lane.Poll and Poller.Poll; p is nil for the former.
+func (l *Lane) poll(p *Poller, dst []*Request, timeout time.Duration) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	var taken [pollChunk]queued
-	n, err := l.take(taken[:min(len(dst), pollChunk)], timeout)
+	var taken [MaxBatch]queued
+	n, err := l.take(p, taken[:min(len(dst), MaxBatch)], len(dst), timeout)
 	for i := 0; i < n; i++ {
 		if taken[i].ev != nil {
 			dst[i] = taken[i].ev
@@ -70,23 +146,14 @@ func (l *Lane) Poll(dst []*Request, timeout time.Duration) (int, error) {
 	return n, err
 }
 
-// pollChunk bounds one take so its scratch array stays on the stack.
-const pollChunk = 256
-
-// batchBytes ends a batch once the bodies taken reach it (the first request
-// is always taken). A host copies a batch whole and answers it whole, so a
-// batch of large bodies would otherwise pass through the caches several
-// megabytes at a time; the rest stays queued for the next poll.
-const batchBytes = 256 << 10
-
-// PollEach is Poll for hosts that copy requests out: it takes up to max
-// waiting requests (waiting up to timeout for the first, as Poll) and
-// calls fn for each on the calling goroutine. While fn runs, the request
-// cannot time out or be dropped from under it, so everything fn reads is
-// stable; fn must copy what it keeps. It returns how many fn saw.
-func (l *Lane) PollEach(max int, timeout time.Duration, fn func(*Request)) (int, error) {
-	var taken [pollChunk]queued
-	n, err := l.take(taken[:min(max, pollChunk)], timeout)
+// pollEach serves Lane.PollEach and Poller.PollEach; p is nil for the
+// former.
+func (l *Lane) pollEach(p *Poller, max int, timeout time.Duration, fn func(*Request)) (int, error) {
+	if max <= 0 {
+		return 0, nil
+	}
+	var taken [MaxBatch]queued
+	n, err := l.take(p, taken[:min(max, MaxBatch)], max, timeout)
 	seen := 0
 	for _, q := range taken[:n] {
 		if q.ev != nil {
@@ -101,11 +168,22 @@ func (l *Lane) PollEach(max int, timeout time.Duration, fn func(*Request)) (int,
 		q.ex.pins.Done()
 		seen++
 	}
+	if p != nil && n == max && seen < n {
+		// The take was full, so p counted as busy; but its host sees a
+		// short batch and will wait on its fd.
+		l.mu.Lock()
+		if p.rfd >= 0 {
+			p.settleLocked(seen, max, len(l.q)-l.head)
+		}
+		l.mu.Unlock()
+	}
 	return seen, err
 }
 
-// take moves up to len(dst) entries out of the queue, waiting as Poll.
-func (l *Lane) take(dst []queued, timeout time.Duration) (int, error) {
+// take moves up to len(dst) entries out of the queue, waiting as Poll. A
+// poll through p asked for max (at least len(dst)); take keeps p's
+// readiness.
+func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
@@ -118,6 +196,10 @@ func (l *Lane) take(dst []queued, timeout time.Duration) (int, error) {
 	}()
 	for {
 		l.mu.Lock()
+		hasFD := p != nil && p.rfd >= 0
+		if hasFD {
+			p.clearLocked()
+		}
 		n, size := 0, 0
 		for n < len(dst) && l.head < len(l.q) && size < batchBytes {
 			e := l.q[l.head]
@@ -137,13 +219,13 @@ func (l *Lane) take(dst []queued, timeout time.Duration) (int, error) {
 			l.q = l.q[:0]
 			l.head = 0
 		}
+		if hasFD {
+			p.settleLocked(n, max, left)
+		}
 		if n > 0 {
-			if left == 0 {
-				l.setReadyLocked(false)
-			}
 			l.mu.Unlock()
 			if left > 0 {
-				l.signal() // let another poller take the rest
+				l.signal() // let another blocking poller take the rest
 			}
 			return n, nil
 		}
@@ -207,9 +289,7 @@ func (l *Lane) pushEntry(e queued) error {
 	if e.ex != nil {
 		e.ex.queued = true
 	}
-	if len(l.q)-l.head == 1 {
-		l.setReadyLocked(true)
-	}
+	l.wakeIdleLocked(len(l.q) - l.head)
 	l.mu.Unlock()
 	l.signal()
 	return nil
@@ -217,6 +297,7 @@ func (l *Lane) pushEntry(e queued) error {
 
 // remove takes ex out of the queue if it is still there (it timed out or
 // its client left before any host polled it), and reports whether it was.
+// A poller signalled for it finds nothing and waits again.
 func (l *Lane) remove(ex *exchange) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -235,14 +316,13 @@ func (l *Lane) remove(ex *exchange) bool {
 	if len(l.q)-l.head == 0 {
 		l.q = l.q[:0]
 		l.head = 0
-		l.setReadyLocked(false)
 	}
 	return true
 }
 
 // close stops the lane taking requests; pollers drain what is left and
-// then get ErrClosed. The fd becomes, and stays, readable so loop-driven
-// hosts wake up and see ErrClosed.
+// then get ErrClosed. Every poller's fd becomes, and stays, readable so
+// loop-driven hosts wake up and see ErrClosed.
 func (l *Lane) close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -251,64 +331,186 @@ func (l *Lane) close() {
 	}
 	l.closed = true
 	close(l.closedCh)
-	l.setReadyLocked(true)
+	for _, p := range l.withFD {
+		l.signalLocked(p)
+		p.idleAt = -1
+	}
+	clear(l.idle)
+	l.idle = l.idle[:0]
 }
 
-// setReadyLocked writes or reads the pipe's byte. Once closed the byte
-// stays.
-func (l *Lane) setReadyLocked(ready bool) {
-	if l.rfd < 0 || ready == l.inPipe || (!ready && l.closed) {
-		return
-	}
-	var b [1]byte
-	if ready {
-		if n, _ := syscall.Write(l.wfd, b[:]); n == 1 {
-			l.inPipe = true
-		}
-		return
-	}
-	if n, _ := syscall.Read(l.rfd, b[:]); n == 1 {
-		l.inPipe = false
-	}
-}
-
-// ReadyFD returns a file descriptor that is readable while the lane may
-// hold requests (level semantics, see spikard_poller_fd). The lane owns it.
-func (l *Lane) ReadyFD() (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.rfd >= 0 {
-		return l.rfd, nil
-	}
-	var p [2]int
-	// syscall.Pipe rather than os.Pipe: os.File.Fd would switch the fd to
-	// blocking mode, and the runtime poller must not own it either.
-	if err := syscall.Pipe(p[:]); err != nil {
-		return -1, err
-	}
-	for _, fd := range p {
-		syscall.CloseOnExec(fd)
-		if err := syscall.SetNonblock(fd, true); err != nil {
-			syscall.Close(p[0])
-			syscall.Close(p[1])
-			return -1, err
-		}
-	}
-	l.rfd, l.wfd = p[0], p[1]
-	if len(l.q)-l.head > 0 || l.closed {
-		l.setReadyLocked(true)
-	}
-	return l.rfd, nil
-}
-
-// release closes the readiness pipe.
+// release closes the pollers' pipes; their fds are invalid afterwards.
 func (l *Lane) release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.rfd >= 0 {
-		syscall.Close(l.rfd)
-		syscall.Close(l.wfd)
-		l.rfd, l.wfd = -1, -1
-		l.inPipe = false
+	l.released = true
+	for _, p := range l.withFD {
+		p.closePipeLocked()
+		p.idleAt = -1
 	}
+	l.withFD, l.idle, l.signalled = nil, nil, 0
+}
+
+// signalLocked puts p's byte in its pipe.
+func (l *Lane) signalLocked(p *Poller) {
+	if p.signalled {
+		return
+	}
+	// The write cannot fail: the pipe is open and empty, and nothing but
+	// the lane, under mu, writes to it.
+	var b [1]byte
+	_, _ = syscall.Write(p.wfd, b[:])
+	p.signalled = true
+	l.signalled++
+}
+
+// wakeIdleLocked signals idle pollers, most recently idle first, until the
+// signals cover the left queued entries or no poller is idle.
+func (l *Lane) wakeIdleLocked(left int) {
+	for l.signalled < left && len(l.idle) > 0 {
+		p := l.idle[len(l.idle)-1]
+		l.unidleLocked(p)
+		l.signalLocked(p)
+	}
+}
+
+// idleLocked puts p on top of the idle stack.
+func (l *Lane) idleLocked(p *Poller) {
+	p.idleAt = len(l.idle)
+	l.idle = append(l.idle, p)
+}
+
+// unidleLocked takes p out of the idle stack if it is there, keeping the
+// order of the rest. p is usually the top.
+func (l *Lane) unidleLocked(p *Poller) {
+	i := p.idleAt
+	if i < 0 {
+		return
+	}
+	copy(l.idle[i:], l.idle[i+1:])
+	l.idle[len(l.idle)-1] = nil
+	l.idle = l.idle[:len(l.idle)-1]
+	for _, q := range l.idle[i:] {
+		q.idleAt--
+	}
+	p.idleAt = -1
+}
+
+// clearLocked empties p's pipe as p starts a poll. Once the lane is closed
+// the byte stays.
+func (p *Poller) clearLocked() {
+	l := p.lane
+	if !p.signalled || l.closed {
+		return
+	}
+	// Read more than the one byte there should be, so that a stray byte
+	// could not keep the fd readable for good.
+	var b [8]byte
+	_, _ = syscall.Read(p.rfd, b[:])
+	p.signalled = false
+	l.signalled--
+}
+
+// settleLocked records where p stands once a poll of max took n, leaving
+// left queued: busy (n == max: its host polls again) or waiting (its host
+// goes back to its fd). A waiting poller that leaves entries behind (the
+// batch met its byte budget or MaxBatch) is signalled itself, so that its
+// fd stays readable as spikard.h promises.
+//
+// No other poller needs a signal: the poll spent at most p's own, and
+// either took an entry for it or found the queue empty; and p only joins
+// idle when nothing is left.
+func (p *Poller) settleLocked(n, max, left int) {
+	l := p.lane
+	if l.closed {
+		return
+	}
+	switch {
+	case n == max:
+		l.unidleLocked(p)
+	case left > 0:
+		l.unidleLocked(p)
+		l.signalLocked(p)
+	case n > 0 || p.idleAt < 0:
+		// It has just worked (or woke for nothing): it is now the most
+		// recently idle. An idle poller that found nothing keeps its place.
+		l.unidleLocked(p)
+		l.idleLocked(p)
+	}
+}
+
+// ReadyFD returns p's file descriptor, creating it on first use. It is
+// readable while p should poll: the lane has woken it for a queued request,
+// or a poll of p that returned fewer requests than asked for left some
+// behind, or the app has stopped (level semantics; see the Poller
+// protocol). p owns it until Close, or App.Close, whichever comes first.
+// A Poller with a fd counts as waiting from the start: its host may wait
+// on the fd before it first polls.
+func (p *Poller) ReadyFD() (int, error) {
+	l := p.lane
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p.closed || l.released {
+		return -1, errPollerClosed
+	}
+	if p.rfd >= 0 {
+		return p.rfd, nil
+	}
+	var fds [2]int
+	// syscall.Pipe rather than os.Pipe: os.File.Fd would switch the fd to
+	// blocking mode, and the runtime poller must not own it either.
+	if err := syscall.Pipe(fds[:]); err != nil {
+		return -1, err
+	}
+	for _, fd := range fds {
+		syscall.CloseOnExec(fd)
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			syscall.Close(fds[0])
+			syscall.Close(fds[1])
+			return -1, err
+		}
+	}
+	p.rfd, p.wfd = fds[0], fds[1]
+	l.withFD = append(l.withFD, p)
+	if l.closed {
+		l.signalLocked(p)
+		return p.rfd, nil
+	}
+	l.idleLocked(p)
+	l.wakeIdleLocked(len(l.q) - l.head)
+	return p.rfd, nil
+}
+
+// Close takes p off its lane and closes its fd; a wake-up it had not
+// taken passes to another waiting poller. p must not be used afterwards.
+// Closing twice is harmless.
+func (p *Poller) Close() {
+	l := p.lane
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p.closed {
+		return
+	}
+	p.closed = true
+	if p.rfd < 0 {
+		return
+	}
+	l.unidleLocked(p)
+	if p.signalled && !l.closed {
+		l.signalled--
+	}
+	if i := slices.Index(l.withFD, p); i >= 0 {
+		l.withFD = slices.Delete(l.withFD, i, i+1)
+	}
+	p.closePipeLocked()
+	if !l.closed {
+		l.wakeIdleLocked(len(l.q) - l.head)
+	}
+}
+
+func (p *Poller) closePipeLocked() {
+	syscall.Close(p.rfd)
+	syscall.Close(p.wfd)
+	p.rfd, p.wfd = -1, -1
+	p.signalled = false
 }

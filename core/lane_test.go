@@ -60,7 +60,8 @@ func TestLaneRoundTrip(t *testing.T) {
 func TestLaneBatchAndReadyFD(t *testing.T) {
 	a, base := startApp(t, nil, RouteSpec{Method: "GET", Path: "/x/{n}", Lane: 3})
 	l := a.Lane(3)
-	fd, err := l.ReadyFD()
+	pl := l.NewPoller()
+	fd, err := pl.ReadyFD()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,18 +74,22 @@ func TestLaneBatchAndReadyFD(t *testing.T) {
 		go func(i int) { results <- get(t, base+"/x/"+strconv.Itoa(i)) }(i)
 	}
 	// Take them in batches as a loop-driven host would: wait for the fd,
-	// then poll without waiting.
+	// then poll without waiting until a poll comes back short.
 	got := 0
 	var batch [2]*Request
+	full := false
 	for got < N {
-		waitReadable(t, fd)
-		n, err := l.Poll(batch[:], 0)
+		if !full {
+			waitReadable(t, fd)
+		}
+		n, err := pl.Poll(batch[:], 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n > 2 {
 			t.Fatalf("batch of %d for cap 2", n)
 		}
+		full = n == len(batch)
 		for _, r := range batch[:n] {
 			if err := a.Respond(r.Exchange, Response{Status: 200, Body: r.Params}); err != nil {
 				t.Fatal(err)
@@ -100,12 +105,12 @@ func TestLaneBatchAndReadyFD(t *testing.T) {
 	if readable(t, fd) {
 		t.Fatal("fd readable after draining the lane")
 	}
-	if n, err := l.Poll(batch[:], 10*time.Millisecond); n != 0 || err != nil {
+	if n, err := pl.Poll(batch[:], 10*time.Millisecond); n != 0 || err != nil {
 		t.Fatalf("empty poll: %d %v", n, err)
 	}
 	// Respond twice: the second is unknown.
 	go get(t, base+"/x/1")
-	n, _ := l.Poll(batch[:1], -1)
+	n, _ := pl.Poll(batch[:1], -1)
 	id := batch[0].Exchange
 	if n != 1 || a.Respond(id, Response{Status: 204}) != nil {
 		t.Fatal("respond")
@@ -149,7 +154,10 @@ func TestRequestTimeout(t *testing.T) {
 func TestShutdownDrains(t *testing.T) {
 	a, base := startApp(t, nil, RouteSpec{Method: "GET", Path: "/w"})
 	l := a.Lane(0)
-	fd, _ := l.ReadyFD()
+	fd, err := l.NewPoller().ReadyFD()
+	if err != nil {
+		t.Fatal(err)
+	}
 	res := make(chan result, 1)
 	go func() { res <- get(t, base+"/w") }()
 	var batch [1]*Request

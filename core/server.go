@@ -238,8 +238,8 @@ func (a *App) closeLanes() {
 }
 
 // Close shuts the app down if it still runs (as Shutdown with the
-// configured ShutdownTimeout) and releases the lanes' readiness fds. Call
-// it last: fds returned by ReadyFD are invalid afterwards.
+// configured ShutdownTimeout) and closes the fds of the Pollers not closed
+// yet. Call it last: fds returned by Poller.ReadyFD are invalid afterwards.
 func (a *App) Close() error {
 	timeout := a.cfg.ShutdownTimeout
 	if timeout <= 0 {

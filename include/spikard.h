@@ -267,7 +267,8 @@ typedef struct spikard_event {
  * Free it with spikard_poller_free before freeing the app. */
 int spikard_poller_new(spikard_poller **out, spikard_app *app, uint32_t lane);
 
-/* DESTRUCTOR: NULL is a harmless no-op. Must not race a poll on it. */
+/* DESTRUCTOR: NULL is a harmless no-op. Must not race a poll on it. Closes
+ * the poller's fd; a wake-up it had not taken passes to another poller. */
 void spikard_poller_free(spikard_poller *poller);
 
 /* METHOD: take up to cap events, waiting up to timeout_ms milliseconds for
@@ -279,11 +280,21 @@ void spikard_poller_free(spikard_poller *poller);
 int spikard_poller_poll(spikard_poller *poller, spikard_event *events, size_t cap,
                         int timeout_ms, size_t *out_count);
 
-/* METHOD: a file descriptor that becomes readable when the lane may have
- * events. After it polls readable, call spikard_poller_poll with timeout 0
- * until it returns fewer events than asked for; the poll also clears the
- * readiness. Owned by the app: do not read, write or close it. Level
- * semantics: if events remain when a poll returns, the fd stays readable. */
+/* METHOD: this poller's own file descriptor, created on the first call; it
+ * becomes readable when this poller should poll. After it polls readable,
+ * call spikard_poller_poll with timeout 0 until it returns fewer events
+ * than asked for, and only then wait on the fd again; a poll on this poller
+ * also clears its readiness. A poller counts as waiting from the first call
+ * and after every poll that returned fewer events than asked for, and the
+ * lane wakes its waiting pollers one per queued event, most recently idle
+ * first: a pool of threads, each waiting on its own poller's fd, has one
+ * thread woken for a request, not the whole pool. A woken poller may find
+ * nothing (another poller took the event, or it timed out); it just waits
+ * again. Level semantics: if events remain when a poll returns fewer than
+ * asked for (a batch is also bounded in bytes), the fd stays readable; once
+ * the app stops it is readable for good, and the poll reports
+ * SPIKARD_E_CLOSED. Owned by the poller, and closed by spikard_poller_free:
+ * do not read, write or close it. */
 int spikard_poller_fd(spikard_poller *poller);
 
 /* Response flags. */

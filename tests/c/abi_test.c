@@ -269,6 +269,48 @@ static void test_raw_flow(spikard_app *app, uint32_t item_route) {
     spikard_poller_free(poller);
 }
 
+/* Each poller has a fd of its own, and one request makes exactly one of
+ * them readable: the lane wakes one waiting poller, not the whole pool. */
+static void test_wake_one(spikard_app *app) {
+    int port = spikard_app_port(app);
+    spikard_poller *pollers[2] = {NULL, NULL};
+    struct pollfd pfds[2];
+    for (int i = 0; i < 2; i++) {
+        int rc = spikard_poller_new(&pollers[i], app, 0);
+        CHECK(rc == SPIKARD_OK && pollers[i] != NULL, "poller_new: %d", rc);
+        if (pollers[i] == NULL) {
+            spikard_poller_free(pollers[0]);
+            return;
+        }
+        pfds[i] = (struct pollfd){.fd = spikard_poller_fd(pollers[i]), .events = POLLIN};
+        CHECK(pfds[i].fd >= 0, "poller_fd: %d %s", pfds[i].fd, spikard_last_error());
+    }
+    CHECK(pfds[0].fd != pfds[1].fd, "two pollers share fd %d", pfds[0].fd);
+    CHECK(poll(pfds, 2, 0) == 0, "a fd readable with an empty lane");
+
+    pthread_t t;
+    exchange_io io;
+    start_client(&t, &io, port, "GET /items/5 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    CHECK(poll(pfds, 2, 5000) >= 1, "no fd readable with a request queued");
+    /* Nothing takes a wake-up back but a poll, so this count is final. */
+    int ready = poll(pfds, 2, 0);
+    CHECK(ready == 1, "%d fds readable for one request", ready);
+    int woken = (pfds[0].revents & POLLIN) ? 0 : 1;
+    spikard_event ev;
+    size_t n = 0;
+    int rc = spikard_poller_poll(pollers[woken], &ev, 1, 0, &n);
+    CHECK(rc == SPIKARD_OK && n == 1, "poll of the woken poller: rc %d n %zu", rc, n);
+    if (n == 1 || poll_one(pollers[woken], &ev)) {
+        spikard_response resp = {.exchange = ev.exchange, .status = 204};
+        rc = spikard_respond(app, &resp, 1);
+        CHECK(rc == SPIKARD_OK, "respond: %d %s", rc, spikard_last_error());
+    }
+    pthread_join(t, NULL);
+    CHECK(strncmp(io.response, "HTTP/1.1 204", 12) == 0, "response: %s", io.response);
+    spikard_poller_free(pollers[0]);
+    spikard_poller_free(pollers[1]);
+}
+
 static void *poll_forever(void *arg) {
     spikard_poller *poller = arg;
     spikard_event ev;
@@ -308,6 +350,7 @@ static void test_lifecycle(void) {
     CHECK(rc == SPIKARD_E_STATE, "add_route after start: %d", rc);
 
     test_raw_flow(app, item_route);
+    test_wake_one(app);
 
     /* A poll that waits forever ends with SPIKARD_E_CLOSED at stop. */
     spikard_poller *poller;
