@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,8 @@ type Config struct {
 	ShutdownTimeout time.Duration // default drain deadline for Shutdown
 	ReusePort       bool          // SO_REUSEPORT: several processes may serve one address
 	SchedBatch      bool          // put the process's threads under SCHED_BATCH at Start (Linux)
+	SerialLanes     []uint32      // lanes whose hosts hold one request at a time unless one stalls (see serialLane)
+	StallAfter      time.Duration // how long a held request on a serial lane takes to count as stalled; 0: DefaultStallAfter
 	AccessLog       bool          // one line per request on the Logger
 	Quiet           bool          // suppress the "listening on" line
 	Logger          Logger        // where the app writes; nil means stderr
@@ -256,6 +259,9 @@ func (a *App) laneLocked(n uint32) *Lane {
 	l := a.lanes[n]
 	if l == nil {
 		l = newLane(&a.ex)
+		if slices.Contains(a.cfg.SerialLanes, n) {
+			l.serial = newSerialLane(a.cfg.StallAfter)
+		}
 		if a.stopped {
 			l.close()
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -50,6 +51,13 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.ReusePort, err = boolean(raw)
 		case "sched_batch":
 			cfg.SchedBatch, err = boolean(raw)
+		case "serial_lanes":
+			cfg.SerialLanes, err = laneList(raw)
+		case "stall_after":
+			cfg.StallAfter, err = seconds(raw)
+			if err == nil && cfg.StallAfter == 0 {
+				err = errors.New("must be a positive number of seconds")
+			}
 		default:
 			return cfg, fmt.Errorf("config: unknown key %q", k)
 		}
@@ -58,6 +66,26 @@ func ParseConfig(doc []byte) (Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// laneList reads a list of distinct lane numbers.
+func laneList(raw json.RawMessage) ([]uint32, error) {
+	var items []json.RawMessage
+	if !decode(raw, &items) {
+		return nil, errors.New("must be a list of lane numbers")
+	}
+	lanes := make([]uint32, 0, len(items))
+	for _, item := range items {
+		n, err := integer(item, 0, math.MaxUint32)
+		if err != nil {
+			return nil, errors.New("must be a list of lane numbers (integers in 0..4294967295)")
+		}
+		if slices.Contains(lanes, uint32(n)) {
+			return nil, fmt.Errorf("lists lane %d twice", n)
+		}
+		lanes = append(lanes, uint32(n))
+	}
+	return lanes, nil
 }
 
 // The readers of one value each: a JSON decoding error would speak of Go

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestParseConfig(t *testing.T) {
 func TestParseConfigEmptyIsDefault(t *testing.T) {
 	for _, doc := range []string{"", "  ", "{}"} {
 		cfg, err := ParseConfig([]byte(doc))
-		if err != nil || cfg != DefaultConfig() {
+		if err != nil || !reflect.DeepEqual(cfg, DefaultConfig()) {
 			t.Errorf("ParseConfig(%q) = %+v, %v", doc, cfg, err)
 		}
 	}
@@ -62,6 +63,10 @@ func TestParseConfigRefusals(t *testing.T) {
 		{`{"access_log":"yes"}`, `config: "access_log": must be true or false`},
 		{`{"reuse_port":null}`, `config: "reuse_port": must be true or false`},
 		{`{"sched_batch":0}`, `config: "sched_batch": must be true or false`},
+		{`{"serial_lanes":1}`, `config: "serial_lanes": must be a list of lane numbers`},
+		{`{"serial_lanes":[-1]}`, `config: "serial_lanes": must be a list of lane numbers (integers in 0..4294967295)`},
+		{`{"serial_lanes":[1,1]}`, `config: "serial_lanes": lists lane 1 twice`},
+		{`{"stall_after":0}`, `config: "stall_after": must be a positive number of seconds`},
 		{`{"port":null}`, `config: "port": must be an integer in 0..65535`},
 		{`{"read_timeout":null}`, `config: "read_timeout": must be a non-negative number of seconds`},
 		{`{"host":null}`, `config: "host": must be a string`},

@@ -184,6 +184,9 @@ func (a *App) await(ctx context.Context, ex *exchange) {
 		return
 	}
 	wasQueued := lane.remove(ex)
+	if !wasQueued {
+		lane.unholdRequest(ex) // its place on a serial lane goes to the next request
+	}
 	if p.Status != 0 {
 		ex.out = writeProblem(ex.c, &p, ex.out)
 		return

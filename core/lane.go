@@ -52,6 +52,13 @@ type Lane struct {
 	signalled int
 	withFD    []*Poller // every Poller with a pipe, for close and release
 
+	// serial, for a lane named in Config.SerialLanes, limits how many
+	// requests its hosts hold at once (see serialLane). On such a lane the
+	// readiness rule above is narrowed: pollers are woken only for what the
+	// lane allows, and not while a busy poller (one that will poll again)
+	// can take it.
+	serial *serialLane
+
 	wake     chan struct{} // cap 1: a push or a leftover after a batch
 	closedCh chan struct{}
 	ex       *exchanges // the app's slab, for PollEach's pins
@@ -173,7 +180,7 @@ func (l *Lane) pollEach(p *Poller, max int, timeout time.Duration, fn func(*Requ
 		// short batch and will wait on its fd.
 		l.mu.Lock()
 		if p.rfd >= 0 {
-			p.settleLocked(seen, max, len(l.q)-l.head)
+			p.settleLocked(seen, max, l.takeableLocked())
 		}
 		l.mu.Unlock()
 	}
@@ -201,10 +208,19 @@ func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration) (in
 			p.clearLocked()
 		}
 		n, size := 0, 0
-		for n < len(dst) && l.head < len(l.q) && size < batchBytes {
+		limit := len(dst)
+		var now time.Duration
+		if l.serial != nil {
+			now = l.serial.now()
+			limit = min(limit, nonNegative(l.serial.allowance(now)))
+		}
+		for n < limit && l.head < len(l.q) && size < batchBytes {
 			e := l.q[l.head]
 			if e.ex != nil {
 				size += len(e.ex.req.Body) + len(e.ex.req.Attachments)
+				if l.serial != nil {
+					l.serial.hold(e.ex, now)
+				}
 			}
 			l.q[l.head] = queued{}
 			l.head++
@@ -219,12 +235,16 @@ func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration) (in
 			l.q = l.q[:0]
 			l.head = 0
 		}
+		takeable := l.takeableLocked()
+		if l.serial != nil && left > 0 {
+			l.armStallLocked(now)
+		}
 		if hasFD {
-			p.settleLocked(n, max, left)
+			p.settleLocked(n, max, takeable)
 		}
 		if n > 0 {
 			l.mu.Unlock()
-			if left > 0 {
+			if takeable > 0 {
 				l.signal() // let another blocking poller take the rest
 			}
 			return n, nil
@@ -289,7 +309,10 @@ func (l *Lane) pushEntry(e queued) error {
 	if e.ex != nil {
 		e.ex.queued = true
 	}
-	l.wakeIdleLocked(len(l.q) - l.head)
+	l.wakeLocked()
+	if l.serial != nil {
+		l.armStallLocked(l.serial.now())
+	}
 	l.mu.Unlock()
 	l.signal()
 	return nil
@@ -364,10 +387,32 @@ func (l *Lane) signalLocked(p *Poller) {
 	l.signalled++
 }
 
-// wakeIdleLocked signals idle pollers, most recently idle first, until the
-// signals cover the left queued entries or no poller is idle.
-func (l *Lane) wakeIdleLocked(left int) {
-	for l.signalled < left && len(l.idle) > 0 {
+// takeableLocked is how many queued entries a poll could take now: on a
+// serial lane, entries past the allowance wait for an answer or a stall,
+// not for a poll.
+func (l *Lane) takeableLocked() int {
+	left := len(l.q) - l.head
+	if s := l.serial; s != nil && left > 0 {
+		left = min(left, nonNegative(s.allowance(s.now())))
+	}
+	return left
+}
+
+// wakeLocked signals idle pollers, most recently idle first, until the
+// signals cover the queued entries or no poller is idle; on a serial lane,
+// only what the lane allows now, and none while a busy poller will come
+// back for it.
+func (l *Lane) wakeLocked() {
+	if l.serial != nil && len(l.withFD)-len(l.idle)-l.signalled > 0 {
+		return
+	}
+	l.wakeUpToLocked(l.takeableLocked())
+}
+
+// wakeUpToLocked signals idle pollers, most recently idle first, until
+// target pollers are signalled or none is idle.
+func (l *Lane) wakeUpToLocked(target int) {
+	for l.signalled < target && len(l.idle) > 0 {
 		p := l.idle[len(l.idle)-1]
 		l.unidleLocked(p)
 		l.signalLocked(p)
@@ -477,7 +522,7 @@ func (p *Poller) ReadyFD() (int, error) {
 		return p.rfd, nil
 	}
 	l.idleLocked(p)
-	l.wakeIdleLocked(len(l.q) - l.head)
+	l.wakeLocked()
 	return p.rfd, nil
 }
 
@@ -504,7 +549,7 @@ func (p *Poller) Close() {
 	}
 	p.closePipeLocked()
 	if !l.closed {
-		l.wakeIdleLocked(len(l.q) - l.head)
+		l.wakeLocked()
 	}
 }
 

@@ -14,6 +14,7 @@ func (a *App) Respond(id uint64, resp Response) error {
 	if ex == nil {
 		return ErrUnknownExchange
 	}
+	ex.rt.lane.unholdRequest(ex)
 	writeResponse(ex, &resp)
 	ex.done <- struct{}{}
 	return nil
@@ -26,6 +27,7 @@ func (a *App) RespondError(id uint64) error {
 	if ex == nil {
 		return ErrUnknownExchange
 	}
+	ex.rt.lane.unholdRequest(ex)
 	p := problem.Internal()
 	ex.out = writeProblem(ex.c, &p, ex.out)
 	ex.done <- struct{}{}

@@ -15,10 +15,14 @@ THE DISPATCH RULE
   away while its handler is suspended, the core says so and the Task is
   cancelled (the handler sees ``CancelledError``); its answer is dropped.
 * Plain ``def`` handlers live on lane 1, served by a pool of Python threads
-  (``ServerConfig.sync_workers``, default 16). Each thread blocks in a poll of
-  one request with the GIL released and runs the handler inline; there is no
-  executor hand-off. A blocking handler (``time.sleep(1)``) occupies one pool
-  thread while the loop and the other threads go on serving.
+  (``ServerConfig.sync_workers``, default 16). Each thread waits on its own
+  poller's fd with the GIL released, takes one request and runs the handler
+  inline; there is no executor hand-off. Lane 1 is a serial lane of the core:
+  the pool holds one request at a time, since two threads would only take
+  turns at the GIL, plus one more for each request held longer than 5 ms
+  (most likely blocked with the GIL released). So a blocking handler
+  (``time.sleep(1)``) occupies one pool thread while the loop and the other
+  threads go on serving.
 
 Every request, on either lane, runs in a fresh copy of the context of the
 thread that created the server (``contextvars``): a ``ContextVar`` a handler
@@ -145,7 +149,7 @@ class Server:
 
     def __init__(self, routes: list[Route], config: ServerConfig) -> None:
         self.config = config
-        self._app: _native.App | None = _native.App(config.to_json())
+        self._app: _native.App | None = _native.App(config.to_json(serial_lanes=(SYNC_LANE,)))
         ids = {self._app.add_route(route.route_json()): route for route in routes}
         # Events carry the core's route id; index the plans by it.
         table: list[Any] = [None] * (max(ids) + 1 if ids else 0)

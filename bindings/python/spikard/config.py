@@ -91,9 +91,16 @@ class ServerConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"ServerConfig.{name}={value!r}: must be an integer of at least 1")
 
-    def to_json(self) -> bytes:
-        """The configuration document of ``spikard_app_new``."""
-        doc = {key: getattr(self, key) for key in _CORE_KEYS}
+    def to_json(self, serial_lanes: tuple[int, ...] = ()) -> bytes:
+        """The configuration document of ``spikard_app_new``.
+
+        ``serial_lanes`` names the lanes served by a pool of threads that
+        share the GIL: the core hands them one request at a time unless one
+        stalls (spikard.h, "serial_lanes").
+        """
+        doc: dict[str, Any] = {key: getattr(self, key) for key in _CORE_KEYS}
+        if serial_lanes:
+            doc["serial_lanes"] = list(serial_lanes)
         return json.dumps(doc, separators=(",", ":")).encode()
 
     def replace(self, **changes: Any) -> ServerConfig:

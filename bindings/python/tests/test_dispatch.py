@@ -254,6 +254,33 @@ def test_slow_handler_does_not_block_fast_ones(serve, slow_kind):
         assert results[path][0] < results["slow"][0]
 
 
+def test_def_handlers_that_wait_on_each_other_both_run(serve):
+    # The core hands the pool one request at a time; one that waits (here
+    # for the other request) lets the next one in, so neither is stuck.
+    app = Spikard()
+    waiting = threading.Event()
+    released = threading.Event()
+
+    @app.get("/wait")
+    def wait():
+        waiting.set()
+        return "released" if released.wait(10) else "never released"
+
+    @app.get("/release")
+    def release():
+        released.set()
+        return "ok"
+
+    client = serve(app)
+    results: dict[str, tuple[float, int, bytes]] = {}
+    waiter = threading.Thread(target=_timed, args=(client, "/wait", results, "wait"))
+    waiter.start()
+    assert waiting.wait(10)
+    assert client.get("/release").body == b"ok"
+    waiter.join(15)
+    assert results["wait"][1:] == (200, b"released")
+
+
 def test_sync_handlers_run_on_pool_threads_async_on_loop_thread(serve):
     app = Spikard()
 
