@@ -225,11 +225,21 @@ def import_check(python: str, module: str) -> str | None:
     return None
 
 
-def prepare_server(name: str, python: str) -> Server:
-    """The server's command lines, and why it cannot run if it cannot."""
-    if name in ("spikard", "spikard-sync"):
+def prepare_server(name: str, python: str, baseline: str | None = None) -> Server:
+    """The server's command lines, and why it cannot run if it cannot.
+
+    ``baseline`` and ``baseline-sync`` are our app under ``baseline``, an
+    interpreter with another build of spikard installed: a before/after
+    comparison interleaved in one run, so that the machine's drift between
+    two runs does not land in the difference.
+    """
+    if name in ("baseline", "baseline-sync"):
+        if baseline is None:
+            sys.exit(f"run.py: server {name!r} needs --baseline-python")
+        python = baseline
+    if name in ("spikard", "spikard-sync", "baseline", "baseline-sync"):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
-        if name == "spikard-sync":
+        if name.endswith("-sync"):
             argv.append("--sync")
         s = Server(
             name,
@@ -895,6 +905,11 @@ def main() -> int:
         help="interpreter with our spikard installed",
     )
     ap.add_argument(
+        "--baseline-python",
+        default=None,
+        help="interpreter with another spikard build: servers baseline, baseline-sync",
+    )
+    ap.add_argument(
         "--servers",
         default=",".join(SERVERS),
         help="comma-separated subset, in interleaving order",
@@ -955,8 +970,11 @@ def main() -> int:
         if unknown:
             sys.exit(f"run.py: unknown workloads {sorted(unknown)}")
         loads = [w for w in loads if w.name in wanted]
+    baseline = os.path.abspath(args.baseline_python) if args.baseline_python else None
     servers = [
-        prepare_server(n.strip(), python) for n in args.servers.split(",") if n.strip()
+        prepare_server(n.strip(), python, baseline)
+        for n in args.servers.split(",")
+        if n.strip()
     ]
     notes: dict[tuple[str, str], str] = {}
     for s in servers:

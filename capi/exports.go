@@ -35,7 +35,7 @@ func goBytes(p *C.spikard_cchar, n C.size_t) ([]byte, bool) {
 
 //export spikard_abi_version
 func spikard_abi_version() C.int {
-	return C.SPIKARD_ABI_VERSION
+	return abiVersion
 }
 
 //export spikard_app_new

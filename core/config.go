@@ -146,11 +146,30 @@ func seconds(raw json.RawMessage) (time.Duration, error) {
 	return time.Duration(f * float64(time.Second)), nil
 }
 
+// routeKeys are the keys of a route document; any other is refused, so
+// that a misspelt key (body_shema) cannot turn validation off.
+var routeKeys = []string{
+	"method", "path", "lane", "parameter_schema", "body_schema", "file_params",
+	"response_schema", "wants_request",
+}
+
 // ParseRouteSpec reads the JSON route document of spikard_app_add_route.
-// Unknown keys are ignored so newer hosts can send fields an older core
-// does not know; "method" and "path" are required.
+// "method" and "path" are required; unknown keys and null values are
+// refused.
 func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 	var s RouteSpec
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &m); err != nil {
+		return s, fmt.Errorf("route: not a JSON object: %v", err)
+	}
+	for k, raw := range m {
+		if !slices.Contains(routeKeys, k) {
+			return s, fmt.Errorf("route: unknown key %q", k)
+		}
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return s, fmt.Errorf("route: %q: must not be null (omit the key instead)", k)
+		}
+	}
 	if err := json.Unmarshal(doc, &s); err != nil {
 		return s, fmt.Errorf("route: %v", err)
 	}

@@ -77,3 +77,16 @@ func TestParseConfigRefusals(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRouteSpecRefusesUnknownKeysAndNull(t *testing.T) {
+	for doc, want := range map[string]string{
+		`{"method":"POST","path":"/x","body_shema":{}}`:    `route: unknown key "body_shema"`,
+		`{"method":"POST","path":"/x","body_schema":null}`: `route: "body_schema": must not be null (omit the key instead)`,
+		`[1]`: `route: not a JSON object`,
+	} {
+		_, err := ParseRouteSpec([]byte(doc))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("ParseRouteSpec(%s) = %v, want %q", doc, err, want)
+		}
+	}
+}

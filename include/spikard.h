@@ -61,7 +61,7 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 /* major * 10000 + minor. */
-#define SPIKARD_ABI_VERSION 10001
+#define SPIKARD_ABI_VERSION 10002
 
 /* The ABI version of the loaded library, to compare with SPIKARD_ABI_VERSION. */
 int spikard_abi_version(void);
@@ -196,6 +196,9 @@ void spikard_app_free(spikard_app *app);
  *   "response_schema": JSON Schema of the answer (used for documentation)
  *   "wants_request": boolean, default false: deliver method, path, query
  *       and headers in each event (otherwise those fields are empty)
+ * Unknown keys and null values are refused with SPIKARD_E_INVALID and a
+ * message naming the key, so that a misspelt "body_schema" cannot turn
+ * validation off (since ABI 1.2; before, unknown keys were ignored).
  *
  * On success *out_route is the route's id, which events carry. A GET route
  * also answers HEAD unless a HEAD route is registered for the same path. */

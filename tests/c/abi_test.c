@@ -155,6 +155,11 @@ static void test_route_errors(spikard_app *app) {
     rc = spikard_app_add_route(app, &id, S("{\"method\":\"POST\",\"path\":\"/x\",\"body_schema\":{\"type\":12}}"));
     CHECK(rc == SPIKARD_E_INVALID, "invalid schema: rc %d", rc);
 
+    /* A misspelt key must not turn validation off silently (ABI 1.2). */
+    rc = spikard_app_add_route(app, &id, S("{\"method\":\"POST\",\"path\":\"/x\",\"body_shema\":{\"type\":\"object\"}}"));
+    CHECK(rc == SPIKARD_E_INVALID, "unknown route key: rc %d", rc);
+    CHECK(strstr(spikard_last_error(), "body_shema") != NULL, "unknown route key: errmsg %s", spikard_last_error());
+
     CHECK(spikard_app_port(app) < 0, "port before start: %d", spikard_app_port(app));
 }
 

@@ -65,6 +65,9 @@ _SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
 _JOIN_GRACE = 1.0  # seconds close() waits for pool threads after the app stopped
 
 
+# Python 3.12 runs a Task's first step at once on request (eager start).
+_EAGER = sys.version_info >= (3, 12)
+
 if sys.version_info >= (3, 12):
 
     def _start_task(
@@ -304,6 +307,7 @@ class Server:
         base = self._context
         tasks = self._tasks
         out: list[_native.Answer] = []
+        started: list[tuple[int, Route, asyncio.Task[Any]]] = []
         for ev in events:
             exchange = ev[0]
             if ev[2] is None:  # the client went away: stop its handler, drop its answer
@@ -319,11 +323,31 @@ class Server:
                 out.append(_crash(exchange, route, exc))
                 continue
             task = _start_task(loop, coro, ctx)
-            if task.done():  # eager: it never suspended
+            if _EAGER:
+                if task.done():  # it never suspended
+                    out.append(_settled(exchange, route, task))
+                    continue
+                tasks[exchange] = task
+                task.add_done_callback(functools.partial(self._task_done, exchange, route))
+            else:
+                tasks[exchange] = task
+                started.append((exchange, route, task))
+        if started:
+            # Runs after the first steps of these Tasks (the loop's queue is
+            # FIFO), so the answers of those that finished there go back in
+            # one batch, without a done-callback each.
+            loop.call_soon(self._collect, started)
+        if out:
+            self._respond(out)
+
+    def _collect(self, started: list[tuple[int, Route, asyncio.Task[Any]]]) -> None:
+        tasks = self._tasks
+        out: list[_native.Answer] = []
+        for exchange, route, task in started:
+            if not task.done():
+                task.add_done_callback(functools.partial(self._task_done, exchange, route))
+            elif tasks.pop(exchange, None) is not None:  # else its client went away
                 out.append(_settled(exchange, route, task))
-                continue
-            tasks[exchange] = task
-            task.add_done_callback(functools.partial(self._task_done, exchange, route))
         if out:
             self._respond(out)
 
