@@ -92,20 +92,7 @@ func BenchmarkPollerFDRoundTrip(b *testing.B) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		var batch [16]*Request
-		fds := []pollFd{{fd: int32(fd), events: pollIn}}
-		for {
-			n, err := pl.Poll(batch[:], 0)
-			if err != nil {
-				return // the lane closed
-			}
-			for _, r := range batch[:n] {
-				a.Respond(r.Exchange, Response{Status: 200, Body: body})
-			}
-			if n < len(batch) {
-				pollFds(fds, -1)
-			}
-		}
+		serveFromFD(a, pl, fd, make([]*Request, 16), body)
 	}()
 	c := app.NewContext(0)
 	ctx := context.Background()
@@ -149,20 +136,7 @@ func BenchmarkPollerPool(b *testing.B) {
 		hosts.Add(1)
 		go func() {
 			defer hosts.Done()
-			var batch [1]*Request
-			fds := []pollFd{{fd: int32(fd), events: pollIn}}
-			for {
-				n, err := pl.Poll(batch[:], 0)
-				if err != nil {
-					return // the lane closed
-				}
-				for _, r := range batch[:n] {
-					a.Respond(r.Exchange, Response{Status: 200, Body: body})
-				}
-				if n < len(batch) {
-					pollFds(fds, -1)
-				}
-			}
+			serveFromFD(a, pl, fd, make([]*Request, 1), body)
 		}()
 	}
 	var before, after syscall.Rusage
@@ -189,4 +163,23 @@ func BenchmarkPollerPool(b *testing.B) {
 	a.Shutdown(context.Background())
 	hosts.Wait()
 	a.Close()
+}
+
+// serveFromFD is a host thread as spikard.h describes it: poll with no
+// wait, answer what came, and wait on the poller's fd only after a short
+// batch; it returns once the lane closes.
+func serveFromFD(a *App, pl *Poller, fd int, batch []*Request, body []byte) {
+	fds := []pollFd{{fd: int32(fd), events: pollIn}}
+	for {
+		n, err := pl.Poll(batch, 0)
+		if err != nil {
+			return // the lane closed
+		}
+		for _, r := range batch[:n] {
+			a.Respond(r.Exchange, Response{Status: 200, Body: body})
+		}
+		if n < len(batch) {
+			pollFds(fds, -1)
+		}
+	}
 }
