@@ -23,6 +23,7 @@ const (
 	rcUnsupported = C.int(C.SPIKARD_E_UNSUPPORTED)
 	rcInternal    = C.int(C.SPIKARD_E_INTERNAL)
 	rcClosed      = C.int(C.SPIKARD_E_CLOSED)
+	rcWorker      = C.int(C.SPIKARD_E_WORKER)
 )
 
 // setLastError records the message spikard_last_error returns on this
@@ -53,7 +54,9 @@ func codeOf(err error, otherwise C.int) C.int {
 		return rcClosed
 	case errors.Is(err, core.ErrUnknownExchange):
 		return rcNotFound
-	case errors.Is(err, core.ErrStarted):
+	case errors.Is(err, core.ErrStarted),
+		errors.Is(err, core.ErrNotSupervised), // a worker's Start: not its supervisor's child
+		errors.Is(err, core.ErrInWorker):
 		return rcState
 	}
 	return otherwise

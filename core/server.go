@@ -44,6 +44,11 @@ func (a *App) Start() error {
 	a.started = true
 	a.mu.Unlock()
 
+	worker, err := a.takeWorkerRole()
+	if err != nil {
+		a.failStart()
+		return err
+	}
 	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelFatal) })
 	if a.cfg.SchedBatch {
 		if err := batchThreads(); err != nil {
@@ -136,6 +141,7 @@ func (a *App) Start() error {
 			runtime.Gosched()
 		}
 	}
+	worker.ready()
 	if !a.cfg.Quiet {
 		a.log.Printf("spikard: listening on http://%s", net.JoinHostPort(a.cfg.Host, strconv.Itoa(a.Port())))
 	}

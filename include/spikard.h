@@ -19,8 +19,9 @@
  * called from any thread, except where a function says otherwise.
  *
  * OWNERSHIP. Every handle has a create/free pair (spikard_app_new /
- * spikard_app_free, spikard_poller_new / spikard_poller_free); freeing NULL is
- * a harmless no-op. Pointers inside the events a poll returns point into
+ * spikard_app_free, spikard_poller_new / spikard_poller_free,
+ * spikard_supervise / spikard_supervisor_free); freeing NULL is a harmless
+ * no-op. Pointers inside the events a poll returns point into
  * memory owned by the poller; they stay valid until the next poll on that
  * poller or until the poller is freed, whichever comes first — copy what you
  * need to keep. Every buffer the host passes in (JSON documents, response
@@ -78,6 +79,7 @@ int spikard_abi_version(void);
 #define SPIKARD_E_UNSUPPORTED (-5) /* a feature this library version lacks */
 #define SPIKARD_E_INTERNAL (-6)   /* a bug in libspikard; the message says where */
 #define SPIKARD_E_CLOSED (-7)     /* the app has stopped; no more events will come */
+#define SPIKARD_E_WORKER (-9)     /* a supervisor gave up on a worker (since 1.2; -8 is kept) */
 
 /* The message of the last failed call on this thread, or "" if none has
  * failed. Valid until the next failing call on this thread. */
@@ -206,7 +208,9 @@ int spikard_app_add_route(spikard_app *app, uint32_t *out_route,
                           const char *route_json, size_t route_len);
 
 /* METHOD: open the listener and start serving in the background; returns
- * once the socket accepts connections. An app starts at most once. */
+ * once the socket accepts connections. An app starts at most once. In a
+ * worker process, the first app started binds its supervisor's address
+ * instead (see Section - Workers and signals). */
 int spikard_app_start(spikard_app *app);
 
 /* METHOD: the TCP port the app listens on (useful after "port": 0), or a
@@ -365,6 +369,132 @@ int spikard_app_add_handler(spikard_app *app, uint32_t *out_route,
  * of lane-0 routes without a handler are answered 500; handlers on other
  * lanes are not run by this function. */
 int spikard_serve(spikard_app *app);
+
+/* ---------------------------------------------------------------------------
+ * Section - Workers and signals (since ABI 1.2)
+ *
+ * One app served by several processes. A supervisor spawns N workers, each
+ * a fresh process running the host's own command line (fork and exec: the
+ * child runs no Go or host code before exec), and every worker binds the
+ * same address with SO_REUSEPORT, so that the kernel spreads new
+ * connections over them. Supervision is libspikard's, so that readiness,
+ * restarts and stops are the same in every binding.
+ *
+ * IN A WORKER the host does what it does in one process: it creates its
+ * app, starts it and serves; spikard_worker_index() only tells it not to
+ * supervise. When it loads, libspikard reads the variables its supervisor
+ * set (SPIKARD_WORKER, SPIKARD_WORKER_ADDR, SPIKARD_WORKER_READY_FD,
+ * SPIKARD_SUPERVISOR_PID) and removes them from the environment, so that a
+ * worker's own subprocesses are not workers. The first app started in a
+ * worker binds the supervisor's address, with SO_REUSEPORT and quietly,
+ * whatever its configuration says, and tells the supervisor once it
+ * listens. If the process's parent is not the supervisor that set those
+ * variables (they were inherited some other way), spikard_app_start fails
+ * with SPIKARD_E_STATE.
+ *
+ * THE SUPERVISOR prints one line on stderr once every worker listens,
+ * "spikard: listening on http://host:port (N workers)" (unless quiet). A
+ * worker that exits after it listened is restarted at once under the same
+ * index, with one line ("spikard: worker 0 exited with status 137
+ * (SIGKILL); restarting it") and, unless quiet, another once it listens
+ * again. A worker that exits before it ever listened, the start timeout
+ * passing, or one index exiting 5 times within 60 s makes the supervisor
+ * give up: it stops the other workers (SIGTERM) and ends with
+ * SPIKARD_E_WORKER. SIGINT or SIGTERM passed in by the host stops every
+ * worker with that same signal; the ones still alive shutdown_timeout + 5 s
+ * later, or at a second signal, get SIGKILL. On Linux each worker also gets
+ * SIGTERM from the kernel if the supervisor process dies, however it dies.
+ * Statuses are as a shell shows them: an exit code, or 128 + the signal.
+ *
+ * SIGNALS are the host's: libspikard installs no signal handler of its own
+ * (Go's runtime has its own, for faults and preemption). Every handler the
+ * host installs must have SA_ONSTACK, because Go's threads run on small
+ * stacks with an alternate signal stack and a handler may run on any
+ * thread; spikard_signal_onstack fixes up a handler installed without it.
+ *
+ * NEVER FORK after libspikard is loaded, other than to exec at once: the Go
+ * runtime does not survive fork(). Workers come from spikard_supervise.
+ * ------------------------------------------------------------------------- */
+
+typedef struct spikard_supervisor spikard_supervisor;
+
+/* CONSTRUCTOR: spawn options.workers worker processes running argv, and
+ * return once they are spawned (not yet listening).
+ *
+ * argv is a NULL-terminated array: argv[0] is the executable's path (there
+ * is no PATH search) and the whole array is the worker's argv; a host
+ * passes its own command line (Python: sys.executable, then
+ * sys.orig_argv[1:]). envp is a NULL-terminated array of "NAME=value"
+ * strings, or NULL for this process's environment (as environ holds it at
+ * the call). OWNERSHIP: argv, envp and options_json are copied before the
+ * call returns; the caller may free or reuse them at once.
+ *
+ * options_json is a UTF-8 JSON object (length options_len). Unknown keys
+ * and null are refused, as in spikard_app_new, with a message naming the
+ * key: supervise: unknown key "wrokers". Keys:
+ *   "workers": integer 1..1024, required
+ *   "host": string, default "127.0.0.1": the address every worker binds
+ *   "port": integer, default 8000; 0 picks a free port once, before the
+ *       workers start (another process may take it in between; the
+ *       workers then fail to listen and the supervisor gives up)
+ *   "start_timeout": seconds a worker may take from spawn to listening,
+ *       default 120; 0 means no limit
+ *   "shutdown_timeout": seconds workers get to drain after the stop
+ *       signal, default 5 (SIGKILL follows 5 s after it)
+ *   "quiet": boolean, default false: no "listening" lines
+ *
+ * On success *out is a new supervisor, freed with spikard_supervisor_free.
+ * Fails with SPIKARD_E_INVALID (arguments, options), SPIKARD_E_IO (a worker
+ * could not be spawned; the ones already spawned are stopped first) or
+ * SPIKARD_E_STATE (called in a worker). */
+int spikard_supervise(spikard_supervisor **out, const char *const *argv, const char *const *envp,
+                      const char *options_json, size_t options_len);
+
+/* METHOD: the port every worker binds (the one picked for "port": 0). */
+int spikard_supervisor_port(int *out_port, spikard_supervisor *sup);
+
+/* METHOD: wait up to timeout_ms milliseconds (0: only check; negative: until
+ * the end) for supervision to end, which it does once every worker has
+ * exited. Until then *out_done is 0 and the call returns SPIKARD_OK. Once
+ * it has ended, *out_done is 1 and *out_status is the status for the host
+ * to exit with: 0 after a stop the host asked for in which every worker
+ * exited 0 or by the signal it was sent; otherwise the first failed
+ * worker's status (1 for a start timeout). If the supervisor gave up on a
+ * worker the call returns SPIKARD_E_WORKER, with *out_done and *out_status
+ * still set, and spikard_last_error() names the worker and its status:
+ *   spikard: worker 1 exited with status 3 before it listened
+ * Later calls report the same. Blocking: release your VM lock around it,
+ * and wait in slices (100 ms) if your signal handlers run between calls. */
+int spikard_supervisor_wait(int *out_done, int *out_status, spikard_supervisor *sup,
+                            int timeout_ms);
+
+/* METHOD: pass on a signal the host received. SIGINT or SIGTERM begins a
+ * graceful stop (each worker gets that signal); a second one kills the
+ * workers. SIGHUP (reload) is SPIKARD_E_UNSUPPORTED; other signals are
+ * SPIKARD_E_INVALID. Async-signal-safe: one write(2) to a pipe, no Go code,
+ * errno preserved, so a signal handler calls it directly. For the same
+ * reason its failures set no spikard_last_error() message. Harmless after
+ * supervision has ended; it must not race spikard_supervisor_free. */
+int spikard_supervisor_signal(spikard_supervisor *sup, int signo);
+
+/* DESTRUCTOR: free a supervisor after wait reported the end. Before the end
+ * it kills the workers and waits for them. Stop calling
+ * spikard_supervisor_signal (restore your signal handlers) first. NULL is a
+ * harmless no-op. */
+void spikard_supervisor_free(spikard_supervisor *sup);
+
+/* In a worker: *out_index is its index among its supervisor's workers, from
+ * 0. In any other process SPIKARD_E_NOT_FOUND; SPIKARD_E_STATE if the
+ * supervisor's variables were malformed. Answers from memory: the variables
+ * are gone from the environment. */
+int spikard_worker_index(int *out_index);
+
+/* Add SA_ONSTACK to signo's current handler, keeping its handler, mask and
+ * other flags; a no-op if the flag is set or the disposition is SIG_DFL or
+ * SIG_IGN. Call it right after the host (or its runtime: libuv, a VM's
+ * trap) installed a handler. SPIKARD_E_INVALID for a bad signal number.
+ * Written in C, no Go code. */
+int spikard_signal_onstack(int signo);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh — builds the C consumers of spikard.h against build/libspikard.so,
-# runs abi_test, then serves two_routes and checks it with curl.
+# runs abi_test and supervise_test, then serves two_routes and checks it with curl.
 # Prints "N passed, M failed" last; exits non-zero on any failure.
 #
 # Env: CC (default cc), SANITIZE (default -fsanitize=address,undefined),
@@ -28,7 +28,7 @@ mkdir -p "$out"
 if [ "${SKIP_LIB_BUILD:-0}" != 1 ]; then
     (cd "$root" && go build -buildmode=c-shared -o "$build/libspikard.so" ./capi) || { bad "build libspikard.so"; finish; }
 fi
-for prog in abi_test two_routes; do
+for prog in abi_test supervise_test two_routes; do
     # shellcheck disable=SC2086 # $sanitize is a flag list
     if $cc -std=c11 -Wall -Wextra -Werror -g $sanitize -I"$root/include" "$here/$prog.c" -o "$out/$prog" \
         -L"$build" -lspikard -Wl,-rpath,"$build" -lpthread; then
@@ -46,6 +46,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:handle_segv=0:handle_sigbus=0
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 if "$out/abi_test"; then ok "abi_test"; else bad "abi_test"; fi
+# supervise_test supervises copies of itself (its own workers).
+if "$out/supervise_test"; then ok "supervise_test"; else bad "supervise_test"; fi
 
 portfile=$out/two_routes.port
 : >"$portfile"

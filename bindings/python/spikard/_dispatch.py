@@ -425,6 +425,7 @@ def run_server(
         if install_signals:  # before start: a signal right after "listening" must stop us
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, server.begin_stop)
+                _native.signal_onstack(sig)  # CPython sets SA_ONSTACK itself; a guard
                 signals.append(sig)
         server.start(loop)
         if on_started is not None:

@@ -1,72 +1,48 @@
 """Worker processes: ``ServerConfig(workers=N)`` serves one app from N processes.
 
 The Go runtime inside libspikard.so does not survive ``fork()``, so workers
-are started the way they would be started by hand: this program is run again
-(same interpreter, options and arguments) with ``SPIKARD_WORKER`` set. In a
-worker, ``app.run()`` serves on the supervisor's host and port with
-SO_REUSEPORT, so the kernel spreads new connections over the workers, and
-reports on a pipe once it listens. The supervisor prints the one "listening"
-line when all listen, forwards SIGINT/SIGTERM, restarts a worker that dies
-after it listened, and gives up (stopping the rest, raising) if one dies
-before it ever listened: that is a broken program, not bad luck.
+are started the way they would be started by hand: libspikard's supervisor
+(``spikard_supervise``) runs this program again, same interpreter, options
+and arguments, once per worker. Everything else is the core's: a worker's
+``app.run()`` just serves, and its core binds the supervisor's address with
+SO_REUSEPORT and reports when it listens; the supervisor prints the one
+"listening" line, restarts a worker that dies after it listened, and gives
+up (stopping the rest) if one dies before it ever listened. What is left
+here is the command line and the signals, which are this process's to
+handle: SIGINT and SIGTERM are passed on to the supervisor.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import logging
+import json
 import os
-import select
 import signal
-import socket
-import subprocess
 import sys
-import time
+from types import FrameType
 
+from . import _native
 from .config import ServerConfig
 
-logger = logging.getLogger("spikard")
+# The variables a supervisor gives its workers. libspikard removed them
+# from the C environment when it loaded; os.environ copied them before
+# that, and a subprocess started with env=os.environ would be taken for a
+# worker (and refused at start).
+_WORKER_VARIABLES = (
+    "SPIKARD_WORKER",
+    "SPIKARD_WORKER_ADDR",
+    "SPIKARD_WORKER_READY_FD",
+    "SPIKARD_SUPERVISOR_PID",
+)
+for _name in _WORKER_VARIABLES:
+    os.environ.pop(_name, None)
 
-WORKER_ENV = "SPIKARD_WORKER"  # the worker's index, set only in workers
-PORT_ENV = "SPIKARD_WORKER_PORT"  # the port every worker binds
-READY_FD_ENV = "SPIKARD_WORKER_READY_FD"  # a pipe a worker writes "<index>\n" to
-SUPERVISOR_ENV = "SPIKARD_SUPERVISOR_PID"
-PR_SET_PDEATHSIG = 1
-START_TIMEOUT_S = 120.0  # how long workers may take to import and listen
-
-
-def in_worker() -> bool:
-    """Whether this process is a worker started by a supervisor."""
-    return WORKER_ENV in os.environ
-
-
-def worker_config(cfg: ServerConfig) -> ServerConfig:
-    """The configuration a worker serves with: the supervisor's port, shared."""
-    return cfg.replace(port=int(os.environ[PORT_ENV]), workers=1, reuse_port=True, quiet=True)
+START_TIMEOUT_S = 120.0  # how long a worker may take to import and listen
+_WAIT_MS = 100  # signal handlers run between waits this long
 
 
-def follow_supervisor() -> None:
-    """Make this worker get SIGTERM when its supervisor dies, however it dies,
-    so that no worker outlives it (Linux; elsewhere the supervisor's own stop
-    is the only guard). Exits at once if the supervisor is already gone."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if str(os.getppid()) != os.environ.get(SUPERVISOR_ENV):
-        raise SystemExit("spikard: worker started without its supervisor")
-
-
-def report_ready(_server: object = None) -> None:
-    """Tell the supervisor this worker listens (once; later calls do nothing)."""
-    fd = os.environ.pop(READY_FD_ENV, None)
-    if fd is None:
-        return
-    try:
-        os.write(int(fd), f"{os.environ[WORKER_ENV]}\n".encode())
-        os.close(int(fd))
-    except OSError:
-        pass  # the supervisor is gone; SIGTERM follows or it never comes
+def worker_index() -> int | None:
+    """This worker's index, or None in a process no supervisor started."""
+    return _native.worker_index()
 
 
 def rerun_argv() -> list[str]:
@@ -81,123 +57,47 @@ def rerun_argv() -> list[str]:
     return argv
 
 
-class Supervisor:
-    """Starts, watches and stops the worker processes of one ``app.run()``."""
+def supervise(cfg: ServerConfig) -> None:
+    """Run ``cfg.workers`` workers until SIGINT or SIGTERM, then return once
+    all have stopped. Raises RuntimeError naming the worker if the supervisor
+    gave up on one, and SystemExit with the status of a worker that did not
+    stop cleanly."""
+    options = {
+        "workers": cfg.workers,
+        "host": cfg.host,
+        "port": cfg.port,
+        "start_timeout": START_TIMEOUT_S,
+        "shutdown_timeout": cfg.shutdown_timeout,
+        "quiet": cfg.quiet,
+    }
+    argv = rerun_argv()
+    supervisor: _native.Supervisor | None = None
+    early: list[int] = []  # signals that came before the supervisor existed
 
-    def __init__(self, cfg: ServerConfig) -> None:
-        self.cfg = cfg
-        self.argv = rerun_argv()
-        self.port = cfg.port or _free_port(cfg.host)
-        self.workers: dict[int, subprocess.Popen[bytes]] = {}
-        self.ready: set[int] = set()
-        self.stopping = False
-        self._ready_r, self._ready_w = os.pipe()  # workers write "<index>\n"
-        self._wake_r, self._wake_w = os.pipe()  # signal handlers write a byte
-        os.set_blocking(self._wake_w, False)
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        if supervisor is None:
+            early.append(signum)
+        else:
+            supervisor.signal(signum)
 
-    def run(self) -> None:
-        """Serve until SIGINT or SIGTERM, then stop every worker and return."""
-        previous = {
-            sig: signal.signal(sig, self._on_signal)
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)
-        }
-        try:
-            for index in range(self.cfg.workers):
-                self._spawn(index)
-            self._supervise()
-        finally:
-            self._stop_all()
-            for sig, handler in previous.items():
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, forward) for sig in stops}
+    try:
+        for sig in stops:
+            _native.signal_onstack(sig)  # CPython sets SA_ONSTACK itself; a guard
+        supervisor = _native.Supervisor(argv, json.dumps(options).encode())
+        for signum in early:
+            supervisor.signal(signum)
+        status = None
+        while status is None:
+            status = supervisor.wait(_WAIT_MS)  # the GIL released; handlers run in between
+    except _native.SpikardError as exc:
+        raise RuntimeError(exc.args[-1]) from None
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:  # None: not installed from Python, nothing to restore
                 signal.signal(sig, handler)
-            for fd in (self._ready_r, self._ready_w, self._wake_r, self._wake_w):
-                os.close(fd)
-
-    def _spawn(self, index: int) -> None:
-        env = dict(os.environ)
-        env[WORKER_ENV] = str(index)
-        env[PORT_ENV] = str(self.port)
-        env[READY_FD_ENV] = str(self._ready_w)
-        env[SUPERVISOR_ENV] = str(os.getpid())
-        self.ready.discard(index)
-        self.workers[index] = subprocess.Popen(self.argv, env=env, pass_fds=(self._ready_w,))
-
-    def _supervise(self) -> None:
-        """Wait for workers to listen, then for signals and exits, until stopped."""
-        announced = False
-        deadline = time.monotonic() + START_TIMEOUT_S
-        partial = b""
-        while not self.stopping:
-            timeout = None if announced else max(0.0, deadline - time.monotonic())
-            readable, _, _ = select.select([self._ready_r, self._wake_r], [], [], timeout)
-            if not readable and not announced:
-                limit = f"{START_TIMEOUT_S:.0f} s"
-                raise RuntimeError(f"spikard: workers did not listen within {limit}")
-            if self._wake_r in readable:
-                os.read(self._wake_r, 512)
-            if self._ready_r in readable:
-                lines = (partial + os.read(self._ready_r, 512)).split(b"\n")
-                partial = lines.pop()
-                for line in lines:
-                    if line.strip():
-                        self._on_ready(int(line), announced)
-            self._reap()
-            if not announced and len(self.ready) == self.cfg.workers and not self.stopping:
-                announced = True
-                if not self.cfg.quiet:
-                    host = f"[{self.cfg.host}]" if ":" in self.cfg.host else self.cfg.host
-                    where = f"http://{host}:{self.port}"
-                    print(
-                        f"spikard: listening on {where} ({self.cfg.workers} workers)",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-
-    def _on_ready(self, index: int, announced: bool) -> None:
-        self.ready.add(index)
-        if announced and not self.cfg.quiet:  # a restarted worker
-            pid = self.workers[index].pid
-            print(
-                f"spikard: worker {index} listening again (pid {pid})", file=sys.stderr, flush=True
-            )
-
-    def _reap(self) -> None:
-        """Restart a worker that died while serving; give up on one that never listened."""
-        for index, proc in list(self.workers.items()):
-            if self.stopping or proc.poll() is None:
-                continue
-            if index not in self.ready:
-                status = proc.returncode
-                raise RuntimeError(
-                    f"spikard: worker {index} exited with status {status} before it listened"
-                )
-            logger.warning(
-                "spikard: worker %d exited with status %d; restarting it", index, proc.returncode
-            )
-            self._spawn(index)
-
-    def _on_signal(self, signum: int, _frame: object) -> None:
-        if signum != signal.SIGCHLD:
-            self.stopping = True
-        with contextlib.suppress(BlockingIOError):  # a full pipe: the loop is awake already
-            os.write(self._wake_w, b"!")
-
-    def _stop_all(self) -> None:
-        self.stopping = True
-        for proc in self.workers.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self.cfg.shutdown_timeout + 5
-        for proc in self.workers.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _free_port(host: str) -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
+        if supervisor is not None:
+            supervisor.close()  # kills workers still running if we got here by an error
+    if status != 0:
+        raise SystemExit(status)

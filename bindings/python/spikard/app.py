@@ -147,14 +147,14 @@ class Spikard:
         """
         cfg = self._config(host, port, config)
         on_main = threading.current_thread() is threading.main_thread()
-        if _workers.in_worker():
-            _workers.follow_supervisor()
-            server = Server(list(self.routes), _workers.worker_config(cfg))
-            run_server(server, install_signals=on_main, on_started=_workers.report_ready)
+        if _workers.worker_index() is not None:
+            # A worker serves; its core binds the supervisor's address
+            # (SO_REUSEPORT, quietly) and tells the supervisor it listens.
+            run_server(Server(list(self.routes), cfg), install_signals=on_main)
         elif cfg.workers > 1:
             if not on_main:
                 raise RuntimeError("ServerConfig.workers > 1: call run() on the main thread")
-            _workers.Supervisor(cfg).run()
+            _workers.supervise(cfg)
         else:
             run_server(Server(list(self.routes), cfg), install_signals=on_main)
 

@@ -15,6 +15,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@
 typedef struct {
     PyTypeObject *app_type;
     PyTypeObject *poller_type;
+    PyTypeObject *supervisor_type;
     PyObject *error;  /* spikard._native.SpikardError */
     PyObject *closed; /* spikard._native.Closed */
 } module_state;
@@ -645,6 +647,248 @@ static PyType_Spec Poller_spec = {
 };
 
 /* ------------------------------------------------------------------------
+ * Supervisor
+ * ---------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    spikard_supervisor *sup;
+    int busy; /* a wait is running: close must not free under it */
+} SupervisorObject;
+
+/* raise SpikardError(rc, message) with a message of our own, for the calls
+ * that set no spikard_last_error (spikard_supervisor_signal). */
+static PyObject *raise_with_message(PyTypeObject *tp, int rc, const char *msg) {
+    PyObject *args = Py_BuildValue("(is)", rc, msg);
+    if (args != NULL) {
+        PyErr_SetObject(state_of_type(tp)->error, args);
+        Py_DECREF(args);
+    }
+    return NULL;
+}
+
+/* A NULL-terminated array of the file-system encodings of seq's items (str,
+ * bytes or os.PathLike), kept alive by *keep (a list of bytes). */
+static char **fs_strings(PyObject *seq, const char *what, PyObject **keep) {
+    PyObject *fast = PySequence_Fast(seq, what);
+    if (fast == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    char **out = PyMem_Calloc((size_t)n + 1, sizeof *out);
+    *keep = PyList_New(0);
+    if (out == NULL || *keep == NULL) {
+        PyMem_Free(out);
+        Py_CLEAR(*keep);
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *bytes = NULL;
+        if (!PyUnicode_FSConverter(PySequence_Fast_GET_ITEM(fast, i), &bytes) ||
+            PyList_Append(*keep, bytes) < 0) {
+            Py_XDECREF(bytes);
+            PyMem_Free(out);
+            Py_CLEAR(*keep);
+            Py_DECREF(fast);
+            return NULL;
+        }
+        out[i] = PyBytes_AS_STRING(bytes);
+        Py_DECREF(bytes); /* *keep holds it */
+    }
+    Py_DECREF(fast);
+    return out;
+}
+
+/* An int argument (PyLong_AsInt is 3.13+). */
+static int as_signo(PyObject *o, int *out) {
+    long v = PyLong_AsLong(o);
+    if (v == -1 && PyErr_Occurred()) {
+        return 0;
+    }
+    if (v < INT_MIN || v > INT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "signal number out of range");
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+static int Supervisor_init(PyObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"argv", "options_json", "env", NULL};
+    SupervisorObject *s = (SupervisorObject *)self;
+    PyObject *argv_seq, *env_seq = Py_None;
+    Py_buffer opts;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oy*|O:Supervisor", kwlist, &argv_seq, &opts,
+                                     &env_seq)) {
+        return -1;
+    }
+    if (s->sup != NULL) {
+        PyBuffer_Release(&opts);
+        PyErr_SetString(PyExc_RuntimeError, "Supervisor already initialised");
+        return -1;
+    }
+    PyObject *keep_argv = NULL, *keep_env = NULL;
+    char **argv = fs_strings(argv_seq, "argv must be a sequence", &keep_argv);
+    char **envp = NULL;
+    if (argv != NULL && env_seq != Py_None) {
+        envp = fs_strings(env_seq, "env must be a sequence or None", &keep_env);
+    }
+    int rc = SPIKARD_E_INVALID;
+    if (argv != NULL && (env_seq == Py_None || envp != NULL)) {
+        /* Spawning forks and execs: no GIL needed, and other threads go on. */
+        Py_BEGIN_ALLOW_THREADS
+        rc = spikard_supervise(&s->sup, (const char *const *)argv, (const char *const *)envp,
+                               (const char *)opts.buf, (size_t)opts.len);
+        Py_END_ALLOW_THREADS
+        if (rc != SPIKARD_OK) {
+            s->sup = NULL;
+            raise_app_error(self, rc, "spikard_supervise failed");
+        }
+    }
+    PyMem_Free(argv);
+    PyMem_Free(envp);
+    Py_XDECREF(keep_argv);
+    Py_XDECREF(keep_env);
+    PyBuffer_Release(&opts);
+    return rc == SPIKARD_OK ? 0 : -1;
+}
+
+static void supervisor_release(SupervisorObject *s) {
+    if (s->sup != NULL) {
+        spikard_supervisor *sup = s->sup;
+        s->sup = NULL;
+        /* Kills and waits for the workers if they still run. */
+        Py_BEGIN_ALLOW_THREADS
+        spikard_supervisor_free(sup);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+static void Supervisor_dealloc(PyObject *self) {
+    PyTypeObject *tp = Py_TYPE(self);
+    supervisor_release((SupervisorObject *)self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static int supervisor_ready(SupervisorObject *s) {
+    if (s->sup == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Supervisor is closed");
+        return 0;
+    }
+    return 1;
+}
+
+/* wait(timeout_ms) -> int | None: the exit status once supervision has
+ * ended, None while it runs. Raises SpikardError(E_WORKER, message) if the
+ * supervisor gave up on a worker. */
+static PyObject *Supervisor_wait(PyObject *self, PyObject *args) {
+    SupervisorObject *s = (SupervisorObject *)self;
+    int timeout_ms = -1;
+    if (!PyArg_ParseTuple(args, "|i:wait", &timeout_ms)) {
+        return NULL;
+    }
+    if (!supervisor_ready(s)) {
+        return NULL;
+    }
+    if (s->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Supervisor.wait is running on another thread");
+        return NULL;
+    }
+    int done = 0, status = 0, rc;
+    s->busy = 1;
+    Py_BEGIN_ALLOW_THREADS
+    rc = spikard_supervisor_wait(&done, &status, s->sup, timeout_ms);
+    Py_END_ALLOW_THREADS
+    s->busy = 0;
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(self, rc, "spikard_supervisor_wait failed");
+    }
+    if (!done) {
+        Py_RETURN_NONE;
+    }
+    return PyLong_FromLong(status);
+}
+
+static PyObject *Supervisor_signal(PyObject *self, PyObject *arg) {
+    SupervisorObject *s = (SupervisorObject *)self;
+    int signo;
+    if (!as_signo(arg, &signo)) {
+        return NULL;
+    }
+    if (!supervisor_ready(s)) {
+        return NULL;
+    }
+    int rc = spikard_supervisor_signal(s->sup, signo);
+    if (rc == SPIKARD_E_UNSUPPORTED) {
+        return raise_with_message(Py_TYPE(self), rc, "SIGHUP (reload) is not supported");
+    }
+    if (rc != SPIKARD_OK) {
+        return raise_with_message(Py_TYPE(self), rc, "only SIGINT and SIGTERM can be passed on");
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *Supervisor_close(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    SupervisorObject *s = (SupervisorObject *)self;
+    if (s->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Supervisor.wait is running on another thread");
+        return NULL;
+    }
+    supervisor_release(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Supervisor_get_port(PyObject *self, void *Py_UNUSED(closure)) {
+    SupervisorObject *s = (SupervisorObject *)self;
+    if (!supervisor_ready(s)) {
+        return NULL;
+    }
+    int port = 0;
+    int rc = spikard_supervisor_port(&port, s->sup);
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(self, rc, "spikard_supervisor_port failed");
+    }
+    return PyLong_FromLong(port);
+}
+
+static PyMethodDef Supervisor_methods[] = {
+    {"wait", Supervisor_wait, METH_VARARGS,
+     "wait(timeout_ms=-1) -> int | None: the exit status once every worker has exited, None "
+     "before; releases the GIL while it waits."},
+    {"signal", Supervisor_signal, METH_O,
+     "signal(signo) -> None: pass on SIGINT or SIGTERM (a second one kills the workers)."},
+    {"close", Supervisor_close, METH_NOARGS,
+     "close() -> None: free the supervisor, killing workers that still run (idempotent)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Supervisor_getset[] = {
+    {"port", Supervisor_get_port, NULL, "the port every worker binds", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot Supervisor_slots[] = {
+    {Py_tp_init, Supervisor_init},
+    {Py_tp_dealloc, Supervisor_dealloc},
+    {Py_tp_methods, Supervisor_methods},
+    {Py_tp_getset, Supervisor_getset},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_doc, "Supervisor(argv, options_json: bytes, env=None): worker processes "
+                "(spikard_supervise)."},
+    {0, NULL},
+};
+
+static PyType_Spec Supervisor_spec = {
+    .name = "spikard._native.Supervisor",
+    .basicsize = sizeof(SupervisorObject),
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = Supervisor_slots,
+};
+
+/* ------------------------------------------------------------------------
  * Module
  * ---------------------------------------------------------------------- */
 
@@ -675,8 +919,50 @@ static PyObject *mod_check_config(PyObject *m, PyObject *arg) {
     return NULL;
 }
 
+static PyObject *raise_module_error(PyObject *m, int rc, const char *what) {
+    const char *msg = spikard_last_error(); /* per thread: ours, the GIL held */
+    if (msg == NULL || *msg == '\0') {
+        msg = what;
+    }
+    PyObject *eargs = Py_BuildValue(
+        "(iN)", rc, PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace"));
+    if (eargs != NULL) {
+        PyErr_SetObject(((module_state *)PyModule_GetState(m))->error, eargs);
+        Py_DECREF(eargs);
+    }
+    return NULL;
+}
+
+static PyObject *mod_worker_index(PyObject *m, PyObject *Py_UNUSED(ignored)) {
+    int index = 0;
+    int rc = spikard_worker_index(&index);
+    if (rc == SPIKARD_E_NOT_FOUND) {
+        Py_RETURN_NONE;
+    }
+    if (rc != SPIKARD_OK) {
+        return raise_module_error(m, rc, "spikard_worker_index failed");
+    }
+    return PyLong_FromLong(index);
+}
+
+static PyObject *mod_signal_onstack(PyObject *m, PyObject *arg) {
+    int signo;
+    if (!as_signo(arg, &signo)) {
+        return NULL;
+    }
+    int rc = spikard_signal_onstack(signo);
+    if (rc != SPIKARD_OK) {
+        return raise_module_error(m, rc, "spikard_signal_onstack failed");
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
     {"abi_version", mod_abi_version, METH_NOARGS, "abi_version() -> int: the loaded library's ABI."},
+    {"worker_index", mod_worker_index, METH_NOARGS,
+     "worker_index() -> int | None: this worker's index, None outside a worker."},
+    {"signal_onstack", mod_signal_onstack, METH_O,
+     "signal_onstack(signo) -> None: add SA_ONSTACK to signo's current handler."},
     {"check_config", mod_check_config, METH_O,
      "check_config(config_json: bytes) -> None: the core's verdict on a configuration document; "
      "raises SpikardError(code, message) naming the key it refuses."},
@@ -715,10 +1001,15 @@ static int module_exec(PyObject *m) {
     if (st->poller_type == NULL || PyModule_AddType(m, st->poller_type) < 0) {
         return -1;
     }
+    st->supervisor_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &Supervisor_spec, NULL);
+    if (st->supervisor_type == NULL || PyModule_AddType(m, st->supervisor_type) < 0) {
+        return -1;
+    }
     if (PyModule_AddIntConstant(m, "ABI_VERSION", SPIKARD_ABI_VERSION) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_HANDLER_ERROR", SPIKARD_RESPONSE_HANDLER_ERROR) < 0 ||
         PyModule_AddIntConstant(m, "E_NOT_FOUND", SPIKARD_E_NOT_FOUND) < 0 ||
-        PyModule_AddIntConstant(m, "E_CLOSED", SPIKARD_E_CLOSED) < 0) {
+        PyModule_AddIntConstant(m, "E_CLOSED", SPIKARD_E_CLOSED) < 0 ||
+        PyModule_AddIntConstant(m, "E_WORKER", SPIKARD_E_WORKER) < 0) {
         return -1;
     }
     return 0;
@@ -731,6 +1022,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg) {
     }
     Py_VISIT(st->app_type);
     Py_VISIT(st->poller_type);
+    Py_VISIT(st->supervisor_type);
     Py_VISIT(st->error);
     Py_VISIT(st->closed);
     return 0;
@@ -743,6 +1035,7 @@ static int module_clear(PyObject *m) {
     }
     Py_CLEAR(st->app_type);
     Py_CLEAR(st->poller_type);
+    Py_CLEAR(st->supervisor_type);
     Py_CLEAR(st->error);
     Py_CLEAR(st->closed);
     return 0;

@@ -13,12 +13,15 @@ import sys
 import textwrap
 import threading
 
+import pytest
 from conftest import run_script
+
+from spikard import _native
 
 APP = textwrap.dedent(
     """
     import asyncio, os, sys
-    from spikard import ServerConfig, Spikard
+    from spikard import ServerConfig, Spikard, _native
 
     app = Spikard(config=ServerConfig(host="127.0.0.1", port=0, workers=2))
 
@@ -26,13 +29,19 @@ APP = textwrap.dedent(
     async def pid() -> dict:
         return {"pid": os.getpid()}
 
+    @app.get("/env")
+    async def env() -> dict:
+        names = ("SPIKARD_WORKER", "SPIKARD_WORKER_ADDR", "SPIKARD_WORKER_READY_FD",
+                 "SPIKARD_SUPERVISOR_PID")
+        return {"spikard": [k for k in names if k in os.environ]}
+
     @app.get("/slow")
     async def slow() -> dict:
         print("started", os.getpid(), flush=True)
         await asyncio.sleep(0.5)
         return {"pid": os.getpid()}
 
-    if os.environ.get("SPIKARD_WORKER") == "1" and os.environ.get("CRASH_SECOND_WORKER"):
+    if _native.worker_index() == 1 and os.environ.get("CRASH_SECOND_WORKER"):
         sys.exit(3)
 
     app.run()
@@ -82,6 +91,8 @@ def test_two_workers_share_the_port_and_stop_together(tmp_path):
     try:
         pids = _worker_pids(port, proc.pid)
         assert len(pids) == 2
+        # A worker's own subprocesses must not take themselves for workers.
+        assert _get(port, "/env") == {"spikard": []}
 
         # A request in flight on a worker finishes when the supervisor is told to stop.
         result: dict = {}
@@ -113,7 +124,7 @@ def test_a_dead_worker_is_replaced(tmp_path):
         pids = _worker_pids(port, proc.pid)
         victim = min(pids)
         os.kill(victim, signal.SIGKILL)
-        assert "exited with status -9; restarting it" in _stderr_line(proc)
+        assert "exited with status 137 (SIGKILL); restarting it" in _stderr_line(proc)
         again = re.search(r"listening again \(pid (\d+)\)", _stderr_line(proc))
         assert again, "no replacement worker listened"
         replacement = int(again.group(1))
@@ -162,3 +173,9 @@ def test_a_worker_that_never_listens_stops_the_app(tmp_path):
     )
     assert proc.returncode != 0
     assert "worker 1 exited with status 3 before it listened" in proc.stderr
+
+
+def test_the_supervisor_refuses_what_the_core_refuses():
+    with pytest.raises(_native.SpikardError, match='unknown key "wrokers"'):
+        _native.Supervisor([sys.executable, "-c", "pass"], b'{"workers":1,"wrokers":2}')
+    assert _native.worker_index() is None  # this process was not started by a supervisor
