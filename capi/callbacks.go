@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"unsafe"
 
@@ -32,17 +33,68 @@ func cbytes(s C.spikard_str) ([]byte, bool) {
 // answer delivers one C response. Its slices alias host memory, which is
 // fine because core.Respond copies before returning.
 func (a *app) answer(r *C.spikard_response) error {
+	id := uint64(r.exchange)
+	if unknown := r.flags &^ knownResponseFlags; unknown != 0 {
+		// Refused, never half-applied; the client still gets an answer.
+		if err := a.core.RespondError(id); err != nil {
+			return err
+		}
+		return unsupportedFlagsError(unknown)
+	}
 	if r.flags&C.SPIKARD_RESPONSE_HANDLER_ERROR != 0 {
-		return a.core.RespondError(uint64(r.exchange))
+		return a.core.RespondError(id)
 	}
 	scratch := headerScratch.Get().(*[]core.Header)
 	defer headerScratch.Put(scratch)
 	resp, ok := toResponse(r, scratch)
-	if !ok {
-		return a.core.RespondError(uint64(r.exchange))
+	if r.flags&C.SPIKARD_RESPONSE_PROBLEM != 0 {
+		if !ok {
+			if err := a.core.RespondError(id); err != nil {
+				return err
+			}
+			return invalidError("a problem answer's status, header or description is malformed")
+		}
+		if err := a.core.RespondProblem(id, resp.Status, resp.Body, resp.Headers); err != nil && !errors.Is(err, core.ErrUnknownExchange) {
+			return invalidError(err.Error())
+		} else if err != nil {
+			return err
+		}
+		return nil
 	}
-	return a.core.Respond(uint64(r.exchange), resp)
+	if !ok {
+		return a.core.RespondError(id)
+	}
+	return a.core.Respond(id, resp)
 }
+
+// answerCode is the result code of an answer's error.
+func answerCode(err error) C.int {
+	var flags unsupportedFlagsError
+	var invalid invalidError
+	switch {
+	case errors.As(err, &flags):
+		return rcUnsupported
+	case errors.As(err, &invalid):
+		return rcInvalid
+	}
+	return codeOf(err, rcInternal)
+}
+
+// knownResponseFlags are the SPIKARD_RESPONSE_* bits this library knows.
+const knownResponseFlags = C.SPIKARD_RESPONSE_HANDLER_ERROR | C.SPIKARD_RESPONSE_PROBLEM
+
+// unsupportedFlagsError is an answer with flags this library does not know
+// (SPIKARD_E_UNSUPPORTED).
+type unsupportedFlagsError C.uint32_t
+
+func (e unsupportedFlagsError) Error() string {
+	return fmt.Sprintf("response flags %#x are not known to this library (ABI %d)", uint32(e), abiVersion)
+}
+
+// invalidError is an answer core refused (SPIKARD_E_INVALID).
+type invalidError string
+
+func (e invalidError) Error() string { return string(e) }
 
 // toResponse converts r; ok is false if it is malformed, which spikard.h
 // says becomes a 500.
@@ -82,7 +134,7 @@ func (a *app) respond(list []C.spikard_response) C.int {
 		if errors.Is(err, core.ErrUnknownExchange) {
 			unknown++
 		} else if err != nil && rc == rcOK {
-			rc = fail(codeOf(err, rcInternal), "respond: exchange %d: %v", uint64(list[i].exchange), err)
+			rc = fail(answerCode(err), "respond: exchange %d: %v", uint64(list[i].exchange), err)
 		}
 	}
 	if rc != rcOK {

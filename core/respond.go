@@ -1,6 +1,10 @@
 package core
 
 import (
+	"errors"
+	"fmt"
+	"strings"
+
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/spikard/spikard/core/problem"
@@ -31,6 +35,51 @@ func (a *App) RespondError(id uint64) error {
 	p := problem.Internal()
 	ex.out = writeProblem(ex.c, &p, ex.out)
 	ex.done <- struct{}{}
+	return nil
+}
+
+// RespondProblem answers exchange id with the problem document core renders
+// from a host's description (see problem.FromDescription), plus the host's
+// headers (Retry-After, WWW-Authenticate, ...). A description or header core
+// refuses still answers the exchange, with the standard 500, so nothing
+// waits for request_timeout, and the error says why.
+func (a *App) RespondProblem(id uint64, status int, desc []byte, headers []Header) error {
+	ex := a.ex.claim(id)
+	if ex == nil {
+		return ErrUnknownExchange
+	}
+	ex.rt.lane.unholdRequest(ex)
+	p, err := problem.FromDescription(status, desc)
+	if err == nil {
+		err = problemHeaders(headers)
+	}
+	if err != nil {
+		p = problem.Internal()
+		headers = nil
+	}
+	ex.out = writeProblem(ex.c, &p, ex.out)
+	for i := range headers {
+		ex.c.Response.Header.Add(bstr(headers[i].Name), bstr(headers[i].Value))
+	}
+	if ex.head {
+		ex.c.Response.SkipBody = true
+	}
+	ex.done <- struct{}{}
+	return err
+}
+
+// problemHeaders refuses headers a problem answer cannot carry: malformed
+// ones, and those core sets itself.
+func problemHeaders(hs []Header) error {
+	if !validHeaders(hs) {
+		return errors.New("problem: a header name or value is malformed")
+	}
+	for i := range hs {
+		switch strings.ToLower(bstr(hs[i].Name)) {
+		case "content-type", "content-length":
+			return fmt.Errorf("problem: header %q is set by core", hs[i].Name)
+		}
+	}
 	return nil
 }
 

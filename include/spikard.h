@@ -321,6 +321,21 @@ int spikard_poller_fd(spikard_poller *poller);
  * standard 500 problem-details document, so every host reports a crash the
  * same way (the host logs the details itself). */
 #define SPIKARD_RESPONSE_HANDLER_ERROR 1u
+/* The host asks core to render the error document, so that every binding's
+ * errors read the same byte for byte: status is 400..599 and body is a JSON
+ * description, every key optional, unknown keys refused:
+ *   {"detail": string, "type": string, "title": string,
+ *    "errors": [{"type": string, "loc": [string or integer, ...],
+ *                "msg": string, "input": any JSON, "ctx": object}]}
+ * type and title default by status (422: core's validation problem; else
+ * https://spikard.dev/errors/<reason phrase> and the phrase), detail to the
+ * title or, with errors, to "N validation errors in request". Core encodes
+ * the RFC 9457 document itself (fixed key order, entries re-encoded) and
+ * sets Content-Type; headers add to it (Retry-After, WWW-Authenticate) and
+ * may not include Content-Type or Content-Length. A description or header
+ * core refuses answers the standard 500 and spikard_respond returns
+ * SPIKARD_E_INVALID naming it. Since ABI 1.2. */
+#define SPIKARD_RESPONSE_PROBLEM 2u
 
 /* The answer to one exchange. */
 typedef struct spikard_response {
@@ -336,7 +351,11 @@ typedef struct spikard_response {
  * call returns. Answers for unknown exchanges (timed out, client gone) are
  * skipped; the return value is SPIKARD_OK if all were delivered, else
  * SPIKARD_E_NOT_FOUND (the others were still delivered). A status outside
- * 100..599 or a malformed header turns that exchange into a 500. */
+ * 100..599 or a malformed header turns that exchange into a 500. Flags this
+ * library does not know are refused, never ignored: that exchange gets the
+ * standard 500 and the call returns SPIKARD_E_UNSUPPORTED (since ABI 1.2).
+ * When several answers fail, the first failure's code is returned and the
+ * others are still delivered. */
 int spikard_respond(spikard_app *app, const spikard_response *responses, size_t count);
 
 /* ---------------------------------------------------------------------------

@@ -271,6 +271,47 @@ static void test_raw_flow(spikard_app *app, uint32_t item_route) {
     pthread_join(t, NULL);
     CHECK(strncmp(io.response, "HTTP/1.1 204", 12) == 0, "batch with unknown: %s", io.response);
 
+    /* Errors are core's: a problem answer is a description core renders. */
+    start_client(&t, &io, port, "GET /items/9 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    if (poll_one(poller, &ev)) {
+        static const char desc[] = "{\"detail\":\"Item 9 is archived\"}";
+        spikard_header retry = {{"retry-after", 11}, {"5", 1}};
+        spikard_response problem = {.exchange = ev.exchange, .status = 409, .flags = SPIKARD_RESPONSE_PROBLEM,
+                                    .headers = &retry, .header_count = 1, .body = {desc, sizeof desc - 1}};
+        rc = spikard_respond(app, &problem, 1);
+        CHECK(rc == SPIKARD_OK, "respond problem: %d %s", rc, spikard_last_error());
+    }
+    pthread_join(t, NULL);
+    CHECK(strncmp(io.response, "HTTP/1.1 409", 12) == 0, "problem: %s", io.response);
+    CHECK(strstr(io.response, "Content-Type: application/problem+json") != NULL, "problem type: %s", io.response);
+    CHECK(strstr(io.response, "Retry-After: 5") != NULL, "problem header: %s", io.response);
+    CHECK(strstr(io.response, "{\"type\":\"https://spikard.dev/errors/conflict\",\"title\":\"Conflict\","
+                              "\"status\":409,\"detail\":\"Item 9 is archived\"}") != NULL,
+          "problem body: %s", io.response);
+
+    /* A description core refuses still answers (500) and says why. */
+    start_client(&t, &io, port, "GET /items/10 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    if (poll_one(poller, &ev)) {
+        static const char typo[] = "{\"detial\":\"x\"}";
+        spikard_response problem = {.exchange = ev.exchange, .status = 409, .flags = SPIKARD_RESPONSE_PROBLEM,
+                                    .body = {typo, sizeof typo - 1}};
+        rc = spikard_respond(app, &problem, 1);
+        CHECK(rc == SPIKARD_E_INVALID, "respond refused problem: %d", rc);
+        CHECK(strstr(spikard_last_error(), "detial") != NULL, "refused problem: errmsg %s", spikard_last_error());
+    }
+    pthread_join(t, NULL);
+    CHECK(strncmp(io.response, "HTTP/1.1 500", 12) == 0, "refused problem: %s", io.response);
+
+    /* Flags this library does not know are refused, never ignored. */
+    start_client(&t, &io, port, "GET /items/11 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    if (poll_one(poller, &ev)) {
+        spikard_response flagged = {.exchange = ev.exchange, .status = 200, .flags = 1u << 31};
+        rc = spikard_respond(app, &flagged, 1);
+        CHECK(rc == SPIKARD_E_UNSUPPORTED, "respond unknown flag: %d", rc);
+    }
+    pthread_join(t, NULL);
+    CHECK(strncmp(io.response, "HTTP/1.1 500", 12) == 0, "unknown flag: %s", io.response);
+
     spikard_poller_free(poller);
 }
 

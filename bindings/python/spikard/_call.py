@@ -35,18 +35,15 @@ Call = Callable[[Event], Any]
 
 
 class RequestValidationError(Exception):
-    """Data the core let through but the handler's type rejects (422)."""
+    """Data the core let through but the handler's type rejects (422).
+
+    ``description`` is what the core renders the 422 problem document from
+    (SPIKARD_RESPONSE_PROBLEM): the binding never writes error JSON itself.
+    """
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.body = json.dumps(
-            {
-                "type": "https://spikard.dev/errors/validation-error",
-                "title": "Request Validation Failed",
-                "status": 422,
-                "detail": message,
-            }
-        ).encode()
+        self.description = json.dumps({"detail": message}).encode()
 
 
 _DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, ValueError)

@@ -58,9 +58,7 @@ logger = logging.getLogger("spikard")
 
 BATCH = 64
 HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
-_PROBLEM_HEADERS: list[tuple[bytes | str, bytes | str]] = [
-    (b"content-type", b"application/problem+json")
-]
+PROBLEM = _native.RESPONSE_PROBLEM
 _SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
 _JOIN_GRACE = 1.0  # seconds close() waits for pool threads after the app stopped
 
@@ -105,7 +103,7 @@ else:
 
 def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
     if isinstance(exc, RequestValidationError):
-        return (exchange, 422, _PROBLEM_HEADERS, exc.body, 0)
+        return (exchange, 422, None, exc.description, PROBLEM)
     logger.error(
         "handler %s for %s %s raised",
         route.handler.__qualname__,

@@ -4,6 +4,7 @@ from typing import Final
 
 ABI_VERSION: Final[int]
 RESPONSE_HANDLER_ERROR: Final[int]
+RESPONSE_PROBLEM: Final[int]
 E_NOT_FOUND: Final[int]
 E_CLOSED: Final[int]
 E_WORKER: Final[int]

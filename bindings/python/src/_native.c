@@ -536,7 +536,8 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
         }
         if (ev->kind != SPIKARD_EVENT_REQUEST) {
             if (ev->exchange != 0) {
-                spikard_response r = {ev->exchange, 501, 0, NULL, 0, {"", 0}};
+                /* Core renders the 501 problem document. */
+                spikard_response r = {ev->exchange, 501, SPIKARD_RESPONSE_PROBLEM, NULL, 0, {"", 0}};
                 (void)spikard_respond(((AppObject *)p->app)->app, &r, 1);
             }
             continue;
@@ -1007,6 +1008,7 @@ static int module_exec(PyObject *m) {
     }
     if (PyModule_AddIntConstant(m, "ABI_VERSION", SPIKARD_ABI_VERSION) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_HANDLER_ERROR", SPIKARD_RESPONSE_HANDLER_ERROR) < 0 ||
+        PyModule_AddIntConstant(m, "RESPONSE_PROBLEM", SPIKARD_RESPONSE_PROBLEM) < 0 ||
         PyModule_AddIntConstant(m, "E_NOT_FOUND", SPIKARD_E_NOT_FOUND) < 0 ||
         PyModule_AddIntConstant(m, "E_CLOSED", SPIKARD_E_CLOSED) < 0 ||
         PyModule_AddIntConstant(m, "E_WORKER", SPIKARD_E_WORKER) < 0) {
