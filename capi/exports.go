@@ -41,7 +41,6 @@ func spikard_abi_version() C.int {
 //export spikard_app_new
 func spikard_app_new(out **C.spikard_app, doc *C.spikard_cchar, n C.size_t) (rc C.int) {
 	defer rescue("spikard_app_new", &rc)
-	setLastError("")
 	if out == nil {
 		return fail(rcInvalid, "spikard_app_new: out is NULL")
 	}
@@ -61,7 +60,6 @@ func spikard_app_new(out **C.spikard_app, doc *C.spikard_cchar, n C.size_t) (rc 
 //export spikard_config_check
 func spikard_config_check(doc *C.spikard_cchar, n C.size_t) (rc C.int) {
 	defer rescue("spikard_config_check", &rc)
-	setLastError("")
 	b, ok := goBytes(doc, n)
 	if !ok {
 		return fail(rcInvalid, "spikard_config_check: config_json is NULL or too long")

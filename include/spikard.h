@@ -82,7 +82,9 @@ int spikard_abi_version(void);
 #define SPIKARD_E_WORKER (-9)     /* a supervisor gave up on a worker (since 1.2; -8 is kept) */
 
 /* The message of the last failed call on this thread, or "" if none has
- * failed. Valid until the next failing call on this thread. */
+ * failed. The string belongs to the library and stays valid until the next
+ * call on this thread that fails, or until the thread exits: successful
+ * calls leave it alone (since ABI 1.2; before, some freed it). */
 const char *spikard_last_error(void);
 
 /* ---------------------------------------------------------------------------

@@ -126,8 +126,9 @@ func appendEntry(dst []byte, e *Entry) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD so
-// the output is always valid JSON.
+// AppendString appends s as a JSON string by the JSON output rules of
+// docs/bindings.md (the escapes JSON.stringify writes). Invalid UTF-8
+// becomes U+FFFD so the output is always valid JSON.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
@@ -148,6 +149,10 @@ func AppendString(dst []byte, s string) []byte {
 				dst = append(dst, '\\', 'r')
 			case '\t':
 				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
 			default:
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}

@@ -48,3 +48,17 @@ func TestNoInputAndBare(t *testing.T) {
 		t.Fatalf("bare: %s", got)
 	}
 }
+
+// TestAppendStringOutputRules: the escapes of docs/bindings.md, byte for byte.
+func TestAppendStringOutputRules(t *testing.T) {
+	for in, want := range map[string]string{
+		"q\" b\\":            `"q\" b\\"`,
+		"\b\f\n\r\t":         `"\b\f\n\r\t"`,
+		"\x00\x01\x1f":       `"\u0000\u0001\u001f"`,
+		"/ \x7f \u2028 é 日本": "\"/ \x7f \u2028 é 日本\"",
+	} {
+		if got := string(AppendString(nil, in)); got != want {
+			t.Errorf("AppendString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

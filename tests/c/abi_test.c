@@ -435,8 +435,28 @@ static void test_free_running(void) {
     }
 }
 
+/* spikard_last_error's string stays valid until the next failing call on
+ * the thread: successful calls leave it alone (ASan sees a use after free
+ * if they do not). */
+static void test_last_error_lifetime(void) {
+    int rc = spikard_config_check(S("{\"prot\":1}"));
+    CHECK(rc == SPIKARD_E_INVALID, "config_check typo: rc %d", rc);
+    const char *msg = spikard_last_error();
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", msg);
+    for (int i = 0; i < 5; i++) {
+        spikard_app *app = NULL;
+        CHECK(spikard_app_new(&app, S("{}")) == SPIKARD_OK, "app_new: %s", spikard_last_error());
+        spikard_app_free(app);
+        CHECK(spikard_config_check(S("{\"port\":0}")) == SPIKARD_OK, "config_check");
+    }
+    CHECK(strcmp(msg, copy) == 0 && strstr(msg, "prot") != NULL, "message after successful calls: %s", msg);
+    CHECK(spikard_last_error() == msg, "a successful call replaced the message");
+}
+
 int main(void) {
     test_version();
+    test_last_error_lifetime();
     test_app_new_errors();
     test_config_check();
     test_free_null();
