@@ -20,6 +20,10 @@ var ErrUnknownExchange = errors.New("spikard: unknown exchange")
 // been closed.
 var errPollerClosed = errors.New("spikard: poller closed")
 
+// testHookPollWaits, when set by a test, runs each time a blocking poll is
+// about to wait, so a test can act once a poller is parked.
+var testHookPollWaits func()
+
 // MaxBatch is the most requests one poll takes, whatever capacity it is
 // given, so that its scratch array stays on the stack.
 const MaxBatch = 256
@@ -267,6 +271,9 @@ func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration) (in
 				timer = time.NewTimer(timeout)
 			}
 			timeC = timer.C
+		}
+		if testHookPollWaits != nil {
+			testHookPollWaits()
 		}
 		select {
 		case <-l.wake:

@@ -112,6 +112,7 @@ func (l *Lane) onStall() {
 	now := s.now()
 	if a := s.allowance(now); a > 0 {
 		l.wakeUpToLocked(min(left, a))
+		l.signal() // and a poller blocked in Poll
 	}
 	l.armStallLocked(now)
 }
@@ -123,10 +124,15 @@ func (l *Lane) unholdRequest(ex *exchange) {
 		return
 	}
 	l.mu.Lock()
+	more := false
 	if l.serial.unhold(ex) && !l.closed {
 		l.wakeLocked()
+		more = l.head < len(l.q)
 	}
 	l.mu.Unlock()
+	if more {
+		l.signal() // and a poller blocked in Poll, which has no fd to be woken by
+	}
 }
 
 func nonNegative(n int) int { return max(n, 0) }

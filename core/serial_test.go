@@ -133,3 +133,40 @@ func TestSerialAllowance(t *testing.T) {
 		t.Errorf("one fresh left: allowance %d, want 0", got)
 	}
 }
+
+// TestSerialLaneBlockingPoller: a host that waits by blocking in Poll (no
+// fd) gets the next request once the held one is answered.
+func TestSerialLaneBlockingPoller(t *testing.T) {
+	var slab exchanges
+	l := newLane(&slab)
+	l.serial = newSerialLane(time.Hour)
+	exs := pushHeld(t, &slab, l, 2)
+	var one [1]*Request
+	if n, _ := l.Poll(one[:], 0); n != 1 {
+		t.Fatal("first request not taken")
+	}
+	// Drain the wake-ups the pushes left, so the poller below really parks.
+	for len(l.wake) > 0 {
+		<-l.wake
+	}
+	parked := make(chan struct{}, 1)
+	testHookPollWaits = func() {
+		select {
+		case parked <- struct{}{}:
+		default:
+		}
+	}
+	t.Cleanup(func() { testHookPollWaits = nil })
+	got := make(chan int, 1)
+	go func() {
+		var next [1]*Request
+		n, _ := l.Poll(next[:], 5*time.Second)
+		got <- n
+	}()
+	<-parked
+	l.unholdRequest(exs[0])
+	if n := <-got; n != 1 {
+		t.Fatalf("a blocked poller took %d after the held request was answered", n)
+	}
+	l.unholdRequest(exs[1])
+}
