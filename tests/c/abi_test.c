@@ -18,21 +18,7 @@
 
 #include "spikard.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                        \
-    do {                                                        \
-        if (cond) {                                             \
-            passed++;                                           \
-        } else {                                                \
-            failed++;                                           \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                       \
-            fputc('\n', stderr);                                \
-        }                                                       \
-    } while (0)
-
-#define S(lit) lit, sizeof lit - 1
+#include "check.h"
 
 static int str_is(spikard_str s, const char *want) {
     return s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0;

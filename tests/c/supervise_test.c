@@ -25,21 +25,7 @@
 
 #include "spikard.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (cond) {                                                         \
-            passed++;                                                       \
-        } else {                                                            \
-            failed++;                                                       \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fputc('\n', stderr);                                            \
-        }                                                                   \
-    } while (0)
-
-#define S(lit) lit, sizeof lit - 1
+#include "check.h"
 
 #define WORKER_ARG "--as-worker" /* argv[1] of every worker: argv passes through */
 #define REPORT_ENV "SUPERVISE_TEST_REPORT_FD"
