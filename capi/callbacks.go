@@ -35,11 +35,7 @@ func cbytes(s C.spikard_str) ([]byte, bool) {
 func (a *app) answer(r *C.spikard_response) error {
 	id := uint64(r.exchange)
 	if unknown := r.flags &^ knownResponseFlags; unknown != 0 {
-		// Refused, never half-applied; the client still gets an answer.
-		if err := a.core.RespondError(id); err != nil {
-			return err
-		}
-		return unsupportedFlagsError(unknown)
+		return a.refuse(id, unsupportedFlagsError(unknown))
 	}
 	if r.flags&C.SPIKARD_RESPONSE_HANDLER_ERROR != 0 {
 		return a.core.RespondError(id)
@@ -47,24 +43,28 @@ func (a *app) answer(r *C.spikard_response) error {
 	scratch := headerScratch.Get().(*[]core.Header)
 	defer headerScratch.Put(scratch)
 	resp, ok := toResponse(r, scratch)
-	if r.flags&C.SPIKARD_RESPONSE_PROBLEM != 0 {
-		if !ok {
-			if err := a.core.RespondError(id); err != nil {
-				return err
-			}
-			return invalidError("a problem answer's status, header or description is malformed")
+	switch {
+	case r.flags&C.SPIKARD_RESPONSE_PROBLEM != 0 && !ok:
+		return a.refuse(id, invalidError("a problem answer's status, header or description is malformed"))
+	case r.flags&C.SPIKARD_RESPONSE_PROBLEM != 0:
+		err := a.core.RespondProblem(id, resp.Status, resp.Body, resp.Headers)
+		if err != nil && !errors.Is(err, core.ErrUnknownExchange) {
+			err = invalidError(err.Error()) // core answered its 500; the host learns why
 		}
-		if err := a.core.RespondProblem(id, resp.Status, resp.Body, resp.Headers); err != nil && !errors.Is(err, core.ErrUnknownExchange) {
-			return invalidError(err.Error())
-		} else if err != nil {
-			return err
-		}
-		return nil
-	}
-	if !ok {
+		return err
+	case !ok:
 		return a.core.RespondError(id)
 	}
 	return a.core.Respond(id, resp)
+}
+
+// refuse answers exchange id with the standard 500, so nothing is left
+// waiting, and returns why its answer was refused (or that it was gone).
+func (a *app) refuse(id uint64, why error) error {
+	if err := a.core.RespondError(id); err != nil {
+		return err
+	}
+	return why
 }
 
 // answerCode is the result code of an answer's error.

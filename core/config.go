@@ -16,25 +16,12 @@ import (
 // user: `config: "port": must be an integer in 0..65535`.
 func ParseConfig(doc []byte) (Config, error) {
 	cfg := DefaultConfig()
-	if len(bytes.TrimSpace(doc)) == 0 {
-		return cfg, nil
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &m); err != nil {
-		return cfg, fmt.Errorf("config: not a JSON object: %v", err)
-	}
-	for k, raw := range m {
-		var err error
+	err := eachKey(doc, "config", func(k string, raw json.RawMessage) (err error) {
 		switch k {
 		case "host":
-			cfg.Host, err = text(raw)
-			if err == nil && cfg.Host == "" {
-				err = errors.New("must not be empty")
-			}
+			cfg.Host, err = hostName(raw)
 		case "port":
-			var p int64
-			p, err = integer(raw, 0, 65535)
-			cfg.Port = int(p)
+			cfg.Port, err = portNumber(raw)
 		case "max_body_size":
 			cfg.MaxBodySize, err = integer(raw, 0, math.MaxInt64)
 		case "request_timeout":
@@ -59,13 +46,56 @@ func ParseConfig(doc []byte) (Config, error) {
 				err = errors.New("must be a positive number of seconds")
 			}
 		default:
-			return cfg, fmt.Errorf("config: unknown key %q", k)
+			return errUnknownKey
 		}
-		if err != nil {
-			return cfg, fmt.Errorf("config: %q: %v", k, err)
+		return err
+	})
+	return cfg, err
+}
+
+// errUnknownKey is what an eachKey reader returns for a key it does not know.
+var errUnknownKey = errors.New("unknown key")
+
+// eachKey reads a JSON object document key by key, by the rule every
+// document of the ABI follows: read reports errUnknownKey for a key it does
+// not know, which is refused like an ill-typed value, and every error names
+// the document and the key (`config: "port": must be an integer in
+// 0..65535`, `config: unknown key "prot"`). An empty document has no keys.
+func eachKey(doc []byte, what string, read func(key string, raw json.RawMessage) error) error {
+	if len(bytes.TrimSpace(doc)) == 0 {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &m); err != nil || m == nil {
+		if err == nil {
+			err = errors.New("null")
+		}
+		return fmt.Errorf("%s: not a JSON object: %v", what, err)
+	}
+	for k, raw := range m {
+		switch err := read(k, raw); {
+		case errors.Is(err, errUnknownKey):
+			return fmt.Errorf("%s: unknown key %q", what, k)
+		case err != nil:
+			return fmt.Errorf("%s: %q: %v", what, k, err)
 		}
 	}
-	return cfg, nil
+	return nil
+}
+
+// hostName reads a listen address.
+func hostName(raw json.RawMessage) (string, error) {
+	h, err := text(raw)
+	if err == nil && h == "" {
+		err = errors.New("must not be empty")
+	}
+	return h, err
+}
+
+// portNumber reads a TCP port; 0 picks a free one.
+func portNumber(raw json.RawMessage) (int, error) {
+	p, err := integer(raw, 0, 65535)
+	return int(p), err
 }
 
 // laneList reads a list of distinct lane numbers.
@@ -158,17 +188,17 @@ var routeKeys = []string{
 // refused.
 func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 	var s RouteSpec
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &m); err != nil {
-		return s, fmt.Errorf("route: not a JSON object: %v", err)
-	}
-	for k, raw := range m {
+	err := eachKey(doc, "route", func(k string, raw json.RawMessage) error {
 		if !slices.Contains(routeKeys, k) {
-			return s, fmt.Errorf("route: unknown key %q", k)
+			return errUnknownKey
 		}
-		if string(bytes.TrimSpace(raw)) == "null" {
-			return s, fmt.Errorf("route: %q: must not be null (omit the key instead)", k)
+		if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+			return errors.New("must not be null (omit the key instead)")
 		}
+		return nil
+	})
+	if err != nil {
+		return s, err
 	}
 	if err := json.Unmarshal(doc, &s); err != nil {
 		return s, fmt.Errorf("route: %v", err)

@@ -64,6 +64,15 @@ func startApp(t *testing.T, mod func(*Config), routes ...RouteSpec) (*App, strin
 
 // host polls lane n of a until it closes, answering with fn.
 func host(a *App, n uint32, fn func(*Request) Response) {
+	hostEach(a, n, func(r *Request) {
+		id := r.Exchange // r is invalid once the exchange is answered
+		_ = a.Respond(id, fn(r))
+	})
+}
+
+// hostEach polls lane n of a until it closes and hands each request to
+// answer, which answers it however it likes.
+func hostEach(a *App, n uint32, answer func(*Request)) {
 	l := a.Lane(n)
 	var batch [8]*Request
 	for {
@@ -72,8 +81,7 @@ func host(a *App, n uint32, fn func(*Request) Response) {
 			return
 		}
 		for _, r := range batch[:k] {
-			id := r.Exchange // r is invalid once the exchange is answered
-			_ = a.Respond(id, fn(r))
+			answer(r)
 		}
 	}
 }

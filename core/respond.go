@@ -10,15 +10,24 @@ import (
 	"github.com/spikard/spikard/core/problem"
 )
 
+// claim takes the waiting exchange id for answering (nil if it is not
+// waiting) and gives its place on a serial lane to the next request.
+func (a *App) claim(id uint64) *exchange {
+	ex := a.ex.claim(id)
+	if ex != nil {
+		ex.rt.lane.unholdRequest(ex)
+	}
+	return ex
+}
+
 // Respond answers exchange id. It returns ErrUnknownExchange if the exchange
 // was already answered, timed out or its client went away. resp is copied
 // as needed before Respond returns.
 func (a *App) Respond(id uint64, resp Response) error {
-	ex := a.ex.claim(id)
+	ex := a.claim(id)
 	if ex == nil {
 		return ErrUnknownExchange
 	}
-	ex.rt.lane.unholdRequest(ex)
 	writeResponse(ex, &resp)
 	ex.done <- struct{}{}
 	return nil
@@ -27,11 +36,10 @@ func (a *App) Respond(id uint64, resp Response) error {
 // RespondError answers exchange id with the standard 500 problem document
 // (SPIKARD_RESPONSE_HANDLER_ERROR).
 func (a *App) RespondError(id uint64) error {
-	ex := a.ex.claim(id)
+	ex := a.claim(id)
 	if ex == nil {
 		return ErrUnknownExchange
 	}
-	ex.rt.lane.unholdRequest(ex)
 	p := problem.Internal()
 	ex.out = writeProblem(ex.c, &p, ex.out)
 	ex.done <- struct{}{}
@@ -44,11 +52,10 @@ func (a *App) RespondError(id uint64) error {
 // refuses still answers the exchange, with the standard 500, so nothing
 // waits for request_timeout, and the error says why.
 func (a *App) RespondProblem(id uint64, status int, desc []byte, headers []Header) error {
-	ex := a.ex.claim(id)
+	ex := a.claim(id)
 	if ex == nil {
 		return ErrUnknownExchange
 	}
-	ex.rt.lane.unholdRequest(ex)
 	p, err := problem.FromDescription(status, desc)
 	if err == nil {
 		err = problemHeaders(headers)

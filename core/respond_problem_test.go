@@ -1,37 +1,24 @@
 package core
 
-import (
-	"errors"
-	"testing"
-)
+import "testing"
 
 // TestRespondProblem: a host answers with a description and core renders
 // the problem document, headers added; one core refuses still answers, 500.
 func TestRespondProblem(t *testing.T) {
 	a, base := startApp(t, nil, RouteSpec{Method: "GET", Path: "/p/{case}", WantsRequest: true})
 	errs := make(chan error, 4)
-	go func() {
-		l := a.Lane(0)
-		var batch [8]*Request
-		for {
-			k, err := l.Poll(batch[:], -1)
-			if errors.Is(err, ErrClosed) {
-				return
-			}
-			for _, r := range batch[:k] {
-				id, path := r.Exchange, string(r.Path)
-				switch path {
-				case "/p/conflict":
-					errs <- a.RespondProblem(id, 409, []byte(`{"detail":"taken"}`),
-						[]Header{{Name: []byte("Retry-After"), Value: []byte("3")}})
-				case "/p/typo":
-					errs <- a.RespondProblem(id, 409, []byte(`{"detial":"x"}`), nil)
-				case "/p/ctype":
-					errs <- a.RespondProblem(id, 400, nil, []Header{{Name: []byte("Content-Type"), Value: []byte("text/plain")}})
-				}
-			}
+	go hostEach(a, 0, func(r *Request) {
+		id, path := r.Exchange, string(r.Path)
+		switch path {
+		case "/p/conflict":
+			errs <- a.RespondProblem(id, 409, []byte(`{"detail":"taken"}`),
+				[]Header{{Name: []byte("Retry-After"), Value: []byte("3")}})
+		case "/p/typo":
+			errs <- a.RespondProblem(id, 409, []byte(`{"detial":"x"}`), nil)
+		case "/p/ctype":
+			errs <- a.RespondProblem(id, 400, nil, []Header{{Name: []byte("Content-Type"), Value: []byte("text/plain")}})
 		}
-	}()
+	})
 	r := get(t, base+"/p/conflict")
 	if err := <-errs; err != nil || r.status != 409 || r.header.Get("Retry-After") != "3" ||
 		r.header.Get("Content-Type") != "application/problem+json" ||

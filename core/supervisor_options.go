@@ -1,10 +1,8 @@
 package core
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 )
 
@@ -41,29 +39,16 @@ func DefaultSupervisorOptions() SupervisorOptions {
 // `supervise: "workers": must be an integer in 1..1024`.
 func ParseSupervisorOptions(doc []byte) (SupervisorOptions, error) {
 	opts := DefaultSupervisorOptions()
-	var m map[string]json.RawMessage
-	if len(bytes.TrimSpace(doc)) == 0 {
-		return opts, errors.New(`supervise: "workers" is required`)
-	}
-	if err := json.Unmarshal(doc, &m); err != nil {
-		return opts, fmt.Errorf("supervise: not a JSON object: %v", err)
-	}
-	for k, raw := range m {
-		var err error
+	err := eachKey(doc, "supervise", func(k string, raw json.RawMessage) (err error) {
 		switch k {
 		case "workers":
 			var n int64
 			n, err = integer(raw, 1, maxWorkers)
 			opts.Workers = int(n)
 		case "host":
-			opts.Host, err = text(raw)
-			if err == nil && opts.Host == "" {
-				err = errors.New("must not be empty")
-			}
+			opts.Host, err = hostName(raw)
 		case "port":
-			var p int64
-			p, err = integer(raw, 0, 65535)
-			opts.Port = int(p)
+			opts.Port, err = portNumber(raw)
 		case "start_timeout":
 			opts.StartTimeout, err = seconds(raw)
 		case "shutdown_timeout":
@@ -71,11 +56,12 @@ func ParseSupervisorOptions(doc []byte) (SupervisorOptions, error) {
 		case "quiet":
 			opts.Quiet, err = boolean(raw)
 		default:
-			return opts, fmt.Errorf("supervise: unknown key %q", k)
+			return errUnknownKey
 		}
-		if err != nil {
-			return opts, fmt.Errorf("supervise: %q: %v", k, err)
-		}
+		return err
+	})
+	if err != nil {
+		return opts, err
 	}
 	if opts.Workers == 0 {
 		return opts, errors.New(`supervise: "workers" is required`)

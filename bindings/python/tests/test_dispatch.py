@@ -61,6 +61,24 @@ def test_every_async_handler_runs_in_a_task(serve):
         assert client.get("/awaits").json() == {"task": True}
 
 
+def test_a_handler_that_never_suspends_runs_inside_its_batch_on_312(serve):
+    # The fast path: on 3.12+ the Task starts eagerly, so the handler's first
+    # step runs inside the dispatcher's batch, not on a later turn of the loop.
+    app = Spikard()
+
+    @app.get("/where")
+    async def where():
+        names = []
+        frame = sys._getframe()
+        while frame is not None:
+            names.append(frame.f_code.co_name)
+            frame = frame.f_back
+        return {"in_batch": "_serve_async" in names}
+
+    want = sys.version_info >= (3, 12)
+    assert serve(app).get("/where").json() == {"in_batch": want}
+
+
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout and TaskGroup are 3.11's")
 def test_asyncio_timeout_and_taskgroup_inside_handlers(serve):
     app = Spikard()
