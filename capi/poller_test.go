@@ -32,7 +32,7 @@ func checkEcho(e event, prefix string) (id string, problem string) {
 // Every client must get its own answer.
 func TestConcurrentEcho(t *testing.T) {
 	a := newApp(t, `{"port":0,"quiet":true,"request_timeout":30,"shutdown_timeout":2}`)
-	route := addRoute(t, a, `{"method":"GET","path":"/echo/{id}","lane":1,"wants_request":true,"parameter_schema":`+echoSchema+`}`)
+	route := addRoute(t, a, `{"method":"GET","path":"/echo/{id}","lane":1,"facts":["meta"],"parameter_schema":`+echoSchema+`}`)
 	base := start(t, a)
 	const pollers, responders, clients, perClient = 4, 4, 48, 25
 
@@ -126,7 +126,7 @@ func TestConcurrentEcho(t *testing.T) {
 // gets its own answer or the 504.
 func TestTimeoutsAndDisconnects(t *testing.T) {
 	a := newApp(t, `{"port":0,"quiet":true,"request_timeout":0.1,"shutdown_timeout":2}`)
-	addRoute(t, a, `{"method":"GET","path":"/slow/{id}","wants_request":true,"parameter_schema":`+echoSchema+`}`)
+	addRoute(t, a, `{"method":"GET","path":"/slow/{id}","facts":["meta"],"parameter_schema":`+echoSchema+`}`)
 	base := start(t, a)
 	const pollers, clients, perClient = 3, 32, 15
 

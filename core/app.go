@@ -26,19 +26,21 @@ import (
 // Config is an app's configuration. The zero value is not valid; start from
 // DefaultConfig or ParseConfig.
 type Config struct {
-	Host            string        // listen address, default "127.0.0.1"
-	Port            int           // 0 picks a free port
-	MaxBodySize     int64         // bytes; 0 means no limit
-	RequestTimeout  time.Duration // how long a request may wait for its answer; 0 means no limit
-	ReadTimeout     time.Duration // longest wait for the next bytes of a request, or of an idle keep-alive connection; 0 means no limit
-	ShutdownTimeout time.Duration // default drain deadline for Shutdown
-	ReusePort       bool          // SO_REUSEPORT: several processes may serve one address
-	SchedBatch      bool          // put the process's threads under SCHED_BATCH at Start (Linux)
-	SerialLanes     []uint32      // lanes whose hosts hold one request at a time unless one stalls (see serialLane)
-	StallAfter      time.Duration // how long a held request on a serial lane takes to count as stalled; 0: DefaultStallAfter
-	AccessLog       bool          // one line per request on the Logger
-	Quiet           bool          // suppress the "listening on" line
-	Logger          Logger        // where the app writes; nil means stderr
+	Host             string        // listen address, default "127.0.0.1"
+	Port             int           // 0 picks a free port
+	MaxBodySize      int64         // bytes; 0 means no limit
+	RequestTimeout   time.Duration // how long a request may wait for its answer; 0 means no limit
+	ReadTimeout      time.Duration // longest wait for the next bytes of a request, or of an idle keep-alive connection; 0 means no limit
+	ShutdownTimeout  time.Duration // default drain deadline for Shutdown
+	ReusePort        bool          // SO_REUSEPORT: several processes may serve one address
+	SchedBatch       bool          // put the process's threads under SCHED_BATCH at Start (Linux)
+	SerialLanes      []uint32      // lanes whose hosts hold one request at a time unless one stalls (see serialLane)
+	StallAfter       time.Duration // how long a held request on a serial lane takes to count as stalled; 0: DefaultStallAfter
+	StreamQueueBytes int           // bytes a stream may have queued before StreamWrite answers ErrAgain
+	SSEKeepalive     time.Duration // idle time after which an SSE stream gets a ":" comment; 0: never
+	AccessLog        bool          // one line per request on the Logger
+	Quiet            bool          // suppress the "listening on" line
+	Logger           Logger        // where the app writes; nil means stderr
 }
 
 // Logger receives the app's few lines of output. Implementations must be
@@ -50,12 +52,14 @@ type Logger interface {
 // DefaultConfig returns the documented defaults (see include/spikard.h).
 func DefaultConfig() Config {
 	return Config{
-		Host:            "127.0.0.1",
-		Port:            8000,
-		MaxBodySize:     10 << 20,
-		RequestTimeout:  30 * time.Second,
-		ReadTimeout:     30 * time.Second,
-		ShutdownTimeout: 5 * time.Second,
+		Host:             "127.0.0.1",
+		Port:             8000,
+		MaxBodySize:      10 << 20,
+		RequestTimeout:   30 * time.Second,
+		ReadTimeout:      30 * time.Second,
+		ShutdownTimeout:  5 * time.Second,
+		StreamQueueBytes: 4 << 20,
+		SSEKeepalive:     15 * time.Second,
 	}
 }
 
@@ -69,7 +73,14 @@ type RouteSpec struct {
 	BodySchema      json.RawMessage `json:"body_schema,omitempty"`
 	FileParams      json.RawMessage `json:"file_params,omitempty"`
 	ResponseSchema  json.RawMessage `json:"response_schema,omitempty"`
-	WantsRequest    bool            `json:"wants_request,omitempty"`
+	// Events names the event kinds the route opts into beyond REQUEST:
+	// "disconnect" (the client of a request a host holds went away, or
+	// core answered it by timeout or stop).
+	Events []string `json:"events,omitempty"`
+	// Facts names what core delivers in each REQUEST event beyond params
+	// and body: "meta" (method, path, query, headers), "cookies",
+	// "query" (query pairs) and "uploads" (JSON Pointers of upload fields).
+	Facts []string `json:"facts,omitempty"`
 
 	// Handler, when set, answers the route on the Hertz goroutine itself
 	// instead of queueing it on Lane: the way a Go program uses core.
@@ -97,16 +108,66 @@ type Request struct {
 	// Body locate by offset/length (the raw request body); nil when the
 	// request has no file parts.
 	Attachments []byte
-	Headers     []Header // lower-case names; empty unless the route WantsRequest or a Go Handler serves it
-	Kind        uint32   // EventRequest, or EventDisconnect when the client of Exchange went away
+	Headers     []Header // lower-case names; empty unless the route asks for fact "meta" or a Go Handler serves it
+	Kind        uint32   // EventRequest, EventDisconnect, EventWritten or EventStreamCredit
+	// Code says more per kind: for EventDisconnect a Gone* reason; else 0.
+	Code uint32
+	// Cookies (fact "cookies"): every cookie pair of every Cookie header, in
+	// arrival order, repeats kept.
+	Cookies []Header
+	// QueryPairs (fact "query"): the query string split at '&' and
+	// form-decoded, blank values and order kept.
+	QueryPairs []Header
+	// Uploads (fact "uploads"): a JSON Pointer for each body field whose
+	// value is an upload descriptor or an array of them, in first-seen order.
+	Uploads [][]byte
 }
 
 // Event kinds of Request.Kind, equal to the SPIKARD_EVENT_* values of
 // include/spikard.h.
 const (
-	EventRequest    uint32 = 1
-	EventDisconnect uint32 = 2
+	EventRequest      uint32 = 1 // a request to answer
+	EventDisconnect   uint32 = 2 // the exchange ended without the host's answer reaching the client; Code says why
+	EventWritten      uint32 = 3 // an answer flagged ResponseWritten has been written to the client
+	EventStreamCredit uint32 = 4 // a stream that refused a chunk (ErrAgain) has room again
 )
+
+// Reasons of an EventDisconnect (Request.Code), equal to SPIKARD_GONE_*.
+const (
+	GoneClient   uint32 = 1 // the client closed the connection
+	GoneTimeout  uint32 = 2 // request_timeout passed; core answered 504
+	GoneStopping uint32 = 3 // Shutdown: core answered 503, or ended the stream
+	GoneStalled  uint32 = 4 // a stream's client took no byte for read_timeout
+)
+
+// Response flags (Response.Flags), equal to SPIKARD_RESPONSE_*. The
+// handler-error and problem flags have App methods of their own
+// (RespondError, RespondProblem).
+const (
+	ResponseStream  uint32 = 1 << 2 // send status and headers now; chunks follow through StreamWrite
+	ResponseSSE     uint32 = 1 << 3 // with ResponseStream: core frames server-sent events
+	ResponseWritten uint32 = 1 << 4 // deliver EventWritten (or EventDisconnect) for this answer
+)
+
+// Chunk is one piece of an open stream, for App.StreamWrite.
+type Chunk struct {
+	Exchange uint64
+	Flags    uint32 // ChunkEnd, ChunkAbort
+	Data     []byte // bytes; on an SSE stream the event's data
+	Event    []byte // SSE "event:"; empty: none
+	ID       []byte // SSE "id:"; empty: none
+	RetryMS  uint32 // SSE "retry:"; 0: none
+}
+
+// Chunk flags, equal to SPIKARD_CHUNK_*.
+const (
+	ChunkEnd   uint32 = 1 << 0 // after Data, end the stream cleanly
+	ChunkAbort uint32 = 1 << 1 // end it now: queued bytes dropped, connection closed; Data must be empty
+)
+
+// ErrAgain is StreamWrite's answer when a stream's queue is full: nothing
+// was queued, and one EventStreamCredit follows once it has room.
+var ErrAgain = errors.New("spikard: stream queue full")
 
 // Header is one header field.
 type Header struct {
@@ -117,6 +178,7 @@ type Header struct {
 // Response is a host's answer.
 type Response struct {
 	Status  int
+	Flags   uint32 // Response* flags, or 0
 	Headers []Header
 	Body    []byte
 }
@@ -169,6 +231,33 @@ type compiledRoute struct {
 	shape   *request.Shape     // how form and multipart bodies map onto body
 	files   *request.FileRules // declared upload fields, or nil
 	lane    *Lane
+	facts   uint8 // fact* bits from spec.Facts
+	events  uint8 // event* bits from spec.Events
+}
+
+// Fact and opt-in event bits of a compiled route.
+const (
+	factMeta uint8 = 1 << iota
+	factCookies
+	factQuery
+	factUploads
+)
+
+const eventDisconnect uint8 = 1
+
+func (rt *compiledRoute) wants(fact uint8) bool { return rt.facts&fact != 0 }
+
+// bitsOf turns a list of names out of known into bits (name i is bit i).
+func bitsOf(what string, names, known []string) (uint8, error) {
+	var bits uint8
+	for _, n := range names {
+		i := slices.Index(known, n)
+		if i < 0 {
+			return 0, fmt.Errorf("spikard: %s: unknown name %q (known: %q)", what, n, known)
+		}
+		bits |= 1 << i
+	}
+	return bits, nil
 }
 
 // NewApp returns an app that has not started. A nil cfg.Logger writes to
@@ -220,6 +309,14 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	if err != nil {
 		return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
 	}
+	facts, err := bitsOf("facts", spec.Facts, routeFacts)
+	if err != nil {
+		return 0, err
+	}
+	events, err := bitsOf("events", spec.Events, routeEvents)
+	if err != nil {
+		return 0, err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.started || a.stopped {
@@ -229,7 +326,8 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	if err := a.tree.Insert(m, pat, int32(id)); err != nil {
 		return 0, err
 	}
-	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files}
+	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files,
+		facts: facts, events: events}
 	if spec.Handler == nil {
 		cr.lane = a.laneLocked(spec.Lane)
 	}

@@ -45,13 +45,38 @@ func ParseConfig(doc []byte) (Config, error) {
 			if err == nil && cfg.StallAfter == 0 {
 				err = errors.New("must be a positive number of seconds")
 			}
+		case "stream_queue_bytes":
+			var n int64
+			n, err = integer(raw, 1, math.MaxInt32)
+			cfg.StreamQueueBytes = int(n)
+		case "sse_keepalive":
+			cfg.SSEKeepalive, err = seconds(raw)
 		default:
+			if slices.Contains(keptConfigKeys, k) {
+				return errKeptKey
+			}
 			return errUnknownKey
 		}
 		return err
 	})
 	return cfg, err
 }
+
+// keptConfigKeys are config keys later minor versions will take; they are
+// refused as unsupported (not unknown), so a binding can tell "library too
+// old" from a typo.
+var keptConfigKeys = []string{"cors", "compression", "request_id", "static_files", "openapi", "hooks",
+	"rate_limit", "jwt_auth", "api_key_auth"}
+
+// keptRouteKeys are the route document's keys kept for later minors.
+var keptRouteKeys = []string{"websocket", "hooks", "summary", "description", "tags", "operation_id"}
+
+// ErrUnsupported wraps a refusal of something this library version keeps
+// for a later one (SPIKARD_E_UNSUPPORTED).
+var ErrUnsupported = errors.New("not supported by this library version")
+
+// errKeptKey is what an eachKey reader returns for a kept key.
+var errKeptKey = fmt.Errorf("kept for a later version: %w", ErrUnsupported)
 
 // errUnknownKey is what an eachKey reader returns for a key it does not know.
 var errUnknownKey = errors.New("unknown key")
@@ -75,7 +100,12 @@ func eachKey(doc []byte, what string, read func(key string, raw json.RawMessage)
 	for k, raw := range m {
 		switch err := read(k, raw); {
 		case errors.Is(err, errUnknownKey):
+			if hint := keyHints[what+"."+k]; hint != "" {
+				return fmt.Errorf("%s: unknown key %q (%s)", what, k, hint)
+			}
 			return fmt.Errorf("%s: unknown key %q", what, k)
+		case errors.Is(err, errKeptKey):
+			return fmt.Errorf("%s: key %q is %w", what, k, err)
 		case err != nil:
 			return fmt.Errorf("%s: %q: %v", what, k, err)
 		}
@@ -180,7 +210,35 @@ func seconds(raw json.RawMessage) (time.Duration, error) {
 // that a misspelt key (body_shema) cannot turn validation off.
 var routeKeys = []string{
 	"method", "path", "lane", "parameter_schema", "body_schema", "file_params",
-	"response_schema", "wants_request",
+	"response_schema", "events", "facts",
+}
+
+// keyHints say what replaced a key of an older ABI.
+var keyHints = map[string]string{
+	"route.wants_request": `ABI 2: "facts": ["meta"]`,
+}
+
+// The names "events" and "facts" may list.
+var (
+	routeEvents = []string{"disconnect"}
+	routeFacts  = []string{"meta", "cookies", "query", "uploads"}
+)
+
+// nameList reads a list of distinct names out of known.
+func nameList(raw json.RawMessage, known []string) ([]string, error) {
+	var names []string
+	if !decode(raw, &names) {
+		return nil, fmt.Errorf("must be a list of names out of %q", known)
+	}
+	for i, n := range names {
+		if !slices.Contains(known, n) {
+			return nil, fmt.Errorf("unknown name %q (known: %q)", n, known)
+		}
+		if slices.Contains(names[:i], n) {
+			return nil, fmt.Errorf("lists %q twice", n)
+		}
+	}
+	return names, nil
 }
 
 // ParseRouteSpec reads the JSON route document of spikard_app_add_route.
@@ -189,13 +247,23 @@ var routeKeys = []string{
 func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 	var s RouteSpec
 	err := eachKey(doc, "route", func(k string, raw json.RawMessage) error {
+		if slices.Contains(keptRouteKeys, k) {
+			return errKeptKey
+		}
 		if !slices.Contains(routeKeys, k) {
 			return errUnknownKey
 		}
 		if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 			return errors.New("must not be null (omit the key instead)")
 		}
-		return nil
+		var err error
+		switch k {
+		case "events":
+			_, err = nameList(raw, routeEvents)
+		case "facts":
+			_, err = nameList(raw, routeFacts)
+		}
+		return err
 	})
 	if err != nil {
 		return s, err

@@ -16,8 +16,8 @@ func TestParseConfig(t *testing.T) {
 		cfg.ReadTimeout != 250*time.Millisecond || cfg.ShutdownTimeout != 2*time.Second || !cfg.AccessLog || !cfg.Quiet || !cfg.ReusePort || !cfg.SchedBatch {
 		t.Fatalf("%+v", cfg)
 	}
-	rs, err := ParseRouteSpec([]byte(`{"method":"GET","path":"/a","lane":1,"wants_request":true}`))
-	if err != nil || rs.Lane != 1 || !rs.WantsRequest {
+	rs, err := ParseRouteSpec([]byte(`{"method":"GET","path":"/a","lane":1,"facts":["meta"]}`))
+	if err != nil || rs.Lane != 1 || len(rs.Facts) != 1 {
 		t.Fatalf("%+v %v", rs, err)
 	}
 }

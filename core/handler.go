@@ -100,7 +100,7 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		Body:        body,
 		Attachments: attachments,
 	}
-	if rt.spec.WantsRequest || rt.spec.Handler != nil {
+	if rt.wants(factMeta) || rt.spec.Handler != nil {
 		ex.req.Method = c.Request.Header.Method()
 		ex.req.Path = path
 		ex.req.Query = c.Request.URI().QueryString()

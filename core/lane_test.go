@@ -13,7 +13,7 @@ import (
 func TestLaneRoundTrip(t *testing.T) {
 	schema := json.RawMessage(`{"type":"object","properties":{"id":{"type":"integer","source":"path"}}}`)
 	a, base := startApp(t, nil,
-		RouteSpec{Method: "GET", Path: "/a/{id}", Lane: 0, ParameterSchema: schema, WantsRequest: true},
+		RouteSpec{Method: "GET", Path: "/a/{id}", Lane: 0, ParameterSchema: schema, Facts: []string{"meta"}},
 		RouteSpec{Method: "POST", Path: "/b", Lane: 1},
 	)
 	go host(a, 0, func(r *Request) Response {

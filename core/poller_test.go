@@ -221,7 +221,7 @@ func TestPollerWakesOne(t *testing.T) {
 // Every request whose client stays is answered: a lost wake-up would leave
 // the last requests of a burst waiting for good.
 func TestPollerNoLostWakeup(t *testing.T) {
-	a, base := startApp(t, nil, RouteSpec{Method: "GET", Path: "/n/{id}", WantsRequest: true})
+	a, base := startApp(t, nil, RouteSpec{Method: "GET", Path: "/n/{id}", Facts: []string{"meta"}})
 	l := a.Lane(0)
 	const hostCount, rounds = 5, 30
 

@@ -22,7 +22,7 @@ import (
 // the release racing the reads.
 func TestRespondInsidePollEach(t *testing.T) {
 	schema := json.RawMessage(`{"type":"object","properties":{"id":{"type":"string","source":"path"}}}`)
-	a, base := startApp(t, nil, RouteSpec{Method: "POST", Path: "/e/{id}", WantsRequest: true, ParameterSchema: schema})
+	a, base := startApp(t, nil, RouteSpec{Method: "POST", Path: "/e/{id}", Facts: []string{"meta"}, ParameterSchema: schema})
 	const hosts, clients, perClient = 3, 8, 40
 
 	var wrong atomic.Int32

@@ -5,7 +5,7 @@ import "testing"
 // TestRespondProblem: a host answers with a description and core renders
 // the problem document, headers added; one core refuses still answers, 500.
 func TestRespondProblem(t *testing.T) {
-	a, base := startApp(t, nil, RouteSpec{Method: "GET", Path: "/p/{case}", WantsRequest: true})
+	a, base := startApp(t, nil, RouteSpec{Method: "GET", Path: "/p/{case}", Facts: []string{"meta"}})
 	errs := make(chan error, 4)
 	go hostEach(a, 0, func(r *Request) {
 		id, path := r.Exchange, string(r.Path)
