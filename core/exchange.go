@@ -49,6 +49,7 @@ type exchange struct {
 	scratch request.Scratch
 	form    request.FormScratch // form and multipart decoding
 	out     []byte              // problem documents
+	facts   factScratch         // cookies, query pairs and upload pointers (see facts.go)
 }
 
 func (ex *exchange) id() uint64 { return uint64(ex.gen)<<32 | uint64(ex.slot+1) }

@@ -106,6 +106,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		ex.req.Query = c.Request.URI().QueryString()
 		ex.collectHeaders()
 	}
+	if rt.facts&^factMeta != 0 {
+		ex.collectFacts(rt, body)
+	}
 
 	if h := rt.spec.Handler; h != nil {
 		ex.req.Exchange = ex.id()
