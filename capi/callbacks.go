@@ -8,6 +8,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"unsafe"
 
@@ -31,31 +32,50 @@ func cbytes(s C.spikard_str) ([]byte, bool) {
 }
 
 // answer delivers one C response. Its slices alias host memory, which is
-// fine because core.Respond copies before returning.
+// fine because core copies before returning.
 func (a *app) answer(r *C.spikard_response) error {
 	id := uint64(r.exchange)
 	if unknown := r.flags &^ knownResponseFlags; unknown != 0 {
-		return a.refuse(id, unsupportedFlagsError(unknown))
+		return a.refuse(id, unsupportedError(fmt.Sprintf("response flags %#x are not known to this library (ABI %d)", uint32(unknown), abiVersion)))
 	}
-	if r.flags&C.SPIKARD_RESPONSE_HANDLER_ERROR != 0 {
+	flags := uint32(r.flags) &^ nextResponseFlags
+	const errorFlags = C.SPIKARD_RESPONSE_HANDLER_ERROR | C.SPIKARD_RESPONSE_PROBLEM
+	switch {
+	case flags&C.SPIKARD_RESPONSE_HANDLER_ERROR != 0 && flags != C.SPIKARD_RESPONSE_HANDLER_ERROR:
+		return a.refuse(id, unsupportedError("HANDLER_ERROR goes with no other response flag"))
+	case flags&C.SPIKARD_RESPONSE_HANDLER_ERROR != 0:
+		if (r.status != 0 && r.status != 500) || r.header_count != 0 || r.body.len != 0 {
+			return a.refuse(id, invalidError("a HANDLER_ERROR answer has status 0 or 500, no headers and no body"))
+		}
 		return a.core.RespondError(id)
+	case flags&errorFlags != 0 && flags&^errorFlags != 0:
+		return a.refuse(id, unsupportedError("PROBLEM goes with no other response flag"))
+	case flags&C.SPIKARD_RESPONSE_SSE != 0 && flags&C.SPIKARD_RESPONSE_STREAM == 0:
+		return a.refuse(id, unsupportedError("SSE goes with STREAM"))
 	}
 	scratch := headerScratch.Get().(*[]core.Header)
 	defer headerScratch.Put(scratch)
 	resp, ok := toResponse(r, scratch)
 	switch {
-	case r.flags&C.SPIKARD_RESPONSE_PROBLEM != 0 && !ok:
-		return a.refuse(id, invalidError("a problem answer's status, header or description is malformed"))
-	case r.flags&C.SPIKARD_RESPONSE_PROBLEM != 0:
-		err := a.core.RespondProblem(id, resp.Status, resp.Body, resp.Headers)
-		if err != nil && !errors.Is(err, core.ErrUnknownExchange) {
-			err = invalidError(err.Error()) // core answered its 500; the host learns why
-		}
-		return err
 	case !ok:
-		return a.core.RespondError(id)
+		return a.refuse(id, invalidError("the answer's status or a header is malformed"))
+	case flags&C.SPIKARD_RESPONSE_PROBLEM != 0:
+		return answerError(a.core.RespondProblem(id, resp.Status, resp.Body, resp.Headers))
 	}
-	return a.core.Respond(id, resp)
+	resp.Flags = flags
+	return answerError(a.core.Respond(id, resp))
+}
+
+// answerError classifies what core said about an answer it took: gone, or
+// refused (core answered the standard 500 and the host learns why).
+func answerError(err error) error {
+	if err == nil || errors.Is(err, core.ErrUnknownExchange) {
+		return err
+	}
+	if errors.Is(err, core.ErrUnsupported) {
+		return unsupportedError(err.Error())
+	}
+	return invalidError(err.Error())
 }
 
 // refuse answers exchange id with the standard 500, so nothing is left
@@ -69,10 +89,12 @@ func (a *app) refuse(id uint64, why error) error {
 
 // answerCode is the result code of an answer's error.
 func answerCode(err error) C.int {
-	var flags unsupportedFlagsError
+	var unsupported unsupportedError
 	var invalid invalidError
 	switch {
-	case errors.As(err, &flags):
+	case err == nil:
+		return rcOK
+	case errors.As(err, &unsupported):
 		return rcUnsupported
 	case errors.As(err, &invalid):
 		return rcInvalid
@@ -81,23 +103,22 @@ func answerCode(err error) C.int {
 }
 
 // knownResponseFlags are the SPIKARD_RESPONSE_* bits this library knows.
-const knownResponseFlags = C.SPIKARD_RESPONSE_HANDLER_ERROR | C.SPIKARD_RESPONSE_PROBLEM
+const knownResponseFlags = C.SPIKARD_RESPONSE_HANDLER_ERROR | C.SPIKARD_RESPONSE_PROBLEM |
+	C.SPIKARD_RESPONSE_STREAM | C.SPIKARD_RESPONSE_SSE | C.SPIKARD_RESPONSE_WRITTEN | nextResponseFlags
 
-// unsupportedFlagsError is an answer with flags this library does not know
-// (SPIKARD_E_UNSUPPORTED).
-type unsupportedFlagsError C.uint32_t
+// unsupportedError is an answer or chunk this library refuses as
+// SPIKARD_E_UNSUPPORTED: a flag it does not know or that does not go with
+// the others.
+type unsupportedError string
 
-func (e unsupportedFlagsError) Error() string {
-	return fmt.Sprintf("response flags %#x are not known to this library (ABI %d)", uint32(e), abiVersion)
-}
+func (e unsupportedError) Error() string { return string(e) }
 
 // invalidError is an answer core refused (SPIKARD_E_INVALID).
 type invalidError string
 
 func (e invalidError) Error() string { return string(e) }
 
-// toResponse converts r; ok is false if it is malformed, which spikard.h
-// says becomes a 500.
+// toResponse converts r; ok is false if it is malformed.
 func toResponse(r *C.spikard_response, scratch *[]core.Header) (core.Response, bool) {
 	if r.status < 100 || r.status > 599 {
 		return core.Response{}, false
@@ -124,30 +145,30 @@ func toResponse(r *C.spikard_response, scratch *[]core.Header) (core.Response, b
 	return core.Response{Status: int(r.status), Headers: hs, Body: body}, true
 }
 
-// respond answers a batch: every answer is attempted, and an unknown
-// exchange only shows in the result code.
-func (a *app) respond(list []C.spikard_response) C.int {
-	unknown := 0
+// respond answers a batch of count responses, stride bytes apart: every
+// answer is attempted, each result goes to results (if given), and the
+// first failure is the call's.
+func (a *app) respond(base unsafe.Pointer, count int, stride uintptr, results []C.int) C.int {
 	rc := rcOK
-	for i := range list {
-		err := a.answer(&list[i])
-		if errors.Is(err, core.ErrUnknownExchange) {
-			unknown++
-		} else if err != nil && rc == rcOK {
-			rc = fail(answerCode(err), "respond: exchange %d: %v", uint64(list[i].exchange), err)
+	for i := 0; i < count; i++ {
+		r := (*C.spikard_response)(unsafe.Add(base, uintptr(i)*stride))
+		err := a.answer(r)
+		code := answerCode(err)
+		if results != nil {
+			results[i] = code
+		}
+		if code != rcOK && rc == rcOK {
+			rc = fail(code, "respond: entry %d (exchange %d): %v", i, uint64(r.exchange), err)
 		}
 	}
-	if rc != rcOK {
-		return rc
-	}
-	if unknown > 0 {
-		return fail(rcNotFound, "respond: %d of %d exchanges were unknown (answered, timed out or gone)", unknown, len(list))
-	}
-	return rcOK
+	return rc
 }
 
 //export spikard_app_add_handler
-func spikard_app_add_handler(p *C.spikard_app, outRoute *C.uint32_t, doc *C.spikard_cchar, n C.size_t, fn C.spikard_handler_fn, payload unsafe.Pointer) (rc C.int) {
+func spikard_app_add_handler(outRoute *C.uint32_t, p *C.spikard_app, doc *C.spikard_cchar, n C.size_t, fn C.spikard_handler_fn, payload unsafe.Pointer) (rc C.int) {
+	if outRoute != nil {
+		*outRoute = 0
+	}
 	a := appOf(p)
 	if a == nil {
 		return fail(rcInvalid, "spikard_app_add_handler: app is NULL")
@@ -177,6 +198,7 @@ func spikard_serve(p *C.spikard_app) (rc C.int) {
 	// Go pointers (cgo forbids passing Go memory that holds Go pointers).
 	events := (*C.spikard_event)(C.calloc(serveBatch, C.size_t(unsafe.Sizeof(C.spikard_event{}))))
 	defer C.free(unsafe.Pointer(events))
+	dst := eventArray{base: unsafe.Pointer(events), stride: unsafe.Sizeof(C.spikard_event{}), n: serveBatch}
 	resp := (*C.spikard_response)(C.calloc(1, C.size_t(unsafe.Sizeof(C.spikard_response{}))))
 	defer C.free(unsafe.Pointer(resp))
 	pl := newPoller(a, a.core.Lane(0))
@@ -185,7 +207,7 @@ func spikard_serve(p *C.spikard_app) (rc C.int) {
 	evs := unsafe.Slice(events, serveBatch)
 
 	for {
-		n, err := pl.poll(evs, serveBatch, -1)
+		n, err := pl.poll(dst, serveBatch, -1)
 		if errors.Is(err, core.ErrClosed) {
 			return rcOK
 		}
@@ -198,18 +220,30 @@ func spikard_serve(p *C.spikard_app) (rc C.int) {
 	}
 }
 
+// log writes one line of spikard_serve's on stderr: its handlers' mistakes
+// have no caller to return to.
+func (a *app) log(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
+
 // dispatch runs one event's handler on this thread and answers at once:
 // the handler's buffers are only promised until it returns to us.
 func (a *app) dispatch(ev *C.spikard_event, resp *C.spikard_response, handlers []C.spikard_handler_entry) {
 	switch ev.kind {
-	case C.SPIKARD_EVENT_DISCONNECT:
-		return // handlers run to completion; their answer is simply dropped
+	default:
+		return // a route's own opt-ins (disconnect): handlers run to completion
 	case C.SPIKARD_EVENT_REQUEST:
 		if int(ev.route) < len(handlers) && handlers[ev.route].fn != nil {
 			*resp = C.spikard_response{exchange: ev.exchange}
 			if C.spikard_shim_call(&handlers[ev.route], ev, resp) == 0 {
 				resp.exchange = ev.exchange // the handler does not get to redirect its answer
-				_ = a.answer(resp)          // unknown: the client left or the request timed out
+				if resp.flags&(C.SPIKARD_RESPONSE_STREAM|C.SPIKARD_RESPONSE_WRITTEN) != 0 {
+					a.log("spikard_serve: the handler of route %d answered with a stream or WRITTEN flag, which spikard_serve cannot serve", ev.route)
+					break
+				}
+				if err := a.answer(resp); err != nil && !errors.Is(err, core.ErrUnknownExchange) {
+					a.log("spikard_serve: the handler of route %d answered badly: %v", ev.route, err)
+				}
 				return
 			}
 		}

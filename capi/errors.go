@@ -23,6 +23,7 @@ const (
 	rcUnsupported = C.int(C.SPIKARD_E_UNSUPPORTED)
 	rcInternal    = C.int(C.SPIKARD_E_INTERNAL)
 	rcClosed      = C.int(C.SPIKARD_E_CLOSED)
+	rcAgain       = C.int(C.SPIKARD_E_AGAIN)
 	rcWorker      = C.int(C.SPIKARD_E_WORKER)
 )
 
@@ -46,6 +47,15 @@ func fail(rc C.int, format string, args ...any) C.int {
 	return rc
 }
 
+// failAll is fail for a batch call refused before any entry was tried:
+// every entry's result is the call's code.
+func failAll(results []C.int, rc C.int, format string, args ...any) C.int {
+	for i := range results {
+		results[i] = rc
+	}
+	return fail(rc, format, args...)
+}
+
 // codeOf maps the errors core defines a meaning for; everything else is the
 // caller's to classify.
 func codeOf(err error, otherwise C.int) C.int {
@@ -54,6 +64,10 @@ func codeOf(err error, otherwise C.int) C.int {
 		return rcClosed
 	case errors.Is(err, core.ErrUnknownExchange):
 		return rcNotFound
+	case errors.Is(err, core.ErrAgain):
+		return rcAgain
+	case errors.Is(err, core.ErrUnsupported):
+		return rcUnsupported
 	case errors.Is(err, core.ErrStarted),
 		errors.Is(err, core.ErrNotSupervised), // a worker's Start: not its supervisor's child
 		errors.Is(err, core.ErrInWorker):

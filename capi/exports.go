@@ -51,7 +51,7 @@ func spikard_app_new(out **C.spikard_app, doc *C.spikard_cchar, n C.size_t) (rc 
 	}
 	cfg, err := core.ParseConfig(b)
 	if err != nil {
-		return fail(rcInvalid, "spikard_app_new: %v", err)
+		return fail(codeOf(err, rcInvalid), "spikard_app_new: %v", err)
 	}
 	*out = newAppHandle(&app{core: core.NewApp(cfg), cfg: cfg})
 	return rcOK
@@ -65,7 +65,7 @@ func spikard_config_check(doc *C.spikard_cchar, n C.size_t) (rc C.int) {
 		return fail(rcInvalid, "spikard_config_check: config_json is NULL or too long")
 	}
 	if _, err := core.ParseConfig(b); err != nil {
-		return fail(rcInvalid, "%v", err)
+		return fail(codeOf(err, rcInvalid), "%v", err)
 	}
 	return rcOK
 }
@@ -85,7 +85,10 @@ func spikard_app_free(p *C.spikard_app) {
 }
 
 //export spikard_app_add_route
-func spikard_app_add_route(p *C.spikard_app, outRoute *C.uint32_t, doc *C.spikard_cchar, n C.size_t) (rc C.int) {
+func spikard_app_add_route(outRoute *C.uint32_t, p *C.spikard_app, doc *C.spikard_cchar, n C.size_t) (rc C.int) {
+	if outRoute != nil {
+		*outRoute = 0
+	}
 	a := appOf(p)
 	if a == nil {
 		return fail(rcInvalid, "spikard_app_add_route: app is NULL")
@@ -104,7 +107,7 @@ func (a *app) addRoute(outRoute *C.uint32_t, doc *C.spikard_cchar, n C.size_t, h
 	}
 	spec, err := core.ParseRouteSpec(b)
 	if err != nil {
-		return fail(rcInvalid, "add route: %v", err)
+		return fail(codeOf(err, rcInvalid), "add route: %v", err)
 	}
 	// The lock orders this against start, after which the table is frozen.
 	a.mu.Lock()
@@ -156,7 +159,11 @@ func (a *app) start(again bool) C.int {
 }
 
 //export spikard_app_port
-func spikard_app_port(p *C.spikard_app) (rc C.int) {
+func spikard_app_port(outPort *C.int, p *C.spikard_app) (rc C.int) {
+	if outPort == nil {
+		return fail(rcInvalid, "spikard_app_port: out_port is NULL")
+	}
+	*outPort = 0
 	a := appOf(p)
 	if a == nil {
 		return fail(rcInvalid, "spikard_app_port: app is NULL")
@@ -166,7 +173,8 @@ func spikard_app_port(p *C.spikard_app) (rc C.int) {
 	if port == 0 {
 		return fail(rcState, "port: the app has not started")
 	}
-	return C.int(port)
+	*outPort = C.int(port)
+	return rcOK
 }
 
 //export spikard_app_stop
@@ -225,28 +233,30 @@ func spikard_poller_free(p *C.spikard_poller) {
 }
 
 //export spikard_poller_poll
-func spikard_poller_poll(p *C.spikard_poller, events *C.spikard_event, capacity C.size_t, timeoutMS C.int, outCount *C.size_t) (rc C.int) {
+func spikard_poller_poll(outCount *C.size_t, p *C.spikard_poller, events *C.spikard_event, capacity, eventSize C.size_t, timeoutMS C.int) (rc C.int) {
+	if outCount == nil {
+		return fail(rcInvalid, "spikard_poller_poll: out_count is NULL")
+	}
+	*outCount = 0
 	pl := pollerOf(p)
 	if pl == nil {
 		return fail(rcInvalid, "spikard_poller_poll: poller is NULL")
 	}
 	defer rescue("spikard_poller_poll", &rc)
-	if outCount == nil {
-		return fail(rcInvalid, "poll: out_count is NULL")
+	if eventSize < C.size_t(unsafe.Sizeof(C.spikard_event{})) || eventSize > math.MaxInt32 {
+		return fail(rcInvalid, "poll: event_size %d is not a spikard_event size (2.0's is %d)", eventSize, unsafe.Sizeof(C.spikard_event{}))
 	}
-	*outCount = 0
 	if capacity == 0 {
 		return rcOK
 	}
 	if events == nil {
 		return fail(rcInvalid, "poll: events is NULL")
 	}
-	// Clamp before unsafe.Slice: a size_t cap may exceed any Go length. A
-	// poll takes at most core.MaxBatch events, but it is asked for the
+	// A poll takes at most core.MaxBatch events, but it is asked for the
 	// host's whole cap: whether it returns fewer than cap decides, for the
 	// lane as for the host, whether the host goes back to its fd.
-	evs := unsafe.Slice(events, min(capacity, core.MaxBatch))
-	n, err := pl.poll(evs, int(min(capacity, math.MaxInt32)), timeoutOf(timeoutMS))
+	dst := eventArray{base: unsafe.Pointer(events), stride: uintptr(eventSize), n: int(min(capacity, core.MaxBatch))}
+	n, err := pl.poll(dst, int(min(capacity, math.MaxInt32)), timeoutOf(timeoutMS))
 	if err != nil {
 		return fail(codeOf(err, rcInternal), "poll: %v", err)
 	}
@@ -255,7 +265,11 @@ func spikard_poller_poll(p *C.spikard_poller, events *C.spikard_event, capacity 
 }
 
 //export spikard_poller_fd
-func spikard_poller_fd(p *C.spikard_poller) (rc C.int) {
+func spikard_poller_fd(outFD *C.int, p *C.spikard_poller) (rc C.int) {
+	if outFD == nil {
+		return fail(rcInvalid, "spikard_poller_fd: out_fd is NULL")
+	}
+	*outFD = -1
 	pl := pollerOf(p)
 	if pl == nil {
 		return fail(rcInvalid, "spikard_poller_fd: poller is NULL")
@@ -265,22 +279,30 @@ func spikard_poller_fd(p *C.spikard_poller) (rc C.int) {
 	if err != nil {
 		return fail(codeOf(err, rcIO), "poller fd: %v", err)
 	}
-	return C.int(fd)
+	*outFD = C.int(fd)
+	return rcOK
 }
 
 //export spikard_respond
-func spikard_respond(p *C.spikard_app, responses *C.spikard_cresponse, count C.size_t) (rc C.int) {
+func spikard_respond(outResults *C.int, p *C.spikard_app, responses *C.spikard_cresponse, count, responseSize C.size_t) (rc C.int) {
+	var results []C.int
+	if outResults != nil && count > 0 && count <= math.MaxInt32 {
+		results = unsafe.Slice(outResults, count)
+		clear(results)
+	}
 	a := appOf(p)
 	if a == nil {
-		return fail(rcInvalid, "spikard_respond: app is NULL")
+		return failAll(results, rcInvalid, "spikard_respond: app is NULL")
 	}
 	defer rescue("spikard_respond", &rc)
+	if responseSize < C.size_t(unsafe.Sizeof(C.spikard_response{})) || responseSize > math.MaxInt32 {
+		return failAll(results, rcInvalid, "respond: response_size %d is not a spikard_response size (2.0's is %d)", responseSize, unsafe.Sizeof(C.spikard_response{}))
+	}
 	if count == 0 {
 		return rcOK
 	}
-	if responses == nil {
-		return fail(rcInvalid, "respond: responses is NULL")
+	if responses == nil || count > math.MaxInt32 {
+		return failAll(results, rcInvalid, "respond: responses is NULL or count too large")
 	}
-	list := unsafe.Slice((*C.spikard_response)(unsafe.Pointer(responses)), count)
-	return a.respond(list)
+	return a.respond(unsafe.Pointer(responses), int(count), uintptr(responseSize), results)
 }

@@ -91,25 +91,26 @@ func TestAddRouteRejectsRoute(t *testing.T) {
 	for _, tt := range tests {
 		id := _Ctype_uint32_t(77)
 		d, n := doc(tt.route)
-		rc := spikard_app_add_route(a, &id, d, n)
+		rc := spikard_app_add_route(&id, a, d, n)
 		msg := lastError()
-		if rc != rcInvalid || id != 77 || !strings.Contains(msg, tt.wantMsg) {
-			t.Errorf("spikard_app_add_route(%s) = %d, id %d, last error %q; want %d, id untouched, a message with %q",
+		if rc != rcInvalid || id != 0 || !strings.Contains(msg, tt.wantMsg) {
+			t.Errorf("spikard_app_add_route(%s) = %d, id %d, last error %q; want %d, id 0, a message with %q",
 				tt.route, rc, id, msg, rcInvalid, tt.wantMsg)
 		}
 	}
 	d, n := doc(`{"method":"GET","path":"/x"}`)
-	if rc := spikard_app_add_route(a, nil, d, n); rc != rcInvalid {
+	if rc := spikard_app_add_route(nil, a, d, n); rc != rcInvalid {
 		t.Errorf("add route with NULL out_route = %d", rc)
 	}
-	if rc := spikard_app_add_route(nil, new(_Ctype_uint32_t), d, n); rc != rcInvalid {
+	if rc := spikard_app_add_route(new(_Ctype_uint32_t), nil, d, n); rc != rcInvalid {
 		t.Errorf("add route to NULL app = %d", rc)
 	}
-	if rc := spikard_app_port(a); rc != rcState {
+	var port _Ctype_int
+	if rc := spikard_app_port(&port, a); rc != rcState || port != 0 {
 		t.Errorf("port before start = %d, want %d", rc, rcState)
 	}
 	start(t, a)
-	if rc := spikard_app_add_route(a, new(_Ctype_uint32_t), d, n); rc != rcState || !strings.Contains(lastError(), "started") {
+	if rc := spikard_app_add_route(new(_Ctype_uint32_t), a, d, n); rc != rcState || !strings.Contains(lastError(), "started") {
 		t.Errorf("add route after start = %d %q, want %d", rc, lastError(), rcState)
 	}
 	if rc := spikard_app_start(a); rc != rcState {
@@ -155,18 +156,18 @@ func TestNullHandles(t *testing.T) {
 	for name, rc := range map[string]_Ctype_int{
 		"spikard_app_start":    spikard_app_start(nil),
 		"spikard_app_stop":     spikard_app_stop(nil, 0),
-		"spikard_app_port":     spikard_app_port(nil),
+		"spikard_app_port":     spikard_app_port(new(_Ctype_int), nil),
 		"spikard_poller_new":   spikard_poller_new(new(*cPoller), nil, 0),
-		"spikard_poller_poll":  spikard_poller_poll(nil, &evs[0], 1, 0, &n),
-		"spikard_poller_fd":    spikard_poller_fd(nil),
-		"spikard_respond":      spikard_respond(nil, nil, 0),
+		"spikard_poller_poll":  spikard_poller_poll(&n, nil, &evs[0], 1, eventSize, 0),
+		"spikard_poller_fd":    spikard_poller_fd(new(_Ctype_int), nil),
+		"spikard_respond":      spikard_respond(nil, nil, nil, 0, responseSize),
 		"spikard_poller_new/2": spikard_poller_new(nil, nil, 0),
 	} {
 		if rc != rcInvalid {
 			t.Errorf("%s(NULL) = %d, want %d", name, rc, rcInvalid)
 		}
 	}
-	if v := spikard_abi_version(); v/10000 != 1 {
+	if v := spikard_abi_version(); v/10000 != 2 {
 		t.Errorf("spikard_abi_version = %d", v)
 	}
 }
@@ -175,24 +176,24 @@ func TestPollArguments(t *testing.T) {
 	a := newApp(t, `{"port":0,"quiet":true}`)
 	pl := openPoller(t, a, 0)
 	n := _Ctype_size_t(9)
-	if rc := spikard_poller_poll(pl, nil, 0, 0, &n); rc != rcOK || n != 0 {
+	if rc := spikard_poller_poll(&n, pl, nil, 0, eventSize, 0); rc != rcOK || n != 0 {
 		t.Errorf("poll with cap 0 = %d, count %d", rc, n)
 	}
-	if rc := spikard_poller_poll(pl, nil, 1, 0, &n); rc != rcInvalid {
+	if rc := spikard_poller_poll(&n, pl, nil, 1, eventSize, 0); rc != rcInvalid {
 		t.Errorf("poll into NULL events = %d", rc)
 	}
 	evs := make([]cEvent, 1)
-	if rc := spikard_poller_poll(pl, &evs[0], 1, 0, nil); rc != rcInvalid {
+	if rc := spikard_poller_poll(nil, pl, &evs[0], 1, eventSize, 0); rc != rcInvalid {
 		t.Errorf("poll with NULL out_count = %d", rc)
 	}
 	// Not started: nothing comes, and a short wait times out cleanly.
-	if rc := spikard_poller_poll(pl, &evs[0], 1, 10, &n); rc != rcOK || n != 0 {
+	if rc := spikard_poller_poll(&n, pl, &evs[0], 1, eventSize, 10); rc != rcOK || n != 0 {
 		t.Errorf("poll of an idle lane = %d, count %d", rc, n)
 	}
 	if rc := respond(a, answer{exchange: 12345, status: 200}); rc != rcNotFound {
 		t.Errorf("respond to an unknown exchange = %d, want %d", rc, rcNotFound)
 	}
-	if rc := spikard_respond(a, nil, 1); rc != rcInvalid {
+	if rc := spikard_respond(nil, a, nil, 1, responseSize); rc != rcInvalid {
 		t.Errorf("respond with NULL responses = %d", rc)
 	}
 }

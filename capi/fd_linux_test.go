@@ -37,14 +37,14 @@ func TestReadyFD(t *testing.T) {
 	addRoute(t, a, `{"method":"GET","path":"/r","lane":2}`)
 	base := start(t, a)
 	pl := openPoller(t, a, 2)
-	fd := int(spikard_poller_fd(pl))
+	fd := pollerFD(t, pl)
 	if fd < 0 {
 		t.Fatalf("spikard_poller_fd = %d", fd)
 	}
 	if fd >= 1024 {
 		t.Skipf("fd %d does not fit an fd_set", fd)
 	}
-	if fd2 := int(spikard_poller_fd(pl)); fd2 != fd {
+	if fd2 := pollerFD(t, pl); fd2 != fd {
 		t.Errorf("second spikard_poller_fd = %d, first %d", fd2, fd)
 	}
 	if readable(t, fd, 0) {
@@ -101,7 +101,7 @@ func TestPollerFDWakesOne(t *testing.T) {
 	pls := []*cPoller{openPoller(t, a, 1), openPoller(t, a, 1), openPoller(t, a, 1)}
 	fds := make([]int, len(pls))
 	for i, pl := range pls {
-		if fds[i] = int(spikard_poller_fd(pl)); fds[i] < 0 {
+		if fds[i] = pollerFD(t, pl); fds[i] < 0 {
 			t.Fatalf("spikard_poller_fd = %d", fds[i])
 		}
 		for _, other := range fds[:i] {

@@ -40,7 +40,8 @@ type poller struct {
 	core   *core.Poller
 	buf    arena
 	evs    []copied  // the batch being copied, reused
-	hdrs   [][2]span // its headers, reused
+	pairs  [][2]span // its headers, cookies and query pairs, reused
+	strs   []span    // its upload pointers, reused
 	copyFn func(*core.Request)
 }
 

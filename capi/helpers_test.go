@@ -23,9 +23,25 @@ type (
 	cPoller   = _Ctype_spikard_poller
 	cEvent    = _Ctype_spikard_event
 	cResponse = _Ctype_spikard_response
-	cHeader   = _Ctype_spikard_header
+	cHeader   = _Ctype_spikard_pair
 	cStr      = _Ctype_spikard_str
 )
+
+// The element sizes a host compiled against spikard.h passes.
+const (
+	eventSize    = _Ctype_size_t(unsafe.Sizeof(cEvent{}))
+	responseSize = _Ctype_size_t(unsafe.Sizeof(cResponse{}))
+)
+
+// pollerFD returns pl's readiness fd.
+func pollerFD(t *testing.T, pl *cPoller) int {
+	t.Helper()
+	var fd _Ctype_int
+	if rc := spikard_poller_fd(&fd, pl); rc != rcOK || fd < 0 {
+		t.Fatalf("spikard_poller_fd = %d, fd %d", rc, fd)
+	}
+	return int(fd)
+}
 
 // problem500 is the standard 500 problem document.
 const problem500 = `{"type":"https://spikard.dev/errors/internal-server-error","title":"Internal Server Error","status":500,"detail":"Internal server error"}`
@@ -76,7 +92,7 @@ func addRoute(t *testing.T, a *cApp, route string) uint32 {
 	t.Helper()
 	var id _Ctype_uint32_t
 	d, n := doc(route)
-	if rc := spikard_app_add_route(a, &id, d, n); rc != rcOK {
+	if rc := spikard_app_add_route(&id, a, d, n); rc != rcOK {
 		t.Fatalf("spikard_app_add_route(%s) = %d", route, rc)
 	}
 	return uint32(id)
@@ -88,9 +104,9 @@ func start(t *testing.T, a *cApp) string {
 	if rc := spikard_app_start(a); rc != rcOK {
 		t.Fatalf("spikard_app_start = %d", rc)
 	}
-	port := spikard_app_port(a)
-	if port <= 0 {
-		t.Fatalf("spikard_app_port = %d", port)
+	var port _Ctype_int
+	if rc := spikard_app_port(&port, a); rc != rcOK || port <= 0 {
+		t.Fatalf("spikard_app_port = %d, port %d", rc, port)
 	}
 	return "http://127.0.0.1:" + strconv.Itoa(int(port))
 }
@@ -119,7 +135,7 @@ type event struct {
 // poll polls once into evs and copies what came back.
 func poll(pl *cPoller, evs []cEvent, timeoutMS int) ([]event, _Ctype_int) {
 	var n _Ctype_size_t
-	rc := spikard_poller_poll(pl, &evs[0], _Ctype_size_t(len(evs)), _Ctype_int(timeoutMS), &n)
+	rc := spikard_poller_poll(&n, pl, &evs[0], _Ctype_size_t(len(evs)), eventSize, _Ctype_int(timeoutMS))
 	out := make([]event, n)
 	for i := range out {
 		ev := &evs[i]
@@ -188,9 +204,9 @@ func respond(a *cApp, answers ...answer) _Ctype_int {
 
 func respondRaw(a *cApp, rs []cResponse) _Ctype_int {
 	if len(rs) == 0 {
-		return spikard_respond(a, nil, 0)
+		return spikard_respond(nil, a, nil, 0, responseSize)
 	}
-	return spikard_respond(a, &rs[0], _Ctype_size_t(len(rs)))
+	return spikard_respond(nil, a, &rs[0], _Ctype_size_t(len(rs)), responseSize)
 }
 
 // reply is what an HTTP client got.

@@ -60,58 +60,108 @@ func (a *arena) free() {
 // span is a byte string's place in the arena while a batch is copied.
 type span struct{ off, len int }
 
+// list is a run of pairs (or upload pointers) in poller.pairs or
+// poller.strs while a batch is copied.
+type list struct{ at, n int }
+
 // copied is one event as offsets into the arena.
 type copied struct {
 	exchange                          uint64
-	kind, route                       uint32
+	kind, route, code                 uint32
 	method, path, query, params, body span
 	attachments                       span
-	headers, headerCount              int // index into poller.hdrs
+	headers, cookies, queryPairs      list // runs of poller.pairs
+	uploads                           list // a run of poller.strs
 }
 
+// eventArray is the host's event array: n elements, stride bytes apart (the
+// event_size it passed, by spikard.h's GROWTH rule).
+type eventArray struct {
+	base   unsafe.Pointer
+	stride uintptr
+	n      int
+}
+
+// ownEventSize is the size of the event record this library writes.
+const ownEventSize = unsafe.Sizeof(C.spikard_event_lib{})
+
 // poll takes a batch of up to want events from the lane and lays it out in
-// events and the arena; events holds min(want, core.MaxBatch), all that one
-// poll takes. It copies through Poller.PollEach, which keeps each request
-// from being recycled (timeout, client gone) while it is read.
-func (pl *poller) poll(events []C.spikard_event, want int, timeout time.Duration) (int, error) {
+// dst and the arena; dst holds min(want, core.MaxBatch), all that one poll
+// takes. It copies through Poller.PollEach, which keeps each request from
+// being recycled (timeout, client gone) while it is read.
+func (pl *poller) poll(dst eventArray, want int, timeout time.Duration) (int, error) {
 	pl.buf.used = 0
 	pl.buf.grow(1) // so that even an all-empty batch has a buffer to point into
 	pl.evs = pl.evs[:0]
-	pl.hdrs = pl.hdrs[:0]
+	pl.pairs = pl.pairs[:0]
+	pl.strs = pl.strs[:0]
 	if _, err := pl.core.PollEach(want, timeout, pl.copyFn); len(pl.evs) == 0 {
 		return 0, err
 	}
-	// Header structs go last, aligned, once the byte strings are in place.
-	pl.buf.align(int(unsafe.Alignof(C.spikard_header{})))
-	hoff := pl.buf.used
-	hsize := int(unsafe.Sizeof(C.spikard_header{}))
-	pl.buf.grow(len(pl.hdrs) * hsize)
+	// The pair and pointer arrays go last, aligned, once the byte strings
+	// are in place.
+	pl.buf.align(int(unsafe.Alignof(C.spikard_pair{})))
+	poff := pl.buf.used
+	pl.buf.grow(len(pl.pairs) * int(unsafe.Sizeof(C.spikard_pair{})))
+	soff := pl.buf.used
+	pl.buf.grow(len(pl.strs) * int(unsafe.Sizeof(C.spikard_str{})))
 	base := pl.buf.base
 	str := func(s span) C.spikard_str {
 		return C.spikard_str{ptr: (*C.char)(unsafe.Add(base, s.off)), len: C.size_t(s.len)}
 	}
-	var hdrs []C.spikard_header
-	if len(pl.hdrs) > 0 {
-		hdrs = unsafe.Slice((*C.spikard_header)(unsafe.Add(base, hoff)), len(pl.hdrs))
-		for i, h := range pl.hdrs {
-			hdrs[i] = C.spikard_header{name: str(h[0]), value: str(h[1])}
+	var pairs []C.spikard_pair
+	if len(pl.pairs) > 0 {
+		pairs = unsafe.Slice((*C.spikard_pair)(unsafe.Add(base, poff)), len(pl.pairs))
+		for i, h := range pl.pairs {
+			pairs[i] = C.spikard_pair{name: str(h[0]), value: str(h[1])}
 		}
 	}
+	var strs []C.spikard_str
+	if len(pl.strs) > 0 {
+		strs = unsafe.Slice((*C.spikard_str)(unsafe.Add(base, soff)), len(pl.strs))
+		for i, s := range pl.strs {
+			strs[i] = str(s)
+		}
+	}
+	pairsAt := func(l list) (*C.spikard_pair, C.size_t) {
+		if l.n == 0 {
+			return nil, 0
+		}
+		return &pairs[l.at], C.size_t(l.n)
+	}
+	var scratch C.spikard_event_lib // for a host compiled against an older minor
 	for i, c := range pl.evs {
-		ev := &events[i]
+		slot := unsafe.Add(dst.base, uintptr(i)*dst.stride)
+		rec := &scratch
+		if dst.stride >= ownEventSize {
+			rec = (*C.spikard_event_lib)(slot)
+		}
+		ev := &rec.base
 		ev.exchange = C.uint64_t(c.exchange)
 		ev.kind = C.uint32_t(c.kind)
 		ev.route = C.uint32_t(c.route)
+		ev.code = C.uint32_t(c.code)
+		ev.flags = 0
 		ev.method = str(c.method)
 		ev.path = str(c.path)
 		ev.query = str(c.query)
 		ev.params = str(c.params)
 		ev.body = str(c.body)
 		ev.attachments = str(c.attachments)
-		ev.headers = nil
-		ev.header_count = C.size_t(c.headerCount)
-		if c.headerCount > 0 {
-			ev.headers = &hdrs[c.headers]
+		ev.headers, ev.header_count = pairsAt(c.headers)
+		ev.cookies, ev.cookie_count = pairsAt(c.cookies)
+		ev.query_pairs, ev.query_pair_count = pairsAt(c.queryPairs)
+		ev.uploads, ev.upload_count = nil, C.size_t(c.uploads.n)
+		if c.uploads.n > 0 {
+			ev.uploads = &strs[c.uploads.at]
+		}
+		fillNext(rec)
+		switch {
+		case dst.stride > ownEventSize:
+			// A host of a later minor: its fields we do not know are absent.
+			clear(unsafe.Slice((*byte)(unsafe.Add(slot, ownEventSize)), dst.stride-ownEventSize))
+		case dst.stride < ownEventSize:
+			copy(unsafe.Slice((*byte)(slot), dst.stride), unsafe.Slice((*byte)(unsafe.Pointer(rec)), dst.stride))
 		}
 	}
 	return len(pl.evs), nil
@@ -121,23 +171,44 @@ func (pl *poller) poll(events []C.spikard_event, want int, timeout time.Duration
 // as offsets. Bound once per poller (copyFn) so a poll allocates no closure.
 func (pl *poller) copyRequest(r *core.Request) {
 	put := func(b []byte) span { return span{pl.buf.put(b), len(b)} }
+	putPairs := func(hs []core.Header) list {
+		l := list{len(pl.pairs), len(hs)}
+		for _, h := range hs {
+			pl.pairs = append(pl.pairs, [2]span{put(h.Name), put(h.Value)})
+		}
+		return l
+	}
 	c := copied{
-		exchange: r.Exchange, kind: r.Kind, route: uint32(r.Route),
+		exchange: r.Exchange, kind: r.Kind, route: uint32(r.Route), code: r.Code,
 		method: put(r.Method), path: put(r.Path), query: put(r.Query),
 		params: put(r.Params), body: put(r.Body), attachments: put(r.Attachments),
-		headers: len(pl.hdrs), headerCount: len(r.Headers),
 	}
-	for _, h := range r.Headers {
-		pl.hdrs = append(pl.hdrs, [2]span{put(h.Name), put(h.Value)})
+	c.headers = putPairs(r.Headers)
+	c.cookies = putPairs(r.Cookies)
+	c.queryPairs = putPairs(r.QueryPairs)
+	c.uploads = list{len(pl.strs), len(r.Uploads)}
+	for _, u := range r.Uploads {
+		pl.strs = append(pl.strs, put(u))
 	}
 	pl.evs = append(pl.evs, c)
 }
 
-// core's event kinds are spikard.h's, so Kind crosses unchanged; these stop
-// compiling if the two ever drift apart.
+// core's event kinds and codes are spikard.h's, so they cross unchanged;
+// these stop compiling if the two ever drift apart.
 var (
 	_ [0]struct{} = [core.EventRequest - C.SPIKARD_EVENT_REQUEST]struct{}{}
 	_ [0]struct{} = [core.EventDisconnect - C.SPIKARD_EVENT_DISCONNECT]struct{}{}
+	_ [0]struct{} = [core.EventWritten - C.SPIKARD_EVENT_WRITTEN]struct{}{}
+	_ [0]struct{} = [core.EventStreamCredit - C.SPIKARD_EVENT_STREAM_CREDIT]struct{}{}
+	_ [0]struct{} = [core.GoneClient - C.SPIKARD_GONE_CLIENT]struct{}{}
+	_ [0]struct{} = [core.GoneTimeout - C.SPIKARD_GONE_TIMEOUT]struct{}{}
+	_ [0]struct{} = [core.GoneStopping - C.SPIKARD_GONE_STOPPING]struct{}{}
+	_ [0]struct{} = [core.GoneStalled - C.SPIKARD_GONE_STALLED]struct{}{}
+	_ [0]struct{} = [core.ResponseStream - C.SPIKARD_RESPONSE_STREAM]struct{}{}
+	_ [0]struct{} = [core.ResponseSSE - C.SPIKARD_RESPONSE_SSE]struct{}{}
+	_ [0]struct{} = [core.ResponseWritten - C.SPIKARD_RESPONSE_WRITTEN]struct{}{}
+	_ [0]struct{} = [core.ChunkEnd - C.SPIKARD_CHUNK_END]struct{}{}
+	_ [0]struct{} = [core.ChunkAbort - C.SPIKARD_CHUNK_ABORT]struct{}{}
 )
 
 // timeoutOf converts spikard.h's milliseconds (negative: forever) to Poll's.

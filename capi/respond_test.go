@@ -2,8 +2,9 @@ package main
 
 import "testing"
 
-// TestRespondMalformed: SPIKARD_RESPONSE_HANDLER_ERROR and every malformed
-// answer become the standard 500 problem document; respond still succeeds.
+// TestRespondMalformed: every malformed answer (a HANDLER_ERROR answer with
+// headers or a body included) becomes the standard 500 problem document,
+// and its result is SPIKARD_E_INVALID.
 func TestRespondMalformed(t *testing.T) {
 	a := newApp(t, `{"port":0,"quiet":true}`)
 	addRoute(t, a, `{"method":"GET","path":"/r"}`)
@@ -50,7 +51,7 @@ func TestRespondMalformed(t *testing.T) {
 	for _, tt := range tests {
 		got := getAsync(base + "/r")
 		ev := pollOne(t, pl)
-		if rc := respondRaw(a, []cResponse{tt.resp(ev.exchange)}); rc != rcOK {
+		if rc := respondRaw(a, []cResponse{tt.resp(ev.exchange)}); rc != rcInvalid {
 			t.Errorf("%s: spikard_respond = %d", tt.name, rc)
 		}
 		r := <-got

@@ -25,7 +25,7 @@
  * memory owned by the poller; they stay valid until the next poll on that
  * poller or until the poller is freed, whichever comes first — copy what you
  * need to keep. Every buffer the host passes in (JSON documents, response
- * headers and bodies) is copied before the call returns; the host may free
+ * headers and bodies, chunks, argv) is copied before the call returns; the host may free
  * or reuse it immediately. libspikard never returns memory the caller must
  * free with free(); there is no allocator to match.
  *
@@ -41,11 +41,49 @@
  * mostly transient request and answer buffers); GOMAXPROCS and GOGC in the
  * environment override either.
  *
+ * OUT-PARAMETERS come first in every function and are named out or
+ * out_<what>. Each is written on every return, NULL or 0 on failure, before
+ * anything else is done; one marked "may be NULL" is optional. Every
+ * function returns int (SPIKARD_OK or a negative code) except
+ * spikard_abi_version, spikard_last_error and the void destructors.
+ *
+ * GROWTH. Records cross in arrays, and each call takes the size of one
+ * element as the caller compiled it: pass sizeof(spikard_event),
+ * sizeof(spikard_response), sizeof(spikard_chunk). A minor version only
+ * appends fields, each at an offset at or past the previous version's
+ * sizeof (tail padding is never reused), and a field's zero value always
+ * means "absent". The library writes (events) or reads (responses, chunks)
+ * only the fields that lie wholly inside the size passed, and zeroes the
+ * rest of a larger event element, so a host compiled against 2.0 runs
+ * unchanged on any 2.x library and a newer host on an older library. A size
+ * below the 2.0 size is refused with SPIKARD_E_INVALID. Nothing else crosses
+ * as a C record: options and descriptions are JSON documents, which grow by
+ * keys.
+ *
+ * REFUSALS. Nothing a host sends is ignored. JSON documents (config, route,
+ * problem, supervisor) refuse unknown keys and null with SPIKARD_E_INVALID
+ * and a message naming the key; keys kept for later minor versions are
+ * refused with SPIKARD_E_UNSUPPORTED, so a binding can tell "library too
+ * old" from a typo. A flag bit the library does not know, or a known flag
+ * not valid with the others, is SPIKARD_E_UNSUPPORTED; a field set that the
+ * record's flags do not use is SPIKARD_E_INVALID. A refused answer is never
+ * half-applied: its exchange gets the standard 500 problem, so nothing waits
+ * for request_timeout. A refused chunk changes nothing. Event kinds other
+ * than SPIKARD_EVENT_REQUEST are delivered only to hosts that opted in (a
+ * route's "events", an answer's flags, an open stream), so a host never
+ * receives a kind it does not know.
+ *
  * VERSIONING. SPIKARD_ABI_VERSION is the version this header describes;
- * spikard_abi_version() is the version of the loaded library. A binding must
- * compare them at load time and refuse to run on a mismatch of the major
- * part (version / 10000). Minor versions only add functions, event kinds and
- * JSON fields; they never change a layout declared here.
+ * spikard_abi_version() is the version of the loaded library. At load,
+ * before any other call, a binding requires
+ *   SPIKARD_ABI_MAJOR(loaded) == SPIKARD_ABI_MAJOR(SPIKARD_ABI_VERSION)
+ *   && loaded >= SPIKARD_ABI_VERSION
+ * (the second half because a binding calls what its minor added), and
+ * otherwise refuses to load with a message naming both numbers. Minor
+ * versions add functions, kinds, flags, JSON keys and appended fields, by
+ * the GROWTH rule; only a major version breaks a compiled host. ABI 2.0
+ * broke 1.x once: out-parameters first, element sizes, opt-in kinds, the
+ * pair type, streams.
  */
 #ifndef SPIKARD_H
 #define SPIKARD_H
@@ -62,7 +100,8 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 /* major * 10000 + minor. */
-#define SPIKARD_ABI_VERSION 10002
+#define SPIKARD_ABI_VERSION 20000
+#define SPIKARD_ABI_MAJOR(v) ((v) / 10000)
 
 /* The ABI version of the loaded library, to compare with SPIKARD_ABI_VERSION. */
 int spikard_abi_version(void);
@@ -79,12 +118,15 @@ int spikard_abi_version(void);
 #define SPIKARD_E_UNSUPPORTED (-5) /* a feature this library version lacks */
 #define SPIKARD_E_INTERNAL (-6)   /* a bug in libspikard; the message says where */
 #define SPIKARD_E_CLOSED (-7)     /* the app has stopped; no more events will come */
-#define SPIKARD_E_WORKER (-9)     /* a supervisor gave up on a worker (since 1.2; -8 is kept) */
+#define SPIKARD_E_AGAIN (-8)      /* a stream's queue is full: nothing was queued, and one
+                                   * SPIKARD_EVENT_STREAM_CREDIT follows when it has room */
+#define SPIKARD_E_WORKER (-9)     /* a supervisor gave up on a worker */
 
 /* The message of the last failed call on this thread, or "" if none has
  * failed. The string belongs to the library and stays valid until the next
  * call on this thread that fails, or until the thread exits: successful
- * calls leave it alone (since ABI 1.2; before, some freed it). */
+ * calls leave it alone. Read it right after a call returned a negative
+ * code. */
 const char *spikard_last_error(void);
 
 /* ---------------------------------------------------------------------------
@@ -139,10 +181,16 @@ typedef struct spikard_app spikard_app;
  *       one VM at once only take turns at its lock, and each lost turn puts
  *       a request behind the others: with 16 threads on one core a plain
  *       def handler's p99 was 0.65 s, against 40 ms for one at a time.
- *       Since ABI 1.2.
  *   "stall_after": positive seconds, default 0.005: how long a request held
- *       on a serial lane takes to count as stalled. Since ABI 1.2.
- * Later minor versions add keys (middleware, OpenAPI, ...).
+ *       on a serial lane takes to count as stalled.
+ *   "stream_queue_bytes": integer bytes, default 4194304 (4 MiB): how much
+ *       of a stream may be queued (accepted, not yet handed to the kernel)
+ *       before spikard_stream_write answers SPIKARD_E_AGAIN.
+ *   "sse_keepalive": seconds, default 15; 0 turns it off: an SSE stream with
+ *       no event written for this long gets a ":" comment line.
+ * Kept for later minor versions, refused with SPIKARD_E_UNSUPPORTED:
+ * "cors", "compression", "request_id", "static_files", "openapi", "hooks",
+ * "rate_limit", "jwt_auth", "api_key_auth".
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */
 int spikard_app_new(spikard_app **out, const char *config_json, size_t config_len);
@@ -155,7 +203,7 @@ int spikard_app_new(spikard_app **out, const char *config_json, size_t config_le
  *   config: "port": must be an integer in 0..65535
  *   config: unknown key "prot"
  * A host checking one key at a time passes a one-key document. JSON null is
- * refused for every key (omit a key to keep its default). Since ABI 1.1. */
+ * refused for every key (omit a key to keep its default). */
 int spikard_config_check(const char *config_json, size_t config_len);
 
 /* DESTRUCTOR: stop the app if it runs (as spikard_app_stop with its default
@@ -198,15 +246,34 @@ void spikard_app_free(spikard_app *app);
  *       required file is an entry at ["body", name]. A route with
  *       file_params alone also gets multipart bodies decoded as above.
  *   "response_schema": JSON Schema of the answer (used for documentation)
- *   "wants_request": boolean, default false: deliver method, path, query
- *       and headers in each event (otherwise those fields are empty)
- * Unknown keys and null values are refused with SPIKARD_E_INVALID and a
- * message naming the key, so that a misspelt "body_schema" cannot turn
- * validation off (since ABI 1.2; before, unknown keys were ignored).
+ *   "events": list of event kinds the route opts into beyond REQUEST:
+ *       "disconnect": SPIKARD_EVENT_DISCONNECT when a request a host took
+ *       ends without its answer (client gone, request_timeout, stop). An
+ *       async host that can cancel a handler asks for it; a host that runs
+ *       handlers to completion leaves it out and is sent nothing.
+ *   "facts": list of what each REQUEST event carries beyond params and
+ *       body, each filled only for routes that ask (the others get empty
+ *       fields at no cost):
+ *       "meta"     method, path, query and headers
+ *       "cookies"  cookies: every Cookie header in arrival order, split at
+ *                  ';', trimmed, one pair of double quotes removed; pieces
+ *                  without '=' skipped; repeats kept (a dict takes the first)
+ *       "query"    query_pairs: the raw query split at '&', form-decoded
+ *                  ('+' is a space, %XX; a malformed escape is kept as
+ *                  written); blank values and order kept
+ *       "uploads"  uploads: a JSON Pointer ("/avatar") for each body field
+ *                  whose value is an upload descriptor or an array of them,
+ *                  in first-seen order
+ * Unknown keys, unknown names in a list and null values are refused with
+ * SPIKARD_E_INVALID and a message naming the key, so that a misspelt
+ * "body_schema" cannot turn validation off; 1.x's "wants_request" gets a
+ * hint to "facts". Kept for later minor versions, refused with
+ * SPIKARD_E_UNSUPPORTED: "websocket", "hooks", "summary", "description",
+ * "tags", "operation_id".
  *
  * On success *out_route is the route's id, which events carry. A GET route
  * also answers HEAD unless a HEAD route is registered for the same path. */
-int spikard_app_add_route(spikard_app *app, uint32_t *out_route,
+int spikard_app_add_route(uint32_t *out_route, spikard_app *app,
                           const char *route_json, size_t route_len);
 
 /* METHOD: open the listener and start serving in the background; returns
@@ -215,14 +282,20 @@ int spikard_app_add_route(spikard_app *app, uint32_t *out_route,
  * instead (see Section - Workers and signals). */
 int spikard_app_start(spikard_app *app);
 
-/* METHOD: the TCP port the app listens on (useful after "port": 0), or a
- * negative code if it has not started. */
-int spikard_app_port(spikard_app *app);
+/* METHOD: *out_port is the TCP port the app listens on (useful after
+ * "port": 0); SPIKARD_E_STATE if it has not started. */
+int spikard_app_port(int *out_port, spikard_app *app);
 
 /* METHOD: stop accepting connections, let in-flight requests finish for up
  * to timeout_ms milliseconds (negative: the configured shutdown_timeout),
- * then close everything. Pending and later polls return SPIKARD_E_CLOSED.
- * Requests still unanswered at the deadline get a 503. Safe to call twice. */
+ * then close everything. Requests still unanswered at the deadline get a
+ * 503. SSE streams are ended at once (what is queued is flushed within the
+ * deadline: SSE clients reconnect by design); raw streams may run until the
+ * deadline and are then aborted, so a truncated download never looks
+ * complete. Each such exchange gets SPIKARD_EVENT_DISCONNECT with
+ * SPIKARD_GONE_STOPPING if it asked for one, and the lanes close only after
+ * those events are queued: pending and later polls return SPIKARD_E_CLOSED
+ * once the lane is drained. Safe to call twice. */
 int spikard_app_stop(spikard_app *app, int timeout_ms);
 
 /* ---------------------------------------------------------------------------
@@ -244,34 +317,71 @@ typedef struct spikard_str {
     size_t len;
 } spikard_str;
 
-typedef struct spikard_header {
-    spikard_str name; /* lower-case */
+/* A name and a value: a header (name lower-case), a cookie, a query pair. */
+typedef struct spikard_pair {
+    spikard_str name;
     spikard_str value;
-} spikard_header;
+} spikard_pair;
 
-/* Event kinds. A host must answer kinds it does not know with
- * spikard_respond() if they carry an exchange, and otherwise ignore them. */
-#define SPIKARD_EVENT_REQUEST 1    /* an HTTP request to answer */
-#define SPIKARD_EVENT_DISCONNECT 2 /* the client of exchange went away */
-#define SPIKARD_EVENT_WS_MESSAGE 3 /* reserved: a WebSocket message (body) */
-#define SPIKARD_EVENT_WS_CLOSE 4   /* reserved: a WebSocket closed */
-#define SPIKARD_EVENT_HOOK 5       /* reserved: a lifecycle hook phase (route = phase) */
-#define SPIKARD_EVENT_STREAM_READY 6 /* reserved: a stream can take more chunks */
+/* Event kinds. REQUEST always comes; every other kind only to a host that
+ * opted in, as each says. A poller that takes an exchange's REQUEST owns the
+ * exchange: every later event of it goes to that poller (or, once it is
+ * freed, to any poller of the lane), so one thread sees an exchange's whole
+ * life, in order. Per exchange: REQUEST, then any STREAM_CREDITs, then at
+ * most one terminal event (DISCONNECT or WRITTEN). An answer flagged
+ * SPIKARD_RESPONSE_WRITTEN, and every opened stream, gets exactly one
+ * terminal event, so per-exchange host state (cleanups, generators) can
+ * always be released on it. An exchange whose client left before any host
+ * took it produces no event. */
+#define SPIKARD_EVENT_REQUEST 1       /* an HTTP request to answer */
+#define SPIKARD_EVENT_DISCONNECT 2    /* the exchange ended without the host's answer
+                                       * reaching the client; code is a SPIKARD_GONE_*.
+                                       * Opt in: route "events": ["disconnect"], an answer
+                                       * with SPIKARD_RESPONSE_WRITTEN, or any open stream */
+#define SPIKARD_EVENT_WRITTEN 3       /* the answer (or the stream's end) that asked for
+                                       * it has been handed to the kernel whole */
+#define SPIKARD_EVENT_STREAM_CREDIT 4 /* a stream that answered SPIKARD_E_AGAIN has room */
+/* Kept for later minor versions, delivered only to hosts that opt in
+ * through keys and flags this version refuses: */
+#define SPIKARD_EVENT_WS_OPEN 5    /* a WebSocket handshake, answered like a REQUEST */
+#define SPIKARD_EVENT_WS_MESSAGE 6 /* body: one message; flags: SPIKARD_EVENT_F_BINARY */
+#define SPIKARD_EVENT_WS_CLOSE 7   /* code: the close code; body: the reason */
+#define SPIKARD_EVENT_HOOK 8       /* a paused request; code: SPIKARD_HOOK_* of this visit */
+#define SPIKARD_EVENT_LOG 9        /* body: a batch of access-log lines */
+/* Kinds stay below 64. */
 
+#define SPIKARD_EVENT_F_BINARY (1u << 0) /* kept: a binary WS_MESSAGE */
+
+/* Why an exchange ended (the code of SPIKARD_EVENT_DISCONNECT). */
+#define SPIKARD_GONE_CLIENT 1   /* the client closed the connection */
+#define SPIKARD_GONE_TIMEOUT 2  /* request_timeout passed; core answered 504 */
+#define SPIKARD_GONE_STOPPING 3 /* spikard_app_stop: core answered 503, or ended the stream */
+#define SPIKARD_GONE_STALLED 4  /* a stream's client took no byte for read_timeout */
+
+/* Kept: the lifecycle phases of a SPIKARD_EVENT_HOOK visit. */
+#define SPIKARD_HOOK_ON_REQUEST (1u << 0)
+#define SPIKARD_HOOK_PRE_VALIDATION (1u << 1)
+#define SPIKARD_HOOK_PRE_HANDLER (1u << 2)
+#define SPIKARD_HOOK_ON_RESPONSE (1u << 3)
+#define SPIKARD_HOOK_ON_ERROR (1u << 4)
+
+/* One event. Fields a kind or a route's facts do not fill are zero. */
 typedef struct spikard_event {
-    uint64_t exchange; /* names this request in spikard_respond; never 0 */
+    uint64_t exchange; /* names the exchange in every later call; never 0 */
     uint32_t kind;     /* SPIKARD_EVENT_* */
     uint32_t route;    /* the id from spikard_app_add_route */
-    spikard_str method;
-    spikard_str path;   /* percent-decoded */
-    spikard_str query;  /* raw, without '?' */
+    uint32_t code;     /* DISCONNECT: SPIKARD_GONE_*; else 0 */
+    uint32_t flags;    /* SPIKARD_EVENT_F_*; 0 in 2.0 */
+    spikard_str method; /* fact "meta" */
+    spikard_str path;   /* fact "meta"; percent-decoded */
+    spikard_str query;  /* fact "meta"; raw, without '?' */
     spikard_str params; /* JSON object of validated parameters, e.g. {"id":7} */
     spikard_str body;   /* the request body (already validated): a JSON body as
                          * received; an application/x-www-form-urlencoded or
                          * multipart/form-data body as the equivalent JSON
                          * object, values coerced per body_schema; without a
                          * body_schema, the raw body of any type */
-    const spikard_header *headers;
+    const spikard_pair *headers; /* fact "meta"; names lower-case */
     size_t header_count;
     /* The bytes that upload descriptors in body reference by "offset" and
      * "length" (the raw request body). A multipart/form-data body reaches
@@ -279,50 +389,62 @@ typedef struct spikard_event {
      * each file as {"filename": string|null, "content_type": string,
      * "size": int, "headers": {lower-case name: value}, "offset": int,
      * "length": int} (an array of them for several files of one field).
-     * Empty when the request has no file parts. Valid like the other
-     * event fields: until the next poll on this poller. */
+     * Empty when the request has no file parts. */
     spikard_str attachments;
-} spikard_event;
+    const spikard_pair *cookies; /* fact "cookies" */
+    size_t cookie_count;
+    const spikard_pair *query_pairs; /* fact "query" */
+    size_t query_pair_count;
+    const spikard_str *uploads; /* fact "uploads": JSON Pointers into body */
+    size_t upload_count;
+} spikard_event; /* 184 bytes on LP64, no tail padding */
 
 /* CONSTRUCTOR: a poller for one lane of a started or not-yet-started app.
  * Free it with spikard_poller_free before freeing the app. */
 int spikard_poller_new(spikard_poller **out, spikard_app *app, uint32_t lane);
 
 /* DESTRUCTOR: NULL is a harmless no-op. Must not race a poll on it. Closes
- * the poller's fd; a wake-up it had not taken passes to another poller. */
+ * the poller's fd; a wake-up it had not taken passes to another poller, and
+ * later events of the exchanges it owned go to the lane's other pollers. */
 void spikard_poller_free(spikard_poller *poller);
 
-/* METHOD: take up to cap events, waiting up to timeout_ms milliseconds for
- * the first (0: do not wait; negative: wait until an event or stop). Sets
- * *out_count (possibly 0 on timeout). The events and everything they point
- * to stay valid until the next poll on this poller. Returns SPIKARD_E_CLOSED
- * once the app has stopped and the lane is drained. Blocking: release your
- * VM lock around this call. */
-int spikard_poller_poll(spikard_poller *poller, spikard_event *events, size_t cap,
-                        int timeout_ms, size_t *out_count);
+/* METHOD: take up to cap events into events (an array of elements of
+ * event_size bytes: pass sizeof(spikard_event)), waiting up to timeout_ms
+ * milliseconds for the first (0: do not wait; negative: wait until an event
+ * or stop). *out_count is how many (possibly 0 on timeout). Events of
+ * exchanges this poller owns come before new requests. The events and
+ * everything they point to stay valid until the next poll on this poller
+ * or its free; copy what you keep. Returns SPIKARD_E_CLOSED once the app
+ * has stopped and the lane is drained. Blocking: release your VM lock
+ * around this call. */
+int spikard_poller_poll(size_t *out_count, spikard_poller *poller, spikard_event *events,
+                        size_t cap, size_t event_size, int timeout_ms);
 
-/* METHOD: this poller's own file descriptor, created on the first call; it
- * becomes readable when this poller should poll. After it polls readable,
- * call spikard_poller_poll with timeout 0 until it returns fewer events
- * than asked for, and only then wait on the fd again; a poll on this poller
- * also clears its readiness. A poller counts as waiting from the first call
- * and after every poll that returned fewer events than asked for, and the
- * lane wakes its waiting pollers one per queued event, most recently idle
- * first: a pool of threads, each waiting on its own poller's fd, has one
- * thread woken for a request, not the whole pool. A woken poller may find
- * nothing (another poller took the event, or it timed out); it just waits
- * again. Level semantics: if events remain when a poll returns fewer than
- * asked for (a batch is also bounded in bytes), the fd stays readable; once
- * the app stops it is readable for good, and the poll reports
+/* METHOD: *out_fd is this poller's own file descriptor, created on the
+ * first call; it becomes readable when this poller should poll. After it
+ * polls readable, call spikard_poller_poll with timeout 0 until it returns
+ * fewer events than asked for, and only then wait on the fd again; a poll
+ * on this poller also clears its readiness. A poller counts as waiting from
+ * the first call and after every poll that returned fewer events than asked
+ * for, and the lane wakes its waiting pollers one per queued event, most
+ * recently idle first: a pool of threads, each waiting on its own poller's
+ * fd, has one thread woken for a request, not the whole pool. Events of an
+ * exchange the poller owns make its own fd readable. A woken poller may
+ * find nothing (another poller took the event, or it timed out); it just
+ * waits again. Level semantics: if events remain when a poll returns fewer
+ * than asked for (a batch is also bounded in bytes), the fd stays readable;
+ * once the app stops it is readable for good, and the poll reports
  * SPIKARD_E_CLOSED. Owned by the poller, and closed by spikard_poller_free:
  * do not read, write or close it. */
-int spikard_poller_fd(spikard_poller *poller);
+int spikard_poller_fd(int *out_fd, spikard_poller *poller);
 
-/* Response flags. */
-/* The handler failed: ignore status, headers and body and answer the
- * standard 500 problem-details document, so every host reports a crash the
- * same way (the host logs the details itself). */
-#define SPIKARD_RESPONSE_HANDLER_ERROR 1u
+/* Response flags. Bits 0..7 are this version's; 8..10 are kept (refused
+ * with SPIKARD_E_UNSUPPORTED); 11..23 are for later minor versions; 24..31
+ * are never assigned, so a host may rely on their refusal. */
+/* The handler failed: answer the standard 500 problem document, so every
+ * host reports a crash the same way (the host logs the details itself).
+ * status is 0 or 500; headers and body must be empty. */
+#define SPIKARD_RESPONSE_HANDLER_ERROR (1u << 0)
 /* The host asks core to render the error document, so that every binding's
  * errors read the same byte for byte: status is 400..599 and body is a JSON
  * description, every key optional, unknown keys refused:
@@ -334,31 +456,97 @@ int spikard_poller_fd(spikard_poller *poller);
  * title or, with errors, to "N validation errors in request". Core encodes
  * the RFC 9457 document itself (fixed key order, entries re-encoded) and
  * sets Content-Type; headers add to it (Retry-After, WWW-Authenticate) and
- * may not include Content-Type or Content-Length. A description or header
- * core refuses answers the standard 500 and spikard_respond returns
- * SPIKARD_E_INVALID naming it. Since ABI 1.2. */
-#define SPIKARD_RESPONSE_PROBLEM 2u
+ * may not include Content-Type or Content-Length. */
+#define SPIKARD_RESPONSE_PROBLEM (1u << 1)
+/* Open a stream: status and headers are sent now, body is the first chunk
+ * (may be empty), and the exchange stays open for spikard_stream_write.
+ * Without a content-length header the body is chunked (close-delimited for
+ * an HTTP/1.0 client); with one, exactly that many bytes must follow. For
+ * HEAD core sends the headers and drops the chunks. request_timeout stops
+ * at the stream's first byte. Every opened stream gets exactly one
+ * terminal event (WRITTEN after a clean end, else DISCONNECT). */
+#define SPIKARD_RESPONSE_STREAM (1u << 2)
+/* With STREAM: server-sent events. Core sets content-type
+ * text/event-stream and cache-control no-cache (the host passes neither),
+ * the open's body must be empty, and every chunk is one event (see
+ * spikard_chunk). Keep-alive comments per "sse_keepalive". */
+#define SPIKARD_RESPONSE_SSE (1u << 3)
+/* Deliver SPIKARD_EVENT_WRITTEN once this answer's last byte has been
+ * handed to the kernel, or SPIKARD_EVENT_DISCONNECT if it could not be:
+ * the moment for background tasks and dependency cleanups. */
+#define SPIKARD_RESPONSE_WRITTEN (1u << 4)
+/* Kept: */
+#define SPIKARD_RESPONSE_WS_ACCEPT (1u << 8) /* answer to WS_OPEN: upgrade */
+#define SPIKARD_RESPONSE_CONTINUE (1u << 9)  /* answer to HOOK: go on; headers: changes */
+#define SPIKARD_RESPONSE_FILE (1u << 10)     /* body: a path core sends */
 
 /* The answer to one exchange. */
 typedef struct spikard_response {
     uint64_t exchange;
     uint32_t status; /* 100..599 */
     uint32_t flags;  /* SPIKARD_RESPONSE_* bits, or 0 */
-    const spikard_header *headers;
+    const spikard_pair *headers;
     size_t header_count;
     spikard_str body;
-} spikard_response;
+} spikard_response; /* 48 bytes on LP64 */
 
-/* METHOD: answer a batch of exchanges. Every buffer is copied before the
- * call returns. Answers for unknown exchanges (timed out, client gone) are
- * skipped; the return value is SPIKARD_OK if all were delivered, else
- * SPIKARD_E_NOT_FOUND (the others were still delivered). A status outside
- * 100..599 or a malformed header turns that exchange into a 500. Flags this
- * library does not know are refused, never ignored: that exchange gets the
- * standard 500 and the call returns SPIKARD_E_UNSUPPORTED (since ABI 1.2).
- * When several answers fail, the first failure's code is returned and the
- * others are still delivered. */
-int spikard_respond(spikard_app *app, const spikard_response *responses, size_t count);
+/* METHOD: answer a batch of exchanges (responses: count elements of
+ * response_size bytes; pass sizeof(spikard_response)). Every buffer is
+ * copied before the call returns. Every entry is tried. out_results (may
+ * be NULL) gets one code per entry: SPIKARD_OK (delivered, or for STREAM
+ * opened), SPIKARD_E_NOT_FOUND (the exchange is over: answered, timed out,
+ * client gone), SPIKARD_E_INVALID (a status outside 100..599, a malformed
+ * header, a refused problem description, a field the flags do not use) or
+ * SPIKARD_E_UNSUPPORTED (a flag). An INVALID or UNSUPPORTED entry's
+ * exchange gets the standard 500. Returns SPIKARD_OK if every entry
+ * succeeded, else the code of the first that failed, and
+ * spikard_last_error() names that entry. */
+int spikard_respond(int *out_results, spikard_app *app, const spikard_response *responses,
+                    size_t count, size_t response_size);
+
+/* ---------------------------------------------------------------------------
+ * Section - Streams
+ * ------------------------------------------------------------------------- */
+
+/* Chunk flags. */
+#define SPIKARD_CHUNK_END (1u << 0)   /* after data, end the stream cleanly */
+#define SPIKARD_CHUNK_ABORT (1u << 1) /* end it now, uncleanly: queued bytes dropped,
+                                       * connection closed, no terminator; data empty */
+#define SPIKARD_CHUNK_WS_BINARY (1u << 8) /* kept: a binary WebSocket message */
+#define SPIKARD_CHUNK_WS_CLOSE (1u << 9)  /* kept: a close frame; code, data = reason */
+
+/* One piece of an open stream. */
+typedef struct spikard_chunk {
+    uint64_t exchange;
+    uint32_t flags;    /* SPIKARD_CHUNK_* */
+    uint32_t code;     /* kept (WebSocket close code); 0 */
+    spikard_str data;  /* bytes; SSE: the event's data, one data: line per line */
+    spikard_str event; /* SSE "event:"; empty: none; no CR or LF */
+    spikard_str id;    /* SSE "id:"; empty: none; no CR, LF or NUL */
+    uint32_t retry_ms; /* SSE "retry:"; 0: none */
+} spikard_chunk; /* 72 bytes on LP64, the last 4 tail padding: a later minor
+                  * appends at offset 72, naming the padding first */
+
+/* METHOD: queue chunks (count elements of chunk_size bytes; pass
+ * sizeof(spikard_chunk)); each is copied before the call returns. On a raw
+ * stream event, id and retry_ms must be empty. Back-pressure: a stream
+ * queues at most "stream_queue_bytes" not yet handed to the kernel; a chunk
+ * is accepted if it fits, or if the queue is empty (so one oversized chunk
+ * passes: split chunks to keep the bound exact). timeout_ms 0 never waits
+ * (event-loop hosts); > 0 waits up to that long in total for room;
+ * negative, until room or the stream's end. Blocking: release your VM
+ * lock. out_results (may be NULL) gets one code per chunk: SPIKARD_OK
+ * (queued), SPIKARD_E_AGAIN (full: nothing queued; exactly one
+ * SPIKARD_EVENT_STREAM_CREDIT follows, once the queue has drained to half,
+ * unless the stream ends first; later AGAINs before it owe nothing more),
+ * SPIKARD_E_NOT_FOUND (the stream is over; its DISCONNECT is queued), or
+ * SPIKARD_E_INVALID / SPIKARD_E_UNSUPPORTED (refused; the stream is left
+ * as it was, and the host decides, usually by aborting). Chunks of one
+ * exchange apply in order; once one gets AGAIN, that exchange's later
+ * chunks in the call get AGAIN too, so nothing is reordered. Returns
+ * SPIKARD_OK if every chunk was queued, else the first failure's code. */
+int spikard_stream_write(int *out_results, spikard_app *app, const spikard_chunk *chunks,
+                         size_t count, size_t chunk_size, int timeout_ms);
 
 /* ---------------------------------------------------------------------------
  * Section - Callbacks (C convenience)
@@ -374,13 +562,14 @@ int spikard_respond(spikard_app *app, const spikard_response *responses, size_t 
  * points to must outlive the handler: libspikard copies them just after the
  * handler returns, before it calls another handler or polls again. So use
  * static or payload-owned memory, or the event's own buffers, never the
- * handler's stack. Return 0, or non-zero to answer 500. */
+ * handler's stack. Return 0, or non-zero to answer 500. A handler answers
+ * plainly or with SPIKARD_RESPONSE_PROBLEM; it cannot open a stream. */
 typedef int (*spikard_handler_fn)(const spikard_event *event,
                                   spikard_response *response, void *payload);
 
 /* METHOD: like spikard_app_add_route, and remember handler+payload for
  * spikard_serve. The route goes on the route_json's lane. */
-int spikard_app_add_handler(spikard_app *app, uint32_t *out_route,
+int spikard_app_add_handler(uint32_t *out_route, spikard_app *app,
                             const char *route_json, size_t route_len,
                             spikard_handler_fn handler, void *payload);
 
@@ -392,7 +581,7 @@ int spikard_app_add_handler(spikard_app *app, uint32_t *out_route,
 int spikard_serve(spikard_app *app);
 
 /* ---------------------------------------------------------------------------
- * Section - Workers and signals (since ABI 1.2)
+ * Section - Workers and signals
  *
  * One app served by several processes. A supervisor spawns N workers, each
  * a fresh process running the host's own command line (fork and exec: the

@@ -154,14 +154,14 @@ def make_call(handler: Any, plan: CallPlan) -> Call:
         raw = ev[3]
         if files:
             form = _decode_form(raw)
-            attachments = ev[5] if len(ev) > 5 else None
+            attachments = ev[5]
             _bind_files(kwargs, files, form, attachments)
             if form_convert is not None:
                 kwargs[body_name] = form_convert(form)
         elif decode_body is not None:
             kwargs[body_name] = decode_body(raw)
         if request_names:
-            request = Request.from_meta(ev[4], raw)
+            request = Request.from_event(ev[4], ev[6], raw)
             for name in request_names:
                 kwargs[name] = request
         return handler(**kwargs)

@@ -294,7 +294,7 @@ class Server:
         started: list[tuple[int, Route, asyncio.Task[Any]]] = []
         for ev in events:
             exchange = ev[0]
-            if ev[2] is None:  # the client went away: stop its handler, drop its answer
+            if ev[2] is None:  # the exchange ended (DISCONNECT): stop its handler, drop its answer
                 gone = tasks.pop(exchange, None)
                 if gone is not None:
                     gone.cancel()
@@ -387,7 +387,7 @@ class Server:
                 ready.poll(_SYNC_POLL_MS)
                 continue
             for ev in events:
-                if ev[2] is None:  # a disconnect: a running def handler cannot be stopped
+                if ev[2] is None:  # sync routes opt into no other kind
                     continue
                 answer = base.copy().run(_call_sync, ev[0], routes[ev[1]], ev)
                 respond([answer])

@@ -5,6 +5,21 @@ from typing import Final
 ABI_VERSION: Final[int]
 RESPONSE_HANDLER_ERROR: Final[int]
 RESPONSE_PROBLEM: Final[int]
+RESPONSE_STREAM: Final[int]
+RESPONSE_SSE: Final[int]
+RESPONSE_WRITTEN: Final[int]
+EVENT_DISCONNECT: Final[int]
+EVENT_WRITTEN: Final[int]
+EVENT_STREAM_CREDIT: Final[int]
+GONE_CLIENT: Final[int]
+GONE_TIMEOUT: Final[int]
+GONE_STOPPING: Final[int]
+GONE_STALLED: Final[int]
+CHUNK_END: Final[int]
+CHUNK_ABORT: Final[int]
+E_INVALID: Final[int]
+E_UNSUPPORTED: Final[int]
+E_AGAIN: Final[int]
 E_NOT_FOUND: Final[int]
 E_CLOSED: Final[int]
 E_WORKER: Final[int]
@@ -12,11 +27,16 @@ E_WORKER: Final[int]
 Header = tuple[bytes | str, bytes | str]
 Answer = tuple[int, int, list[Header] | None, bytes | str, int]
 RequestMeta = tuple[str, str, str, list[tuple[str, str]]]
-# (exchange, route, params, body, request_meta, attachments): attachments
-# holds the upload bytes that file descriptors in body locate by offset/length.
-# A disconnect event (the client of an exchange already taken went away) has
-# params None: (exchange, route, None, None, None, None).
-Event = tuple[int, int, bytes | None, bytes | None, RequestMeta | None, bytes | None]
+# (cookies, query_pairs, uploads) for routes that ask for those facts.
+RequestFacts = tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]
+# A request: (exchange, route, params, body, request_meta, attachments, facts);
+# attachments holds the upload bytes that file descriptors in body locate by
+# offset/length. Every other kind (one a route or answer opted into) has
+# params None: (exchange, route, None, kind, code, None, None).
+Event = tuple[
+    int, int, bytes | None, bytes | int | None, RequestMeta | int | None, bytes | None,
+    RequestFacts | None,
+]
 
 class SpikardError(Exception):
     """A libspikard call failed; ``args`` is ``(code, message)``."""

@@ -1,8 +1,9 @@
 """Request: the raw HTTP request, for handlers that declare a ``Request`` parameter.
 
-A route whose handler has a parameter annotated ``Request`` is registered
-with ``"wants_request": true``, so the core delivers the method, path, raw
-query and headers with each event. Everything else here is parsed lazily,
+A route whose handler has a parameter annotated ``Request`` asks the core for
+the facts of :data:`REQUEST_FACTS`: the method, path, raw query and headers,
+and the cookies and query pairs already parsed, by the core's rules, so
+every binding reads them the same way. The mappings here are built lazily,
 on first access, so a handler pays only for what it reads.
 """
 
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qs
-
 import msgspec
 
-__all__ = ["Headers", "Request"]
+__all__ = ["REQUEST_FACTS", "Headers", "Request"]
+
+REQUEST_FACTS = ("meta", "cookies", "query")
+"""The route facts a ``Request`` parameter needs (spikard.h, route "facts")."""
 
 
 class Headers(Mapping[str, str]):
@@ -69,9 +71,11 @@ class Request:
     """
 
     __slots__ = (
+        "_cookie_pairs",
         "_cookies",
         "_headers",
         "_query",
+        "_query_pairs",
         "_raw_headers",
         "body",
         "method",
@@ -88,6 +92,8 @@ class Request:
         headers: list[tuple[str, str]],
         body: bytes | None,
         path_params: Mapping[str, Any] | None = None,
+        cookie_pairs: list[tuple[str, str]] | None = None,
+        query_pairs: list[tuple[str, str]] | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -99,14 +105,18 @@ class Request:
         self._headers: Headers | None = None
         self._query: dict[str, list[str]] | None = None
         self._cookies: dict[str, str] | None = None
+        self._cookie_pairs = cookie_pairs or []
+        self._query_pairs = query_pairs or []
 
     @classmethod
-    def from_meta(cls, meta: Any, body: bytes | None) -> Request:
-        """Build from the event's ``(method, path, query, headers)`` tuple."""
+    def from_event(cls, meta: Any, facts: Any, body: bytes | None) -> Request:
+        """Build from the event's ``(method, path, query, headers)`` tuple and
+        its ``(cookies, query_pairs, uploads)`` facts."""
+        cookies, query = (facts[0], facts[1]) if facts is not None else (None, None)
         if meta is None:
-            return cls("", "", "", [], body)
-        method, path, query, headers = meta
-        return cls(method, path, query, headers, body)
+            return cls("", "", "", [], body, None, cookies, query)
+        method, path, query_string, headers = meta
+        return cls(method, path, query_string, headers, body, None, cookies, query)
 
     @property
     def headers(self) -> Headers:
@@ -117,7 +127,10 @@ class Request:
     @property
     def query(self) -> dict[str, list[str]]:
         if self._query is None:
-            self._query = parse_qs(self.query_string, keep_blank_values=True)
+            query: dict[str, list[str]] = {}
+            for name, value in self._query_pairs:
+                query.setdefault(name, []).append(value)
+            self._query = query
         return self._query
 
     @property
@@ -127,11 +140,12 @@ class Request:
 
     @property
     def cookies(self) -> dict[str, str]:
+        """Cookie names to values; the first of a repeated name wins, as
+        browsers send the most specific cookie first."""
         if self._cookies is None:
             cookies: dict[str, str] = {}
-            for line in self.headers.getlist("cookie"):
-                for name, value in _parse_cookie(line).items():
-                    cookies.setdefault(name, value)
+            for name, value in self._cookie_pairs:
+                cookies.setdefault(name, value)
             self._cookies = cookies
         return self._cookies
 
@@ -142,20 +156,3 @@ class Request:
     def __repr__(self) -> str:
         return f"Request({self.method} {self.path})"
 
-
-def _parse_cookie(line: str) -> dict[str, str]:
-    """``a=1; b="2"`` -> ``{"a": "1", "b": "2"}`` (RFC 6265 cookie-string).
-
-    Pairs without ``=`` are skipped; the first of a repeated name wins, as
-    browsers send the most specific cookie first.
-    """
-    out: dict[str, str] = {}
-    for part in line.split(";"):
-        name, sep, value = part.partition("=")
-        name = name.strip()
-        if sep and name and name not in out:
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1]
-            out[name] = value
-    return out

@@ -60,7 +60,7 @@ from ._schema import (
     type_schema,
 )
 from .params import MISSING, Param
-from .request import Request
+from .request import REQUEST_FACTS, Request
 from .uploads import upload_from_descriptor
 
 if TYPE_CHECKING:
@@ -121,6 +121,11 @@ class Route:
         self.is_async = inspect.iscoroutinefunction(handler)
         self.lane = ASYNC_LANE if self.is_async else SYNC_LANE
         self.declaration = {"method": method, "path": path, "lane": self.lane, **declaration}
+        if self.is_async:
+            # Its Task can be cancelled when the exchange ends without the
+            # answer (client gone, timeout, stop); a running def handler
+            # cannot be stopped, so sync routes are told nothing.
+            self.declaration["events"] = ["disconnect"]
         self.call = call
         self.render = render
 
@@ -245,7 +250,7 @@ def compile_route(
     elif plan.body is not None or plan.files:
         declaration["body_schema"] = _body_schema(plan)
     if plan.request_names:
-        declaration["wants_request"] = True
+        declaration["facts"] = list(REQUEST_FACTS)
 
     return_annotation = hints.get("return", inspect.Signature.empty)
     if response_schema is not None:
@@ -324,17 +329,20 @@ def raw_route(
     if file_params is not None:
         declaration["file_params"] = file_params
     decode = msgspec.json.decode
-    file_fields = _binary_fields(body_schema) | set(file_params or ())
+    if _binary_fields(body_schema) or file_params:
+        # The core says which fields hold upload descriptors.
+        declaration["facts"] = ["uploads"]
 
     def call(ev: tuple[Any, ...]) -> Any:
         params, raw = ev[2], ev[3]
         kwargs = decode(params) if params else {}
         if body_schema is not None or raw is not None:
             body = decode(raw) if raw is not None else None
-            if file_fields and isinstance(body, dict) and len(ev) > 5 and ev[5] is not None:
+            facts = ev[6]
+            if facts is not None and isinstance(body, dict) and ev[5] is not None:
                 view = memoryview(ev[5])
-                for name in file_fields & body.keys():
-                    body[name] = _uploads(body[name], view)
+                for pointer in facts[2]:
+                    _bind_upload(body, pointer, view)
             kwargs["body"] = body
         return handler(**kwargs)
 
@@ -356,12 +364,22 @@ def _binary_fields(schema: dict[str, Any] | None) -> set[str]:
     return out
 
 
+def _bind_upload(body: dict[str, Any], pointer: str, view: memoryview) -> None:
+    """Replace the descriptor(s) a JSON Pointer of the ``uploads`` fact names
+    with UploadFile objects."""
+    keys = [k.replace("~1", "/").replace("~0", "~") for k in pointer[1:].split("/")]
+    parent: Any = body
+    for key in keys[:-1]:
+        parent = parent[int(key)] if isinstance(parent, list) else parent[key]
+    last: Any = int(keys[-1]) if isinstance(parent, list) else keys[-1]
+    parent[last] = _uploads(parent[last], view)
+
+
 def _uploads(value: Any, view: memoryview) -> Any:
-    if isinstance(value, dict) and "offset" in value:
-        return upload_from_descriptor(value, view)
+    """An upload field's descriptor, or list of them, as UploadFile objects."""
     if isinstance(value, list):
-        return [_uploads(v, view) for v in value]
-    return value
+        return [upload_from_descriptor(v, view) for v in value]
+    return upload_from_descriptor(value, view)
 
 
 # -- standalone decorators -------------------------------------------------

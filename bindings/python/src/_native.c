@@ -136,7 +136,7 @@ static PyObject *App_add_route(PyObject *self, PyObject *arg) {
         return NULL;
     }
     uint32_t route = 0;
-    int rc = spikard_app_add_route(a->app, &route, (const char *)doc.buf, (size_t)doc.len);
+    int rc = spikard_app_add_route(&route, a->app, (const char *)doc.buf, (size_t)doc.len);
     PyBuffer_Release(&doc);
     if (rc != SPIKARD_OK) {
         return raise_app_error(self, rc, "spikard_app_add_route failed");
@@ -183,9 +183,10 @@ static PyObject *App_get_port(PyObject *self, void *Py_UNUSED(closure)) {
     if (!app_ready(a)) {
         return NULL;
     }
-    int port = spikard_app_port(a->app);
-    if (port < 0) {
-        return raise_app_error(self, port, "the app has not started");
+    int port = 0;
+    int rc = spikard_app_port(&port, a->app);
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(self, rc, "the app has not started");
     }
     return PyLong_FromLong(port);
 }
@@ -230,9 +231,11 @@ static PyObject *App_respond(PyObject *self, PyObject *batch) {
         Py_RETURN_TRUE;
     }
     spikard_response stack_resp[STACK_RESPONSES];
-    spikard_header stack_hdrs[STACK_HEADERS];
+    spikard_pair stack_hdrs[STACK_HEADERS];
     spikard_response *resp = stack_resp;
-    spikard_header *hdrs = stack_hdrs;
+    spikard_pair *hdrs = stack_hdrs;
+    int stack_results[STACK_RESPONSES];
+    int *results = stack_results;
     PyObject *result = NULL;
 
     /* First pass: validate shapes and count headers. */
@@ -256,13 +259,14 @@ static PyObject *App_respond(PyObject *self, PyObject *batch) {
     }
     if ((size_t)n > STACK_RESPONSES) {
         resp = PyMem_Malloc(sizeof(spikard_response) * (size_t)n);
-        if (resp == NULL) {
+        results = PyMem_Malloc(sizeof(int) * (size_t)n);
+        if (resp == NULL || results == NULL) {
             PyErr_NoMemory();
             goto done;
         }
     }
     if (total_headers > STACK_HEADERS) {
-        hdrs = PyMem_Malloc(sizeof(spikard_header) * total_headers);
+        hdrs = PyMem_Malloc(sizeof(spikard_pair) * total_headers);
         if (hdrs == NULL) {
             PyErr_NoMemory();
             goto done;
@@ -313,18 +317,33 @@ static PyObject *App_respond(PyObject *self, PyObject *batch) {
         }
     }
 
-    int rc = spikard_respond(a->app, resp, (size_t)n);
+    int rc = spikard_respond(results, a->app, resp, (size_t)n, sizeof(spikard_response));
     if (rc == SPIKARD_OK) {
         result = Py_NewRef(Py_True);
-    } else if (rc == SPIKARD_E_NOT_FOUND) {
-        result = Py_NewRef(Py_False);
     } else {
-        raise_app_error(self, rc, "spikard_respond failed");
+        /* Gone exchanges are normal (timed out, client left); any other
+         * result is this binding's bug, and is raised. */
+        int refused = SPIKARD_OK;
+        for (Py_ssize_t i = 0; i < n && refused == SPIKARD_OK; i++) {
+            if (results[i] != SPIKARD_OK && results[i] != SPIKARD_E_NOT_FOUND) {
+                refused = results[i];
+            }
+        }
+        if (refused == SPIKARD_OK) {
+            result = Py_NewRef(Py_False);
+        } else if (refused == rc) {
+            raise_app_error(self, rc, "spikard_respond failed");
+        } else {
+            raise_app_error(self, refused, "spikard_respond refused an answer");
+        }
     }
 
 done:
     if (resp != stack_resp) {
         PyMem_Free(resp);
+    }
+    if (results != stack_results) {
+        PyMem_Free(results);
     }
     if (hdrs != stack_hdrs) {
         PyMem_Free(hdrs);
@@ -471,13 +490,52 @@ static PyObject *event_meta(const spikard_event *ev) {
                          str_to_latin1(ev->query), headers);
 }
 
+/* Pairs as a list of (name, value) str tuples, each decoded by decode. */
+static PyObject *pairs_to_list(const spikard_pair *pairs, size_t n, PyObject *(*decode)(spikard_str)) {
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    if (list == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyObject *pair = Py_BuildValue("(NN)", decode(pairs[i].name), decode(pairs[i].value));
+        if (pair == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, pair);
+    }
+    return list;
+}
+
+/* The facts a route asked for beyond meta, as (cookies, query_pairs,
+ * uploads), or None when it has none of them. Cookies decode as Latin-1
+ * like every header; query pairs are percent-decoded bytes, UTF-8. */
+static PyObject *event_facts(const spikard_event *ev) {
+    if (ev->cookie_count == 0 && ev->query_pair_count == 0 && ev->upload_count == 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *uploads = PyList_New((Py_ssize_t)ev->upload_count);
+    if (uploads == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < ev->upload_count; i++) {
+        PyObject *u = str_to_text(ev->uploads[i]);
+        if (u == NULL) {
+            Py_DECREF(uploads);
+            return NULL;
+        }
+        PyList_SET_ITEM(uploads, (Py_ssize_t)i, u);
+    }
+    return Py_BuildValue("(NNN)", pairs_to_list(ev->cookies, ev->cookie_count, str_to_latin1),
+                         pairs_to_list(ev->query_pairs, ev->query_pair_count, str_to_text), uploads);
+}
+
 /* poll(max_events, timeout_ms) -> list of
  * (exchange, route, params: bytes, body: bytes | None, meta | None,
- *  attachments: bytes | None) — attachments holds the upload bytes that
- * file descriptors in body locate by offset/length (see spikard.h).
- * A disconnect event comes as (exchange, route, None, None, None, None).
- * Events of other kinds this binding does not handle are answered (501) or
- * ignored, as spikard.h asks. */
+ *  attachments: bytes | None, facts | None) — attachments holds the upload
+ * bytes that file descriptors in body locate by offset/length (see
+ * spikard.h). Every other kind (the ones routes and answers opted into)
+ * comes as (exchange, route, None, kind, code, None, None). */
 static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     PollerObject *p = (PollerObject *)self;
     Py_ssize_t max_events = 64;
@@ -505,10 +563,12 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     p->busy = 1;
     if (timeout_ms != 0) {
         Py_BEGIN_ALLOW_THREADS
-        rc = spikard_poller_poll(p->poller, p->events, (size_t)max_events, timeout_ms, &count);
+        rc = spikard_poller_poll(&count, p->poller, p->events, (size_t)max_events, sizeof(spikard_event),
+                                 timeout_ms);
         Py_END_ALLOW_THREADS
     } else {
-        rc = spikard_poller_poll(p->poller, p->events, (size_t)max_events, 0, &count);
+        rc = spikard_poller_poll(&count, p->poller, p->events, (size_t)max_events, sizeof(spikard_event),
+                                 0);
     }
     p->busy = 0;
     if (rc != SPIKARD_OK) {
@@ -520,26 +580,18 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     }
     for (size_t i = 0; i < count; i++) {
         const spikard_event *ev = &p->events[i];
-        if (ev->kind == SPIKARD_EVENT_DISCONNECT) {
-            /* The client of an exchange this host took went away: the
-             * dispatcher cancels its handler. Told apart by params None. */
-            PyObject *gone = Py_BuildValue("(KkOOOO)", (unsigned long long)ev->exchange,
-                                           (unsigned long)ev->route, Py_None, Py_None, Py_None,
-                                           Py_None);
-            if (gone == NULL || PyList_Append(out, gone) < 0) {
-                Py_XDECREF(gone);
+        if (ev->kind != SPIKARD_EVENT_REQUEST) {
+            /* Told apart by params None: the dispatcher cancels a handler
+             * on DISCONNECT, and streams wait for credit or WRITTEN. */
+            PyObject *other = Py_BuildValue("(KkOkkOO)", (unsigned long long)ev->exchange,
+                                            (unsigned long)ev->route, Py_None, (unsigned long)ev->kind,
+                                            (unsigned long)ev->code, Py_None, Py_None);
+            if (other == NULL || PyList_Append(out, other) < 0) {
+                Py_XDECREF(other);
                 Py_DECREF(out);
                 return NULL;
             }
-            Py_DECREF(gone);
-            continue;
-        }
-        if (ev->kind != SPIKARD_EVENT_REQUEST) {
-            if (ev->exchange != 0) {
-                /* Core renders the 501 problem document. */
-                spikard_response r = {ev->exchange, 501, SPIKARD_RESPONSE_PROBLEM, NULL, 0, {"", 0}};
-                (void)spikard_respond(((AppObject *)p->app)->app, &r, 1);
-            }
+            Py_DECREF(other);
             continue;
         }
         PyObject *meta = event_meta(ev);
@@ -572,10 +624,19 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
             Py_DECREF(out);
             return NULL;
         }
-        /* "N" steals body, meta and attachments, even when the build fails. */
-        PyObject *tuple = Py_BuildValue("(KkNNNN)", (unsigned long long)ev->exchange,
+        PyObject *facts = event_facts(ev);
+        if (facts == NULL) {
+            Py_DECREF(attachments);
+            Py_DECREF(body);
+            Py_DECREF(meta);
+            Py_DECREF(out);
+            return NULL;
+        }
+        /* "N" steals body, meta, attachments and facts, even when the build
+         * fails. */
+        PyObject *tuple = Py_BuildValue("(KkNNNNN)", (unsigned long long)ev->exchange,
                                         (unsigned long)ev->route, str_to_bytes(ev->params), body,
-                                        meta, attachments);
+                                        meta, attachments, facts);
         if (tuple == NULL) {
             Py_DECREF(out);
             return NULL;
@@ -596,9 +657,10 @@ static PyObject *Poller_fileno(PyObject *self, PyObject *Py_UNUSED(ignored)) {
         PyErr_SetString(PyExc_RuntimeError, "Poller is closed");
         return NULL;
     }
-    int fd = spikard_poller_fd(p->poller);
-    if (fd < 0) {
-        return raise_app_error(p->app, fd, "spikard_poller_fd failed");
+    int fd = -1;
+    int rc = spikard_poller_fd(&fd, p->poller);
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(p->app, rc, "spikard_poller_fd failed");
     }
     return PyLong_FromLong(fd);
 }
@@ -974,7 +1036,7 @@ static int module_exec(PyObject *m) {
     int loaded = spikard_abi_version();
     /* Same major, and at least the minor built against: this extension
      * calls the functions that minor added. */
-    if (loaded / 10000 != SPIKARD_ABI_VERSION / 10000 || loaded < SPIKARD_ABI_VERSION) {
+    if (SPIKARD_ABI_MAJOR(loaded) != SPIKARD_ABI_MAJOR(SPIKARD_ABI_VERSION) || loaded < SPIKARD_ABI_VERSION) {
         PyErr_Format(PyExc_ImportError,
                      "libspikard ABI version %d does not match the version this extension was "
                      "built for (%d); rebuild the spikard package",
@@ -1009,6 +1071,21 @@ static int module_exec(PyObject *m) {
     if (PyModule_AddIntConstant(m, "ABI_VERSION", SPIKARD_ABI_VERSION) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_HANDLER_ERROR", SPIKARD_RESPONSE_HANDLER_ERROR) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_PROBLEM", SPIKARD_RESPONSE_PROBLEM) < 0 ||
+        PyModule_AddIntConstant(m, "RESPONSE_STREAM", SPIKARD_RESPONSE_STREAM) < 0 ||
+        PyModule_AddIntConstant(m, "RESPONSE_SSE", SPIKARD_RESPONSE_SSE) < 0 ||
+        PyModule_AddIntConstant(m, "RESPONSE_WRITTEN", SPIKARD_RESPONSE_WRITTEN) < 0 ||
+        PyModule_AddIntConstant(m, "EVENT_DISCONNECT", SPIKARD_EVENT_DISCONNECT) < 0 ||
+        PyModule_AddIntConstant(m, "EVENT_WRITTEN", SPIKARD_EVENT_WRITTEN) < 0 ||
+        PyModule_AddIntConstant(m, "EVENT_STREAM_CREDIT", SPIKARD_EVENT_STREAM_CREDIT) < 0 ||
+        PyModule_AddIntConstant(m, "GONE_CLIENT", SPIKARD_GONE_CLIENT) < 0 ||
+        PyModule_AddIntConstant(m, "GONE_TIMEOUT", SPIKARD_GONE_TIMEOUT) < 0 ||
+        PyModule_AddIntConstant(m, "GONE_STOPPING", SPIKARD_GONE_STOPPING) < 0 ||
+        PyModule_AddIntConstant(m, "GONE_STALLED", SPIKARD_GONE_STALLED) < 0 ||
+        PyModule_AddIntConstant(m, "CHUNK_END", SPIKARD_CHUNK_END) < 0 ||
+        PyModule_AddIntConstant(m, "CHUNK_ABORT", SPIKARD_CHUNK_ABORT) < 0 ||
+        PyModule_AddIntConstant(m, "E_INVALID", SPIKARD_E_INVALID) < 0 ||
+        PyModule_AddIntConstant(m, "E_UNSUPPORTED", SPIKARD_E_UNSUPPORTED) < 0 ||
+        PyModule_AddIntConstant(m, "E_AGAIN", SPIKARD_E_AGAIN) < 0 ||
         PyModule_AddIntConstant(m, "E_NOT_FOUND", SPIKARD_E_NOT_FOUND) < 0 ||
         PyModule_AddIntConstant(m, "E_CLOSED", SPIKARD_E_CLOSED) < 0 ||
         PyModule_AddIntConstant(m, "E_WORKER", SPIKARD_E_WORKER) < 0) {

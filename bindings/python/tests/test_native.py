@@ -27,7 +27,7 @@ def test_bad_config_and_route_raise_with_message():
 def test_poll_respond_and_closed():
     app = _native.App(b'{"port": 0, "quiet": true}')
     route = app.add_route(
-        json.dumps({"method": "GET", "path": "/x/{n:int}", "wants_request": True}).encode()
+        json.dumps({"method": "GET", "path": "/x/{n:int}", "facts": ["meta"]}).encode()
     )
     poller = _native.Poller(app, 0)
     assert poller.fileno() == poller.fd >= 0
@@ -47,8 +47,8 @@ def test_poll_respond_and_closed():
     t.start()
     events = poller.poll(8, 5000)
     assert len(events) == 1
-    exchange, route_id, _params, body, meta, *attachments = events[0]  # 5- or 6-tuple
-    assert attachments in ([], [None])
+    exchange, route_id, _params, body, meta, attachments, facts = events[0]
+    assert attachments is None and facts is None  # no uploads; only "meta" asked for
     assert route_id == route and body is None
     assert meta is not None
     method, path, query, headers = meta

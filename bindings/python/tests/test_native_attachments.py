@@ -46,7 +46,7 @@ def test_multipart_event_carries_attachments():
         t.start()
         events = poller.poll(8, 5000)
         assert len(events) == 1
-        exchange, _route, _params, ev_body, _meta, attachments = events[0]
+        exchange, _route, _params, ev_body, _meta, attachments, _facts = events[0]
         doc = json.loads(ev_body)
         assert doc["n"] == 41
         d = doc["doc"]
@@ -71,7 +71,7 @@ def test_multipart_event_carries_attachments():
             ),
         )
         t.start()
-        ((exchange, _r, _p, ev_body, _m, attachments),) = poller.poll(8, 5000)
+        ((exchange, _r, _p, ev_body, _m, attachments, _f),) = poller.poll(8, 5000)
         assert json.loads(ev_body) == {"doc": "text"} and attachments is None
         app.respond([(exchange, 200, None, b"ok", 0)])
         t.join(10)

@@ -16,9 +16,9 @@ def test_request_parameter_asks_the_core_for_the_request():
     async def wants(request: Request, q: int = 1):
         return None
 
-    assert "wants_request" not in compile_route("GET", "/", plain).declaration
+    assert "facts" not in compile_route("GET", "/", plain).declaration
     doc = compile_route("GET", "/", wants).declaration
-    assert doc["wants_request"] is True
+    assert doc["facts"] == ["meta", "cookies", "query"]
     assert list(doc["parameter_schema"]["properties"]) == ["q"]
 
 
@@ -86,6 +86,8 @@ def test_headers_mapping():
     assert h.get("X-MULTI") == "1" and h.getlist("x-multi") == ["1", "2"]
     assert len(h) == 2 and sorted(h) == ["accept", "x-multi"]
     assert "nope" not in h and h.get("nope") is None
-    req = Request("GET", "/", "", [("cookie", "a=1; a=2"), ("cookie", "b=3")], None)
+    # Cookies come parsed by the core (the "cookies" fact); the first of a
+    # repeated name wins.
+    req = Request("GET", "/", "", [], None, None, [("a", "1"), ("a", "2"), ("b", "3")])
     assert req.cookies == {"a": "1", "b": "3"}
     assert req.json() is None and req.body == b""

@@ -67,7 +67,19 @@ def test_descriptor_outside_buffer_is_rejected():
 
 
 def _event(route, body_obj, attachments, params=b"{}"):
-    return (1, 0, params, json.dumps(body_obj).encode(), None, attachments)
+    """The event the core sends for such a body: the "uploads" fact names the
+    fields holding descriptors (test_facts over HTTP shows the core's side)."""
+
+    def is_upload(v):
+        return isinstance(v, dict) and "offset" in v
+
+    uploads = [
+        "/" + k
+        for k, v in body_obj.items()
+        if is_upload(v) or (isinstance(v, list) and v and all(is_upload(x) for x in v))
+    ]
+    facts = ([], [], uploads) if uploads else None
+    return (1, 0, params, json.dumps(body_obj).encode(), None, attachments, facts)
 
 
 def test_file_parameters_are_declared_and_bound():
@@ -118,9 +130,9 @@ def test_file_parameters_are_declared_and_bound():
     assert out["extras"] == [("e2.txt", "two")]
     with pytest.raises(RequestValidationError):
         route.call(_event(route, {"extras": [e1], "title": "t"}, attachments))
-    # Before the core sends attachments (5-tuple events), a file cannot be bound.
+    # Without the attachment bytes a descriptor points into, a file cannot be bound.
     with pytest.raises(RequestValidationError):
-        route.call((1, 0, b"{}", json.dumps(body).encode(), None))
+        route.call((1, 0, b"{}", json.dumps(body).encode(), None, None, None))
 
 
 def test_upload_sample_handler_with_synthetic_event():
