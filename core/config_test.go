@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -88,5 +89,49 @@ func TestParseRouteSpecRefusesUnknownKeysAndNull(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("ParseRouteSpec(%s) = %v, want %q", doc, err, want)
 		}
+	}
+}
+
+// ABI 2 documents: keys kept for later minors are refused as unsupported
+// (not unknown), 1.x's wants_request gets a hint, and "events" and "facts"
+// take only names core knows.
+func TestDocumentsRefuseKeptAndOldKeys(t *testing.T) {
+	for _, c := range []struct {
+		route       bool
+		doc, want   string
+		unsupported bool
+	}{
+		{false, `{"cors":{}}`, `config: key "cors" is kept for a later version`, true},
+		{false, `{"openapi":true}`, `config: key "openapi" is kept for a later version`, true},
+		{true, `{"method":"GET","path":"/","websocket":true}`, `route: key "websocket" is kept for a later version`, true},
+		{true, `{"method":"GET","path":"/","tags":[]}`, `route: key "tags" is kept`, true},
+		{true, `{"method":"GET","path":"/","wants_request":true}`, `route: unknown key "wants_request" (ABI 2: "facts": ["meta"])`, false},
+		{true, `{"method":"GET","path":"/","facts":["meta","nope"]}`, `route: "facts": unknown name "nope"`, false},
+		{true, `{"method":"GET","path":"/","facts":["meta","meta"]}`, `route: "facts": lists "meta" twice`, false},
+		{true, `{"method":"GET","path":"/","facts":"meta"}`, `route: "facts": must be a list of names`, false},
+		{true, `{"method":"GET","path":"/","events":["written"]}`, `route: "events": unknown name "written"`, false},
+		{true, `{"method":"GET","path":"/","events":null}`, `route: "events": must not be null`, false},
+	} {
+		var err error
+		if c.route {
+			_, err = ParseRouteSpec([]byte(c.doc))
+		} else {
+			_, err = ParseConfig([]byte(c.doc))
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || errors.Is(err, ErrUnsupported) != c.unsupported {
+			t.Errorf("%s: %v (unsupported %v); want %q (unsupported %v)", c.doc, err, errors.Is(err, ErrUnsupported), c.want, c.unsupported)
+		}
+	}
+	cfg, err := ParseConfig([]byte(`{"stream_queue_bytes":65536,"sse_keepalive":0.5}`))
+	if err != nil || cfg.StreamQueueBytes != 65536 || cfg.SSEKeepalive != 500*time.Millisecond {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+	if _, err := ParseConfig([]byte(`{"stream_queue_bytes":0}`)); err == nil {
+		t.Error("stream_queue_bytes 0 accepted")
+	}
+	// A Go program's RouteSpec is checked by AddRoute the same way.
+	a := NewApp(DefaultConfig())
+	if _, err := a.AddRoute(RouteSpec{Method: "GET", Path: "/", Facts: []string{"metta"}}); err == nil || !strings.Contains(err.Error(), `"metta"`) {
+		t.Errorf("AddRoute with facts metta: %v", err)
 	}
 }
