@@ -42,9 +42,10 @@
  * environment override either.
  *
  * OUT-PARAMETERS come first in every function and are named out or
- * out_<what>. Each is written on every return, NULL or 0 on failure, before
- * anything else is done; one marked "may be NULL" is optional. Every
- * function returns int (SPIKARD_OK or a negative code) except
+ * out_<what>. Each is written on every return, NULL or 0 on failure (-1
+ * for a file descriptor, since 0 is one), before anything else is done;
+ * one marked "may be NULL" is optional. Every function returns int
+ * (SPIKARD_OK or a negative code) except
  * spikard_abi_version, spikard_last_error and the void destructors.
  *
  * GROWTH. Records cross in arrays, and each call takes the size of one

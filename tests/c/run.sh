@@ -1,6 +1,10 @@
 #!/bin/sh
 # run.sh — builds the C consumers of spikard.h against build/libspikard.so,
 # runs abi_test and supervise_test, then serves two_routes and checks it with curl.
+# abi_test runs a second time, the same binary, against the next-minor test
+# library (build/next/libspikard.so, go build -tags spikard_abi_next; see
+# capi/abinext.go), which is how the GROWTH rule of spikard.h is shown on a
+# compiled host.
 # Prints "N passed, M failed" last; exits non-zero on any failure.
 #
 # Env: CC (default cc), SANITIZE (default -fsanitize=address,undefined),
@@ -27,11 +31,19 @@ finish() {
 mkdir -p "$out"
 if [ "${SKIP_LIB_BUILD:-0}" != 1 ]; then
     (cd "$root" && go build -buildmode=c-shared -o "$build/libspikard.so" ./capi) || { bad "build libspikard.so"; finish; }
+    rm -f "$build/next/libspikard.so" # a failed build must not leave an old one to test
+    if (cd "$root" && go build -tags spikard_abi_next -buildmode=c-shared -o "$build/next/libspikard.so" ./capi); then
+        ok "build the 2.1 test library"
+    else
+        bad "build the 2.1 test library"
+    fi
 fi
 for prog in abi_test supervise_test two_routes; do
+    # --enable-new-dtags writes the rpath as DT_RUNPATH, which LD_LIBRARY_PATH
+    # overrides: that is how abi_test's second run loads the test library.
     # shellcheck disable=SC2086 # $sanitize is a flag list
     if $cc -std=c11 -Wall -Wextra -Werror -g $sanitize -I"$root/include" "$here/$prog.c" -o "$out/$prog" \
-        -L"$build" -lspikard -Wl,-rpath,"$build" -lpthread; then
+        -L"$build" -lspikard -Wl,--enable-new-dtags -Wl,-rpath,"$build" -lpthread; then
         ok "build $prog"
     else
         bad "build $prog"
@@ -45,7 +57,19 @@ done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:allow_user_segv_handler=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-if "$out/abi_test"; then ok "abi_test"; else bad "abi_test"; fi
+# ABI_TEST_WANT_ABI makes abi_test check which library it loaded: the
+# header's version, then the test library's, one minor later.
+abi=$(sed -n 's/^#define SPIKARD_ABI_VERSION \([0-9]*\).*/\1/p' "$root/include/spikard.h")
+if ABI_TEST_WANT_ABI=$abi "$out/abi_test"; then ok "abi_test"; else bad "abi_test"; fi
+if [ -f "$build/next/libspikard.so" ]; then
+    if ABI_TEST_WANT_ABI=$((abi + 1)) LD_LIBRARY_PATH="$build/next${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$out/abi_test"; then
+        ok "abi_test against the 2.1 test library"
+    else
+        bad "abi_test against the 2.1 test library"
+    fi
+else
+    bad "abi_test against the 2.1 test library: $build/next/libspikard.so missing"
+fi
 # supervise_test supervises copies of itself (its own workers).
 if "$out/supervise_test"; then ok "supervise_test"; else bad "supervise_test"; fi
 

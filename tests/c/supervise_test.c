@@ -82,7 +82,7 @@ static int worker_main(int index, int argc, char **argv) {
     spikard_app *app;
     uint32_t id;
     if (spikard_app_new(&app, S(config)) != SPIKARD_OK ||
-        spikard_app_add_handler(app, &id, S(route), answer_pid, &buf) != SPIKARD_OK) {
+        spikard_app_add_handler(&id, app, S(route), answer_pid, &buf) != SPIKARD_OK) {
         fprintf(stderr, "worker %d: %s\n", index, spikard_last_error());
         return 5;
     }
@@ -419,8 +419,9 @@ int main(int argc, char **argv) {
     if (spikard_worker_index(&index) == SPIKARD_OK) {
         return worker_main(index, argc, argv);
     }
-    CHECK(spikard_abi_version() == SPIKARD_ABI_VERSION, "library %d, header %d", spikard_abi_version(),
-          SPIKARD_ABI_VERSION);
+    int loaded = spikard_abi_version();
+    CHECK(SPIKARD_ABI_MAJOR(loaded) == SPIKARD_ABI_MAJOR(SPIKARD_ABI_VERSION) && loaded >= SPIKARD_ABI_VERSION,
+          "library %d, header %d", loaded, SPIKARD_ABI_VERSION);
     test_refusals(argv[0]);
     test_signal_onstack();
     test_two_workers(argv[0]);

@@ -46,7 +46,7 @@ static void *stopper(void *arg) {
     return NULL;
 }
 
-static const spikard_header json_headers[] = {
+static const spikard_pair json_headers[] = {
     {{"content-type", 12}, {"application/json", 16}},
 };
 
@@ -123,8 +123,9 @@ int main(void) {
         "\"body_schema\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},\"name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"}},"
         "\"required\":[\"id\",\"name\",\"email\"]}}";
 
-    if (spikard_abi_version() / 10000 != SPIKARD_ABI_VERSION / 10000) {
-        fprintf(stderr, "two_routes: libspikard ABI %d, header %d\n", spikard_abi_version(), SPIKARD_ABI_VERSION);
+    int loaded = spikard_abi_version();
+    if (SPIKARD_ABI_MAJOR(loaded) != SPIKARD_ABI_MAJOR(SPIKARD_ABI_VERSION) || loaded < SPIKARD_ABI_VERSION) {
+        fprintf(stderr, "two_routes: libspikard ABI %d, header %d\n", loaded, SPIKARD_ABI_VERSION);
         return 1;
     }
     spikard_app *app;
@@ -134,10 +135,10 @@ int main(void) {
     }
     static user_buf buf;
     uint32_t route;
-    if ((rc = spikard_app_add_handler(app, &route, get_route, sizeof get_route - 1, get_user, &buf)) != SPIKARD_OK) {
+    if ((rc = spikard_app_add_handler(&route, app, get_route, sizeof get_route - 1, get_user, &buf)) != SPIKARD_OK) {
         return fail("add GET /users/{user_id}", rc);
     }
-    if ((rc = spikard_app_add_handler(app, &route, post_route, sizeof post_route - 1, create_user, NULL)) != SPIKARD_OK) {
+    if ((rc = spikard_app_add_handler(&route, app, post_route, sizeof post_route - 1, create_user, NULL)) != SPIKARD_OK) {
         return fail("add POST /users", rc);
     }
 
@@ -158,7 +159,11 @@ int main(void) {
     if ((rc = spikard_app_start(app)) != SPIKARD_OK) {
         return fail("spikard_app_start", rc);
     }
-    printf("%d\n", spikard_app_port(app));
+    int port;
+    if ((rc = spikard_app_port(&port, app)) != SPIKARD_OK) {
+        return fail("spikard_app_port", rc);
+    }
+    printf("%d\n", port);
     fflush(stdout);
 
     int serve_rc = spikard_serve(app);
