@@ -36,7 +36,7 @@ type Config struct {
 	SchedBatch       bool          // put the process's threads under SCHED_BATCH at Start (Linux)
 	SerialLanes      []uint32      // lanes whose hosts hold one request at a time unless one stalls (see serialLane)
 	StallAfter       time.Duration // how long a held request on a serial lane takes to count as stalled; 0: DefaultStallAfter
-	StreamQueueBytes int           // bytes a stream may have queued before StreamWrite answers ErrAgain
+	StreamQueueBytes int           // framed bytes a stream may hold unsent before StreamWrite answers ErrAgain; 0: 4 MiB
 	SSEKeepalive     time.Duration // idle time after which an SSE stream gets a ":" comment; 0: never
 	AccessLog        bool          // one line per request on the Logger
 	Quiet            bool          // suppress the "listening on" line
@@ -74,8 +74,11 @@ type RouteSpec struct {
 	FileParams      json.RawMessage `json:"file_params,omitempty"`
 	ResponseSchema  json.RawMessage `json:"response_schema,omitempty"`
 	// Events names the event kinds the route opts into beyond REQUEST:
-	// "disconnect" (the client of a request a host holds went away, or
-	// core answered it by timeout or stop).
+	// "disconnect": an EventDisconnect when a request a host has taken
+	// ends unanswered (its client went away, or core answered it 504 at
+	// request_timeout or 503 at a stop). Without it such a request ends
+	// silently. Answers flagged ResponseWritten and streams get their
+	// terminal event whatever the route says.
 	Events []string `json:"events,omitempty"`
 	// Facts names what core delivers in each REQUEST event beyond params
 	// and body: "meta" (method, path, query, headers), "cookies",
@@ -91,7 +94,9 @@ type RouteSpec struct {
 type RouteID uint32
 
 // Handler answers a request inside the server. It must not retain req or
-// any slice in it after returning.
+// any slice in it after returning. Its Response has no Flags (streams and
+// written notices are for hosts on lanes): a flagged one is the standard
+// 500.
 type Handler func(req *Request) Response
 
 // Request is a matched, validated request as handed to a host. Slices alias
@@ -110,7 +115,9 @@ type Request struct {
 	Attachments []byte
 	Headers     []Header // lower-case names; empty unless the route asks for fact "meta" or a Go Handler serves it
 	Kind        uint32   // EventRequest, EventDisconnect, EventWritten or EventStreamCredit
-	// Code says more per kind: for EventDisconnect a Gone* reason; else 0.
+	// Code says more per kind: for EventDisconnect a Gone* reason, or 0
+	// when the host ended its own stream uncleanly; else 0. Events other
+	// than EventRequest carry only Exchange, Route, Kind and Code.
 	Code uint32
 	// Cookies (fact "cookies"): every cookie pair of every Cookie header, in
 	// arrival order, repeats kept.
@@ -124,32 +131,40 @@ type Request struct {
 }
 
 // Event kinds of Request.Kind, equal to the SPIKARD_EVENT_* values of
-// include/spikard.h.
+// include/spikard.h. Every event after an exchange's REQUEST comes through
+// the Poller that took the REQUEST (see delivery.go), in this order:
+// REQUEST, any STREAM_CREDITs, then at most one terminal event
+// (DISCONNECT or WRITTEN). An answer flagged ResponseWritten and every
+// opened stream get exactly one.
 const (
 	EventRequest      uint32 = 1 // a request to answer
 	EventDisconnect   uint32 = 2 // the exchange ended without the host's answer reaching the client; Code says why
-	EventWritten      uint32 = 3 // an answer flagged ResponseWritten has been written to the client
-	EventStreamCredit uint32 = 4 // a stream that refused a chunk (ErrAgain) has room again
+	EventWritten      uint32 = 3 // the last byte of an answer flagged ResponseWritten, or of a stream after ChunkEnd, reached the kernel
+	EventStreamCredit uint32 = 4 // a stream that refused a chunk (ErrAgain) has drained to half its queue bound
 )
 
 // Reasons of an EventDisconnect (Request.Code), equal to SPIKARD_GONE_*.
+// A stream the host itself ended uncleanly (ChunkAbort, or a ChunkEnd
+// short of its content-length) gets code 0.
 const (
 	GoneClient   uint32 = 1 // the client closed the connection
 	GoneTimeout  uint32 = 2 // request_timeout passed; core answered 504
 	GoneStopping uint32 = 3 // Shutdown: core answered 503, or ended the stream
 	GoneStalled  uint32 = 4 // a stream's client took no byte for read_timeout
+	GoneAborted  uint32 = 5 // the host aborted its stream (ChunkAbort, or ChunkEnd short of its content-length)
 )
 
 // Response flags (Response.Flags), equal to SPIKARD_RESPONSE_*. The
 // handler-error and problem flags have App methods of their own
-// (RespondError, RespondProblem).
+// (RespondError, RespondProblem). See Respond.
 const (
 	ResponseStream  uint32 = 1 << 2 // send status and headers now; chunks follow through StreamWrite
 	ResponseSSE     uint32 = 1 << 3 // with ResponseStream: core frames server-sent events
-	ResponseWritten uint32 = 1 << 4 // deliver EventWritten (or EventDisconnect) for this answer
+	ResponseWritten uint32 = 1 << 4 // deliver EventWritten (or EventDisconnect) for this answer; implied for a stream
 )
 
-// Chunk is one piece of an open stream, for App.StreamWrite.
+// Chunk is one piece of an open stream, for App.StreamWrite, which copies
+// its slices before it returns.
 type Chunk struct {
 	Exchange uint64
 	Flags    uint32 // ChunkEnd, ChunkAbort
@@ -162,12 +177,20 @@ type Chunk struct {
 // Chunk flags, equal to SPIKARD_CHUNK_*.
 const (
 	ChunkEnd   uint32 = 1 << 0 // after Data, end the stream cleanly
-	ChunkAbort uint32 = 1 << 1 // end it now: queued bytes dropped, connection closed; Data must be empty
+	ChunkAbort uint32 = 1 << 1 // end it now: queued bytes dropped, connection closed, no terminator; Data must be empty; DISCONNECT code 0
 )
 
 // ErrAgain is StreamWrite's answer when a stream's queue is full: nothing
-// was queued, and one EventStreamCredit follows once it has room.
+// was queued, and one EventStreamCredit follows once it has drained to
+// half its bound (none if the stream ends first: its terminal event comes
+// instead).
 var ErrAgain = errors.New("spikard: stream queue full")
+
+// ErrInvalid wraps a refusal of a malformed answer or chunk
+// (SPIKARD_E_INVALID): a status, a header, or a field the record's flags do
+// not use. A refused answer still answers its exchange, with the standard
+// 500; a refused chunk changes nothing.
+var ErrInvalid = errors.New("invalid")
 
 // Header is one header field.
 type Header struct {
@@ -208,8 +231,11 @@ type App struct {
 	ln   net.Listener
 	port atomic.Int32
 
-	ex    exchanges
-	conns connSet
+	ex      exchanges
+	conns   connSet
+	streams streamSet // answers being written by their Hertz goroutines (stream.go)
+	bufs    sync.Pool // *streamBufs
+	timers  sync.Pool // *time.Timer for StreamWrite calls that wait
 
 	closing  atomic.Bool   // Shutdown has begun: answer new requests 503
 	inflight atomic.Int64  // requests inside the handler

@@ -16,7 +16,7 @@ const (
 	stateFree      uint8 = iota // in the free list
 	stateRunning                // owned by its Hertz goroutine, not answerable
 	stateWaiting                // queued or handed to a host: Respond may claim it
-	stateAnswered               // claimed by Respond; the Hertz goroutine waits for done
+	stateAnswered               // claimed by Respond; the Hertz goroutine waits for done, then writes a WRITTEN answer or a stream
 	stateAbandoned              // timed out, client gone or shut down
 )
 
@@ -37,7 +37,11 @@ type exchange struct {
 	done    chan struct{}
 	pins    sync.WaitGroup // PollEach callbacks reading req; abandon and await wait them out
 	timer   *time.Timer
-	queued  bool // guarded by the lane's mu
+	queued  bool    // guarded by the lane's mu
+	owner   *Poller // the Poller that took the REQUEST, or nil; guarded by the lane's mu (delivery.go)
+	handed  bool    // the REQUEST was handed out by Poll, unpinned; guarded by the lane's mu
+	seen    bool    // PollEach pinned the REQUEST for its callback; guarded by exchanges.mu
+	answer  uint8   // answer* kind Respond chose; written before done is signalled
 	caps    route.Captures
 	path    []byte
 	params  []byte
@@ -50,6 +54,8 @@ type exchange struct {
 	form    request.FormScratch // form and multipart decoding
 	out     []byte              // problem documents
 	facts   factScratch         // cookies, query pairs and upload pointers (see facts.go)
+
+	st stream // a WRITTEN answer or a stream being written (stream.go); last, away from the hot fields
 }
 
 func (ex *exchange) id() uint64 { return uint64(ex.gen)<<32 | uint64(ex.slot+1) }
@@ -105,6 +111,13 @@ func (t *exchanges) release(ex *exchange) {
 	if ex.gen == 0 {
 		ex.gen = 1
 	}
+	if ex.answer != answerPlain {
+		// After the id is dead, so that a StreamWrite finds either the
+		// stream over or the exchange gone, never a live one without it.
+		ex.st.forget()
+		ex.answer = answerPlain
+	}
+	ex.seen = false
 	ex.state = stateFree
 	t.free = append(t.free, ex.slot)
 	t.mu.Unlock()
@@ -161,5 +174,22 @@ func (t *exchanges) pin(ex *exchange, id uint64) bool {
 		return false
 	}
 	ex.pins.Add(1)
+	ex.seen = true
 	return true
+}
+
+// lookup returns the exchange id names until it is released, or nil, and
+// whether it is live: not released and not abandoned.
+func (t *exchanges) lookup(id uint64) (*exchange, bool) {
+	slot := uint32(id) - 1
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id == 0 || int(slot) >= len(t.slots) {
+		return nil, false
+	}
+	ex := t.slots[slot]
+	if ex.gen != uint32(id>>32) || ex.state == stateFree {
+		return nil, false
+	}
+	return ex, ex.state != stateAbandoned
 }

@@ -140,11 +140,20 @@ func (a *App) runHandler(h Handler, ex *exchange) {
 		}
 	}()
 	resp := h(&ex.req)
-	writeResponse(ex, &resp)
+	if resp.Flags != 0 {
+		// Streams and WRITTEN notices are for hosts on lanes.
+		a.log.Printf("spikard: handler for %s %s: response flags are for lane hosts", ex.rt.spec.Method, ex.rt.spec.Path)
+		p := problem.Internal()
+		ex.out = writeProblem(ex.c, &p, ex.out)
+		return
+	}
+	_ = writeResponse(ex, &resp) // a bad answer is the standard 500
 }
 
 // await queues ex on its lane and blocks until a host answers it, the
-// request times out, the client goes away or the app shuts down.
+// request times out, the client goes away or the app shuts down. An answer
+// flagged ResponseWritten or ResponseStream is then written from here
+// (stream.go); any other goes back to Hertz.
 func (a *App) await(ctx context.Context, ex *exchange) {
 	lane := ex.rt.lane
 	ex.req.Exchange = ex.id()
@@ -165,6 +174,7 @@ func (a *App) await(ctx context.Context, ex *exchange) {
 		timeC = ex.timer.C
 	}
 	var p problem.Problem
+	var code uint32
 	select {
 	case <-ex.done:
 		a.stopTimer(ex)
@@ -172,21 +182,28 @@ func (a *App) await(ctx context.Context, ex *exchange) {
 		// reading ex.req; release would zero it and Hertz reuse the buffers
 		// it aliases. The claim ended stateWaiting, so no new pin can start.
 		ex.pins.Wait()
+		if ex.answer != answerPlain {
+			a.writeAnswer(ctx, ex)
+		}
 		return
 	case <-timeC:
-		p = problem.Timeout()
+		p, code = problem.Timeout(), GoneTimeout
 	case <-a.force:
-		p = problem.Unavailable()
+		p, code = problem.Unavailable(), GoneStopping
 	case <-ctx.Done():
 		// The client went away: nobody will read an answer.
+		code = GoneClient
 	}
 	a.stopTimer(ex)
-	if !a.ex.abandon(ex) {
+	ok, wasQueued := a.abandon(ex, code)
+	if !ok {
 		<-ex.done // a Respond won the race and has written the answer
 		ex.pins.Wait()
+		if ex.answer != answerPlain {
+			a.writeAnswer(ctx, ex)
+		}
 		return
 	}
-	wasQueued := lane.remove(ex)
 	if !wasQueued {
 		lane.unholdRequest(ex) // its place on a serial lane goes to the next request
 	}
@@ -195,10 +212,15 @@ func (a *App) await(ctx context.Context, ex *exchange) {
 		return
 	}
 	ex.c.SetConnectionClose()
-	if !wasQueued {
-		// A host is working on it: tell it the client left so it can stop.
-		// Rare, so this small allocation is fine.
-		_ = lane.pushEvent(&Request{Kind: EventDisconnect, Exchange: ex.req.Exchange, Route: ex.req.Route})
+}
+
+// writeAnswer writes a WRITTEN answer or a stream from the exchange's
+// goroutine (wire.go), once Respond has signalled done.
+func (a *App) writeAnswer(ctx context.Context, ex *exchange) {
+	if ex.answer == answerWhole {
+		a.writeWhole(ex)
+	} else {
+		a.serveStream(ctx, ex)
 	}
 }
 

@@ -69,12 +69,16 @@ type Lane struct {
 	timers   sync.Pool  // *time.Timer for waiting polls, so waiting allocates nothing
 }
 
-// queued is a lane entry: the exchange and the id it had when queued, so
-// a poller can tell a recycled exchange from the one it took.
+// queued is a queue entry: a REQUEST (ex and the id it had when queued,
+// so a poller can tell a recycled exchange from the one it took), or a
+// later event of exchange id (ex nil; see delivery.go). 24 bytes, so that a
+// poll's scratch array of MaxBatch entries stays small on the stack.
 type queued struct {
-	ex *exchange
-	id uint64
-	ev *Request // a standalone event (EventDisconnect) instead of ex
+	ex    *exchange
+	id    uint64
+	route RouteID
+	kind  uint8  // an event's Event* kind; 0 for a REQUEST
+	code  uint16 // an event's Request.Code
 }
 
 func newLane(ex *exchanges) *Lane {
@@ -95,6 +99,11 @@ func newLane(ex *exchanges) *Lane {
 // without waiting. A poll asks for max requests even when max exceeds
 // MaxBatch, so a poll that returns MaxBatch of a larger max counts as
 // waiting too, like the host that sees it.
+//
+// The Poller that takes an exchange's REQUEST owns the exchange: its later
+// events (EventDisconnect, EventWritten, EventStreamCredit) come through
+// that Poller's polls, before anything of the lane's, and make its fd
+// readable (see delivery.go).
 type Poller struct {
 	lane *Lane
 	// Guarded by lane.mu.
@@ -102,12 +111,17 @@ type Poller struct {
 	signalled bool // the pipe holds its byte
 	idleAt    int  // index in lane.idle, or -1
 	closed    bool
+	owned     []queued // events of the exchanges p owns, oldest from ownedHead
+	ownedHead int
+
+	wake chan struct{} // cap 1: an owned event for a poll of p blocked in take
+	ev   Request       // PollEach's view of an owned event, valid during its callback
 }
 
 // NewPoller returns a poller of l. Until its ReadyFD is called it is only
 // another way to poll l.
 func (l *Lane) NewPoller() *Poller {
-	return &Poller{lane: l, rfd: -1, wfd: -1, idleAt: -1}
+	return &Poller{lane: l, rfd: -1, wfd: -1, idleAt: -1, wake: make(chan struct{}, 1)}
 }
 
 // Poll moves up to len(dst) waiting requests into dst, waiting up to
@@ -146,10 +160,12 @@ func (l *Lane) poll(p *Poller, dst []*Request, timeout time.Duration) (int, erro
 		return 0, nil
 	}
 	var taken [MaxBatch]queued
-	n, err := l.take(p, taken[:min(len(dst), MaxBatch)], len(dst), timeout)
+	n, err := l.take(p, taken[:min(len(dst), MaxBatch)], len(dst), timeout, true)
 	for i := 0; i < n; i++ {
-		if taken[i].ev != nil {
-			dst[i] = taken[i].ev
+		if taken[i].ex == nil {
+			ev := new(Request) // events are rare enough on this path; PollEach reuses one
+			taken[i].event(ev)
+			dst[i] = ev
 		} else {
 			dst[i] = &taken[i].ex.req
 		}
@@ -164,11 +180,18 @@ func (l *Lane) pollEach(p *Poller, max int, timeout time.Duration, fn func(*Requ
 		return 0, nil
 	}
 	var taken [MaxBatch]queued
-	n, err := l.take(p, taken[:min(max, MaxBatch)], max, timeout)
+	n, err := l.take(p, taken[:min(max, MaxBatch)], max, timeout, false)
 	seen := 0
+	var ev *Request // allocated only if a lane's event comes without a Poller
 	for _, q := range taken[:n] {
-		if q.ev != nil {
-			fn(q.ev)
+		if q.ex == nil {
+			if p != nil {
+				ev = &p.ev
+			} else if ev == nil {
+				ev = new(Request)
+			}
+			q.event(ev)
+			fn(ev)
 			seen++
 			continue
 		}
@@ -184,17 +207,19 @@ func (l *Lane) pollEach(p *Poller, max int, timeout time.Duration, fn func(*Requ
 		// short batch and will wait on its fd.
 		l.mu.Lock()
 		if p.rfd >= 0 {
-			p.settleLocked(seen, max, l.takeableLocked())
+			p.settleLocked(seen, max, l.takeableLocked()+p.ownedLeftLocked())
 		}
 		l.mu.Unlock()
 	}
 	return seen, err
 }
 
-// take moves up to len(dst) entries out of the queue, waiting as Poll. A
-// poll through p asked for max (at least len(dst)); take keeps p's
-// readiness.
-func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration) (int, error) {
+// take moves up to len(dst) entries out of p's owned events and then the
+// lane's queue, waiting as Poll. A poll through p asked for max (at least
+// len(dst)); take keeps p's readiness. handOut says the caller hands
+// requests out without pinning them (Poll): they count as seen by a host
+// at once (see App.abandon).
+func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration, handOut bool) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
@@ -212,25 +237,36 @@ func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration) (in
 			p.clearLocked()
 		}
 		n, size := 0, 0
-		limit := len(dst)
+		if p != nil && len(p.owned) > p.ownedHead {
+			n = p.takeOwnedLocked(dst)
+		}
+		allowed := len(dst) // requests this poll may take
 		var now time.Duration
 		if l.serial != nil {
+			// Events are not requests to hold: they do not count against
+			// the allowance.
 			now = l.serial.now()
-			limit = min(limit, nonNegative(l.serial.allowance(now)))
+			allowed = nonNegative(l.serial.allowance(now))
 		}
-		for n < limit && l.head < len(l.q) && size < batchBytes {
+		for n < len(dst) && l.head < len(l.q) && size < batchBytes {
 			e := l.q[l.head]
 			if e.ex != nil {
+				if allowed == 0 {
+					break
+				}
+				allowed--
 				size += len(e.ex.req.Body) + len(e.ex.req.Attachments)
 				if l.serial != nil {
 					l.serial.hold(e.ex, now)
 				}
+				e.ex.queued = false
+				e.ex.owner = p // the one word delivery costs (delivery.go)
+				if handOut {
+					e.ex.handed = true
+				}
 			}
 			l.q[l.head] = queued{}
 			l.head++
-			if e.ex != nil {
-				e.ex.queued = false
-			}
 			dst[n] = e
 			n++
 		}
@@ -244,7 +280,7 @@ func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration) (in
 			l.armStallLocked(now)
 		}
 		if hasFD {
-			p.settleLocked(n, max, takeable)
+			p.settleLocked(n, max, takeable+p.ownedLeftLocked())
 		}
 		if n > 0 {
 			l.mu.Unlock()
@@ -275,8 +311,13 @@ func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration) (in
 		if testHookPollWaits != nil {
 			testHookPollWaits()
 		}
+		var owned <-chan struct{}
+		if p != nil {
+			owned = p.wake
+		}
 		select {
 		case <-l.wake:
+		case <-owned:
 		case <-l.closedCh:
 		case <-timeC:
 			return 0, nil
@@ -296,26 +337,16 @@ func (l *Lane) signal() {
 	}
 }
 
-// push queues ex under id. It fails with ErrClosed after close.
+// push queues ex's REQUEST under id. It fails with ErrClosed after close.
 func (l *Lane) push(ex *exchange, id uint64) error {
-	return l.pushEntry(queued{ex: ex, id: id})
-}
-
-// pushEvent queues a standalone event such as EventDisconnect.
-func (l *Lane) pushEvent(ev *Request) error {
-	return l.pushEntry(queued{ev: ev})
-}
-
-func (l *Lane) pushEntry(e queued) error {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return ErrClosed
 	}
-	l.q = append(l.q, e)
-	if e.ex != nil {
-		e.ex.queued = true
-	}
+	l.q = append(l.q, queued{ex: ex, id: id})
+	ex.queued = true
+	ex.owner, ex.handed = nil, false
 	l.wakeLocked()
 	if l.serial != nil {
 		l.armStallLocked(l.serial.now())
@@ -331,6 +362,10 @@ func (l *Lane) pushEntry(e queued) error {
 func (l *Lane) remove(ex *exchange) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.removeLocked(ex)
+}
+
+func (l *Lane) removeLocked(ex *exchange) bool {
 	if !ex.queued {
 		return false
 	}
@@ -400,7 +435,19 @@ func (l *Lane) signalLocked(p *Poller) {
 func (l *Lane) takeableLocked() int {
 	left := len(l.q) - l.head
 	if s := l.serial; s != nil && left > 0 {
-		left = min(left, nonNegative(s.allowance(s.now())))
+		// Events pass; requests up to the allowance. Few requests are
+		// allowed at once, so the scan stops early.
+		allowed := nonNegative(s.allowance(s.now()))
+		left = 0
+		for _, e := range l.q[l.head:] {
+			if e.ex != nil {
+				if allowed == 0 {
+					break
+				}
+				allowed--
+			}
+			left++
+		}
 	}
 	return left
 }
@@ -524,8 +571,8 @@ func (p *Poller) ReadyFD() (int, error) {
 	}
 	p.rfd, p.wfd = fds[0], fds[1]
 	l.withFD = append(l.withFD, p)
-	if l.closed {
-		l.signalLocked(p)
+	if l.closed || p.ownedLeftLocked() > 0 {
+		l.signalLocked(p) // readable at once: there is something to poll
 		return p.rfd, nil
 	}
 	l.idleLocked(p)
@@ -534,8 +581,9 @@ func (p *Poller) ReadyFD() (int, error) {
 }
 
 // Close takes p off its lane and closes its fd; a wake-up it had not
-// taken passes to another waiting poller. p must not be used afterwards.
-// Closing twice is harmless.
+// taken passes to another waiting poller, and so do the events of the
+// exchanges it owns, queued or still to come (they go to the lane). p must
+// not be used afterwards. Closing twice is harmless.
 func (p *Poller) Close() {
 	l := p.lane
 	l.mu.Lock()
@@ -544,7 +592,12 @@ func (p *Poller) Close() {
 		return
 	}
 	p.closed = true
+	handed := p.handOverLocked()
 	if p.rfd < 0 {
+		if handed && !l.closed {
+			l.wakeLocked()
+			l.signal()
+		}
 		return
 	}
 	l.unidleLocked(p)
@@ -557,6 +610,9 @@ func (p *Poller) Close() {
 	p.closePipeLocked()
 	if !l.closed {
 		l.wakeLocked()
+		if handed {
+			l.signal()
+		}
 	}
 }
 

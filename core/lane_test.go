@@ -237,7 +237,7 @@ func TestShutdownBeforeStart(t *testing.T) {
 }
 
 func TestClientDisconnect(t *testing.T) {
-	a, base := startApp(t, nil, RouteSpec{Method: "GET", Path: "/w"})
+	a, base := startApp(t, nil, RouteSpec{Method: "GET", Path: "/w", Events: []string{"disconnect"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -267,13 +267,14 @@ func TestClientDisconnect(t *testing.T) {
 	if err := a.Respond(id, Response{Status: 200}); !errors.Is(err, ErrUnknownExchange) {
 		t.Fatalf("respond to a departed client: %v", err)
 	}
-	// The host that had taken it hears about the disconnect.
+	// The host that had taken it hears about the disconnect: the route
+	// asked for it (delivery_test.go has routes that did not).
 	var ev Request
 	if n, err := a.Lane(0).PollEach(1, 0, func(r *Request) { ev = *r }); n != 1 || err != nil {
 		t.Fatalf("no disconnect event: %d %v", n, err)
 	}
-	if ev.Kind != EventDisconnect || ev.Exchange != id {
-		t.Fatalf("event %+v, want disconnect of %d", ev, id)
+	if ev.Kind != EventDisconnect || ev.Exchange != id || ev.Code != GoneClient {
+		t.Fatalf("event %+v, want disconnect of %d with code GoneClient", ev, id)
 	}
 }
 

@@ -155,9 +155,14 @@ func (a *App) failStart() {
 }
 
 // Shutdown stops accepting, waits for in-flight requests until ctx ends,
-// answers the rest 503 and closes lanes (Poll then returns ErrClosed). It
-// is safe to call more than once and before Start; later calls wait for
-// the first to finish.
+// answers the rest 503 and closes lanes (Poll then returns ErrClosed). SSE
+// streams are ended at once, flushing what they have queued; other streams
+// and WRITTEN answers may run until ctx ends and are then cut off. Every
+// exchange so ended that asked for a terminal event (or, for a request a
+// host holds, for "disconnect") gets EventDisconnect GoneStopping before
+// the lanes close, so a host that polls until ErrClosed sees it. It is safe
+// to call more than once and before Start; later calls wait for the first
+// to finish.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.stopOnce.Do(func() {
 		a.life.Lock()
@@ -190,7 +195,13 @@ func (a *App) shutdown(ctx context.Context) error {
 	hertzDone := make(chan error, 1)
 	go func() { hertzDone <- a.srv.Engine.Shutdown(hctx) }()
 
+	// SSE streams end now (their clients reconnect by design), flushing
+	// what is queued; raw streams and WRITTEN answers may finish until the
+	// deadline, which ends them. Each ended so gets EventDisconnect
+	// GoneStopping, queued before the lanes close.
+	a.streams.stop()
 	if !a.waitDrained(ctx.Done()) {
+		a.streams.force()
 		close(a.force) // remaining waiters answer 503 now
 		grace, cancel := context.WithTimeout(context.Background(), time.Second)
 		a.waitDrained(grace.Done())
