@@ -204,6 +204,7 @@ var (
 	_ [0]struct{} = [core.GoneTimeout - C.SPIKARD_GONE_TIMEOUT]struct{}{}
 	_ [0]struct{} = [core.GoneStopping - C.SPIKARD_GONE_STOPPING]struct{}{}
 	_ [0]struct{} = [core.GoneStalled - C.SPIKARD_GONE_STALLED]struct{}{}
+	_ [0]struct{} = [core.GoneAborted - C.SPIKARD_GONE_ABORTED]struct{}{}
 	_ [0]struct{} = [core.ResponseStream - C.SPIKARD_RESPONSE_STREAM]struct{}{}
 	_ [0]struct{} = [core.ResponseSSE - C.SPIKARD_RESPONSE_SSE]struct{}{}
 	_ [0]struct{} = [core.ResponseWritten - C.SPIKARD_RESPONSE_WRITTEN]struct{}{}

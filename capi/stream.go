@@ -1,5 +1,3 @@
-//go:build spikard_streams
-
 package main
 
 /*

@@ -358,6 +358,8 @@ typedef struct spikard_pair {
 #define SPIKARD_GONE_TIMEOUT 2  /* request_timeout passed; core answered 504 */
 #define SPIKARD_GONE_STOPPING 3 /* spikard_app_stop: core answered 503, or ended the stream */
 #define SPIKARD_GONE_STALLED 4  /* a stream's client took no byte for read_timeout */
+#define SPIKARD_GONE_ABORTED 5  /* the host aborted its stream (SPIKARD_CHUNK_ABORT, or
+                                 * SPIKARD_CHUNK_END short of its content-length) */
 
 /* Kept: the lifecycle phases of a SPIKARD_EVENT_HOOK visit. */
 #define SPIKARD_HOOK_ON_REQUEST (1u << 0)
@@ -463,7 +465,9 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
  * (may be empty), and the exchange stays open for spikard_stream_write.
  * Without a content-length header the body is chunked (close-delimited for
  * an HTTP/1.0 client); with one, exactly that many bytes must follow. For
- * HEAD core sends the headers and drops the chunks. request_timeout stops
+ * HEAD core sends the headers and drops the chunks. The status must allow a
+ * body (not 1xx, 204 or 304) and transfer-encoding is core's to set; an
+ * HTTP/1.0 stream closes its connection at the end. request_timeout stops
  * at the stream's first byte. Every opened stream gets exactly one
  * terminal event (WRITTEN after a clean end, else DISCONNECT). */
 #define SPIKARD_RESPONSE_STREAM (1u << 2)

@@ -27,6 +27,8 @@ E_WORKER: Final[int]
 Header = tuple[bytes | str, bytes | str]
 Answer = tuple[int, int, list[Header] | None, bytes | str, int]
 RequestMeta = tuple[str, str, str, list[tuple[str, str]]]
+# (exchange, flags, data, event, id, retry_ms): a chunk of an open stream.
+Chunk = tuple[int, int, bytes | str, bytes | str, bytes | str, int]
 # (cookies, query_pairs, uploads) for routes that ask for those facts.
 RequestFacts = tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]
 # A request: (exchange, route, params, body, request_meta, attachments, facts);
@@ -34,7 +36,12 @@ RequestFacts = tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]
 # offset/length. Every other kind (one a route or answer opted into) has
 # params None: (exchange, route, None, kind, code, None, None).
 Event = tuple[
-    int, int, bytes | None, bytes | int | None, RequestMeta | int | None, bytes | None,
+    int,
+    int,
+    bytes | None,
+    bytes | int | None,
+    RequestMeta | int | None,
+    bytes | None,
     RequestFacts | None,
 ]
 
@@ -55,6 +62,7 @@ class App:
     def start(self) -> None: ...
     def stop(self, timeout_ms: int = -1) -> None: ...
     def respond(self, batch: list[Answer]) -> bool: ...
+    def stream_write(self, batch: list[Chunk], timeout_ms: int = 0) -> list[int]: ...
     @property
     def port(self) -> int: ...
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
+
 import msgspec
 
 __all__ = ["REQUEST_FACTS", "Headers", "Request"]
@@ -155,4 +156,3 @@ class Request:
 
     def __repr__(self) -> str:
         return f"Request({self.method} {self.path})"
-

@@ -351,6 +351,80 @@ done:
     return result;
 }
 
+/* stream_write(batch, timeout_ms=0) -> list[int]: queue chunks on open
+ * streams; batch is a list of (exchange, flags, data, event, id, retry_ms)
+ * with data/event/id bytes or str. Returns one SPIKARD_* code per chunk
+ * (OK, E_AGAIN, E_NOT_FOUND, ...). A timeout other than 0 may wait for room
+ * and releases the GIL meanwhile (a tuple copy of batch keeps every buffer
+ * alive). */
+static PyObject *App_stream_write(PyObject *self, PyObject *args) {
+    AppObject *a = (AppObject *)self;
+    PyObject *batch;
+    int timeout_ms = 0;
+    if (!PyArg_ParseTuple(args, "O|i:stream_write", &batch, &timeout_ms)) {
+        return NULL;
+    }
+    if (!app_ready(a)) {
+        return NULL;
+    }
+    PyObject *items = PySequence_Tuple(batch);
+    if (items == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(items);
+    PyObject *out = NULL;
+    spikard_chunk *chunks = PyMem_Calloc((size_t)(n ? n : 1), sizeof(spikard_chunk));
+    int *results = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
+    if (chunks == NULL || results == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(items, i);
+        spikard_chunk *c = &chunks[i];
+        unsigned long long exchange;
+        unsigned int flags, retry_ms;
+        PyObject *data, *event, *id;
+        if (!PyTuple_Check(item) ||
+            !PyArg_ParseTuple(item, "KIOOOI:stream_write item", &exchange, &flags, &data, &event, &id,
+                              &retry_ms)) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError,
+                                "stream_write() items must be (exchange, flags, data, event, id, retry_ms)");
+            }
+            goto done;
+        }
+        c->exchange = (uint64_t)exchange;
+        c->flags = (uint32_t)flags;
+        c->retry_ms = (uint32_t)retry_ms;
+        if (as_str(data, &c->data) < 0 || as_str(event, &c->event) < 0 || as_str(id, &c->id) < 0) {
+            goto done;
+        }
+    }
+    if (timeout_ms != 0) {
+        Py_BEGIN_ALLOW_THREADS
+        (void)spikard_stream_write(results, a->app, chunks, (size_t)n, sizeof(spikard_chunk), timeout_ms);
+        Py_END_ALLOW_THREADS
+    } else {
+        (void)spikard_stream_write(results, a->app, chunks, (size_t)n, sizeof(spikard_chunk), 0);
+    }
+    out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        PyObject *code = PyLong_FromLong(results[i]);
+        if (code == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, code);
+    }
+
+done:
+    PyMem_Free(chunks);
+    PyMem_Free(results);
+    Py_DECREF(items);
+    return out;
+}
+
 static PyMethodDef App_methods[] = {
     {"add_route", App_add_route, METH_O, "add_route(route_json: bytes) -> int"},
     {"start", App_start, METH_NOARGS, "start() -> None: open the listener and serve."},
@@ -358,6 +432,9 @@ static PyMethodDef App_methods[] = {
      "stop(timeout_ms=-1) -> None: graceful stop; releases the GIL while it waits."},
     {"respond", App_respond, METH_O,
      "respond(batch) -> bool: answer (exchange, status, headers, body, flags) tuples."},
+    {"stream_write", App_stream_write, METH_VARARGS,
+     "stream_write(batch, timeout_ms=0) -> list[int]: queue (exchange, flags, data, event, id, "
+     "retry_ms) chunks on open streams; one result code each."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import http.client
 import logging
 import socket
 import sys
@@ -218,6 +219,66 @@ def test_client_that_goes_away_cancels_its_async_handler(serve, caplog):
         assert seen == ["cancelled"]
         assert client.get("/ok").body == b"ok"
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_request_timeout_cancels_the_async_handler(serve):
+    """Core answers 504 at request_timeout and tells the binding why the
+    exchange ended (SPIKARD_GONE_TIMEOUT); the handler's Task is cancelled
+    rather than left running for nobody."""
+    app = Spikard(ServerConfig(request_timeout=0.3))
+    cancelled = threading.Event()
+
+    @app.get("/slow")
+    async def slow():
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "not reached"
+
+    client = serve(app)
+    reply = client.get("/slow")
+    assert reply.status == 504
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert cancelled.wait(10)
+
+
+def test_stop_cancels_async_handlers_still_running(serve):
+    """At the stop deadline core answers 503 (SPIKARD_GONE_STOPPING) and the
+    handler's Task is cancelled."""
+    app = Spikard()
+    started = threading.Event()
+    cancelled = threading.Event()
+
+    @app.get("/forever")
+    async def forever():
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "not reached"
+
+    server = app.serve_in_background(
+        host="127.0.0.1", port=0, config=ServerConfig(shutdown_timeout=0.3)
+    )
+    results: dict[str, int] = {}
+
+    def call() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/forever")
+        results["status"] = conn.getresponse().status
+        conn.close()
+
+    t = threading.Thread(target=call)
+    t.start()
+    assert started.wait(10)
+    server.stop()
+    t.join(10)
+    assert results == {"status": 503}
+    assert cancelled.wait(10)
 
 
 def _timed(client, path, results, key):

@@ -264,3 +264,37 @@ def test_uploads_over_http(serve):
     assert r.json() == {"docs": [["only.txt", "1"]], "title": "t", "count": 0, "note": None}
     body, ctype = _multipart([("count", "x")], [("docs", "d", "text/plain", b"")])
     assert client.post("/many", body=body, headers={"content-type": ctype}).status == 422
+
+
+def test_register_route_binds_the_uploads_the_core_names(serve):
+    """Over HTTP: the core's "uploads" fact says which body fields hold
+    descriptors, so a text field shaped like one stays text."""
+    app = Spikard()
+    seen = {}
+
+    @app.register_route(
+        "POST",
+        "/raw",
+        body_schema={
+            "type": "object",
+            "properties": {
+                "test": {"type": "string", "format": "binary"},
+                "many": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                "note": {"type": "string"},
+            },
+        },
+    )
+    def raw(body):
+        seen.update(body)
+        return {"ok": True}
+
+    client = serve(app)
+    body, ctype = _multipart(
+        [("note", '{"offset": 0}')],
+        [("test", "t.txt", "text/plain", b"abc"), ("many", "m.txt", "text/plain", b"x")],
+    )
+    r = client.post("/raw", body=body, headers={"content-type": ctype})
+    assert r.status == 200, r.body
+    assert isinstance(seen["test"], UploadFile) and seen["test"].read() == b"abc"
+    assert [m.read() for m in seen["many"]] == [b"x"]
+    assert seen["note"] == '{"offset": 0}'
