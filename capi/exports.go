@@ -285,24 +285,47 @@ func spikard_poller_fd(outFD *C.int, p *C.spikard_poller) (rc C.int) {
 
 //export spikard_respond
 func spikard_respond(outResults *C.int, p *C.spikard_app, responses *C.spikard_cresponse, count, responseSize C.size_t) (rc C.int) {
-	var results []C.int
-	if outResults != nil && count > 0 && count <= math.MaxInt32 {
-		results = unsafe.Slice(outResults, count)
-		clear(results)
-	}
+	results := resultsOf(outResults, count)
 	a := appOf(p)
 	if a == nil {
 		return failAll(results, rcInvalid, "spikard_respond: app is NULL")
 	}
 	defer rescue("spikard_respond", &rc)
-	if responseSize < C.size_t(unsafe.Sizeof(C.spikard_response{})) || responseSize > math.MaxInt32 {
-		return failAll(results, rcInvalid, "respond: response_size %d is not a spikard_response size (2.0's is %d)", responseSize, unsafe.Sizeof(C.spikard_response{}))
+	b := recordBatch{"respond", "response", unsafe.Pointer(responses), count, responseSize, unsafe.Sizeof(C.spikard_response{})}
+	if rc := b.check(results); rc != rcOK || count == 0 {
+		return rc
 	}
-	if count == 0 {
-		return rcOK
+	return a.respond(b.base, int(count), uintptr(responseSize), results)
+}
+
+// resultsOf is the host's out_results array (nil when it passed none), its
+// entries zeroed before anything else, as spikard.h's out-parameter rule
+// asks.
+func resultsOf(out *C.int, count C.size_t) []C.int {
+	if out == nil || count == 0 || count > math.MaxInt32 {
+		return nil
 	}
-	if responses == nil || count > math.MaxInt32 {
-		return failAll(results, rcInvalid, "respond: responses is NULL or count too large")
+	results := unsafe.Slice(out, count)
+	clear(results)
+	return results
+}
+
+// recordBatch is one batch argument of the GROWTH rule: count records of
+// size bytes each from base, refused below the 2.0 size min.
+type recordBatch struct {
+	call, record string
+	base         unsafe.Pointer
+	count, size  C.size_t
+	min          uintptr
+}
+
+// check refuses a malformed batch, every result getting the call's code.
+func (b recordBatch) check(results []C.int) C.int {
+	if b.size < C.size_t(b.min) || b.size > math.MaxInt32 {
+		return failAll(results, rcInvalid, "%s: %s_size %d is not a spikard_%s size (2.0's is %d)", b.call, b.record, b.size, b.record, b.min)
 	}
-	return a.respond(unsafe.Pointer(responses), int(count), uintptr(responseSize), results)
+	if b.count > 0 && (b.base == nil || b.count > math.MaxInt32) {
+		return failAll(results, rcInvalid, "%s: the %s array is NULL or its count too large", b.call, b.record)
+	}
+	return rcOK
 }

@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"errors"
-	"math"
 	"slices"
 	"sync"
 	"unsafe"
@@ -26,24 +25,15 @@ var streamScratchPool = sync.Pool{New: func() any { return new(streamScratch) }}
 
 //export spikard_stream_write
 func spikard_stream_write(outResults *C.int, p *C.spikard_app, chunks *C.spikard_cchunk, count, chunkSize C.size_t, timeoutMS C.int) (rc C.int) {
-	var results []C.int
-	if outResults != nil && count > 0 && count <= math.MaxInt32 {
-		results = unsafe.Slice(outResults, count)
-		clear(results)
-	}
+	results := resultsOf(outResults, count)
 	a := appOf(p)
 	if a == nil {
 		return failAll(results, rcInvalid, "spikard_stream_write: app is NULL")
 	}
 	defer rescue("spikard_stream_write", &rc)
-	if chunkSize < C.size_t(unsafe.Sizeof(C.spikard_chunk{})) || chunkSize > math.MaxInt32 {
-		return failAll(results, rcInvalid, "stream write: chunk_size %d is not a spikard_chunk size (2.0's is %d)", chunkSize, unsafe.Sizeof(C.spikard_chunk{}))
-	}
-	if count == 0 {
-		return rcOK
-	}
-	if chunks == nil || count > math.MaxInt32 {
-		return failAll(results, rcInvalid, "stream write: chunks is NULL or count too large")
+	b := recordBatch{"stream write", "chunk", unsafe.Pointer(chunks), count, chunkSize, unsafe.Sizeof(C.spikard_chunk{})}
+	if rc := b.check(results); rc != rcOK || count == 0 {
+		return rc
 	}
 	sc := streamScratchPool.Get().(*streamScratch)
 	defer streamScratchPool.Put(sc)
