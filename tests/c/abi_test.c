@@ -27,6 +27,7 @@
 #include "spikard.h"
 
 #include "check.h"
+#include "client.h"
 
 /* The next-minor test library (capi/abinext.go): its version, the value it
  * writes into the field it appends at offset sizeof(spikard_event), and the
@@ -60,36 +61,6 @@ static int str_has(spikard_str s, const char *want) {
 
 /* ---- one-shot HTTP/1.1 clients ----------------------------------------- */
 
-/* Connects to the app on loopback; the socket, or -1. */
-static int connect_to(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        perror("client connect");
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
-    }
-    return fd;
-}
-
-static int write_all(int fd, const char *s) {
-    size_t off = 0, n = strlen(s);
-    while (off < n) {
-        ssize_t w = write(fd, s + off, n - off);
-        if (w <= 0) {
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    return 0;
-}
-
 typedef struct exchange_io {
     int port;
     const char *request;
@@ -100,7 +71,7 @@ typedef struct exchange_io {
 /* Sends io->request and reads the response until the server closes. */
 static void *client(void *arg) {
     exchange_io *io = arg;
-    int fd = connect_to(io->port);
+    int fd = dial(io->port, 0);
     if (fd < 0) {
         return NULL;
     }
@@ -964,8 +935,8 @@ static void test_opt_in_kinds(void) {
     }
 
     /* Both requests are taken (held) before their clients leave. */
-    int fd_watched = connect_to(port);
-    int fd_plain = connect_to(port);
+    int fd_watched = dial(port, 0);
+    int fd_plain = dial(port, 0);
     CHECK(fd_watched >= 0 && fd_plain >= 0, "connect");
     if (fd_watched >= 0) {
         write_all(fd_watched, "GET /watched HTTP/1.1\r\nHost: test\r\n\r\n");
