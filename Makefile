@@ -19,7 +19,7 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: all setup run test test-go test-c test-python test-python-alt conformance test-conformance parity lint test-bench bench bench-quick bench-tools example-go example-c clean
+.PHONY: all setup run test test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-tools example-go example-c clean
 
 all: setup
 
@@ -46,7 +46,7 @@ run: setup
 	$(VPY) examples/python/quickstart.py
 
 ## test: every suite.
-test: setup lint test-go test-c test-python test-python-alt test-bench parity test-conformance
+test: setup lint test-go test-c test-python test-python-alt test-bench test-runner parity test-conformance
 	@echo "make test: all suites passed"
 
 lint: setup
@@ -79,22 +79,32 @@ test-python-alt: $(VENV_ALT)/.installed
 test-bench: setup
 	$(VPY) -m pytest -q bench/tests
 
-## conformance: the shared fixture corpus (FIXTURES=dir for another one).
-conformance: setup
+# The runner (tests/conformance/run.py) sends every case to one fixture
+# server per language of tests/parity/servers/servers.json; the C one is
+# built here, the Python one runs on $(VPY).
+parity-servers: $(LIB)
+	bash tests/parity/servers/c/build.sh
+
+## conformance: the shared fixture corpus in every language (FIXTURES=dir for another one).
+conformance: setup parity-servers
 	$(VPY) tests/conformance/run.py --fixtures $(FIXTURES)
 
-## parity: the project's own cases in tests/parity.
-parity: setup
+## parity: the project's own cases in tests/parity, in every language; fails on any difference.
+parity: setup parity-servers
 	$(VPY) tests/conformance/run.py --fixtures tests/parity
 
 # test-conformance: the corpus when FIXTURES exists (fails on an owned
-# category's failure), else a skip message.
-test-conformance: setup
+# category's failure or a difference between languages), else a skip message.
+test-conformance: setup parity-servers
 	@if [ -d "$(FIXTURES)" ]; then \
 		$(VPY) tests/conformance/run.py --fixtures $(FIXTURES); \
 	else \
 		echo "conformance: SKIPPED, fixture directory $(FIXTURES) not found (set FIXTURES=dir)"; \
 	fi
+
+# test-runner: the runner's own tests (a broken C server must fail a run).
+test-runner: setup parity-servers
+	$(VPY) -m pytest -q tests/conformance/test_runner.py
 
 ## bench: the benchmark harness (see bench/README.md).
 bench: setup bench-tools

@@ -14,8 +14,8 @@ fi
 go vet ./...
 # Pinned so that every machine judges the same code the same way.
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-"$VPY" -m ruff format --check bindings/python bench
-"$VPY" -m ruff check bindings/python bench
+"$VPY" -m ruff format --check bindings/python bench tests/conformance tests/parity/servers
+"$VPY" -m ruff check bindings/python bench tests/conformance tests/parity/servers
 "$VPY" -m mypy --strict --config-file bindings/python/pyproject.toml bindings/python/spikard
 # examples/python mirrors the brief's samples line for line, so it is checked
 # for errors only, not for import order or style.

@@ -1,38 +1,51 @@
-"""Conformance runner: one app per fixture case, served over real HTTP.
+"""Conformance and parity runner: every case, every language, over real HTTP.
 
 Each case (``<dir>/<category>/<name>.json``, the format described in the
-fixtures' README and ``00-FIXTURE-SCHEMA.json``) becomes one Spikard app
-built through the public Python API only. Its handler returns the case's
-expected answer on success paths; every error must come from the framework.
-The request is sent with ``http.client`` and status, body and the listed
-headers are compared.
+fixtures' README and ``00-FIXTURE-SCHEMA.json``) becomes an app plan: the
+route documents, the config and what the handler answers on success. A
+fixture server per language (``tests/parity/servers/servers.json``) builds
+the app from the plan through that language's public API and serves it on
+an ephemeral loopback port; the protocol between them is
+``tests/parity/servers/PROTOCOL.md``. The runner sends each case's request
+with ``http.client`` and compares status, body and the listed headers. The
+handler never produces what is checked: every error, and every header a
+framework feature owns, must come from the framework.
+
+This file is the client side only, standard library only: it never imports
+spikard.
 
 Usage: python tests/conformance/run.py [--fixtures DIR] [-k SUBSTRING] [-v]
-The last line printed is ``N passed, M failed``; the exit status is non-zero
-when a case of an owned category fails.
+           [--languages python,c] [--servers-file PATH]
+The last line printed is ``N passed, M failed`` (case x language); the exit
+status is non-zero when a case of an owned category fails in any language,
+or when the languages answer a case differently.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import collections
 import http.client
 import json
-import logging
+import queue
 import re
+import shutil
 import socket
+import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import uuid
-from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spikard import Response, ServerConfig, Spikard
-
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_FIXTURES = REPO.parent / "shared" / "conformance" / "fixtures"
+DEFAULT_SERVERS = REPO / "tests" / "parity" / "servers" / "servers.json"
+PROTOCOL_VERSION = "1"
 
 # Categories whose failures fail the run; the others are reported only.
 OWNED = frozenset(
@@ -72,7 +85,33 @@ PLAIN_HANDLER_KEYS = frozenset(
     {"route", "method", "parameters", "body_schema", "content_type", "response_schema"}
 )
 
+# Top-level case keys that would configure a framework feature for the
+# whole app. ("streaming" and "background" describe what the handler itself
+# does, not the framework.)
+APP_FEATURE_KEYS = frozenset(
+    {"middleware", "cors", "auth", "security", "dependencies", "lifecycle_hooks"}
+)
+
+# Response headers that only a framework feature produces (CORS, request
+# ids, compression, auth challenges, rate limits). A handler of ours never
+# answers them, whatever the case configures: a test app setting them
+# itself would fake the feature.
+FEATURE_HEADERS = {
+    "access-control-": "cors",
+    "x-request-id": "request_id",
+    "content-encoding": "compression",
+    "www-authenticate": "auth",
+    "x-ratelimit-": "rate_limit",
+    "ratelimit-": "rate_limit",
+}
+
 INTERNAL_ERROR = "https://spikard.dev/errors/internal-server-error"
+JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=utf-8"
+
+# Seconds to wait for a fixture server's greeting and for each reply.
+REPLY_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 5.0
 
 
 class Case:
@@ -109,7 +148,38 @@ def load_cases(root: Path) -> list[Case]:
     return cases
 
 
-# -- building the app ---------------------------------------------------------
+# -- the app plan ---------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """What a route's handler returns on success: the bytes it sends."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass
+class PlanRoute:
+    """One route: its registration document and its handler's answer
+    (None: the handler fails)."""
+
+    doc: dict[str, Any]
+    answer: Answer | None
+
+
+@dataclass
+class Plan:
+    """What a fixture server builds for one case (PROTOCOL.md)."""
+
+    config: dict[str, Any]
+    routes: list[PlanRoute]
+    # The framework features the case configures; when there are any, the
+    # case's expected headers are the framework's to produce, never the
+    # handler's, and ``withheld`` names those left out of the answer.
+    features: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
 
 
 def parameter_schema(params: dict[str, Any]) -> dict[str, Any] | None:
@@ -149,71 +219,291 @@ def is_required(source: str, spec: dict[str, Any]) -> bool:
     return not spec.get("optional", False) and "default" not in spec
 
 
-def build_app(case: Case) -> Spikard:
+def features(case: Case) -> list[str]:
+    """The framework features a case configures (handler keys beyond routing
+    and validation, app-level feature keys), sorted; empty for a plain case."""
+    handler = case.doc.get("handler") or {}
+    keys = (set(handler) - PLAIN_HANDLER_KEYS) | (set(case.doc) & APP_FEATURE_KEYS)
+    return sorted(keys)
+
+
+def feature_of(header: str) -> str | None:
+    """The framework feature that alone produces a response header, or None."""
+    name = header.lower()
+    for prefix, feature in FEATURE_HEADERS.items():
+        if name.startswith(prefix):
+            return feature
+    return None
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON, as every binding writes it (docs/bindings.md)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def build_plan(case: Case) -> Plan:
     doc = case.doc
     req = doc["request"]
     exp = doc["expected_response"]
     handler = doc.get("handler")
-    config = ServerConfig(quiet=True)
+    config: dict[str, Any] = {}
+    route: dict[str, Any]
     if handler:
         limit = ((handler.get("middleware") or {}).get("body_limit") or {}).get(
             "max_bytes"
         )
         if limit is not None:
-            config.max_body_size = limit
-        route, method = handler["route"], handler["method"]
+            config["max_body_size"] = limit
+        route = {"method": handler["method"], "path": handler["route"]}
         params = handler.get("parameters") or {}
-        pschema = parameter_schema(params)
-        body_schema = handler.get("body_schema")
-        file_params = params.get("files")
+        extra = {
+            "parameter_schema": parameter_schema(params),
+            "body_schema": handler.get("body_schema"),
+            "file_params": params.get("files"),
+        }
+        route.update({k: v for k, v in extra.items() if v is not None})
     else:
         # App-level cases declare no handler: serve the request's own path.
-        route, method = urllib.parse.urlsplit(req["path"]).path, req["method"]
-        pschema = body_schema = file_params = None
+        route = {
+            "method": req["method"],
+            "path": urllib.parse.urlsplit(req["path"]).path,
+        }
 
+    configured = features(case)
     status = exp["status_code"]
     body = exp.get("body")
-    # Placeholders ("<<uuid>>", "<<absent>>") describe what the framework
-    # must do; the handler never sets those.
-    headers = {
-        k: v
-        for k, v in (exp.get("headers") or {}).items()
-        if isinstance(v, str) and not is_placeholder(v)
-    }
+    # The case's expected headers reach the answer only when the case
+    # configures no framework feature: otherwise they are that feature's to
+    # produce. Placeholders ("<<uuid>>", "<<absent>>") are checks, never set.
+    headers: list[tuple[str, str]] = []
+    withheld: list[str] = []
+    for name, value in (exp.get("headers") or {}).items():
+        if isinstance(value, str) and not is_placeholder(value):
+            feature = feature_of(name)
+            if feature and not configured:
+                # A header only a feature produces: the case relies on that
+                # feature even though it configures none.
+                configured = [feature]
+            if configured:
+                withheld.append(name)
+            else:
+                headers.append((name, value))
+    for name, value in headers:
+        if "\n" in name + value or "\r" in name + value or ":" in name:
+            raise ValueError(f"header {name!r}: {value!r} cannot be a header line")
     # The handler answers only what a handler would: success paths, and the
     # errors of app-level cases. A framework error the core fails to produce
     # reaches this answer instead and so fails the comparison.
     # An error body that is exactly {"detail": "..."} is the shape an
     # application raises (HTTPException), never a framework error (those
-    # are problem documents), so the handler answers it too.
-    # Only a plain handler, though: when the case configures a framework
-    # feature (cors, middleware, auth, …) that feature owns the error.
+    # are problem documents), so the handler answers it too; only a plain
+    # handler, though: when the case configures a framework feature (cors,
+    # middleware, auth, ...) that feature owns the error.
     handler_answers = (
-        status < 400
-        or not handler
-        or (is_app_error(body) and set(handler) <= PLAIN_HANDLER_KEYS)
+        status < 400 or not handler or (is_app_error(body) and not configured)
     )
+    if isinstance(body, dict) and body.get("type") == INTERNAL_ERROR:
+        return Plan(config, [PlanRoute(route, None)], configured, withheld)
+    if not handler_answers:
+        reached = Answer(
+            200,
+            [("content-type", JSON_TYPE)],
+            encode_json({"conformance": "handler reached"}),
+        )
+        return Plan(config, [PlanRoute(route, reached)], configured, withheld)
+
     sized = placeholder_size(body)
-    raises = isinstance(body, dict) and body.get("type") == INTERNAL_ERROR
+    default_type: str | None
+    if sized is not None:
+        raw, default_type = b"\0" * sized, None
+    elif body is None:
+        raw, default_type = b"", None
+    elif isinstance(body, str):
+        raw, default_type = body.encode("utf-8"), TEXT_TYPE
+    else:
+        raw, default_type = encode_json(body), JSON_TYPE
+    if default_type and not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("content-type", default_type))
+    answer = Answer(status, headers, raw)
+    return Plan(config, [PlanRoute(route, answer)], configured, withheld)
 
-    def answer(**_: Any) -> Response:
-        if raises:
-            raise RuntimeError("conformance: handler failure requested by the case")
-        if not handler_answers:
-            return Response(content={"conformance": "handler reached"}, status_code=200)
-        if sized is not None:
-            return Response(content=b"\0" * sized, status_code=status, headers=headers)
-        return Response(content=body, status_code=status, headers=headers)
 
-    app = Spikard(config=config)
-    app.register_route(
-        method,
-        route,
-        body_schema=body_schema,
-        parameter_schema=pschema,
-        file_params=file_params,
-    )(answer)
-    return app
+def plan_message(name: str, plan: Plan) -> bytes:
+    """The plan in the protocol's words, up to and including ``serve``."""
+    out = bytearray()
+    out += f"case {name}\n".encode()
+    out += b"config " + encode_json(plan.config) + b"\n"
+    for route in plan.routes:
+        out += b"route " + encode_json(route.doc) + b"\n"
+        if route.answer is None:
+            out += b"raise\n"
+            continue
+        out += f"answer {route.answer.status}\n".encode()
+        for k, v in route.answer.headers:
+            out += f"header {k}: {v}\n".encode()
+        out += f"body {len(route.answer.body)}\n".encode() + route.answer.body + b"\n"
+    out += b"serve\n"
+    return bytes(out)
+
+
+# -- fixture servers ----------------------------------------------------------
+
+
+class ServerGone(Exception):
+    """The fixture server exited, broke the protocol or stopped answering."""
+
+
+class FixtureServer:
+    """One language's fixture server: a child process spoken to over its
+    stdin and stdout. Its stderr is kept (the last lines) to show when it
+    fails."""
+
+    def __init__(self, language: str, argv: list[str]) -> None:
+        self.language = language
+        self.argv = argv
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
+        self.stderr: collections.deque[str] = collections.deque(maxlen=30)
+
+    def start(self) -> None:
+        self.lines = queue.Queue()
+        self.stderr = collections.deque(maxlen=30)
+        try:
+            self.proc = subprocess.Popen(
+                self.argv,
+                cwd=REPO,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise ServerGone(f"cannot start {' '.join(self.argv)}: {exc}") from None
+        proc = self.proc
+        threading.Thread(target=self._pump_stdout, args=(proc,), daemon=True).start()
+        threading.Thread(target=self._pump_stderr, args=(proc,), daemon=True).start()
+        greeting = self.read()
+        words = greeting.split(" ")
+        if len(words) != 3 or words[0] != "spikard-fixture":
+            raise self.gone(
+                f"greeting {greeting!r} is not 'spikard-fixture 1 <language>'"
+            )
+        if words[1] != PROTOCOL_VERSION:
+            raise self.gone(
+                f"speaks protocol {words[1]}, the runner {PROTOCOL_VERSION}"
+            )
+        if words[2] != self.language:
+            raise self.gone(
+                f"says it is {words[2]!r}, servers.json names it {self.language!r}"
+            )
+
+    def _pump_stdout(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def _pump_stderr(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self.stderr.append(line.decode("utf-8", "replace").rstrip("\n"))
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def gone(self, why: str) -> ServerGone:
+        """The server is no use any more: stop it and say why, with its
+        stderr's last lines."""
+        self.close()
+        assert self.proc is not None
+        why += f" (exit status {self.proc.returncode})"
+        if self.stderr:
+            why += "\n      stderr: " + "\n      stderr: ".join(self.stderr)
+        return ServerGone(why)
+
+    def read(self) -> str:
+        try:
+            line = self.lines.get(timeout=REPLY_TIMEOUT)
+        except queue.Empty:
+            raise self.gone(f"no reply in {REPLY_TIMEOUT:.0f}s") from None
+        if line is None:
+            time.sleep(0.05)  # let the stderr pump catch the last words
+            raise self.gone("exited")
+        return line.decode("utf-8", "replace").rstrip("\n")
+
+    def send(self, data: bytes) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except OSError:
+            time.sleep(0.05)
+            raise self.gone("stopped reading its stdin") from None
+
+    def serve(self, name: str, plan: Plan) -> tuple[str, str]:
+        """Hand the plan over; the reply's keyword and the rest of its line."""
+        self.send(plan_message(name, plan))
+        reply = self.read()
+        kind, _, rest = reply.partition(" ")
+        if kind not in ("listening", "unsupported", "error"):
+            raise self.gone(f"replied {reply!r} to serve")
+        return kind, rest
+
+    def stop_app(self) -> None:
+        self.send(b"stop\n")
+        reply = self.read()
+        if reply != "stopped":
+            raise self.gone(f"replied {reply!r} to stop")
+
+    def close(self) -> None:
+        """End the server: end of stdin, then a kill if it lingers."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            assert proc.stdin is not None
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def load_servers(path: Path) -> dict[str, list[str]]:
+    """servers.json: language -> argv, paths relative to the repo root."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(doc, dict) or not all(
+        isinstance(v, list) and v and all(isinstance(a, str) for a in v)
+        for v in doc.values()
+    ):
+        raise ValueError(f"{path}: want an object of language -> [argv...]")
+    return {lang: resolve_argv(argv) for lang, argv in doc.items()}
+
+
+def resolve_argv(argv: list[str]) -> list[str]:
+    """argv with each relative path (an argument with a '/') made absolute
+    against the repo root."""
+    out = []
+    for arg in argv:
+        if "/" in arg and not arg.startswith("-") and not Path(arg).is_absolute():
+            arg = str(REPO / arg)
+        out.append(arg)
+    return out
+
+
+def missing_part(argv: list[str]) -> str | None:
+    """The first path of argv that does not exist (the program, or a script
+    it is given), or None."""
+    program = argv[0]
+    if "/" not in program:
+        return None if shutil.which(program) else program
+    for arg in argv:
+        if "/" in arg and not arg.startswith("-") and not Path(arg).exists():
+            return arg
+    return None
 
 
 # -- sending the request ------------------------------------------------------
@@ -273,7 +563,10 @@ def form_pairs(data: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def build_request(case: Case) -> tuple[str, str, dict[str, str], bytes | None]:
+Request = tuple[str, str, dict[str, str], bytes | None]
+
+
+def build_request(case: Case) -> Request:
     req = case.doc["request"]
     handler = case.doc.get("handler") or {}
     method = req["method"]
@@ -320,6 +613,32 @@ def build_request(case: Case) -> tuple[str, str, dict[str, str], bytes | None]:
     return method, target, headers, body
 
 
+def send_request(port: int, request: Request) -> tuple[int, dict[str, str], bytes]:
+    """Send the request to 127.0.0.1:port; status, headers (lower-case names)
+    and body bytes of the response."""
+    method, target, headers, body = request
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        declared = next(
+            (v for k, v in headers.items() if k.lower() == "content-length"), None
+        )
+        if body is not None and declared is None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        if declared is not None and body is not None and declared != str(len(body)):
+            # A body shorter than declared: end it so the server sees EOF.
+            assert conn.sock is not None
+            conn.sock.shutdown(socket.SHUT_WR)
+        resp = conn.getresponse()
+        raw = resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, raw
+    finally:
+        conn.close()
+
+
 # -- comparing ----------------------------------------------------------------
 
 
@@ -354,15 +673,21 @@ def compare(case: Case, status: int, headers: dict[str, str], raw: bytes) -> lis
         if not isinstance(value, str):
             continue
         if is_placeholder(value):
-            ok = have is None if value == "<<absent>>" else have is not None
-            if ok and value == "<<uuid>>":
-                ok = is_uuid(have)
-            if not ok:
+            if not header_check(value, have):
                 diffs.append(f"header {name}: want {value}, got {have!r}")
             continue
         if have != value:
             diffs.append(f"header {name}: want {value!r}, got {have!r}")
     return diffs
+
+
+def header_check(placeholder: str, have: str | None) -> bool:
+    """Whether a header value meets a placeholder check."""
+    if placeholder == "<<absent>>":
+        return have is None
+    if placeholder == "<<uuid>>":
+        return is_uuid(have)
+    return have is not None
 
 
 def is_app_error(body: Any) -> bool:
@@ -446,47 +771,91 @@ def short(v: Any, n: int = 300) -> str:
     return s if len(s) <= n else s[:n] + "…"
 
 
+# -- observations: what each language answered ----------------------------------
+
+
+@dataclass
+class Outcome:
+    """One case in one language."""
+
+    state: str  # "pass", "fail" or "n/a"
+    diffs: list[str]
+    # What was seen, for the cross-language comparison: (status, the listed
+    # headers, body bytes), or a one-line failure (a refused app, a failed
+    # request), or None (n/a, or the server failed).
+    seen: tuple[int, tuple[tuple[str, str | None], ...], bytes] | str | None = None
+
+
+def listed_headers(
+    case: Case, headers: dict[str, str]
+) -> tuple[tuple[str, str | None], ...]:
+    """The headers the case lists, as compared across languages: the value,
+    or for a placeholder check whether it holds (two generated request ids
+    differ and are both right)."""
+    out = []
+    for name, value in (case.doc["expected_response"].get("headers") or {}).items():
+        if not isinstance(value, str):
+            continue
+        have = headers.get(name.lower())
+        if is_placeholder(value):
+            have = f"{value} {'met' if header_check(value, have) else 'not met'}"
+        out.append((name.lower(), have))
+    return tuple(out)
+
+
+def run_on(server: FixtureServer, case: Case, plan: Plan, request: Request) -> Outcome:
+    """Serve the plan on one language's server and check its answer. A
+    ServerGone escapes: the server is of no more use."""
+    kind, rest = server.serve(case.name, plan)
+    if kind == "unsupported":
+        return Outcome("n/a", [f"unsupported: {rest}"])
+    if kind == "error":
+        return Outcome("fail", [f"app: {rest}"], f"app: {rest}")
+    try:
+        port = int(rest)
+    except ValueError:
+        raise server.gone(f"replied 'listening {rest}'") from None
+    try:
+        try:
+            status, headers, raw = send_request(port, request)
+        except Exception as exc:  # noqa: BLE001 - any failure is the case's result
+            why = f"request: {type(exc).__name__}: {exc}"
+            return Outcome("fail", [why], why)
+        diffs = compare(case, status, headers, raw)
+        seen = (status, listed_headers(case, headers), raw)
+        return Outcome("fail" if diffs else "pass", diffs, seen)
+    finally:
+        server.stop_app()
+
+
+def seen_diff(a: Any, b: Any) -> str:
+    """The first difference between two languages' observations, briefly."""
+    if isinstance(a, str) or isinstance(b, str):
+        return f"{short_seen(a)} != {short_seen(b)}"
+    if a[0] != b[0]:
+        return f"status {a[0]} != {b[0]}"
+    for (name, x), (_, y) in zip(a[1], b[1]):
+        if x != y:
+            return f"header {name}: {x!r} != {y!r}"
+    x, y = a[2], b[2]
+    at = next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+    lo = max(0, at - 20)
+    return (
+        f"body differs at byte {at} ({len(x)} vs {len(y)} bytes): "
+        f"{x[lo : at + 40]!r} != {y[lo : at + 40]!r}"
+    )
+
+
+def short_seen(seen: Any) -> str:
+    if isinstance(seen, str):
+        return seen
+    return f"a {seen[0]} answer"
+
+
 # -- running ------------------------------------------------------------------
 
 
-def run_case(case: Case) -> list[str]:
-    try:
-        app = build_app(case)
-    except Exception as exc:  # noqa: BLE001 - a schema the core refuses is a failure to report
-        return [f"app: {type(exc).__name__}: {exc}"]
-    try:
-        server = app.serve_in_background(host="127.0.0.1", port=0)
-    except Exception as exc:  # noqa: BLE001 - any failure is the case's result
-        return [f"serve: {type(exc).__name__}: {exc}"]
-    try:
-        method, target, headers, body = build_request(case)
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-        try:
-            conn.putrequest(method, target, skip_accept_encoding=True)
-            for k, v in headers.items():
-                conn.putheader(k, v)
-            declared = next(
-                (v for k, v in headers.items() if k.lower() == "content-length"), None
-            )
-            if body is not None and declared is None:
-                conn.putheader("Content-Length", str(len(body)))
-            conn.endheaders(body)
-            if declared is not None and body is not None and declared != str(len(body)):
-                # A body shorter than declared: end it so the server sees EOF.
-                conn.sock.shutdown(socket.SHUT_WR)
-            resp = conn.getresponse()
-            raw = resp.read()
-            got_headers = {k.lower(): v for k, v in resp.getheaders()}
-            return compare(case, resp.status, got_headers, raw)
-        finally:
-            conn.close()
-    except Exception as exc:  # noqa: BLE001 - any failure is the case's result
-        return [f"request: {type(exc).__name__}: {exc}"]
-    finally:
-        server.stop()
-
-
-def known_limit(case: Case) -> str | None:
+def known_limit(request: Request) -> str | None:
     """Why a case cannot pass on this transport, or None.
 
     A body shorter than its declared Content-Length is only detectable when
@@ -494,23 +863,198 @@ def known_limit(case: Case) -> str | None:
     whose peer half-closes before any answer can be written. Such cases are
     reported, and do not fail the run.
     """
-    req = case.doc["request"]
+    _, _, headers, body = request
     declared = next(
-        (
-            v
-            for k, v in (req.get("headers") or {}).items()
-            if k.lower() == "content-length"
-        ),
-        None,
+        (v for k, v in headers.items() if k.lower() == "content-length"), None
     )
-    if declared is None:
-        return None
-    _, _, _, body = build_request(case)
-    if body is not None and declared != str(len(body)):
+    if declared is not None and body is not None and declared != str(len(body)):
         return (
             "body shorter than Content-Length: netpoll drops a half-closed connection"
         )
     return None
+
+
+def withheld_diffs(plan: Plan | None, diffs: list[str]) -> bool:
+    """Whether a failure includes a header the handler did not answer because
+    the case configures a framework feature (which does not produce it)."""
+    if plan is None:
+        return False
+    return any(d.startswith(f"header {name}:") for name in plan.withheld for d in diffs)
+
+
+def only_withheld(plan: Plan, diffs: list[str]) -> bool:
+    """Whether every difference is a header left to a framework feature."""
+    return all(
+        any(d.startswith(f"header {name}:") for name in plan.withheld) for d in diffs
+    )
+
+
+def pick_languages(
+    servers: dict[str, list[str]], asked: str | None
+) -> tuple[list[str], list[str], str | None]:
+    """The languages to run, the ones left out with why, and an error."""
+    if asked:
+        names = [n.strip() for n in asked.split(",") if n.strip()]
+        unknown = [n for n in names if n not in servers]
+        if unknown:
+            return [], [], f"no server for {', '.join(unknown)} in the servers file"
+        for name in names:
+            gone = missing_part(servers[name])
+            if gone:
+                return [], [], f"{name}: {gone} not found"
+        return names, [], None
+    run, left = [], []
+    for name, argv in servers.items():
+        gone = missing_part(argv)
+        if gone:
+            left.append(f"{name}: not run, {gone} not found")
+        else:
+            run.append(name)
+    if not run:
+        return [], left, "no fixture server found"
+    return run, left, None
+
+
+@dataclass
+class Run:
+    """Every case's outcome in every language."""
+
+    languages: list[str]
+    cases: list[Case]
+    outcomes: dict[str, dict[str, Outcome]] = field(default_factory=dict)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    limits: dict[str, str | None] = field(default_factory=dict)
+
+
+def run_all(run: Run, servers: dict[str, list[str]], verbose: bool) -> None:
+    """Run every case on every language's server, started once (and again
+    after it dies)."""
+    fixture = {lang: FixtureServer(lang, servers[lang]) for lang in run.languages}
+    dead: dict[str, str] = {}  # language -> why its server cannot start
+    try:
+        for case in run.cases:
+            outcomes = run.outcomes[case.name] = {}
+            request = build_request(case)  # one request, the same bytes for all
+            run.limits[case.name] = known_limit(request)
+            try:
+                plan = run.plans[case.name] = build_plan(case)
+            except (KeyError, TypeError, ValueError) as exc:
+                for lang in run.languages:
+                    outcomes[lang] = Outcome("fail", [f"plan: {exc}"])
+                continue
+            for lang in run.languages:
+                server = fixture[lang]
+                if lang not in dead and not server.running:
+                    try:
+                        server.start()
+                    except ServerGone as exc:
+                        dead[lang] = str(exc)
+                if lang in dead:
+                    outcome = Outcome("fail", [f"server: {dead[lang]}"])
+                else:
+                    try:
+                        outcome = run_on(server, case, plan, request)
+                    except ServerGone as exc:
+                        # This case failed; the next one starts it again.
+                        outcome = Outcome("fail", [f"server: {exc}"])
+                outcomes[lang] = outcome
+                if verbose:
+                    mark = {"pass": "ok  ", "fail": "FAIL", "n/a": "n/a "}[
+                        outcome.state
+                    ]
+                    print(f"{mark} {lang:<8} {case.name}", flush=True)
+    finally:
+        for server in fixture.values():
+            server.close()
+
+
+def print_table(run: Run) -> None:
+    """Pass counts per category and language; n/a for cases a language
+    cannot express."""
+    by_cat: dict[str, list[Case]] = collections.defaultdict(list)
+    for case in run.cases:
+        by_cat[case.category].append(case)
+    width = max([20, *(len(c) + 1 for c in by_cat)])
+    print(f"{'category':<{width}}" + "".join(f"{lang:>14}" for lang in run.languages))
+    for cat in sorted(by_cat):
+        cells = []
+        for lang in run.languages:
+            outs = [run.outcomes[c.name][lang].state for c in by_cat[cat]]
+            n_na, n_ok = outs.count("n/a"), outs.count("pass")
+            total = len(outs) - n_na
+            cell = "n/a" if not total else f"{n_ok}/{total}"
+            if total and n_na:
+                cell += f" +{n_na} n/a"
+            cells.append(f"{cell:>14}")
+        mark = "" if cat in OWNED else "  (reported only)"
+        print(f"{cat:<{width}}" + "".join(cells) + mark)
+
+
+def print_failures(run: Run) -> int:
+    """Each failure with its differences; the number that fail the run."""
+    owned_failed = 0
+    lines: list[str] = []
+    left_to_framework: dict[str, list[str]] = {}
+    for case in run.cases:
+        plan = run.plans.get(case.name)
+        limit = run.limits[case.name]
+        for lang in run.languages:
+            outcome = run.outcomes[case.name][lang]
+            if outcome.state != "fail":
+                continue
+            tags = []
+            pending = withheld_diffs(plan, outcome.diffs)
+            if case.category not in OWNED:
+                tags.append("reported only")
+            elif limit:
+                tags.append(f"known limitation, reported only: {limit}")
+            elif pending and plan is not None and only_withheld(plan, outcome.diffs):
+                # Its feature does not exist yet (an open issue): the case
+                # fails, is listed, and does not fail the run.
+                tags.append("reported only until the feature exists")
+            else:
+                owned_failed += 1
+            if pending:
+                assert plan is not None
+                tags.append(
+                    f"headers left to the framework: {', '.join(plan.features)}"
+                )
+                left_to_framework.setdefault(case.name, []).append(lang)
+            tag = f" ({'; '.join(tags)})" if tags else ""
+            lines.append(f"- {lang} {case.name}{tag}: {case.doc.get('name', '')}")
+            lines.extend(f"    {d}" for d in outcome.diffs)
+    if lines:
+        print("\nfailures:")
+        print("\n".join(lines))
+    if left_to_framework:
+        print(
+            "\nheaders left to the framework (the case configures a feature, so its"
+            " handler does not answer them):"
+        )
+        for name, langs in left_to_framework.items():
+            plan = run.plans[name]
+            print(f"- {name} ({', '.join(langs)}): {', '.join(plan.withheld)}")
+    return owned_failed
+
+
+def print_differences(run: Run) -> int:
+    """Each case the languages answer differently (status, listed headers,
+    body bytes), with its first difference; their number."""
+    lines = []
+    for case in run.cases:
+        seen = [
+            (lang, o.seen)
+            for lang, o in run.outcomes[case.name].items()
+            if o.seen is not None
+        ]
+        for lang, other in seen[1:]:
+            if other != seen[0][1]:
+                first = seen_diff(seen[0][1], other)
+                lines.append(f"- {case.name}: {seen[0][0]} vs {lang}: {first}")
+    print("\ncross-language differences:" + ("" if lines else " none"))
+    for line in lines:
+        print(line)
+    return len(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -523,52 +1067,47 @@ def main(argv: list[str] | None = None) -> int:
         help="only cases whose category/name contains this",
     )
     ap.add_argument("-v", "--verbose", action="store_true", help="print every case")
+    ap.add_argument(
+        "--languages",
+        help="comma-separated (default: every language of the servers file whose "
+        "server exists)",
+    )
+    ap.add_argument("--servers-file", type=Path, default=DEFAULT_SERVERS)
     args = ap.parse_args(argv)
-    if not args.verbose:
-        # Handler tracebacks (cases that make a handler fail on purpose) are noise here.
-        logging.getLogger("spikard").setLevel(logging.CRITICAL)
     root = args.fixtures.resolve()
     if not root.is_dir():
         print(f"fixtures directory not found: {root}", file=sys.stderr)
         return 2
-    cases = [c for c in load_cases(root) if args.filter in c.name]
+    try:
+        servers = load_servers(args.servers_file)
+    except (OSError, ValueError) as exc:
+        print(f"servers file: {exc}", file=sys.stderr)
+        return 2
+    languages, left_out, error = pick_languages(servers, args.languages)
+    for line in left_out:
+        print(line)
+    if error:
+        print(f"languages: {error}", file=sys.stderr)
+        return 2
+
     start = time.monotonic()
-    results: dict[str, list[tuple[Case, list[str]]]] = defaultdict(list)
-    for case in cases:
-        diffs = run_case(case)
-        results[case.category].append((case, diffs))
-        if args.verbose:
-            print(("ok   " if not diffs else "FAIL ") + case.name, flush=True)
-    passed = failed = owned_failed = 0
-    print(f"{'category':<20} {'passed':>7} {'total':>6}")
-    for cat in sorted(results):
-        rs = results[cat]
-        n_ok = sum(1 for _, d in rs if not d)
-        mark = "" if cat in OWNED else "  (reported only)"
-        print(f"{cat:<20} {n_ok:>7} {len(rs):>6}{mark}")
-        passed += n_ok
-        failed += len(rs) - n_ok
-        if cat in OWNED:
-            owned_failed += sum(1 for c, d in rs if d and not known_limit(c))
-    shown = False
-    for cat in sorted(results):
-        for case, diffs in results[cat]:
-            if diffs:
-                if not shown:
-                    print("\nfailures:")
-                    shown = True
-                tag = "" if cat in OWNED else " (reported only)"
-                limit = known_limit(case)
-                if cat in OWNED and limit:
-                    tag = f" (known limitation, reported only: {limit})"
-                print(f"- {case.name}{tag}: {case.doc.get('name', '')}")
-                for d in diffs:
-                    print(f"    {d}")
-    print(
-        f"\nowned categories: {owned_failed} failed; elapsed {time.monotonic() - start:.1f}s"
+    run = Run(languages, [c for c in load_cases(root) if args.filter in c.name])
+    run_all(run, servers, args.verbose)
+    print_table(run)
+    owned_failed = print_failures(run)
+    differ = print_differences(run)
+    states = [o.state for per in run.outcomes.values() for o in per.values()]
+    passed, failed, n_na = (
+        states.count("pass"),
+        states.count("fail"),
+        states.count("n/a"),
     )
-    print(f"{passed} passed, {failed} failed")
-    return 1 if owned_failed else 0
+    print(
+        f"\nowned categories: {owned_failed} failed; languages differ on {differ};"
+        f" elapsed {time.monotonic() - start:.1f}s"
+    )
+    print(f"{passed} passed, {failed} failed" + (f", {n_na} n/a" if n_na else ""))
+    return 1 if owned_failed or differ else 0
 
 
 if __name__ == "__main__":
