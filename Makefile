@@ -19,7 +19,7 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: all setup run test test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-tools example-go example-c clean
+.PHONY: all setup setup-node test-node run test test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-tools example-go example-c clean
 
 all: setup
 
@@ -46,7 +46,7 @@ run: setup
 	$(VPY) examples/python/quickstart.py
 
 ## test: every suite.
-test: setup lint test-go test-c test-python test-python-alt test-bench test-runner parity test-conformance
+test: setup lint test-go test-c test-python test-python-alt test-node test-bench test-runner parity test-conformance
 	@echo "make test: all suites passed"
 
 lint: setup
@@ -75,6 +75,18 @@ $(VENV_ALT)/.installed: $(LIB) $(PY_NATIVE) $(shell find bindings/python/spikard
 test-python-alt: $(VENV_ALT)/.installed
 	$(VPY_ALT) -m pytest -q bindings/python/tests
 
+# The Node addon (bindings/node): node-addon-api from npm, built with node-gyp
+# against the headers of the installed Node (no download), libspikard.so
+# copied beside it. Rebuilt when the library, the addon or its package change.
+NODE_ADDON := bindings/node/build/Release/spikard.node
+$(NODE_ADDON): $(LIB) $(wildcard bindings/node/src/*.cc) bindings/node/binding.gyp bindings/node/package.json bindings/node/package-lock.json
+	bash bindings/node/build.sh
+
+setup-node: $(NODE_ADDON)
+
+test-node: setup-node
+	node --test bindings/node/test/
+
 ## test-bench: the benchmark tooling's own tests (no timing).
 test-bench: setup
 	$(VPY) -m pytest -q bench/tests
@@ -82,7 +94,7 @@ test-bench: setup
 # The runner (tests/conformance/run.py) sends every case to one fixture
 # server per language of tests/parity/servers/servers.json; the C one is
 # built here, the Python one runs on $(VPY).
-parity-servers: $(LIB)
+parity-servers: $(LIB) setup-node
 	bash tests/parity/servers/c/build.sh
 
 ## conformance: the shared fixture corpus in every language (FIXTURES=dir for another one).

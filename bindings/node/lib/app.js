@@ -1,0 +1,178 @@
+'use strict';
+// Spikard: the application object, its route methods and how it listens.
+
+const os = require('node:os');
+const native = require('./native');
+const { checkConfig, configJson } = require('./config');
+const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
+const { Server } = require('./server');
+
+/** What every route asks of the core: the request object needs these facts,
+ *  and any handler may be async, so each can be aborted (docs/bindings.md §2). */
+const FACTS = ['meta', 'cookies', 'query'];
+const EVENTS = ['disconnect'];
+const DEFAULT_SHUTDOWN_TIMEOUT = 5; // seconds, the core's default
+
+function routeOf(method, path, compiled, handler) {
+  if (typeof handler !== 'function') {
+    throw new TypeError(`${method} ${path}: the handler must be a function`);
+  }
+  const facts = declaresFiles(compiled.doc) ? [...FACTS, 'uploads'] : FACTS;
+  const doc = { method, path, lane: 0, ...compiled.doc, events: EVENTS, facts };
+  return { method, path, doc, handler, fields: compiled.fields, hasBody: compiled.hasBody };
+}
+
+let signalWatch = false;
+
+/**
+ * libuv installs signal handlers without SA_ONSTACK, which Go's threads need
+ * (docs/bindings.md §10): once a Spikard app listens, every handler for a
+ * signal (installed when process.on('SIGTERM', ...) adds the first listener)
+ * gets it set right after it is installed, and so do those already there.
+ */
+function watchSignals() {
+  if (signalWatch) return;
+  signalWatch = true;
+  const numbers = os.constants.signals;
+  const onstack = (name) => {
+    if (Object.prototype.hasOwnProperty.call(numbers, name)) native.signalOnstack(numbers[name]);
+  };
+  for (const name of Object.keys(numbers)) {
+    if (process.listenerCount(name) > 0) onstack(name);
+  }
+  process.on('newListener', (event) => {
+    if (typeof event === 'string' && event.startsWith('SIG')) queueMicrotask(() => onstack(event));
+  });
+}
+
+class Spikard {
+  /** @param config ServerConfig: each field is checked now, by the core's rules. */
+  constructor(config) {
+    this.config = checkConfig(config);
+    this.routes = [];
+    this._server = null;
+    this._host = undefined;
+    this._signalHandlers = [];
+  }
+
+  /**
+   * Register `handler` for `method` and `path`. `schemas` (optional) is
+   * `{ params, query, headers, cookies, body, response }`, each a JSON Schema
+   * object or a Zod 4 schema.
+   */
+  route(method, path, schemas, handler) {
+    if (handler === undefined && typeof schemas === 'function') {
+      handler = schemas;
+      schemas = undefined;
+    }
+    const upper = upperMethod(method);
+    this.routes.push(routeOf(upper, path, compileSchemas(upper, path, schemas), handler));
+    return this;
+  }
+
+  get(path, schemas, handler) {
+    return this.route('GET', path, schemas, handler);
+  }
+
+  post(path, schemas, handler) {
+    return this.route('POST', path, schemas, handler);
+  }
+
+  put(path, schemas, handler) {
+    return this.route('PUT', path, schemas, handler);
+  }
+
+  patch(path, schemas, handler) {
+    return this.route('PATCH', path, schemas, handler);
+  }
+
+  delete(path, schemas, handler) {
+    return this.route('DELETE', path, schemas, handler);
+  }
+
+  head(path, schemas, handler) {
+    return this.route('HEAD', path, schemas, handler);
+  }
+
+  options(path, schemas, handler) {
+    return this.route('OPTIONS', path, schemas, handler);
+  }
+
+  trace(path, schemas, handler) {
+    return this.route('TRACE', path, schemas, handler);
+  }
+
+  /**
+   * Low-level registration with raw JSON Schemas, as Python's
+   * `register_route`: `parameterSchema` properties carry their "source"
+   * ("path", "query", "header", "cookie").
+   */
+  registerRoute(method, path, options, handler) {
+    const upper = upperMethod(method);
+    this.routes.push(routeOf(upper, path, compileRaw(upper, path, options), handler));
+    return this;
+  }
+
+  /**
+   * Start serving. `host` and `port` override the config's; `signals: true`
+   * closes the app gracefully on SIGINT and SIGTERM. Resolves once the
+   * socket accepts connections.
+   */
+  async listen(options = {}) {
+    if (this._server !== null) throw new Error('this app is already listening; close() it first');
+    const { host, port, signals = false } = options || {};
+    const config = { ...this.config, ...checkConfig({ host, port }) };
+    const shutdown = config.shutdownTimeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT : config.shutdownTimeout;
+    const server = new Server(this.routes, configJson(config), Math.round(shutdown * 1000));
+    server.start();
+    this._server = server;
+    this._host = config.host === undefined ? '127.0.0.1' : config.host;
+    watchSignals();
+    if (signals) {
+      for (const sig of ['SIGINT', 'SIGTERM']) {
+        const handler = () => {
+          this.close().catch((err) => console.error('spikard: close failed:', err));
+        };
+        process.on(sig, handler);
+        this._signalHandlers.push([sig, handler]);
+      }
+    }
+    return { port: server.port, url: this.url };
+  }
+
+  /** The port the app listens on (after listen), else undefined. */
+  get port() {
+    return this._server === null ? undefined : this._server.port;
+  }
+
+  /** `http://host:port` of the listening app, else undefined. */
+  get url() {
+    if (this._server === null) return undefined;
+    let host = this._host;
+    if (host === '' || host === '0.0.0.0') host = '127.0.0.1';
+    else if (host.includes(':')) host = `[${host}]`;
+    return `http://${host}:${this._server.port}`;
+  }
+
+  /**
+   * Stop gracefully: stop accepting, let in-flight requests finish for up to
+   * `shutdownTimeout` seconds (the core answers 503 to the rest), then free
+   * everything. Resolves when done; a no-op when not listening.
+   */
+  async close() {
+    const server = this._server;
+    if (server === null) return;
+    for (const [sig, handler] of this._signalHandlers) process.removeListener(sig, handler);
+    this._signalHandlers = [];
+    try {
+      await server.close();
+    } finally {
+      if (this._server === server) {
+        this._server = null;
+        this._host = undefined;
+      }
+    }
+  }
+}
+
+module.exports = { Spikard };

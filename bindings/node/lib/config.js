@@ -1,0 +1,86 @@
+'use strict';
+// ServerConfig: the JS object of `new Spikard(config)`, checked field by field
+// by the core (spikard_config_check) where the user wrote it, and turned into
+// the configuration document of spikard_app_new.
+
+const native = require('./native');
+
+/**
+ * The config fields, camelCase in JS, with the core's snake_case key and the
+ * JS type a value must have (a value of the right type the core still refuses
+ * is a RangeError). The same ten keys as Python's ServerConfig sends.
+ */
+const FIELDS = {
+  host: ['host', 'string'],
+  port: ['port', 'number'],
+  maxBodySize: ['max_body_size', 'number'],
+  requestTimeout: ['request_timeout', 'number'],
+  readTimeout: ['read_timeout', 'number'],
+  shutdownTimeout: ['shutdown_timeout', 'number'],
+  accessLog: ['access_log', 'boolean'],
+  quiet: ['quiet', 'boolean'],
+  reusePort: ['reuse_port', 'boolean'],
+  schedBatch: ['sched_batch', 'boolean'],
+};
+
+/** The core's snake_case key of a camelCase field, or undefined. */
+function coreKey(field) {
+  return Object.prototype.hasOwnProperty.call(FIELDS, field) ? FIELDS[field][0] : undefined;
+}
+
+function show(value) {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * A checked copy of `config`: unknown fields are a TypeError; each value is
+ * asked of the core in a one-key document, and a refusal is a TypeError
+ * (wrong JS type) or a RangeError (right type, outside the rule) with the
+ * core's words: `ServerConfig.port=70000: must be an integer in 0..65535`.
+ * `undefined` keeps the default; `null` is refused, as by the core.
+ */
+function checkConfig(config) {
+  if (config === undefined || config === null) return {};
+  if (typeof config !== 'object' || Array.isArray(config)) {
+    throw new TypeError('ServerConfig: expected an object of settings');
+  }
+  const out = {};
+  for (const [field, value] of Object.entries(config)) {
+    if (!Object.prototype.hasOwnProperty.call(FIELDS, field)) {
+      throw new TypeError(
+        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${Object.keys(FIELDS).join(', ')}`,
+      );
+    }
+    if (value === undefined) continue;
+    const [key, type] = FIELDS[field];
+    let doc;
+    try {
+      doc = JSON.stringify({ [key]: value });
+    } catch {
+      doc = undefined;
+    }
+    if (doc === undefined || (typeof value === 'number' && !Number.isFinite(value))) {
+      throw new TypeError(`ServerConfig.${field}=${show(value)}: not a JSON value`);
+    }
+    try {
+      native.checkConfig(doc);
+    } catch (err) {
+      const reason = String(err && err.message).replace(`config: "${key}": `, '');
+      const Kind = typeof value === type ? RangeError : TypeError;
+      throw new Kind(`ServerConfig.${field}=${show(value)}: ${reason}`);
+    }
+    out[field] = value;
+  }
+  return out;
+}
+
+/** The spikard_app_new document of a checked config. */
+function configJson(config) {
+  const doc = {};
+  for (const [field, value] of Object.entries(config)) {
+    if (value !== undefined) doc[FIELDS[field][0]] = value;
+  }
+  return JSON.stringify(doc);
+}
+
+module.exports = { FIELDS, checkConfig, configJson, coreKey };

@@ -1,0 +1,268 @@
+// Types of @spikard/node. Routes and handlers are JavaScript; HTTP (parsing,
+// routing, validation, error documents) is libspikard's Go core.
+
+/// <reference types="node" />
+
+/** A JSON Schema object (the core's dialect; `$schema` is ignored). */
+export type JsonSchema = { [keyword: string]: unknown };
+
+/**
+ * A Zod 4 schema: anything with Zod's internals (`_zod`) or a `toJSONSchema()`
+ * method. It is converted with Zod's own JSON Schema export (no Zod
+ * dependency here: the application's `zod` package is used).
+ */
+export interface ZodLike {
+  readonly _zod?: unknown;
+  toJSONSchema?(): JsonSchema;
+}
+
+/** A schema a route accepts: JSON Schema or Zod. */
+export type Schema = JsonSchema | ZodLike;
+
+/**
+ * Settings of an app. Each field is checked at construction by the core's own
+ * rules (a `TypeError` for a value of the wrong type, a `RangeError` for one
+ * outside the rule, each naming the field in the core's words). Durations are
+ * seconds, as in every Spikard binding.
+ */
+export interface ServerConfig {
+  /** Listen address. Default `"127.0.0.1"`. */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default 8000. */
+  port?: number;
+  /** Largest accepted request body in bytes; 0 means no limit. Default 10 MiB. */
+  maxBodySize?: number;
+  /** Seconds a request may wait for its answer before a 504; 0 means no limit. Default 30. */
+  requestTimeout?: number;
+  /** Seconds to wait for the next bytes of a request or an idle keep-alive connection; 0 means no limit. Default 30. */
+  readTimeout?: number;
+  /** Seconds `close()` lets in-flight requests finish. Default 5. */
+  shutdownTimeout?: number;
+  /** One line per request on stderr. Default false. */
+  accessLog?: boolean;
+  /** Suppress the core's single "listening on" line. Default false. */
+  quiet?: boolean;
+  /** Bind with SO_REUSEPORT (Unix only). Default false. */
+  reusePort?: boolean;
+  /** Linux: move the process's threads to SCHED_BATCH at start. Default false. */
+  schedBatch?: boolean;
+}
+
+/** The schemas of a route method: each optional. */
+export interface RouteSchemas {
+  /** Path parameters: an object schema; its properties name the path's `{placeholders}`. */
+  params?: Schema;
+  /** Query parameters: an object schema. */
+  query?: Schema;
+  /** Header parameters: an object schema (names as sent, e.g. `"x-api-key"`). */
+  headers?: Schema;
+  /** Cookie parameters: an object schema. */
+  cookies?: Schema;
+  /** The body; `req.body` is then the validated, decoded JSON value. */
+  body?: Schema;
+  /** The answer's schema (documentation only). */
+  response?: Schema;
+}
+
+/** The options of `registerRoute`: raw JSON Schemas, as Python's `register_route`. */
+export interface RawRouteOptions {
+  /** An object schema whose properties each carry `"source"`: `"path"`, `"query"`, `"header"` or `"cookie"`. */
+  parameterSchema?: Schema;
+  /** The body's schema. */
+  bodySchema?: Schema;
+  /** The answer's schema (documentation only). */
+  responseSchema?: Schema;
+  /** Upload fields: `{ name: { required?, content_type?: string[], validate_magic_numbers? } }`. */
+  fileParams?: { [field: string]: { required?: boolean; content_type?: string[]; validate_magic_numbers?: boolean } };
+}
+
+/** One uploaded file of a multipart/form-data body (a field declared `{"type": "string", "format": "binary"}`). */
+export declare class UploadFile {
+  /** The file's bytes (a view into the request body). */
+  readonly data: Buffer;
+  /** The part's filename, or null. */
+  readonly filename: string | null;
+  /** The part's content type (default `application/octet-stream`). */
+  readonly contentType: string;
+  /** The part's own headers, lower-case names. */
+  readonly headers: { [name: string]: string };
+  /** Size in bytes. */
+  readonly size: number;
+  /** The bytes as a string (UTF-8 unless told). */
+  text(encoding?: BufferEncoding): string;
+}
+
+/**
+ * The request a handler receives. Declared parameters are validated and
+ * coerced by the core; every field is decoded on first access.
+ */
+export declare class Request<
+  P = { [name: string]: unknown },
+  Q = { [name: string]: unknown },
+  H = { [name: string]: unknown },
+  C = { [name: string]: unknown },
+  B = unknown,
+> {
+  /** The HTTP method, upper-case. */
+  readonly method: string;
+  /** The path, percent-decoded, without the query. */
+  readonly path: string;
+  /** The raw query string, without `?`. */
+  readonly rawQuery: string;
+  /** Path parameters, validated and coerced. */
+  readonly params: P;
+  /** Query parameters: declared ones validated; the others as sent (a repeated key is an array). */
+  readonly query: Q;
+  /** Headers, lower-case names: declared ones validated; the others as sent (repeats joined with ", "). */
+  readonly headers: H;
+  /** Cookies: declared ones validated; the others as sent (the first of a repeated name wins). */
+  readonly cookies: C;
+  /** With a body schema, the validated body decoded from JSON (forms too); else the raw bytes, or null. */
+  readonly body: B;
+  /** Aborted when the exchange ends without the answer: the client left, `requestTimeout`, or `close()`. */
+  readonly signal: AbortSignal;
+}
+
+/** Headers of an answer: an object, a Map, a fetch `Headers` or `[name, value]` pairs (repeats allowed). */
+export type HeadersInit =
+  | { [name: string]: string | number | ReadonlyArray<string> }
+  | Iterable<readonly [string, string]>;
+
+/** The options of a `Response`. */
+export interface ResponseInit {
+  /** The status, 100..599. Default 200. */
+  status?: number;
+  /** The answer's headers. */
+  headers?: HeadersInit;
+}
+
+/**
+ * An answer with an explicit status and headers. Content is encoded as a
+ * plain return value is (string: text/plain, a JSON value: application/json),
+ * except that bytes get **no** content-type unless `headers` names one, and
+ * undefined/null send an empty body. A `content-type` in `headers` wins.
+ */
+export declare class Response {
+  constructor(content?: unknown, init?: ResponseInit);
+  readonly content: unknown;
+  readonly status: number;
+  /** The headers as `[name, value]` pairs. */
+  readonly headers: Array<[string, string]>;
+}
+
+/** One entry of a problem's `errors` (pydantic's shape). */
+export interface ProblemEntry {
+  type: string;
+  loc: Array<string | number>;
+  msg: string;
+  input?: unknown;
+  ctx?: { [key: string]: unknown };
+}
+
+/** The options of a `ProblemError`. */
+export interface ProblemOptions {
+  /** A URI naming the problem type (default: by status). */
+  type?: string;
+  /** A short summary (default: the status's reason phrase). */
+  title?: string;
+  /** Validation-style entries. */
+  errors?: ProblemEntry[];
+  /** Headers added to the answer (Retry-After, WWW-Authenticate); not content-type or content-length. */
+  headers?: HeadersInit;
+}
+
+/**
+ * Throw (or return) it for an error answer: the core renders the RFC 9457
+ * problem document (`application/problem+json`), the same bytes in every
+ * Spikard binding.
+ */
+export declare class ProblemError extends Error {
+  constructor(status: number, detail?: string, options?: ProblemOptions);
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly type: string | undefined;
+  readonly title: string | undefined;
+  readonly errors: ProblemEntry[] | undefined;
+  readonly headers: Array<[string, string]>;
+  /** The description handed to the core. */
+  toDescription(): { detail?: string; type?: string; title?: string; errors?: ProblemEntry[] };
+}
+
+/**
+ * What a handler may return (or resolve to): a string (text/plain; charset=utf-8),
+ * a Buffer/Uint8Array (application/octet-stream), undefined/null (JSON `null`),
+ * a `Response`, a fetch `Response` (its body is read), or any other value (JSON).
+ * JSON follows the Spikard output rules: NaN, Infinity, BigInt and lone
+ * surrogates make the answer a handler error.
+ */
+export type HandlerResult = unknown;
+
+/**
+ * A route handler; may be async. A throw or rejection answers the core's
+ * standard 500 problem document (the stack goes to `console.error`, never to
+ * the client); a `ProblemError` answers its own problem document.
+ */
+export type Handler = (req: Request<any, any, any, any, any>) => HandlerResult | Promise<HandlerResult>;
+
+/** The options of `listen`. */
+export interface ListenOptions {
+  /** Overrides the config's host. */
+  host?: string;
+  /** Overrides the config's port (0: a free one). */
+  port?: number;
+  /** Close gracefully on SIGINT and SIGTERM. Default false. */
+  signals?: boolean;
+}
+
+/** Where a listening app serves. */
+export interface Listening {
+  /** The bound TCP port. */
+  port: number;
+  /** `http://host:port`. */
+  url: string;
+}
+
+/** A web application: routes in JS, served by libspikard's Go core. */
+export declare class Spikard {
+  /** @param config settings, each checked now by the core's rules */
+  constructor(config?: ServerConfig);
+  /** The checked settings. */
+  readonly config: Readonly<ServerConfig>;
+  /** Register a handler for any method. */
+  route(method: string, path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  route(method: string, path: string, handler: Handler): this;
+  /** Register a GET handler (it also answers HEAD). */
+  get(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  get(path: string, handler: Handler): this;
+  /** Register a POST handler. */
+  post(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  post(path: string, handler: Handler): this;
+  /** Register a PUT handler. */
+  put(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  put(path: string, handler: Handler): this;
+  /** Register a PATCH handler. */
+  patch(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  patch(path: string, handler: Handler): this;
+  /** Register a DELETE handler. */
+  delete(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  delete(path: string, handler: Handler): this;
+  /** Register a HEAD handler. */
+  head(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  head(path: string, handler: Handler): this;
+  /** Register an OPTIONS handler. */
+  options(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  options(path: string, handler: Handler): this;
+  /** Register a TRACE handler. */
+  trace(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  trace(path: string, handler: Handler): this;
+  /** Low-level registration with raw JSON Schemas (Python's `register_route`). */
+  registerRoute(method: string, path: string, options: RawRouteOptions | undefined, handler: Handler): this;
+  /** Start serving; resolves once the socket accepts connections. */
+  listen(options?: ListenOptions): Promise<Listening>;
+  /** The bound port after `listen`, else undefined. */
+  readonly port: number | undefined;
+  /** `http://host:port` after `listen`, else undefined. */
+  readonly url: string | undefined;
+  /** Stop gracefully (in-flight requests finish within `shutdownTimeout`), then free everything. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,9 @@
+'use strict';
+// @spikard/node: the public names. Everything else in lib/ is private.
+
+const { Spikard } = require('./app');
+const { ProblemError, Response } = require('./response');
+const { Request } = require('./request');
+const { UploadFile } = require('./upload');
+
+module.exports = { ProblemError, Request, Response, Spikard, UploadFile };

@@ -1,0 +1,5 @@
+// @spikard/node as an ES module: the CommonJS build re-exported.
+import cjs from './index.js';
+
+export const { ProblemError, Request, Response, Spikard, UploadFile } = cjs;
+export default cjs;

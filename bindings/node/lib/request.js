@@ -1,0 +1,154 @@
+'use strict';
+// Request: what a handler receives. Built from one REQUEST event of the
+// poller (src/NATIVE.md): [exchange, route, params, body, meta, attachments,
+// facts]. Every field is decoded on first access, so a handler pays only for
+// what it reads.
+//
+// `params`, `query`, `headers` and `cookies` hold the values the core
+// validated and coerced (the event's params, split by the group each
+// parameter was declared in). `query`, `headers` and `cookies` also hold the
+// undeclared rest of the request: the core's query pairs (a repeated key is
+// an array), the headers (lower-case names, repeats joined with ", ") and the
+// core's cookie pairs (the first of a repeated name wins); a declared value
+// replaces the raw one of its name.
+
+const { bindUploads } = require('./upload');
+
+class Request {
+  constructor(ev, route) {
+    this._ev = ev;
+    this._route = route;
+    this._split = null;
+    this._query = undefined;
+    this._headers = undefined;
+    this._cookies = undefined;
+    this._body = undefined;
+    this._controller = null;
+    this._abortReason = undefined;
+  }
+
+  /** The HTTP method, upper-case. */
+  get method() {
+    const meta = this._ev[4];
+    return meta ? meta[0] : this._route.method;
+  }
+
+  /** The path, percent-decoded, without the query. */
+  get path() {
+    const meta = this._ev[4];
+    return meta ? meta[1] : '';
+  }
+
+  /** The raw query string, without "?". */
+  get rawQuery() {
+    const meta = this._ev[4];
+    return meta ? meta[2] : '';
+  }
+
+  _validated() {
+    if (this._split === null) {
+      const split = { params: {}, query: {}, headers: {}, cookies: {} };
+      const raw = this._ev[2];
+      if (raw && raw.length > 0) {
+        const fields = this._route.fields;
+        const values = JSON.parse(raw.toString('utf8'));
+        for (const name of Object.keys(values)) {
+          split[fields[name] || 'params'][name] = values[name];
+        }
+      }
+      this._split = split;
+    }
+    return this._split;
+  }
+
+  /** Path parameters, validated and coerced by the core. */
+  get params() {
+    return this._validated().params;
+  }
+
+  /** Query parameters: the declared ones validated, the others as sent. */
+  get query() {
+    if (this._query === undefined) {
+      const out = {};
+      const facts = this._ev[6];
+      for (const [name, value] of (facts && facts[1]) || []) {
+        const prev = out[name];
+        if (prev === undefined) out[name] = value;
+        else if (Array.isArray(prev)) prev.push(value);
+        else out[name] = [prev, value];
+      }
+      this._query = Object.assign(out, this._validated().query);
+    }
+    return this._query;
+  }
+
+  /** Headers, lower-case names: the declared ones validated, the others as sent. */
+  get headers() {
+    if (this._headers === undefined) {
+      const out = {};
+      const meta = this._ev[4];
+      for (const [name, value] of (meta && meta[3]) || []) {
+        const prev = out[name];
+        out[name] = prev === undefined ? value : `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
+      }
+      this._headers = Object.assign(out, this._validated().headers);
+    }
+    return this._headers;
+  }
+
+  /** Cookies: the declared ones validated, the others as sent. */
+  get cookies() {
+    if (this._cookies === undefined) {
+      const out = {};
+      const facts = this._ev[6];
+      for (const [name, value] of (facts && facts[0]) || []) {
+        if (!Object.prototype.hasOwnProperty.call(out, name)) out[name] = value;
+      }
+      this._cookies = Object.assign(out, this._validated().cookies);
+    }
+    return this._cookies;
+  }
+
+  /**
+   * With a body schema: the validated body, decoded from JSON (forms and
+   * multipart arrive as the equivalent object; file fields as UploadFiles).
+   * Without one: the raw body as a Buffer, or null when there is none.
+   */
+  get body() {
+    if (this._body === undefined) {
+      const raw = this._ev[3];
+      if (!this._route.hasBody) {
+        this._body = raw === undefined ? null : raw;
+      } else if (raw === null || raw === undefined || raw.length === 0) {
+        this._body = null;
+      } else {
+        const body = JSON.parse(raw.toString('utf8'));
+        const facts = this._ev[6];
+        const attachments = this._ev[5];
+        if (facts && facts[2] && facts[2].length > 0 && attachments && body !== null && typeof body === 'object') {
+          bindUploads(body, facts[2], attachments);
+        }
+        this._body = body;
+      }
+    }
+    return this._body;
+  }
+
+  /** Aborted when the exchange ends without the answer (client gone, timeout, stop). */
+  get signal() {
+    if (this._controller === null) {
+      this._controller = new AbortController();
+      if (this._abortReason !== undefined) this._controller.abort(this._abortReason);
+    }
+    return this._controller.signal;
+  }
+
+  /** Called by the dispatcher on the exchange's DISCONNECT event. */
+  _abort(reason) {
+    if (this._abortReason !== undefined) return;
+    this._abortReason = reason;
+    if (this._controller !== null) this._controller.abort(reason);
+  }
+}
+
+module.exports = { Request };

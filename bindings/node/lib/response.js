@@ -1,0 +1,151 @@
+'use strict';
+// Handler results -> answers [status, headers, body, flags] for app.respond.
+//
+// A plain return value: a string is text/plain; charset=utf-8, a Buffer or
+// Uint8Array application/octet-stream, undefined and null JSON null, anything
+// else JSON (application/json). A Response carries its own status and
+// headers; its content is encoded by the same rules except that bytes get no
+// content-type (the handler names one if it wants one), and no content
+// sends an empty body. A ProblemError is rendered by the core
+// (SPIKARD_RESPONSE_PROBLEM): the binding sends only its description.
+
+const { encodeJson } = require('./json');
+
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+const BYTES_TYPE = 'application/octet-stream';
+const JSON_HEADERS = [['content-type', JSON_TYPE]];
+const TEXT_HEADERS = [['content-type', TEXT_TYPE]];
+const BYTES_HEADERS = [['content-type', BYTES_TYPE]];
+
+/** Header pairs from an object, a Map, a fetch Headers or an array of pairs. */
+function headerPairs(headers) {
+  if (headers === undefined || headers === null) return [];
+  const pairs = [];
+  const iterable = typeof headers[Symbol.iterator] === 'function' ? headers : Object.entries(headers);
+  for (const entry of iterable) {
+    const [name, value] = entry;
+    if (Array.isArray(value)) {
+      for (const v of value) pairs.push([String(name), String(v)]);
+    } else {
+      pairs.push([String(name), String(value)]);
+    }
+  }
+  return pairs;
+}
+
+function isBytes(value) {
+  return value instanceof Uint8Array;
+}
+
+function toBuffer(bytes) {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** An answer with an explicit status and headers. */
+class Response {
+  /**
+   * @param content the body: a string, bytes, a JSON value, or undefined/null for none
+   * @param init `{ status = 200, headers }`; headers as an object, a Map, a
+   *   Headers or an array of [name, value] pairs (repeats allowed)
+   */
+  constructor(content, init = {}) {
+    const { status = 200, headers } = init || {};
+    this.content = content;
+    this.status = status;
+    this.headers = headerPairs(headers);
+  }
+}
+
+/** An error answer the core renders as its RFC 9457 problem document. */
+class ProblemError extends Error {
+  /**
+   * @param status 400..599
+   * @param detail the human-readable explanation (optional)
+   * @param options `{ type, title, errors, headers }`: errors are entries
+   *   `{ type, loc, msg, input?, ctx? }`; headers add to the answer (not
+   *   content-type or content-length)
+   */
+  constructor(status, detail, options = {}) {
+    super(detail === undefined ? `HTTP ${status}` : String(detail));
+    this.name = 'ProblemError';
+    this.status = status;
+    this.detail = detail;
+    const { type, title, errors, headers } = options || {};
+    this.type = type;
+    this.title = title;
+    this.errors = errors;
+    this.headers = headerPairs(headers);
+  }
+
+  /** The description the core renders (spikard.h SPIKARD_RESPONSE_PROBLEM). */
+  toDescription() {
+    const doc = {};
+    if (this.detail !== undefined) doc.detail = String(this.detail);
+    if (this.type !== undefined) doc.type = this.type;
+    if (this.title !== undefined) doc.title = this.title;
+    if (this.errors !== undefined) doc.errors = this.errors;
+    return doc;
+  }
+}
+
+function hasContentType(pairs) {
+  return pairs.some(([name]) => name.toLowerCase() === 'content-type');
+}
+
+/** [status, headers | null, body, flags] of a Response. */
+function renderResponse(res) {
+  const headers = res.headers.slice();
+  const content = res.content;
+  let body;
+  let type = null;
+  if (content === undefined || content === null) {
+    body = '';
+  } else if (typeof content === 'string') {
+    body = content;
+    type = TEXT_TYPE;
+  } else if (isBytes(content)) {
+    body = toBuffer(content);
+  } else {
+    body = encodeJson(content);
+    type = JSON_TYPE;
+  }
+  if (type !== null && !hasContentType(headers)) headers.push(['content-type', type]);
+  return [res.status, headers.length > 0 ? headers : null, body, 0];
+}
+
+/** [status, headers | null, body, flags] of any handler result (see the file comment). */
+function render(result, problemFlag) {
+  if (typeof result === 'string') return [200, TEXT_HEADERS, result, 0];
+  if (result === undefined || result === null) return [200, JSON_HEADERS, 'null', 0];
+  if (result instanceof Response) return renderResponse(result);
+  if (isBytes(result)) return [200, BYTES_HEADERS, toBuffer(result), 0];
+  if (result instanceof ProblemError) return renderProblem(result, problemFlag);
+  return [200, JSON_HEADERS, encodeJson(result), 0];
+}
+
+function renderProblem(err, problemFlag) {
+  const headers = err.headers.length > 0 ? err.headers : null;
+  return [err.status, headers, encodeJson(err.toDescription()), problemFlag];
+}
+
+/** Whether `value` is a WHATWG fetch Response (read asynchronously). */
+function isFetchResponse(value) {
+  return typeof globalThis.Response === 'function' && value instanceof globalThis.Response;
+}
+
+/** A fetch Response as a Response of this package, once its body is read. */
+async function fromFetchResponse(res) {
+  const body = Buffer.from(await res.arrayBuffer());
+  return new Response(body, { status: res.status, headers: [...res.headers] });
+}
+
+module.exports = {
+  ProblemError,
+  Response,
+  headerPairs,
+  isFetchResponse,
+  render,
+  fromFetchResponse,
+  renderProblem,
+};

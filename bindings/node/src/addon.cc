@@ -1,0 +1,1034 @@
+/*
+ * addon.cc — the Node.js face of libspikard (include/spikard.h), for lib/.
+ *
+ * This addon only marshals: JS arrays, strings and Buffers to the ABI's
+ * records and back. Routing, validation and every error response live in
+ * the core; the dispatch loop that calls handlers is lib/'s. The interface
+ * is src/NATIVE.md.
+ *
+ * Threads: everything runs on the JS thread, which never blocks in the
+ * library: a Poller waits on its fd with a uv_poll_t and polls with a zero
+ * timeout, respond and streamWrite only copy. The calls that wait
+ * (spikard_app_stop, and spikard_app_free of an app still running) run on
+ * libuv's worker pool.
+ *
+ * Lifetimes: an open Poller holds a strong reference to its App, so the App
+ * (and its spikard_app) outlives every poller of it, as spikard_app_free
+ * requires, and to itself, so that a serving poller is never collected.
+ * Both are dropped when it closes: on close() or once the lane reports
+ * SPIKARD_E_CLOSED. Event data points into the poller's buffer until the
+ * next poll, so every value handed to onEvents is a copy.
+ */
+#include <napi.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "spikard.h"
+
+namespace {
+
+/* Events taken per poll (NATIVE.md). */
+constexpr size_t kBatch = 64;
+/* Strings of one respond/streamWrite batch are encoded into blocks of this
+ * size; a batch of small answers reuses one block and allocates nothing. */
+constexpr size_t kArenaBlock = 64 * 1024;
+
+class App;
+class Poller;
+
+/* Per-environment state (a worker thread loads the addon again). */
+struct AddonData {
+    Napi::FunctionReference app_ctor;
+    Napi::FunctionReference error_ctor; /* SpikardError */
+    uv_loop_t *loop = nullptr;
+    std::unordered_set<Poller *> pollers; /* open ones */
+    bool tearing_down = false;
+};
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------- */
+
+/* SpikardError(code, message): an Error whose code is a SPIKARD_E_* number. */
+const char kErrorClass[] =
+    "(() => {\n"
+    "    class SpikardError extends Error {\n"
+    "        constructor(code, message) {\n"
+    "            super(message);\n"
+    "            this.code = code;\n"
+    "        }\n"
+    "    }\n"
+    "    SpikardError.prototype.name = 'SpikardError';\n"
+    "    return SpikardError;\n"
+    "})()";
+
+Napi::Error SpikardError(Napi::Env env, int code, const std::string &message) {
+    AddonData *data = env.GetInstanceData<AddonData>();
+    Napi::Object err = data->error_ctor.New({Napi::Number::New(env, code), Napi::String::New(env, message)});
+    return Napi::Error(env, err);
+}
+
+/* The error of a failed call, with spikard_last_error() (per thread: read
+ * on the thread that made the call) or what when the library set none. */
+Napi::Error LastError(Napi::Env env, int code, const char *what) {
+    const char *m = spikard_last_error();
+    return SpikardError(env, code, (m == nullptr || *m == '\0') ? what : m);
+}
+
+void Check(Napi::Env env, napi_status status) {
+    if (status != napi_ok) {
+        throw Napi::Error::New(env);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Arguments
+ * ---------------------------------------------------------------------- */
+
+napi_valuetype TypeOf(napi_env env, napi_value v) {
+    napi_valuetype t;
+    Check(env, napi_typeof(env, v, &t));
+    return t;
+}
+
+napi_value Element(napi_env env, napi_value array, uint32_t i) {
+    napi_value v;
+    Check(env, napi_get_element(env, array, i, &v));
+    return v;
+}
+
+bool IsArray(napi_env env, napi_value v) {
+    bool is = false;
+    Check(env, napi_is_array(env, v, &is));
+    return is;
+}
+
+uint32_t Length(napi_env env, napi_value array) {
+    uint32_t n;
+    Check(env, napi_get_array_length(env, array, &n));
+    return n;
+}
+
+[[noreturn]] void TypeError(napi_env env, const std::string &message) {
+    throw Napi::TypeError::New(env, message);
+}
+
+/* A number as uint32 by ToUint32 (so 1 << 31 is bit 31); undefined and
+ * null are 0 when optional. */
+uint32_t Uint32(napi_env env, napi_value v, const char *what, bool optional = false) {
+    if (optional) {
+        napi_valuetype t = TypeOf(env, v);
+        if (t == napi_undefined || t == napi_null) {
+            return 0;
+        }
+    }
+    uint32_t out;
+    if (napi_get_value_uint32(env, v, &out) != napi_ok) {
+        TypeError(env, std::string(what) + " must be a number");
+    }
+    return out;
+}
+
+/* An exchange id: a bigint, or a safe non-negative integer number. */
+uint64_t Exchange(napi_env env, napi_value v) {
+    napi_valuetype t = TypeOf(env, v);
+    if (t == napi_bigint) {
+        uint64_t out;
+        bool lossless;
+        Check(env, napi_get_value_bigint_uint64(env, v, &out, &lossless));
+        if (!lossless) {
+            throw Napi::RangeError::New(env, "exchange must fit in 64 bits unsigned");
+        }
+        return out;
+    }
+    if (t == napi_number) {
+        double d;
+        Check(env, napi_get_value_double(env, v, &d));
+        if (d >= 0 && d <= 9007199254740991.0 && std::trunc(d) == d) {
+            return static_cast<uint64_t>(d);
+        }
+    }
+    TypeError(env, "exchange must be a bigint");
+}
+
+/* A string (UTF-8) or Buffer argument as an owned std::string, for the
+ * documents that cross once (config, routes). */
+std::string Document(napi_env env, napi_value v, const char *what) {
+    bool is_buffer = false;
+    Check(env, napi_is_buffer(env, v, &is_buffer));
+    if (is_buffer) {
+        void *data;
+        size_t len;
+        Check(env, napi_get_buffer_info(env, v, &data, &len));
+        return std::string(static_cast<const char *>(data), len);
+    }
+    if (TypeOf(env, v) != napi_string) {
+        TypeError(env, std::string(what) + " must be a string or a Buffer");
+    }
+    size_t len;
+    Check(env, napi_get_value_string_utf8(env, v, nullptr, 0, &len));
+    std::string out(len, '\0');
+    Check(env, napi_get_value_string_utf8(env, v, &out[0], len + 1, &len));
+    return out;
+}
+
+/* Stable scratch memory for one batch: blocks never move, so a pointer
+ * taken stays valid until Reset. */
+class Arena {
+  public:
+    char *Take(size_t n) {
+        while (cur_ < blocks_.size() && used_ + n > blocks_[cur_].size()) {
+            cur_++;
+            used_ = 0;
+        }
+        if (cur_ == blocks_.size()) {
+            blocks_.emplace_back(std::max(n, kArenaBlock));
+            used_ = 0;
+        }
+        char *p = blocks_[cur_].data() + used_;
+        used_ += n;
+        return p;
+    }
+
+    /* Keep one standard block between batches; drop anything larger. */
+    void Reset() {
+        cur_ = 0;
+        used_ = 0;
+        if (blocks_.size() > 1 || (blocks_.size() == 1 && blocks_[0].size() != kArenaBlock)) {
+            blocks_.clear();
+        }
+    }
+
+  private:
+    std::vector<std::vector<char>> blocks_;
+    size_t cur_ = 0;
+    size_t used_ = 0;
+};
+
+enum class Encoding { kUtf8, kLatin1 };
+
+/* A Buffer (used in place: it stays alive and unmoved for the call) or a
+ * string (encoded into arena) as a spikard_str; null and undefined are
+ * empty. Header names and values are Latin-1, as Node's http writes them
+ * and as events decode them; everything else is UTF-8. */
+spikard_str Bytes(napi_env env, napi_value v, Encoding enc, Arena &arena, const char *what) {
+    napi_valuetype t = TypeOf(env, v);
+    if (t == napi_string) {
+        size_t len;
+        if (enc == Encoding::kLatin1) {
+            Check(env, napi_get_value_string_latin1(env, v, nullptr, 0, &len));
+        } else {
+            Check(env, napi_get_value_string_utf8(env, v, nullptr, 0, &len));
+        }
+        if (len == 0) {
+            return spikard_str{nullptr, 0};
+        }
+        char *p = arena.Take(len + 1); /* napi writes a NUL */
+        if (enc == Encoding::kLatin1) {
+            Check(env, napi_get_value_string_latin1(env, v, p, len + 1, &len));
+        } else {
+            Check(env, napi_get_value_string_utf8(env, v, p, len + 1, &len));
+        }
+        return spikard_str{p, len};
+    }
+    if (t == napi_null || t == napi_undefined) {
+        return spikard_str{nullptr, 0};
+    }
+    bool is_buffer = false;
+    Check(env, napi_is_buffer(env, v, &is_buffer));
+    if (!is_buffer) {
+        TypeError(env, std::string(what) + " must be a string or a Buffer");
+    }
+    void *data;
+    size_t len;
+    Check(env, napi_get_buffer_info(env, v, &data, &len));
+    return spikard_str{static_cast<const char *>(data), len};
+}
+
+/* ------------------------------------------------------------------------
+ * JS values from events (copies)
+ * ---------------------------------------------------------------------- */
+
+napi_value Latin1(napi_env env, spikard_str s) {
+    napi_value v;
+    Check(env, napi_create_string_latin1(env, s.ptr ? s.ptr : "", s.len, &v));
+    return v;
+}
+
+napi_value Utf8(napi_env env, spikard_str s) {
+    napi_value v;
+    Check(env, napi_create_string_utf8(env, s.ptr ? s.ptr : "", s.len, &v));
+    return v;
+}
+
+napi_value BufferCopy(napi_env env, spikard_str s) {
+    napi_value v;
+    Check(env, napi_create_buffer_copy(env, s.len, s.ptr ? s.ptr : "", nullptr, &v));
+    return v;
+}
+
+napi_value Tuple(napi_env env, const napi_value *items, uint32_t n) {
+    napi_value a;
+    Check(env, napi_create_array_with_length(env, n, &a));
+    for (uint32_t i = 0; i < n; i++) {
+        Check(env, napi_set_element(env, a, i, items[i]));
+    }
+    return a;
+}
+
+/* Pairs as Array<[name, value]>, each side decoded by decode. */
+napi_value Pairs(napi_env env, const spikard_pair *pairs, size_t n,
+                 napi_value (*decode)(napi_env, spikard_str)) {
+    napi_value list;
+    Check(env, napi_create_array_with_length(env, n, &list));
+    for (size_t i = 0; i < n; i++) {
+        napi_value pair[2] = {decode(env, pairs[i].name), decode(env, pairs[i].value)};
+        Check(env, napi_set_element(env, list, static_cast<uint32_t>(i), Tuple(env, pair, 2)));
+    }
+    return list;
+}
+
+/* [method, path, query, headers] or null: method, query and headers are
+ * Latin-1 (as Node's http reads them), the percent-decoded path UTF-8. */
+napi_value Meta(napi_env env, const spikard_event &ev, napi_value null) {
+    if (ev.method.len == 0 && ev.path.len == 0 && ev.header_count == 0) {
+        return null;
+    }
+    napi_value meta[4] = {Latin1(env, ev.method), Utf8(env, ev.path), Latin1(env, ev.query),
+                          Pairs(env, ev.headers, ev.header_count, Latin1)};
+    return Tuple(env, meta, 4);
+}
+
+/* [cookies, queryPairs, uploads] or null: cookies are Latin-1 like every
+ * header; query pairs (percent-decoded) and upload pointers UTF-8. */
+napi_value Facts(napi_env env, const spikard_event &ev, napi_value null) {
+    if (ev.cookie_count == 0 && ev.query_pair_count == 0 && ev.upload_count == 0) {
+        return null;
+    }
+    napi_value uploads;
+    Check(env, napi_create_array_with_length(env, ev.upload_count, &uploads));
+    for (size_t i = 0; i < ev.upload_count; i++) {
+        Check(env, napi_set_element(env, uploads, static_cast<uint32_t>(i), Utf8(env, ev.uploads[i])));
+    }
+    napi_value facts[3] = {Pairs(env, ev.cookies, ev.cookie_count, Latin1),
+                           Pairs(env, ev.query_pairs, ev.query_pair_count, Utf8), uploads};
+    return Tuple(env, facts, 3);
+}
+
+napi_value Event(napi_env env, const spikard_event &ev, napi_value null) {
+    napi_value exchange, route;
+    Check(env, napi_create_bigint_uint64(env, ev.exchange, &exchange));
+    Check(env, napi_create_uint32(env, ev.route, &route));
+    if (ev.kind != SPIKARD_EVENT_REQUEST) {
+        /* DISCONNECT, WRITTEN, STREAM_CREDIT: told apart by params null. */
+        napi_value kind, code;
+        Check(env, napi_create_uint32(env, ev.kind, &kind));
+        Check(env, napi_create_uint32(env, ev.code, &code));
+        napi_value other[7] = {exchange, route, null, kind, code, null, null};
+        return Tuple(env, other, 7);
+    }
+    napi_value request[7] = {
+        exchange,
+        route,
+        BufferCopy(env, ev.params),
+        ev.body.len == 0 ? null : BufferCopy(env, ev.body),
+        Meta(env, ev, null),
+        ev.attachments.len == 0 ? null : BufferCopy(env, ev.attachments),
+        Facts(env, ev, null),
+    };
+    return Tuple(env, request, 7);
+}
+
+/* ------------------------------------------------------------------------
+ * App
+ * ---------------------------------------------------------------------- */
+
+/* spikard_app_free, off the JS thread when it must stop a running app
+ * (that waits for in-flight requests). */
+void FreeApp(uv_loop_t *loop, spikard_app *app, bool running) {
+    if (!running) {
+        spikard_app_free(app);
+        return;
+    }
+    uv_work_t *req = new uv_work_t;
+    req->data = app;
+    int rc = uv_queue_work(
+        loop, req, [](uv_work_t *r) { spikard_app_free(static_cast<spikard_app *>(r->data)); },
+        [](uv_work_t *r, int) { delete r; });
+    if (rc != 0) {
+        delete req;
+        spikard_app_free(app);
+    }
+}
+
+class App : public Napi::ObjectWrap<App> {
+  public:
+    static Napi::Function Define(Napi::Env env) {
+        return DefineClass(env, "App",
+                           {
+                               InstanceMethod<&App::AddRoute>("addRoute"),
+                               InstanceMethod<&App::Start>("start"),
+                               InstanceAccessor<&App::Port>("port"),
+                               InstanceMethod<&App::Stop>("stop"),
+                               InstanceMethod<&App::Respond>("respond"),
+                               InstanceMethod<&App::StreamWrite>("streamWrite"),
+                               InstanceMethod<&App::Close>("close"),
+                           });
+    }
+
+    explicit App(const Napi::CallbackInfo &info) : Napi::ObjectWrap<App>(info) {
+        Napi::Env env = info.Env();
+        data_ = env.GetInstanceData<AddonData>();
+        std::string config = Document(env, info[0], "App(configJson): configJson");
+        int rc = spikard_app_new(&app_, config.data(), config.size());
+        if (rc != SPIKARD_OK) {
+            app_ = nullptr;
+            throw LastError(env, rc, "spikard_app_new failed");
+        }
+    }
+
+    ~App() override {
+        /* Collected: no poller is open (each holds a reference), no stop
+         * runs. At environment teardown the process is going: leak. */
+        if (app_ != nullptr && !data_->tearing_down && open_pollers_ == 0 && stopping_ == 0) {
+            FreeApp(data_->loop, app_, started_ && !stopped_);
+        }
+        app_ = nullptr;
+    }
+
+    /* The app, or a SpikardError(E_STATE) once closed. */
+    spikard_app *Ready(Napi::Env env) {
+        if (app_ == nullptr || closing_) {
+            throw SpikardError(env, SPIKARD_E_STATE, "the App is closed");
+        }
+        return app_;
+    }
+
+    void PollerOpened() { open_pollers_++; }
+    void PollerClosed() { open_pollers_--; }
+
+    /* A close() that came while stop ran frees the app now. */
+    void StopDone(bool ok) {
+        stopping_--;
+        stopped_ = stopped_ || ok;
+        if (closing_ && stopping_ == 0 && app_ != nullptr) {
+            spikard_app *app = app_;
+            app_ = nullptr;
+            FreeApp(data_->loop, app, started_ && !stopped_);
+        }
+    }
+
+  private:
+    Napi::Value AddRoute(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        spikard_app *app = Ready(env);
+        std::string route_json = Document(env, info[0], "addRoute(routeJson): routeJson");
+        uint32_t route = 0;
+        int rc = spikard_app_add_route(&route, app, route_json.data(), route_json.size());
+        if (rc != SPIKARD_OK) {
+            throw LastError(env, rc, "spikard_app_add_route failed");
+        }
+        return Napi::Number::New(env, route);
+    }
+
+    /* Binding the listener is quick: start runs on the JS thread. */
+    Napi::Value Start(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        int rc = spikard_app_start(Ready(env));
+        if (rc != SPIKARD_OK) {
+            throw LastError(env, rc, "spikard_app_start failed");
+        }
+        started_ = true;
+        return env.Undefined();
+    }
+
+    Napi::Value Port(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        int port = 0;
+        int rc = spikard_app_port(&port, Ready(env));
+        if (rc != SPIKARD_OK) {
+            throw LastError(env, rc, "the app has not started");
+        }
+        return Napi::Number::New(env, port);
+    }
+
+    Napi::Value Stop(const Napi::CallbackInfo &info);
+
+    /* respond(answers): one spikard_respond for the whole batch. */
+    Napi::Value Respond(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        spikard_app *app = Ready(env);
+        napi_value answers = info[0];
+        if (!IsArray(env, answers)) {
+            TypeError(env, "respond(answers): answers must be an Array");
+        }
+        uint32_t n = Length(env, answers);
+        if (n == 0) {
+            return Napi::Boolean::New(env, true);
+        }
+        Batch batch(this, env);
+        responses_.resize(n);
+        header_at_.resize(n);
+        results_.resize(n);
+        pairs_.clear();
+        for (uint32_t i = 0; i < n; i++) {
+            napi_value item = Element(env, answers, i);
+            if (!IsArray(env, item) || Length(env, item) < 5) {
+                TypeError(env, "respond(answers): an answer must be "
+                               "[exchange, status, headers, body, flags]");
+            }
+            spikard_response &r = responses_[i];
+            r.exchange = Exchange(env, Element(env, item, 0));
+            r.status = Uint32(env, Element(env, item, 1), "an answer's status");
+            header_at_[i] = pairs_.size();
+            napi_value headers = Element(env, item, 2);
+            napi_valuetype ht = TypeOf(env, headers);
+            if (ht != napi_null && ht != napi_undefined) {
+                if (!IsArray(env, headers)) {
+                    TypeError(env, "an answer's headers must be an Array of [name, value] or null");
+                }
+                uint32_t hn = Length(env, headers);
+                for (uint32_t j = 0; j < hn; j++) {
+                    napi_value pair = Element(env, headers, j);
+                    if (!IsArray(env, pair) || Length(env, pair) < 2) {
+                        TypeError(env, "a response header must be [name, value]");
+                    }
+                    spikard_pair p;
+                    p.name = Bytes(env, Element(env, pair, 0), Encoding::kLatin1, arena_, "a header name");
+                    p.value = Bytes(env, Element(env, pair, 1), Encoding::kLatin1, arena_, "a header value");
+                    pairs_.push_back(p);
+                }
+            }
+            r.header_count = pairs_.size() - header_at_[i];
+            r.body = Bytes(env, Element(env, item, 3), Encoding::kUtf8, arena_, "an answer's body");
+            r.flags = Uint32(env, Element(env, item, 4), "an answer's flags");
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            responses_[i].headers = responses_[i].header_count ? pairs_.data() + header_at_[i] : nullptr;
+        }
+        int rc = spikard_respond(results_.data(), app, responses_.data(), n, sizeof(spikard_response));
+        if (rc == SPIKARD_OK) {
+            return Napi::Boolean::New(env, true);
+        }
+        /* Gone exchanges are normal (timed out, client left); anything else
+         * is a bug of the caller's, thrown (its client got the 500). */
+        uint32_t first = n, refused = n;
+        for (uint32_t i = 0; i < n && refused == n; i++) {
+            if (results_[i] != SPIKARD_OK && first == n) {
+                first = i;
+            }
+            if (results_[i] != SPIKARD_OK && results_[i] != SPIKARD_E_NOT_FOUND) {
+                refused = i;
+            }
+        }
+        if (refused == n) {
+            return Napi::Boolean::New(env, false);
+        }
+        if (refused == first) {
+            throw LastError(env, results_[refused], "spikard_respond refused an answer");
+        }
+        throw SpikardError(env, results_[refused],
+                           "spikard_respond refused answer " + std::to_string(refused) + " of the batch");
+    }
+
+    /* streamWrite(chunks) -> Array<number>: timeout 0, never waits. */
+    Napi::Value StreamWrite(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        spikard_app *app = Ready(env);
+        napi_value chunks = info[0];
+        if (!IsArray(env, chunks)) {
+            TypeError(env, "streamWrite(chunks): chunks must be an Array");
+        }
+        uint32_t n = Length(env, chunks);
+        Batch batch(this, env);
+        chunks_.assign(n, spikard_chunk{});
+        results_.resize(n);
+        for (uint32_t i = 0; i < n; i++) {
+            napi_value item = Element(env, chunks, i);
+            if (!IsArray(env, item) || Length(env, item) < 3) {
+                TypeError(env, "streamWrite(chunks): a chunk must be "
+                               "[exchange, flags, data, event, id, retryMs]");
+            }
+            spikard_chunk &c = chunks_[i];
+            c.exchange = Exchange(env, Element(env, item, 0));
+            c.flags = Uint32(env, Element(env, item, 1), "a chunk's flags");
+            c.data = Bytes(env, Element(env, item, 2), Encoding::kUtf8, arena_, "a chunk's data");
+            c.event = Bytes(env, Element(env, item, 3), Encoding::kUtf8, arena_, "a chunk's event");
+            c.id = Bytes(env, Element(env, item, 4), Encoding::kUtf8, arena_, "a chunk's id");
+            c.retry_ms = Uint32(env, Element(env, item, 5), "a chunk's retryMs", true);
+        }
+        if (n > 0) {
+            (void)spikard_stream_write(results_.data(), app, chunks_.data(), n, sizeof(spikard_chunk), 0);
+        }
+        Napi::Array out = Napi::Array::New(env, n);
+        for (uint32_t i = 0; i < n; i++) {
+            out.Set(i, Napi::Number::New(env, results_[i]));
+        }
+        return out;
+    }
+
+    /* close(): free the app; refused while a poller is open. During a
+     * stop the app is freed once the stop has finished; an app still
+     * running is stopped and freed on a libuv worker thread
+     * (spikard_app_free waits for in-flight requests). */
+    Napi::Value Close(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        if (app_ == nullptr || closing_) {
+            return env.Undefined();
+        }
+        if (open_pollers_ > 0) {
+            throw SpikardError(env, SPIKARD_E_STATE,
+                               "App.close: " + std::to_string(open_pollers_) +
+                                   " poller(s) still open; close them first");
+        }
+        if (stopping_ > 0) {
+            closing_ = true;
+            return env.Undefined();
+        }
+        spikard_app *app = app_;
+        app_ = nullptr;
+        FreeApp(data_->loop, app, started_ && !stopped_);
+        return env.Undefined();
+    }
+
+    /* The scratch vectors of one respond/streamWrite call; a getter that
+     * called back in would overwrite them, so that is refused. */
+    class Batch {
+      public:
+        Batch(App *app, Napi::Env env) : app_(app) {
+            if (app->busy_) {
+                throw SpikardError(env, SPIKARD_E_STATE, "respond/streamWrite called from inside itself");
+            }
+            app->busy_ = true;
+        }
+        ~Batch() {
+            app_->busy_ = false;
+            app_->arena_.Reset();
+        }
+
+      private:
+        App *app_;
+    };
+
+    AddonData *data_ = nullptr;
+    spikard_app *app_ = nullptr;
+    int open_pollers_ = 0;
+    int stopping_ = 0;
+    bool started_ = false;
+    bool stopped_ = false;
+    bool closing_ = false; /* close() came during a stop */
+    bool busy_ = false;
+    Arena arena_;
+    std::vector<spikard_response> responses_;
+    std::vector<size_t> header_at_;
+    std::vector<spikard_pair> pairs_;
+    std::vector<spikard_chunk> chunks_;
+    std::vector<int> results_;
+
+    friend class Poller;
+};
+
+/* spikard_app_stop on libuv's worker pool; settles a Promise. It holds the
+ * App object so that it cannot be collected meanwhile. */
+class StopWorker : public Napi::AsyncWorker {
+  public:
+    StopWorker(Napi::Env env, App *app, spikard_app *sapp, Napi::Object self, int timeout_ms)
+        : Napi::AsyncWorker(env, "spikard:stop"), deferred_(Napi::Promise::Deferred::New(env)), app_(app),
+          sapp_(sapp), self_(Napi::Persistent(self)), timeout_ms_(timeout_ms) {}
+
+    Napi::Promise Promise() const { return deferred_.Promise(); }
+
+    void Execute() override {
+        rc_ = spikard_app_stop(sapp_, timeout_ms_);
+        if (rc_ != SPIKARD_OK) {
+            const char *m = spikard_last_error(); /* this worker thread's */
+            message_ = (m == nullptr || *m == '\0') ? "spikard_app_stop failed" : m;
+        }
+    }
+
+    void OnOK() override {
+        Napi::Env env = Env();
+        app_->StopDone(rc_ == SPIKARD_OK);
+        if (rc_ == SPIKARD_OK) {
+            deferred_.Resolve(env.Undefined());
+        } else {
+            deferred_.Reject(SpikardError(env, rc_, message_).Value());
+        }
+    }
+
+  private:
+    Napi::Promise::Deferred deferred_;
+    App *app_;
+    spikard_app *sapp_;
+    Napi::ObjectReference self_;
+    int timeout_ms_;
+    int rc_ = SPIKARD_OK;
+    std::string message_;
+};
+
+/* stop(timeoutMs = -1) -> Promise<void>: never blocks the JS thread. */
+Napi::Value App::Stop(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    spikard_app *app = Ready(env);
+    int timeout_ms = -1;
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+        if (!info[0].IsNumber()) {
+            TypeError(env, "stop(timeoutMs): timeoutMs must be a number");
+        }
+        timeout_ms = info[0].As<Napi::Number>().Int32Value();
+    }
+    StopWorker *worker = new StopWorker(env, this, app, info.This().As<Napi::Object>(), timeout_ms);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    stopping_++;
+    return promise;
+}
+
+/* ------------------------------------------------------------------------
+ * Poller
+ * ---------------------------------------------------------------------- */
+
+class Poller : public Napi::ObjectWrap<Poller> {
+  public:
+    static Napi::Function Define(Napi::Env env) {
+        return DefineClass(env, "Poller", {InstanceMethod<&Poller::Close>("close")});
+    }
+
+    /* Poller(app, lane, onEvents): everything that may throw comes before
+     * anything that must be undone. */
+    explicit Poller(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Poller>(info) {
+        Napi::Env env = info.Env();
+        data_ = env.GetInstanceData<AddonData>();
+        if (!info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(data_->app_ctor.Value())) {
+            TypeError(env, "Poller(app, lane, onEvents): app must be an App");
+        }
+        uint32_t lane = Uint32(env, info[1], "Poller(app, lane, onEvents): lane");
+        if (!info[2].IsFunction()) {
+            TypeError(env, "Poller(app, lane, onEvents): onEvents must be a function");
+        }
+        Napi::Object app_obj = info[0].As<Napi::Object>();
+        App *app = App::Unwrap(app_obj);
+        int rc = spikard_poller_new(&poller_, app->Ready(env), lane);
+        if (rc != SPIKARD_OK) {
+            poller_ = nullptr;
+            throw LastError(env, rc, "spikard_poller_new failed");
+        }
+        int fd = -1;
+        rc = spikard_poller_fd(&fd, poller_);
+        if (rc != SPIKARD_OK) {
+            Napi::Error err = LastError(env, rc, "spikard_poller_fd failed");
+            spikard_poller_free(poller_);
+            poller_ = nullptr;
+            throw err;
+        }
+        handle_ = new uv_poll_t;
+        int uv = uv_poll_init(data_->loop, handle_, fd);
+        if (uv == 0) {
+            handle_->data = this;
+            uv = uv_poll_start(handle_, UV_READABLE, OnReadable);
+            if (uv != 0) {
+                uv_close(reinterpret_cast<uv_handle_t *>(handle_), OnHandleClosed);
+            }
+        } else {
+            delete handle_;
+        }
+        if (uv != 0) {
+            handle_ = nullptr;
+            spikard_poller_free(poller_);
+            poller_ = nullptr;
+            throw Napi::Error::New(env, std::string("uv_poll on the poller's fd: ") + uv_strerror(uv));
+        }
+        events_.resize(kBatch);
+        app_ = app;
+        app_ref_ = Napi::Persistent(app_obj);
+        app->PollerOpened();
+        on_events_ = Napi::Persistent(info[2].As<Napi::Function>());
+        context_.reset(new Napi::AsyncContext(env, "spikard:Poller", Value()));
+        data_->pollers.insert(this);
+        Ref(); /* serving: not collectable until closed */
+    }
+
+    ~Poller() override {
+        /* Only at teardown can an open poller be destroyed (it holds
+         * itself); its App may be gone already, so it is not touched. */
+        if (poller_ != nullptr) {
+            uv_poll_stop(handle_);
+            handle_->data = nullptr;
+            uv_close(reinterpret_cast<uv_handle_t *>(handle_), OnHandleClosed);
+            spikard_poller_free(poller_);
+            poller_ = nullptr;
+        }
+        data_->pollers.erase(this);
+    }
+
+    /* Stop the uv_poll_t, free the poller, drop the references. Idempotent.
+     * Inside onEvents the callback and its async context stay until the
+     * call returns. */
+    void Release() {
+        if (poller_ == nullptr) {
+            return;
+        }
+        /* uv_poll_stop takes the fd out of epoll, so freeing the poller
+         * (which closes the fd) is safe before the handle has closed. */
+        uv_poll_stop(handle_);
+        handle_->data = nullptr;
+        uv_close(reinterpret_cast<uv_handle_t *>(handle_), OnHandleClosed);
+        handle_ = nullptr;
+        spikard_poller_free(poller_);
+        poller_ = nullptr;
+        app_->PollerClosed();
+        app_ = nullptr;
+        app_ref_.Reset();
+        data_->pollers.erase(this);
+        if (!in_callback_) {
+            on_events_.Reset();
+            context_.reset();
+        }
+        Unref();
+    }
+
+  private:
+    Napi::Value Close(const Napi::CallbackInfo &info) {
+        Release();
+        return info.Env().Undefined();
+    }
+
+    static void OnHandleClosed(uv_handle_t *handle) { delete reinterpret_cast<uv_poll_t *>(handle); }
+
+    static void OnReadable(uv_poll_t *handle, int /*status*/, int /*events*/) {
+        Poller *p = static_cast<Poller *>(handle->data);
+        if (p == nullptr) {
+            return;
+        }
+        Napi::Env env = p->Env();
+        Napi::HandleScope scope(env);
+        try {
+            p->Drain();
+        } catch (const Napi::Error &e) {
+            /* No C++ exception may leave a libuv callback. */
+            napi_fatal_exception(env, e.Value());
+        }
+    }
+
+    /* Poll with timeout 0 until a poll returns fewer than asked for (only
+     * then does the poller count as waiting again), one onEvents call per
+     * non-empty batch. */
+    void Drain() {
+        Napi::Env env = Env();
+        Napi::Object self = Value(); /* alive through the callbacks */
+        (void)self;
+        while (poller_ != nullptr) {
+            size_t count = 0;
+            int rc = spikard_poller_poll(&count, poller_, events_.data(), events_.size(),
+                                         sizeof(spikard_event), 0);
+            if (rc == SPIKARD_E_CLOSED) {
+                Finish(env);
+                return;
+            }
+            if (rc != SPIKARD_OK) {
+                /* Not expected from a zero-timeout poll: report it and end
+                 * the lane as if closed, rather than spin on a ready fd. */
+                Napi::Error err = LastError(env, rc, "spikard_poller_poll failed");
+                napi_fatal_exception(env, err.Value());
+                Finish(env);
+                return;
+            }
+            if (count > 0) {
+                Napi::HandleScope batch(env);
+                napi_value events;
+                try {
+                    napi_value null = env.Null();
+                    Check(env, napi_create_array_with_length(env, count, &events));
+                    for (size_t i = 0; i < count; i++) {
+                        Check(env, napi_set_element(env, events, static_cast<uint32_t>(i),
+                                                    Event(env, events_[i], null)));
+                    }
+                } catch (const Napi::Error &e) {
+                    napi_fatal_exception(env, e.Value());
+                    continue;
+                }
+                Deliver(env, events);
+            }
+            if (count < events_.size()) {
+                return;
+            }
+        }
+    }
+
+    /* The lane is over: release first (so onEvents may close the App),
+     * then onEvents(null), once. */
+    void Finish(Napi::Env env) {
+        in_callback_ = true;
+        Release();
+        in_callback_ = false;
+        Deliver(env, env.Null());
+    }
+
+    /* onEvents(arg) through napi_make_callback, so that microtasks and
+     * nextTicks run after it (its receiver must be an object: globalThis);
+     * a throw goes to 'uncaughtException'. */
+    void Deliver(Napi::Env env, napi_value arg) {
+        if (on_events_.IsEmpty()) {
+            return;
+        }
+        in_callback_ = true;
+        napi_value result;
+        napi_status st = napi_make_callback(env, *context_, env.Global(), on_events_.Value(), 1, &arg,
+                                            &result);
+        in_callback_ = false;
+        if (st != napi_ok) {
+            bool pending = false;
+            napi_is_exception_pending(env, &pending);
+            if (pending) {
+                napi_value exc;
+                napi_get_and_clear_last_exception(env, &exc);
+                napi_fatal_exception(env, exc);
+            }
+        }
+        if (poller_ == nullptr) {
+            /* Closed in the callback, or before it (Finish). */
+            on_events_.Reset();
+            context_.reset();
+        }
+    }
+
+    AddonData *data_ = nullptr;
+    App *app_ = nullptr;
+    Napi::ObjectReference app_ref_;
+    Napi::FunctionReference on_events_;
+    std::unique_ptr<Napi::AsyncContext> context_;
+    spikard_poller *poller_ = nullptr;
+    uv_poll_t *handle_ = nullptr;
+    std::vector<spikard_event> events_;
+    bool in_callback_ = false;
+};
+
+/* ------------------------------------------------------------------------
+ * Module
+ * ---------------------------------------------------------------------- */
+
+Napi::Value CheckConfig(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    std::string config = Document(env, info[0], "checkConfig(json): json");
+    int rc = spikard_config_check(config.data(), config.size());
+    if (rc != SPIKARD_OK) {
+        throw LastError(env, rc, "spikard_config_check failed");
+    }
+    return env.Undefined();
+}
+
+Napi::Value WorkerIndex(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    int index = 0;
+    int rc = spikard_worker_index(&index);
+    if (rc == SPIKARD_E_NOT_FOUND) {
+        return env.Null();
+    }
+    if (rc != SPIKARD_OK) {
+        throw LastError(env, rc, "spikard_worker_index failed");
+    }
+    return Napi::Number::New(env, index);
+}
+
+Napi::Value SignalOnstack(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) {
+        TypeError(env, "signalOnstack(signo): signo must be a number");
+    }
+    int rc = spikard_signal_onstack(info[0].As<Napi::Number>().Int32Value());
+    if (rc != SPIKARD_OK) {
+        throw LastError(env, rc, "spikard_signal_onstack: not a signal number");
+    }
+    return env.Undefined();
+}
+
+Napi::Object Constants(Napi::Env env) {
+    Napi::Object c = Napi::Object::New(env);
+    struct {
+        const char *name;
+        int64_t value;
+    } table[] = {
+        {"ABI_VERSION", SPIKARD_ABI_VERSION},
+        {"OK", SPIKARD_OK},
+        {"E_INVALID", SPIKARD_E_INVALID},
+        {"E_STATE", SPIKARD_E_STATE},
+        {"E_IO", SPIKARD_E_IO},
+        {"E_NOT_FOUND", SPIKARD_E_NOT_FOUND},
+        {"E_UNSUPPORTED", SPIKARD_E_UNSUPPORTED},
+        {"E_INTERNAL", SPIKARD_E_INTERNAL},
+        {"E_CLOSED", SPIKARD_E_CLOSED},
+        {"E_AGAIN", SPIKARD_E_AGAIN},
+        {"E_WORKER", SPIKARD_E_WORKER},
+        {"EVENT_REQUEST", SPIKARD_EVENT_REQUEST},
+        {"EVENT_DISCONNECT", SPIKARD_EVENT_DISCONNECT},
+        {"EVENT_WRITTEN", SPIKARD_EVENT_WRITTEN},
+        {"EVENT_STREAM_CREDIT", SPIKARD_EVENT_STREAM_CREDIT},
+        {"GONE_CLIENT", SPIKARD_GONE_CLIENT},
+        {"GONE_TIMEOUT", SPIKARD_GONE_TIMEOUT},
+        {"GONE_STOPPING", SPIKARD_GONE_STOPPING},
+        {"GONE_STALLED", SPIKARD_GONE_STALLED},
+        {"GONE_ABORTED", SPIKARD_GONE_ABORTED},
+        {"RESPONSE_HANDLER_ERROR", SPIKARD_RESPONSE_HANDLER_ERROR},
+        {"RESPONSE_PROBLEM", SPIKARD_RESPONSE_PROBLEM},
+        {"RESPONSE_STREAM", SPIKARD_RESPONSE_STREAM},
+        {"RESPONSE_SSE", SPIKARD_RESPONSE_SSE},
+        {"RESPONSE_WRITTEN", SPIKARD_RESPONSE_WRITTEN},
+        {"CHUNK_END", SPIKARD_CHUNK_END},
+        {"CHUNK_ABORT", SPIKARD_CHUNK_ABORT},
+    };
+    for (const auto &entry : table) {
+        c.Set(entry.name, Napi::Number::New(env, static_cast<double>(entry.value)));
+    }
+    c.Freeze();
+    return c;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    /* Same major, and at least the minor built against: this addon calls
+     * the functions that minor added. */
+    int loaded = spikard_abi_version();
+    if (SPIKARD_ABI_MAJOR(loaded) != SPIKARD_ABI_MAJOR(SPIKARD_ABI_VERSION) || loaded < SPIKARD_ABI_VERSION) {
+        throw Napi::Error::New(env, "libspikard ABI version " + std::to_string(loaded) +
+                                        " does not match the version this addon was built for (" +
+                                        std::to_string(SPIKARD_ABI_VERSION) + "); rebuild @spikard/node");
+    }
+    AddonData *data = new AddonData();
+    env.SetInstanceData(data);
+    Check(env, napi_get_uv_event_loop(env, &data->loop));
+
+    /* Runs before the environment finalizes its objects: close every open
+     * poller while its App is certainly alive, and leak the apps (the
+     * process or worker is ending; freeing one could wait for requests). */
+    env.AddCleanupHook([data]() {
+        data->tearing_down = true;
+        std::vector<Poller *> open(data->pollers.begin(), data->pollers.end());
+        for (Poller *p : open) {
+            p->Release();
+        }
+    });
+
+    Napi::Function error_ctor = env.RunScript(kErrorClass).As<Napi::Function>();
+    data->error_ctor = Napi::Persistent(error_ctor);
+    Napi::Function app_ctor = App::Define(env);
+    data->app_ctor = Napi::Persistent(app_ctor);
+
+    exports.Set("abiVersion", Napi::Number::New(env, loaded));
+    exports.Set("constants", Constants(env));
+    exports.Set("checkConfig", Napi::Function::New<CheckConfig>(env, "checkConfig"));
+    exports.Set("workerIndex", Napi::Function::New<WorkerIndex>(env, "workerIndex"));
+    exports.Set("signalOnstack", Napi::Function::New<SignalOnstack>(env, "signalOnstack"));
+    exports.Set("App", app_ctor);
+    exports.Set("Poller", Poller::Define(env));
+    exports.Set("SpikardError", error_ctor);
+    return exports;
+}
+
+} // namespace
+
+NODE_API_MODULE(spikard, Init)

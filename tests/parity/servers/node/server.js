@@ -1,0 +1,288 @@
+'use strict';
+// The Node fixture server of the conformance/parity runner.
+//
+// It speaks tests/parity/servers/PROTOCOL.md on stdin/stdout: it reads one app
+// plan per case, builds the app through @spikard/node's public API only
+// (`new Spikard(config)`, `app.registerRoute(...)`), listens on an ephemeral
+// loopback port and replies `listening <port>`; `stop` closes it. Every
+// route's handler returns its plan's answer as a `Response` of a Buffer
+// (which adds no content-type), unchanged; a `raise` route's handler throws,
+// which the framework turns into its standard 500.
+//
+// A config key the JS ServerConfig has no field for, or a route key
+// registerRoute has no option for, is `unsupported`; a plan the framework
+// refuses (a bad value, a schema it cannot compile) is
+// `error <the framework's message>`. stdout carries the protocol only:
+// console.log goes to stderr with the framework's logs.
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const { Response, Spikard } = require(path.join(__dirname, '..', '..', '..', '..', 'bindings', 'node'));
+
+const LANGUAGE = 'node';
+const PROTOCOL_VERSION = 1;
+
+// The ServerConfig fields of @spikard/node (lib/index.d.ts), by the
+// snake_case key plans use; host, port and quiet are the server's own.
+const CONFIG_FIELDS = {
+  max_body_size: 'maxBodySize',
+  request_timeout: 'requestTimeout',
+  read_timeout: 'readTimeout',
+  shutdown_timeout: 'shutdownTimeout',
+  access_log: 'accessLog',
+  reuse_port: 'reusePort',
+  sched_batch: 'schedBatch',
+};
+// What registerRoute takes besides method and path, by the plan's key.
+const ROUTE_OPTIONS = {
+  parameter_schema: 'parameterSchema',
+  body_schema: 'bodySchema',
+  response_schema: 'responseSchema',
+  file_params: 'fileParams',
+};
+
+class ProtocolError extends Error {}
+
+/**
+ * stdin as lines and byte counts. Read asynchronously: the JS thread must stay
+ * free while an app serves, since its handlers run on it.
+ */
+class Input {
+  constructor(stream) {
+    this.buf = Buffer.alloc(0);
+    this.eof = false;
+    this.wake = null;
+    stream.on('data', (chunk) => {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      this._wake();
+    });
+    stream.on('end', () => {
+      this.eof = true;
+      this._wake();
+    });
+  }
+
+  _wake() {
+    const wake = this.wake;
+    this.wake = null;
+    if (wake !== null) wake();
+  }
+
+  _more() {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  /** The next line without "\n", or null at end of input. */
+  async line() {
+    for (;;) {
+      const i = this.buf.indexOf(10);
+      if (i >= 0) {
+        const line = this.buf.subarray(0, i).toString('utf8');
+        this.buf = this.buf.subarray(i + 1);
+        return line;
+      }
+      if (this.eof) {
+        if (this.buf.length === 0) return null;
+        const line = this.buf.toString('utf8');
+        this.buf = Buffer.alloc(0);
+        return line;
+      }
+      await this._more();
+    }
+  }
+
+  /** Exactly n bytes (fewer at end of input). */
+  async bytes(n) {
+    while (this.buf.length < n && !this.eof) await this._more();
+    const out = Buffer.from(this.buf.subarray(0, n));
+    this.buf = this.buf.subarray(out.length);
+    return out;
+  }
+}
+
+function newPlan(name = '') {
+  return { name, config: undefined, routes: [], mistake: null };
+}
+
+/** Keep the plan's first mistake; it is the reply to `serve`. */
+function wrong(plan, why) {
+  if (plan.mistake === null) plan.mistake = why;
+}
+
+function parseJson(text, plan, what) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    wrong(plan, `fixture: ${what} is not JSON: ${err.message}`);
+    return undefined;
+  }
+}
+
+async function readPlanLine(line, input, plan) {
+  const space = line.indexOf(' ');
+  const word = space < 0 ? line : line.slice(0, space);
+  const arg = space < 0 ? '' : line.slice(space + 1);
+  const last = plan.routes.length > 0 ? plan.routes[plan.routes.length - 1] : null;
+  if (word === 'config') {
+    if (plan.config !== undefined) wrong(plan, 'fixture: a second config line');
+    plan.config = parseJson(arg, plan, 'config');
+  } else if (word === 'route') {
+    plan.routes.push({ doc: parseJson(arg, plan, 'route'), raises: false, status: null, headers: [], body: null });
+  } else if (word === 'answer') {
+    if (last === null || last.raises || last.status !== null) wrong(plan, 'fixture: an answer line not right after a route line');
+    else if (!/^[0-9]+$/.test(arg)) wrong(plan, `fixture: answer ${arg} is not a status`);
+    else last.status = Number(arg);
+  } else if (word === 'header') {
+    const colon = arg.indexOf(':');
+    if (last === null || last.status === null || last.body !== null) wrong(plan, 'fixture: a header line outside an answer block');
+    else if (colon <= 0) wrong(plan, `fixture: header ${arg} is not "<name>: <value>"`);
+    else last.headers.push([arg.slice(0, colon), arg.slice(colon + 1).replace(/^ /, '')]);
+  } else if (word === 'body') {
+    // The bytes are read whatever the plan's state, to keep the framing.
+    if (!/^[0-9]+$/.test(arg)) throw new ProtocolError(`body ${arg} is not a byte count`);
+    const n = Number(arg);
+    const data = await input.bytes(n);
+    if (data.length !== n || (await input.bytes(1)).toString() !== '\n') {
+      throw new ProtocolError(`body of ${n} bytes not followed by a newline`);
+    }
+    if (last === null || last.status === null || last.body !== null) wrong(plan, 'fixture: a body line outside an answer block');
+    else last.body = data;
+  } else if (line === 'raise') {
+    if (last === null || last.raises || last.status !== null) wrong(plan, 'fixture: a raise line not right after a route line');
+    else last.raises = true;
+  } else {
+    wrong(plan, `fixture: unknown line ${line.slice(0, 60)}`);
+  }
+}
+
+/** The plan's mistakes only visible once it is complete, or null. */
+function check(plan) {
+  if (plan.mistake !== null) return plan.mistake;
+  if (plan.config === null || typeof plan.config !== 'object' || Array.isArray(plan.config)) {
+    return 'fixture: the plan has no config object';
+  }
+  if (plan.routes.length === 0) return 'fixture: the plan has no route';
+  for (const [i, route] of plan.routes.entries()) {
+    const doc = route.doc;
+    if (doc === null || typeof doc !== 'object' || !('method' in doc) || !('path' in doc)) {
+      return `fixture: route ${i + 1} is not an object with method and path`;
+    }
+    if (!route.raises && route.body === null) return `fixture: route ${i + 1} has no complete answer or raise`;
+  }
+  return null;
+}
+
+/** Why the JS API cannot express the plan, or null. */
+function unsupported(plan) {
+  for (const key of Object.keys(plan.config)) {
+    if (!Object.prototype.hasOwnProperty.call(CONFIG_FIELDS, key)) {
+      return `config key ${JSON.stringify(key)}: ServerConfig has no such field`;
+    }
+  }
+  for (const route of plan.routes) {
+    for (const key of Object.keys(route.doc)) {
+      if (key !== 'method' && key !== 'path' && !Object.prototype.hasOwnProperty.call(ROUTE_OPTIONS, key)) {
+        return `route key ${JSON.stringify(key)}: registerRoute takes no such option`;
+      }
+    }
+  }
+  return null;
+}
+
+function handlerFor(route) {
+  if (route.raises) {
+    return () => {
+      throw new Error('fixture: the plan says this handler fails');
+    };
+  }
+  const { status, headers, body } = route;
+  return () => new Response(body, { status, headers });
+}
+
+async function build(plan) {
+  const config = { quiet: true };
+  for (const [key, value] of Object.entries(plan.config)) config[CONFIG_FIELDS[key]] = value;
+  const app = new Spikard(config);
+  for (const route of plan.routes) {
+    const options = {};
+    for (const [key, option] of Object.entries(ROUTE_OPTIONS)) {
+      if (key in route.doc) options[option] = route.doc[key];
+    }
+    app.registerRoute(route.doc.method, route.doc.path, options, handlerFor(route));
+  }
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return app;
+}
+
+function oneLine(text) {
+  return String(text).split(/\r?\n/).join(' ') || '(no message)';
+}
+
+async function serve(input, reply) {
+  let plan = newPlan();
+  let running = null;
+  for (;;) {
+    const line = await input.line();
+    if (line === null) break;
+    if (line === 'case' || line.startsWith('case ')) {
+      plan = newPlan(line.slice(5));
+    } else if (line === 'serve') {
+      if (running !== null) {
+        await running.close();
+        running = null;
+      }
+      const why = check(plan);
+      const reason = why === null ? unsupported(plan) : null;
+      if (why !== null) {
+        reply(`error ${oneLine(why)}`);
+      } else if (reason !== null) {
+        reply(`unsupported ${oneLine(reason)}`);
+      } else {
+        try {
+          running = await build(plan);
+          reply(`listening ${running.port}`);
+        } catch (err) {
+          console.error(`server.js: ${plan.name}:`, err);
+          reply(`error ${oneLine(`${err.name}: ${err.message}`)}`);
+        }
+      }
+      plan = newPlan();
+    } else if (line === 'stop') {
+      if (running !== null) {
+        await running.close();
+        running = null;
+      }
+      reply('stopped');
+    } else {
+      await readPlanLine(line, input, plan);
+    }
+  }
+  if (running !== null) await running.close();
+}
+
+async function main() {
+  // stdout is the protocol's: everything else printed goes to stderr.
+  console.log = console.error;
+  console.info = console.error;
+  const reply = (text) => fs.writeSync(1, `${text}\n`);
+  reply(`spikard-fixture ${PROTOCOL_VERSION} ${LANGUAGE}`);
+  try {
+    await serve(new Input(process.stdin), reply);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    console.error(`server.js: ${err.message}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
