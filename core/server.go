@@ -85,6 +85,9 @@ func (a *App) Start() error {
 		// Cancels the connection's context when the client goes away, so a
 		// request waiting on a lane can be dropped.
 		server.WithSenseClientDisconnection(true),
+		// An answer carries the content-type its host gave, or none: Hertz's
+		// text/plain default would label bytes differently per binding.
+		server.WithDisableDefaultContentType(true),
 		server.WithRedirectTrailingSlash(false),
 		server.WithRedirectFixedPath(false),
 		server.WithHandleMethodNotAllowed(false),

@@ -485,7 +485,10 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
 #define SPIKARD_RESPONSE_CONTINUE (1u << 9)  /* answer to HOOK: go on; headers: changes */
 #define SPIKARD_RESPONSE_FILE (1u << 10)     /* body: a path core sends */
 
-/* The answer to one exchange. */
+/* The answer to one exchange. Its headers are sent as given; core adds
+ * only the framing ones (content-length or transfer-encoding, date,
+ * server, connection), never a default content-type: a body without one
+ * goes out without one, the same from every binding. */
 typedef struct spikard_response {
     uint64_t exchange;
     uint32_t status; /* 100..599 */
