@@ -144,8 +144,6 @@ const (
 )
 
 // Reasons of an EventDisconnect (Request.Code), equal to SPIKARD_GONE_*.
-// A stream the host itself ended uncleanly (ChunkAbort, or a ChunkEnd
-// short of its content-length) gets code 0.
 const (
 	GoneClient   uint32 = 1 // the client closed the connection
 	GoneTimeout  uint32 = 2 // request_timeout passed; core answered 504
@@ -177,7 +175,7 @@ type Chunk struct {
 // Chunk flags, equal to SPIKARD_CHUNK_*.
 const (
 	ChunkEnd   uint32 = 1 << 0 // after Data, end the stream cleanly
-	ChunkAbort uint32 = 1 << 1 // end it now: queued bytes dropped, connection closed, no terminator; Data must be empty; DISCONNECT code 0
+	ChunkAbort uint32 = 1 << 1 // end it now: queued bytes dropped, connection closed, no terminator; Data must be empty; DISCONNECT GoneAborted
 )
 
 // ErrAgain is StreamWrite's answer when a stream's queue is full: nothing

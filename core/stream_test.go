@@ -69,7 +69,7 @@ func TestStreamChunked(t *testing.T) {
 
 // TestStreamContentLength: with a host content-length exactly that many
 // bytes go out; a chunk past it is refused and changes nothing; an END
-// short of it aborts the connection (DISCONNECT, code 0).
+// short of it aborts the connection (DISCONNECT, GoneAborted).
 func TestStreamContentLength(t *testing.T) {
 	a, base, pl := startStreams(t, nil)
 	cl := []Header{{Name: []byte("content-length"), Value: []byte("10")}}
@@ -206,7 +206,7 @@ func TestStreamRefusals(t *testing.T) {
 }
 
 // TestStreamAbort: ChunkAbort drops what is queued and closes the
-// connection without a terminator; its DISCONNECT (code 0) is queued when
+// connection without a terminator; its DISCONNECT (GoneAborted) is queued when
 // StreamWrite returns; an abort with data is refused and changes nothing.
 func TestStreamAbort(t *testing.T) {
 	a, base, pl := startStreams(t, nil)
