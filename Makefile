@@ -86,6 +86,8 @@ setup-node: $(NODE_ADDON)
 
 test-node: setup-node
 	node --test bindings/node/test/
+	bash bindings/node/test/pack.sh
+	bindings/node/node_modules/.bin/tsc -p bindings/node/tsconfig.json
 
 ## test-bench: the benchmark tooling's own tests (no timing).
 test-bench: setup

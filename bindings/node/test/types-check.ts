@@ -1,0 +1,33 @@
+// Compiled by tsc (tsconfig.json), never run: the public types as an
+// application sees them, through the package's own name and its exports map.
+
+import { ProblemError, Response, Spikard } from '@spikard/node';
+import type { Listening, Request, RouteSchemas } from '@spikard/node';
+
+const schemas: RouteSchemas = {
+  params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
+  response: { type: 'object', properties: { id: { type: 'integer' } } },
+};
+
+const app = new Spikard({ port: 0, quiet: true });
+
+app.get('/users/{id}', schemas, async (req: Request<{ id: number }>) => {
+  const id: number = req.params.id;
+  if (id === 0) throw new ProblemError(404, 'no user 0', { title: 'Not Found' });
+  return new Response({ id }, { status: 200, headers: { 'x-user': String(id) } });
+});
+
+app.post('/echo', async (req) => req.body);
+
+async function main(): Promise<void> {
+  const where: Listening = await app.listen({ port: 0 });
+  const port: number = where.port;
+  const url: string = where.url;
+  console.log(port, url, app.port, app.url);
+  const problem = new ProblemError(422, 'bad', { errors: [{ type: 'int_parsing', loc: ['path', 'id'], msg: 'not an integer' }] });
+  const status: number = problem.status;
+  console.log(status, problem.toDescription());
+  await app.close();
+}
+
+void main();
