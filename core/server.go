@@ -195,6 +195,11 @@ func (a *App) shutdown(ctx context.Context) error {
 	// once every request has its answer.
 	hctx, hcancel := context.WithCancel(context.Background())
 	defer hcancel()
+	// The listener closes here, before Shutdown goes on: Hertz closes it
+	// from its own goroutine, and until then the kernel still hands this
+	// socket new connections — with reuse_port, ones another process
+	// would have served — only to reset them when it closes.
+	_ = a.ln.Close()
 	hertzDone := make(chan error, 1)
 	go func() { hertzDone <- a.srv.Engine.Shutdown(hctx) }()
 
