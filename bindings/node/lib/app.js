@@ -6,6 +6,7 @@ const native = require('./native');
 const { checkConfig, configJson } = require('./config');
 const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
 const { Server } = require('./server');
+const workers = require('./workers');
 
 /** What every route asks of the core: the request object needs these facts,
  *  and any handler may be async, so each can be aborted (docs/bindings.md §2). */
@@ -117,21 +118,44 @@ class Spikard {
    * Start serving. `host` and `port` override the config's; `signals: true`
    * closes the app gracefully on SIGINT and SIGTERM. Resolves once the
    * socket accepts connections.
+   *
+   * With `workers` > 1 this process becomes the supervisor (lib/workers.js):
+   * it runs this program again once per worker, passes SIGINT and SIGTERM on,
+   * and exits with the supervisor's status; the promise never resolves. A
+   * worker's listen() serves on the supervisor's address, and on SIGINT or
+   * SIGTERM closes gracefully and exits.
    */
   async listen(options = {}) {
     if (this._server !== null) throw new Error('this app is already listening; close() it first');
     const { host, port, signals = false } = options || {};
     const config = { ...this.config, ...checkConfig({ host, port }) };
     const shutdown = config.shutdownTimeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT : config.shutdownTimeout;
+    const inWorker = workers.workerIndex() !== null;
+    if (!inWorker && config.workers !== undefined && config.workers > 1) {
+      // This process only supervises: it never serves, and exits at the end.
+      return workers.supervise({
+        workers: config.workers,
+        host: config.host,
+        port: config.port,
+        shutdown_timeout: config.shutdownTimeout,
+        quiet: config.quiet,
+      });
+    }
     const server = new Server(this.routes, configJson(config), Math.round(shutdown * 1000));
     server.start();
     this._server = server;
     this._host = config.host === undefined ? '127.0.0.1' : config.host;
     watchSignals();
-    if (signals) {
-      for (const sig of ['SIGINT', 'SIGTERM']) {
+    if (signals || inWorker) {
+      // A worker is stopped by its supervisor's SIGINT/SIGTERM: it drains
+      // like a `signals: true` app, then exits (with process.exitCode).
+      for (const sig of workers.STOPS) {
         const handler = () => {
-          this.close().catch((err) => console.error('spikard: close failed:', err));
+          const closed = this.close().catch((err) => {
+            console.error('spikard: close failed:', err);
+            if (inWorker) process.exitCode = 1;
+          });
+          if (inWorker) closed.then(() => process.exit());
         };
         process.on(sig, handler);
         this._signalHandlers.push([sig, handler]);

@@ -8,7 +8,8 @@ const native = require('./native');
 /**
  * The config fields, camelCase in JS, with the core's snake_case key and the
  * JS type a value must have (a value of the right type the core still refuses
- * is a RangeError). The same ten keys as Python's ServerConfig sends.
+ * is a RangeError). The same ten keys as Python's ServerConfig sends; besides
+ * them, `workers` (below) is the binding's.
  */
 const FIELDS = {
   host: ['host', 'string'],
@@ -22,6 +23,19 @@ const FIELDS = {
   reusePort: ['reuse_port', 'boolean'],
   schedBatch: ['sched_batch', 'boolean'],
 };
+
+/** Fields of the binding's own, never in the app's document: `workers` is
+ *  spikard_supervise's (include/spikard.h, Workers and signals). */
+const MAX_WORKERS = 1024;
+
+function checkWorkers(value) {
+  if (typeof value !== 'number') {
+    throw new TypeError(`ServerConfig.workers=${show(value)}: must be an integer in 1..${MAX_WORKERS}`);
+  }
+  if (!Number.isInteger(value) || value < 1 || value > MAX_WORKERS) {
+    throw new RangeError(`ServerConfig.workers=${show(value)}: must be an integer in 1..${MAX_WORKERS}`);
+  }
+}
 
 /** The core's snake_case key of a camelCase field, or undefined. */
 function coreKey(field) {
@@ -46,9 +60,15 @@ function checkConfig(config) {
   }
   const out = {};
   for (const [field, value] of Object.entries(config)) {
+    if (field === 'workers') {
+      if (value === undefined) continue;
+      checkWorkers(value);
+      out.workers = value;
+      continue;
+    }
     if (!Object.prototype.hasOwnProperty.call(FIELDS, field)) {
       throw new TypeError(
-        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${Object.keys(FIELDS).join(', ')}`,
+        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${[...Object.keys(FIELDS), 'workers'].join(', ')}`,
       );
     }
     if (value === undefined) continue;
@@ -74,11 +94,11 @@ function checkConfig(config) {
   return out;
 }
 
-/** The spikard_app_new document of a checked config. */
+/** The spikard_app_new document of a checked config (without `workers`). */
 function configJson(config) {
   const doc = {};
   for (const [field, value] of Object.entries(config)) {
-    if (value !== undefined) doc[FIELDS[field][0]] = value;
+    if (value !== undefined && field !== 'workers') doc[FIELDS[field][0]] = value;
   }
   return JSON.stringify(doc);
 }

@@ -46,6 +46,15 @@ export interface ServerConfig {
   reusePort?: boolean;
   /** Linux: move the process's threads to SCHED_BATCH at start. Default false. */
   schedBatch?: boolean;
+  /**
+   * Processes serving the app, an integer in 1..1024. Default 1. Above 1,
+   * `listen()` makes this process libspikard's supervisor: it runs this
+   * program again once per worker (every worker binds the same address with
+   * SO_REUSEPORT), passes SIGINT and SIGTERM on, and exits with the
+   * supervisor's status; its promise never resolves. In a worker `listen()`
+   * serves, and closes gracefully and exits on SIGINT or SIGTERM.
+   */
+  workers?: number;
 }
 
 /** The schemas of a route method: each optional. */
@@ -257,7 +266,11 @@ export declare class Spikard {
   trace(path: string, handler: Handler): this;
   /** Low-level registration with raw JSON Schemas (Python's `register_route`). */
   registerRoute(method: string, path: string, options: RawRouteOptions | undefined, handler: Handler): this;
-  /** Start serving; resolves once the socket accepts connections. */
+  /**
+   * Start serving; resolves once the socket accepts connections. With
+   * `workers` > 1, outside a worker, it supervises instead and never resolves
+   * (the process exits with the supervisor's status).
+   */
   listen(options?: ListenOptions): Promise<Listening>;
   /** The bound port after `listen`, else undefined. */
   readonly port: number | undefined;

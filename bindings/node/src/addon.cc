@@ -9,8 +9,9 @@
  * Threads: everything runs on the JS thread, which never blocks in the
  * library: a Poller waits on its fd with a uv_poll_t and polls with a zero
  * timeout, respond and streamWrite only copy. The calls that wait
- * (spikard_app_stop, and spikard_app_free of an app still running) run on
- * libuv's worker pool.
+ * (spikard_app_stop, spikard_app_free of an app still running,
+ * spikard_supervisor_wait, and spikard_supervisor_free before the end) run
+ * on libuv's worker pool.
  *
  * Lifetimes: an open Poller holds a strong reference to its App, so the App
  * (and its spikard_app) outlives every poller of it, as spikard_app_free
@@ -910,6 +911,228 @@ class Poller : public Napi::ObjectWrap<Poller> {
 };
 
 /* ------------------------------------------------------------------------
+ * Supervisor
+ * ---------------------------------------------------------------------- */
+
+/* Strings of a JS Array, UTF-8, with the NULL-terminated pointer array
+ * spikard_supervise takes (valid while the Strings lives). */
+class Strings {
+  public:
+    Strings(napi_env env, napi_value array, const char *what) {
+        if (!IsArray(env, array)) {
+            TypeError(env, std::string(what) + " must be an Array of strings");
+        }
+        uint32_t n = Length(env, array);
+        items_.reserve(n);
+        for (uint32_t i = 0; i < n; i++) {
+            napi_value v = Element(env, array, i);
+            if (TypeOf(env, v) != napi_string) {
+                TypeError(env, std::string(what) + " must be an Array of strings");
+            }
+            items_.push_back(Document(env, v, what));
+        }
+        for (const std::string &s : items_) {
+            ptrs_.push_back(s.c_str());
+        }
+        ptrs_.push_back(nullptr);
+    }
+
+    const char *const *Get() const { return ptrs_.data(); }
+
+  private:
+    std::vector<std::string> items_;
+    std::vector<const char *> ptrs_;
+};
+
+class Supervisor : public Napi::ObjectWrap<Supervisor> {
+  public:
+    static Napi::Function Define(Napi::Env env) {
+        return DefineClass(env, "Supervisor",
+                           {
+                               InstanceAccessor<&Supervisor::Port>("port"),
+                               InstanceMethod<&Supervisor::Wait>("wait"),
+                               InstanceMethod<&Supervisor::Signal>("signal"),
+                               InstanceMethod<&Supervisor::Close>("close"),
+                           });
+    }
+
+    /* Supervisor(argv, optionsJson, env = null): spawning is a fork and an
+     * exec per worker, quick, so it runs on the JS thread (as App.start). */
+    explicit Supervisor(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Supervisor>(info) {
+        Napi::Env env = info.Env();
+        data_ = env.GetInstanceData<AddonData>();
+        Strings argv(env, info[0], "Supervisor(argv, optionsJson, env): argv");
+        std::string options = Document(env, info[1], "Supervisor(argv, optionsJson, env): optionsJson");
+        std::unique_ptr<Strings> envp;
+        if (!info[2].IsUndefined() && !info[2].IsNull()) {
+            envp.reset(new Strings(env, info[2], "Supervisor(argv, optionsJson, env): env"));
+        }
+        int rc = spikard_supervise(&sup_, argv.Get(), envp ? envp->Get() : nullptr, options.data(),
+                                   options.size());
+        if (rc != SPIKARD_OK) {
+            sup_ = nullptr;
+            throw LastError(env, rc, "spikard_supervise failed");
+        }
+    }
+
+    /* Collected: no wait runs (it holds a reference). Freeing before the
+     * end kills the workers and waits for them: off the JS thread. At
+     * environment teardown the process is going, and on Linux the kernel
+     * sends each worker SIGTERM: leak. */
+    ~Supervisor() override {
+        if (sup_ != nullptr && !data_->tearing_down) {
+            Free(data_->loop, sup_);
+        }
+        sup_ = nullptr;
+    }
+
+  private:
+    static void Free(uv_loop_t *loop, spikard_supervisor *sup) {
+        uv_work_t *req = new uv_work_t;
+        req->data = sup;
+        int rc = uv_queue_work(
+            loop, req,
+            [](uv_work_t *r) { spikard_supervisor_free(static_cast<spikard_supervisor *>(r->data)); },
+            [](uv_work_t *r, int) { delete r; });
+        if (rc != 0) {
+            delete req;
+            spikard_supervisor_free(sup);
+        }
+    }
+
+    spikard_supervisor *Ready(Napi::Env env) {
+        if (sup_ == nullptr) {
+            throw SpikardError(env, SPIKARD_E_STATE, "the Supervisor is closed");
+        }
+        return sup_;
+    }
+
+    Napi::Value Port(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        int port = 0;
+        int rc = spikard_supervisor_port(&port, Ready(env));
+        if (rc != SPIKARD_OK) {
+            throw LastError(env, rc, "spikard_supervisor_port failed");
+        }
+        return Napi::Number::New(env, port);
+    }
+
+    Napi::Value Wait(const Napi::CallbackInfo &info);
+
+    /* signal(signo): async-signal-safe in C, so cheap here; it sets no
+     * spikard_last_error, so the messages are ours. */
+    Napi::Value Signal(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        if (!info[0].IsNumber()) {
+            TypeError(env, "signal(signo): signo must be a number");
+        }
+        int rc = spikard_supervisor_signal(Ready(env), info[0].As<Napi::Number>().Int32Value());
+        if (rc == SPIKARD_E_UNSUPPORTED) {
+            throw SpikardError(env, rc, "SIGHUP (reload) is not supported");
+        }
+        if (rc != SPIKARD_OK) {
+            throw SpikardError(env, rc, "only SIGINT and SIGTERM can be passed on");
+        }
+        return env.Undefined();
+    }
+
+    /* close(): free the supervisor (idempotent); refused while a wait runs.
+     * After the end it is quick; before, it kills the workers and waits
+     * for them on a libuv worker thread. */
+    Napi::Value Close(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        if (waiting_) {
+            throw SpikardError(env, SPIKARD_E_STATE, "Supervisor.close: a wait is running");
+        }
+        if (sup_ != nullptr) {
+            spikard_supervisor *sup = sup_;
+            sup_ = nullptr;
+            if (ended_) {
+                spikard_supervisor_free(sup);
+            } else {
+                Free(data_->loop, sup);
+            }
+        }
+        return env.Undefined();
+    }
+
+    AddonData *data_ = nullptr;
+    spikard_supervisor *sup_ = nullptr;
+    bool waiting_ = false;
+    bool ended_ = false; /* a wait reported the end */
+
+    friend class WaitWorker;
+};
+
+/* spikard_supervisor_wait on libuv's worker pool; settles a Promise with
+ * the status, null on timeout, or a SpikardError (E_WORKER: with .status).
+ * It holds the Supervisor object so that it cannot be collected meanwhile. */
+class WaitWorker : public Napi::AsyncWorker {
+  public:
+    WaitWorker(Napi::Env env, Supervisor *owner, spikard_supervisor *sup, Napi::Object self, int timeout_ms)
+        : Napi::AsyncWorker(env, "spikard:wait"), deferred_(Napi::Promise::Deferred::New(env)),
+          owner_(owner), sup_(sup), self_(Napi::Persistent(self)), timeout_ms_(timeout_ms) {}
+
+    Napi::Promise Promise() const { return deferred_.Promise(); }
+
+    void Execute() override {
+        rc_ = spikard_supervisor_wait(&done_, &status_, sup_, timeout_ms_);
+        if (rc_ != SPIKARD_OK) {
+            const char *m = spikard_last_error(); /* this worker thread's */
+            message_ = (m == nullptr || *m == '\0') ? "spikard_supervisor_wait failed" : m;
+        }
+    }
+
+    void OnOK() override {
+        Napi::Env env = Env();
+        owner_->waiting_ = false;
+        owner_->ended_ = owner_->ended_ || done_ != 0;
+        if (rc_ == SPIKARD_OK) {
+            deferred_.Resolve(done_ ? Napi::Number::New(env, status_) : env.Null());
+            return;
+        }
+        Napi::Object err = SpikardError(env, rc_, message_).Value();
+        if (done_) {
+            err.Set("status", Napi::Number::New(env, status_));
+        }
+        deferred_.Reject(err);
+    }
+
+  private:
+    Napi::Promise::Deferred deferred_;
+    Supervisor *owner_;
+    spikard_supervisor *sup_;
+    Napi::ObjectReference self_;
+    int timeout_ms_;
+    int rc_ = SPIKARD_OK;
+    int done_ = 0;
+    int status_ = 0;
+    std::string message_;
+};
+
+/* wait(timeoutMs = -1) -> Promise<number | null>: never blocks the JS
+ * thread; one at a time. */
+Napi::Value Supervisor::Wait(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    spikard_supervisor *sup = Ready(env);
+    int timeout_ms = -1;
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+        if (!info[0].IsNumber()) {
+            TypeError(env, "wait(timeoutMs): timeoutMs must be a number");
+        }
+        timeout_ms = info[0].As<Napi::Number>().Int32Value();
+    }
+    if (waiting_) {
+        throw SpikardError(env, SPIKARD_E_STATE, "Supervisor.wait: a wait is running already");
+    }
+    WaitWorker *worker = new WaitWorker(env, this, sup, info.This().As<Napi::Object>(), timeout_ms);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    waiting_ = true;
+    return promise;
+}
+
+/* ------------------------------------------------------------------------
  * Module
  * ---------------------------------------------------------------------- */
 
@@ -1025,6 +1248,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("signalOnstack", Napi::Function::New<SignalOnstack>(env, "signalOnstack"));
     exports.Set("App", app_ctor);
     exports.Set("Poller", Poller::Define(env));
+    exports.Set("Supervisor", Supervisor::Define(env));
     exports.Set("SpikardError", error_ctor);
     return exports;
 }
