@@ -221,15 +221,15 @@ def test_client_that_goes_away_cancels_its_async_handler(serve, caplog):
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
-def test_request_timeout_cancels_the_async_handler(serve):
-    """Core answers 504 at request_timeout and tells the binding why the
-    exchange ended (SPIKARD_GONE_TIMEOUT); the handler's Task is cancelled
-    rather than left running for nobody."""
-    app = Spikard(ServerConfig(request_timeout=0.3))
+def _add_waits_forever(app: Spikard, path: str) -> tuple[threading.Event, threading.Event]:
+    """A route whose handler waits until cancelled; the events say it
+    started and that it saw its cancellation."""
+    started = threading.Event()
     cancelled = threading.Event()
 
-    @app.get("/slow")
-    async def slow():
+    @app.get(path)
+    async def waits_forever():
+        started.set()
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
@@ -237,8 +237,18 @@ def test_request_timeout_cancels_the_async_handler(serve):
             raise
         return "not reached"
 
+    return started, cancelled
+
+
+def test_request_timeout_cancels_the_async_handler(serve):
+    """Core answers 504 at request_timeout and tells the binding why the
+    exchange ended (SPIKARD_GONE_TIMEOUT); the handler's Task is cancelled
+    rather than left running for nobody."""
+    app = Spikard(ServerConfig(request_timeout=0.3))
+    started, cancelled = _add_waits_forever(app, "/slow")
     client = serve(app)
     reply = client.get("/slow")
+    assert started.is_set()
     assert reply.status == 504
     assert reply.headers["content-type"] == "application/problem+json"
     assert cancelled.wait(10)
@@ -248,19 +258,7 @@ def test_stop_cancels_async_handlers_still_running(serve):
     """At the stop deadline core answers 503 (SPIKARD_GONE_STOPPING) and the
     handler's Task is cancelled."""
     app = Spikard()
-    started = threading.Event()
-    cancelled = threading.Event()
-
-    @app.get("/forever")
-    async def forever():
-        started.set()
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "not reached"
-
+    started, cancelled = _add_waits_forever(app, "/forever")
     server = app.serve_in_background(
         host="127.0.0.1", port=0, config=ServerConfig(shutdown_timeout=0.3)
     )
