@@ -49,7 +49,7 @@ run: setup
 test: setup lint test-go test-c test-python test-python-alt test-node test-bench test-runner parity test-conformance
 	@echo "make test: all suites passed"
 
-lint: setup
+lint: setup setup-node
 	VPY=$(VPY) bash ci/lint.sh
 
 test-go:

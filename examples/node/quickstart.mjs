@@ -22,13 +22,24 @@ const User = {
 
 const app = new Spikard();
 
-app.get('/users/{id}', { params: { type: 'object', properties: { id: { type: 'integer' } } }, response: User }, async (req) => ({
-  id: req.params.id,
-  name: 'Alice',
-  email: 'alice@example.com',
-}));
+app.get(
+  '/users/{id}',
+  {
+    params: { type: 'object', properties: { id: { type: 'integer' } } },
+    response: User,
+  },
+  async (req) => ({
+    id: req.params.id,
+    name: 'Alice',
+    email: 'alice@example.com',
+  }),
+);
 
-app.post('/users', { body: User, response: User }, async (req) => new Response(req.body, { status: 201 }));
+app.post(
+  '/users',
+  { body: User, response: User },
+  async (req) => new Response(req.body, { status: 201 }),
+);
 
 // signals: Ctrl-C or SIGTERM closes gracefully, letting in-flight requests finish.
 const { url } = await app.listen({ port: 8000, signals: true });

@@ -129,7 +129,8 @@ class Spikard {
     if (this._server !== null) throw new Error('this app is already listening; close() it first');
     const { host, port, signals = false } = options || {};
     const config = { ...this.config, ...checkConfig({ host, port }) };
-    const shutdown = config.shutdownTimeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT : config.shutdownTimeout;
+    const shutdown =
+      config.shutdownTimeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT : config.shutdownTimeout;
     const inWorker = workers.workerIndex() !== null;
     if (!inWorker && config.workers !== undefined && config.workers > 1) {
       // This process only supervises: it never serves, and exits at the end.

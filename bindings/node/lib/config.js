@@ -30,10 +30,14 @@ const MAX_WORKERS = 1024;
 
 function checkWorkers(value) {
   if (typeof value !== 'number') {
-    throw new TypeError(`ServerConfig.workers=${show(value)}: must be an integer in 1..${MAX_WORKERS}`);
+    throw new TypeError(
+      `ServerConfig.workers=${show(value)}: must be an integer in 1..${MAX_WORKERS}`,
+    );
   }
   if (!Number.isInteger(value) || value < 1 || value > MAX_WORKERS) {
-    throw new RangeError(`ServerConfig.workers=${show(value)}: must be an integer in 1..${MAX_WORKERS}`);
+    throw new RangeError(
+      `ServerConfig.workers=${show(value)}: must be an integer in 1..${MAX_WORKERS}`,
+    );
   }
 }
 

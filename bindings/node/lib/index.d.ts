@@ -82,7 +82,13 @@ export interface RawRouteOptions {
   /** The answer's schema (documentation only). */
   responseSchema?: Schema;
   /** Upload fields: `{ name: { required?, content_type?: string[], validate_magic_numbers? } }`. */
-  fileParams?: { [field: string]: { required?: boolean; content_type?: string[]; validate_magic_numbers?: boolean } };
+  fileParams?: {
+    [field: string]: {
+      required?: boolean;
+      content_type?: string[];
+      validate_magic_numbers?: boolean;
+    };
+  };
 }
 
 /** One uploaded file of a multipart/form-data body (a field declared `{"type": "string", "format": "binary"}`). */
@@ -134,8 +140,7 @@ export declare class Request<
 
 /** Headers of an answer: an object, a Map, a fetch `Headers` or `[name, value]` pairs (repeats allowed). */
 export type HeadersInit =
-  | { [name: string]: string | number | ReadonlyArray<string> }
-  | Iterable<readonly [string, string]>;
+  { [name: string]: string | number | ReadonlyArray<string> } | Iterable<readonly [string, string]>;
 
 /** The options of a `Response`. */
 export interface ResponseInit {
@@ -211,7 +216,9 @@ export type HandlerResult = unknown;
  * standard 500 problem document (the stack goes to `console.error`, never to
  * the client); a `ProblemError` answers its own problem document.
  */
-export type Handler = (req: Request<any, any, any, any, any>) => HandlerResult | Promise<HandlerResult>;
+export type Handler = (
+  req: Request<any, any, any, any, any>,
+) => HandlerResult | Promise<HandlerResult>;
 
 /** The options of `listen`. */
 export interface ListenOptions {
@@ -265,7 +272,12 @@ export declare class Spikard {
   trace(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
   trace(path: string, handler: Handler): this;
   /** Low-level registration with raw JSON Schemas (Python's `register_route`). */
-  registerRoute(method: string, path: string, options: RawRouteOptions | undefined, handler: Handler): this;
+  registerRoute(
+    method: string,
+    path: string,
+    options: RawRouteOptions | undefined,
+    handler: Handler,
+  ): this;
   /**
    * Start serving; resolves once the socket accepts connections. With
    * `workers` > 1, outside a worker, it supervises instead and never resolves

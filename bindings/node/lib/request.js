@@ -89,7 +89,8 @@ class Request {
       const meta = this._ev[4];
       for (const [name, value] of (meta && meta[3]) || []) {
         const prev = out[name];
-        out[name] = prev === undefined ? value : `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
+        out[name] =
+          prev === undefined ? value : `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
       }
       this._headers = Object.assign(out, this._validated().headers);
     }
@@ -125,7 +126,14 @@ class Request {
         const body = JSON.parse(raw.toString('utf8'));
         const facts = this._ev[6];
         const attachments = this._ev[5];
-        if (facts && facts[2] && facts[2].length > 0 && attachments && body !== null && typeof body === 'object') {
+        if (
+          facts &&
+          facts[2] &&
+          facts[2].length > 0 &&
+          attachments &&
+          body !== null &&
+          typeof body === 'object'
+        ) {
           bindUploads(body, facts[2], attachments);
         }
         this._body = body;

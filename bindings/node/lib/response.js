@@ -22,7 +22,8 @@ const BYTES_HEADERS = [['content-type', BYTES_TYPE]];
 function headerPairs(headers) {
   if (headers === undefined || headers === null) return [];
   const pairs = [];
-  const iterable = typeof headers[Symbol.iterator] === 'function' ? headers : Object.entries(headers);
+  const iterable =
+    typeof headers[Symbol.iterator] === 'function' ? headers : Object.entries(headers);
   for (const entry of iterable) {
     const [name, value] = entry;
     if (Array.isArray(value)) {
@@ -39,7 +40,9 @@ function isBytes(value) {
 }
 
 function toBuffer(bytes) {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** An answer with an explicit status and headers. */

@@ -26,13 +26,17 @@ const FIELD_OF_SOURCE = { path: 'params', query: 'query', header: 'headers', coo
 function upperMethod(method) {
   const upper = String(method).toUpperCase();
   if (!METHODS.includes(upper)) {
-    throw new TypeError(`unsupported HTTP method ${JSON.stringify(method)}; expected one of ${METHODS.join(', ')}`);
+    throw new TypeError(
+      `unsupported HTTP method ${JSON.stringify(method)}; expected one of ${METHODS.join(', ')}`,
+    );
   }
   return upper;
 }
 
 function isZod(schema) {
-  return typeof schema.toJSONSchema === 'function' || (schema._zod !== undefined && schema._zod !== null);
+  return (
+    typeof schema.toJSONSchema === 'function' || (schema._zod !== undefined && schema._zod !== null)
+  );
 }
 
 /**
@@ -54,7 +58,9 @@ function toJsonSchema(schema, what) {
       try {
         zod = require('zod');
       } catch {
-        throw new TypeError(`${what}: a Zod schema needs the zod package (or pass z.toJSONSchema(schema))`);
+        throw new TypeError(
+          `${what}: a Zod schema needs the zod package (or pass z.toJSONSchema(schema))`,
+        );
       }
       out = zod.toJSONSchema(schema);
     }
@@ -80,7 +86,9 @@ function placeholderSchema(kind) {
 function compileSchemas(method, path, schemas) {
   if (schemas === undefined || schemas === null) schemas = {};
   if (typeof schemas !== 'object') {
-    throw new TypeError(`${method} ${path}: schemas must be an object { params, query, headers, cookies, body, response }`);
+    throw new TypeError(
+      `${method} ${path}: schemas must be an object { params, query, headers, cookies, body, response }`,
+    );
   }
   for (const key of Object.keys(schemas)) {
     if (!['params', 'query', 'headers', 'cookies', 'body', 'response'].includes(key)) {
@@ -94,11 +102,15 @@ function compileSchemas(method, path, schemas) {
     const schema = toJsonSchema(schemas[group], `${method} ${path} ${group}`);
     if (schema === undefined) continue;
     if (schema.type !== undefined && schema.type !== 'object') {
-      throw new TypeError(`${method} ${path} ${group}: expected an object schema, got type ${JSON.stringify(schema.type)}`);
+      throw new TypeError(
+        `${method} ${path} ${group}: expected an object schema, got type ${JSON.stringify(schema.type)}`,
+      );
     }
     for (const [name, prop] of Object.entries(schema.properties || {})) {
       if (Object.prototype.hasOwnProperty.call(properties, name)) {
-        throw new TypeError(`${method} ${path}: parameter ${JSON.stringify(name)} is declared in two groups`);
+        throw new TypeError(
+          `${method} ${path}: parameter ${JSON.stringify(name)} is declared in two groups`,
+        );
       }
       properties[name] = { ...prop, source };
       fields[name] = field;
@@ -135,7 +147,9 @@ function compileRaw(method, path, options) {
   const known = ['parameterSchema', 'bodySchema', 'responseSchema', 'fileParams'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new TypeError(`${method} ${path}: unknown registerRoute option ${JSON.stringify(key)}; expected ${known.join(', ')}`);
+      throw new TypeError(
+        `${method} ${path}: unknown registerRoute option ${JSON.stringify(key)}; expected ${known.join(', ')}`,
+      );
     }
   }
   const doc = {};

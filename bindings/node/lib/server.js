@@ -16,7 +16,13 @@
 
 const native = require('./native');
 const { Request } = require('./request');
-const { ProblemError, isFetchResponse, fromFetchResponse, render, renderProblem } = require('./response');
+const {
+  ProblemError,
+  isFetchResponse,
+  fromFetchResponse,
+  render,
+  renderProblem,
+} = require('./response');
 
 const C = native.constants;
 const LANE = 0;
@@ -37,7 +43,11 @@ function abortReason(code) {
 }
 
 function isThenable(value) {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof value.then === 'function'
+  );
 }
 
 class Server {
@@ -61,7 +71,8 @@ class Server {
     this._app = new native.App(configJson);
     try {
       this._table = [];
-      for (const route of routes) this._table[this._app.addRoute(JSON.stringify(route.doc))] = route;
+      for (const route of routes)
+        this._table[this._app.addRoute(JSON.stringify(route.doc))] = route;
       this._poller = new native.Poller(this._app, LANE, (events) => this._onEvents(events));
     } catch (err) {
       this._app.close();
@@ -189,7 +200,8 @@ class Server {
       });
       const how = await Promise.race([this._drained, late]);
       clearTimeout(timer);
-      if (how === 'late') console.error('spikard: the poller did not report the lane closed; closing it anyway');
+      if (how === 'late')
+        console.error('spikard: the poller did not report the lane closed; closing it anyway');
       for (const req of this._pending.values()) req._abort(abortReason(C.GONE_STOPPING));
       this._pending.clear();
       this._poller.close();

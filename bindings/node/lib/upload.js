@@ -6,7 +6,10 @@
 // Pointers, the fields that hold them, so no descriptor is guessed by shape.
 
 class UploadFile {
-  constructor(data, { filename = null, contentType = 'application/octet-stream', headers = {} } = {}) {
+  constructor(
+    data,
+    { filename = null, contentType = 'application/octet-stream', headers = {} } = {},
+  ) {
     /** The file's bytes (a view into the request body, not a copy). */
     this.data = data;
     /** The part's filename, or null. */
@@ -37,7 +40,10 @@ function fromDescriptor(d, attachments) {
 /** Replace, in `body`, the descriptor(s) each JSON Pointer names by UploadFiles. */
 function bindUploads(body, pointers, attachments) {
   for (const pointer of pointers) {
-    const keys = pointer.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keys = pointer
+      .slice(1)
+      .split('/')
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
     let parent = body;
     for (const key of keys.slice(0, -1)) parent = parent[Array.isArray(parent) ? Number(key) : key];
     const last = Array.isArray(parent) ? Number(keys[keys.length - 1]) : keys[keys.length - 1];

@@ -28,11 +28,15 @@ const USER = {
 
 test('the Quick Start: a typed path param and a validated body', async (t) => {
   const app = newApp();
-  app.get('/users/{id}', { params: { type: 'object', properties: { id: { type: 'integer' } } } }, async (req) => ({
-    id: req.params.id,
-    name: 'Alice',
-    email: 'alice@example.com',
-  }));
+  app.get(
+    '/users/{id}',
+    { params: { type: 'object', properties: { id: { type: 'integer' } } } },
+    async (req) => ({
+      id: req.params.id,
+      name: 'Alice',
+      email: 'alice@example.com',
+    }),
+  );
   app.post('/users', { body: USER }, async (req) => new Response(req.body, { status: 201 }));
   const url = await serve(t, app);
 
@@ -51,12 +55,16 @@ test('the Quick Start: a typed path param and a validated body', async (t) => {
   assert.deepEqual(await made.json(), { id: 1, name: 'A', email: 'a@x.io' });
 });
 
-test('a bad param is the core\'s 422 problem document', async (t) => {
+test("a bad param is the core's 422 problem document", async (t) => {
   const app = newApp();
   let called = false;
-  app.get('/items/{id}', { params: { type: 'object', properties: { id: { type: 'integer' } } } }, () => {
-    called = true;
-  });
+  app.get(
+    '/items/{id}',
+    { params: { type: 'object', properties: { id: { type: 'integer' } } } },
+    () => {
+      called = true;
+    },
+  );
   app.post('/users', { body: USER }, (req) => req.body);
   const url = await serve(t, app);
 
@@ -78,7 +86,7 @@ test('a bad param is the core\'s 422 problem document', async (t) => {
   assert.equal(called, false);
 });
 
-test('a handler that throws is the core\'s 500, the stack only in the log', async (t) => {
+test("a handler that throws is the core's 500, the stack only in the log", async (t) => {
   const logged = [];
   t.mock.method(console, 'error', (...args) => logged.push(args));
   const app = newApp();
@@ -140,7 +148,11 @@ test('query, header and cookie params are validated and coerced', async (t) => {
         properties: { q: { type: 'string' }, limit: { type: 'integer', default: 10 } },
         required: ['q'],
       },
-      headers: { type: 'object', properties: { 'x-token': { type: 'string', minLength: 3 } }, required: ['x-token'] },
+      headers: {
+        type: 'object',
+        properties: { 'x-token': { type: 'string', minLength: 3 } },
+        required: ['x-token'],
+      },
       cookies: { type: 'object', properties: { session: { type: 'integer' } } },
     },
     (req) => ({
@@ -178,7 +190,9 @@ test('query, header and cookie params are validated and coerced', async (t) => {
   assert.equal(missing.status, 422);
   assert.equal(missing.headers.get('content-type'), 'application/problem+json');
 
-  const badCookie = await fetch(`${url}/search?q=hi`, { headers: { 'x-token': 'abcd', cookie: 'session=x' } });
+  const badCookie = await fetch(`${url}/search?q=hi`, {
+    headers: { 'x-token': 'abcd', cookie: 'session=x' },
+  });
   assert.equal(badCookie.status, 422);
 });
 
@@ -187,12 +201,33 @@ test('return values: text, bytes, null, Response headers, raw bodies', async (t)
   app.get('/text', () => 'héllo');
   app.get('/bytes', () => Buffer.from([0, 1, 2]));
   app.get('/nothing', () => undefined);
-  app.get('/raw-response', () => new Response(Buffer.from('raw'), { status: 202, headers: [['x-a', '1'], ['x-b', '2']] }));
-  app.get('/typed-response', () => new Response('<p/>', { headers: { 'content-type': 'text/html' } }));
+  app.get(
+    '/raw-response',
+    () =>
+      new Response(Buffer.from('raw'), {
+        status: 202,
+        headers: [
+          ['x-a', '1'],
+          ['x-b', '2'],
+        ],
+      }),
+  );
+  app.get(
+    '/typed-response',
+    () => new Response('<p/>', { headers: { 'content-type': 'text/html' } }),
+  );
   app.get('/empty', () => new Response(null, { status: 204 }));
-  app.post('/echo', (req) => ({ isBuffer: Buffer.isBuffer(req.body), text: req.body.toString(), method: req.method, path: req.path }));
+  app.post('/echo', (req) => ({
+    isBuffer: Buffer.isBuffer(req.body),
+    text: req.body.toString(),
+    method: req.method,
+    path: req.path,
+  }));
   app.get('/nan', () => ({ x: NaN }));
-  app.get('/fetch-response', async () => new globalThis.Response('from fetch', { status: 203, headers: { 'x-f': 'y' } }));
+  app.get(
+    '/fetch-response',
+    async () => new globalThis.Response('from fetch', { status: 203, headers: { 'x-f': 'y' } }),
+  );
   const logged = [];
   t.mock.method(console, 'error', (...args) => logged.push(args));
   const url = await serve(t, app);
@@ -224,8 +259,17 @@ test('return values: text, bytes, null, Response headers, raw bodies', async (t)
   res = await fetch(`${url}/empty`);
   assert.equal(res.status, 204);
 
-  res = await fetch(`${url}/echo?x=1`, { method: 'POST', body: 'plain bytes', headers: { 'content-type': 'text/plain' } });
-  assert.deepEqual(await res.json(), { isBuffer: true, text: 'plain bytes', method: 'POST', path: '/echo' });
+  res = await fetch(`${url}/echo?x=1`, {
+    method: 'POST',
+    body: 'plain bytes',
+    headers: { 'content-type': 'text/plain' },
+  });
+  assert.deepEqual(await res.json(), {
+    isBuffer: true,
+    text: 'plain bytes',
+    method: 'POST',
+    path: '/echo',
+  });
 
   res = await fetch(`${url}/nan`);
   assert.equal(res.status, 500, 'NaN is not JSON: a handler error');
@@ -281,7 +325,7 @@ test('req.signal is aborted when the client disconnects', async (t) => {
   assert.equal(reason.name, 'AbortError');
 });
 
-test('registerRoute takes raw schemas (the fixture servers\' API)', async (t) => {
+test("registerRoute takes raw schemas (the fixture servers' API)", async (t) => {
   const app = newApp();
   app.registerRoute(
     'GET',
@@ -299,12 +343,21 @@ test('registerRoute takes raw schemas (the fixture servers\' API)', async (t) =>
     },
     (req) => ({ params: req.params, n: req.query.n, k: req.headers['x-k'] }),
   );
-  app.registerRoute('POST', '/r', { bodySchema: { type: 'object', properties: { a: { type: 'integer' } } } }, (req) => req.body);
+  app.registerRoute(
+    'POST',
+    '/r',
+    { bodySchema: { type: 'object', properties: { a: { type: 'integer' } } } },
+    (req) => req.body,
+  );
   const url = await serve(t, app);
 
   let res = await fetch(`${url}/r/3?n=1.5`, { headers: { 'x-k': 'v' } });
   assert.deepEqual(await res.json(), { params: { id: 3 }, n: 1.5, k: 'v' });
-  res = await fetch(`${url}/r`, { method: 'POST', body: 'a=2', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  res = await fetch(`${url}/r`, {
+    method: 'POST',
+    body: 'a=2',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   assert.deepEqual(await res.json(), { a: 2 });
 });
 
@@ -325,13 +378,34 @@ test('a Zod-like schema is converted through its toJSONSchema()', async (t) => {
   assert.equal((await fetch(`${url}/z?n=0`)).status, 422);
 });
 
-test('config errors name the field in the core\'s words', () => {
-  assert.throws(() => new Spikard({ port: 70000 }), (err) => err instanceof RangeError && /^ServerConfig\.port=70000: /.test(err.message) && /65535/.test(err.message));
-  assert.throws(() => new Spikard({ port: 'x' }), (err) => err instanceof TypeError && /ServerConfig\.port/.test(err.message));
-  assert.throws(() => new Spikard({ maxBodySize: -1 }), (err) => err instanceof RangeError && /ServerConfig\.maxBodySize/.test(err.message));
-  assert.throws(() => new Spikard({ quiet: 'yes' }), (err) => err instanceof TypeError && /ServerConfig\.quiet/.test(err.message));
-  assert.throws(() => new Spikard({ requestTimeout: null }), (err) => err instanceof TypeError && /ServerConfig\.requestTimeout/.test(err.message));
-  assert.throws(() => new Spikard({ prot: 1 }), (err) => err instanceof TypeError && /"prot"/.test(err.message));
+test("config errors name the field in the core's words", () => {
+  assert.throws(
+    () => new Spikard({ port: 70000 }),
+    (err) =>
+      err instanceof RangeError &&
+      /^ServerConfig\.port=70000: /.test(err.message) &&
+      /65535/.test(err.message),
+  );
+  assert.throws(
+    () => new Spikard({ port: 'x' }),
+    (err) => err instanceof TypeError && /ServerConfig\.port/.test(err.message),
+  );
+  assert.throws(
+    () => new Spikard({ maxBodySize: -1 }),
+    (err) => err instanceof RangeError && /ServerConfig\.maxBodySize/.test(err.message),
+  );
+  assert.throws(
+    () => new Spikard({ quiet: 'yes' }),
+    (err) => err instanceof TypeError && /ServerConfig\.quiet/.test(err.message),
+  );
+  assert.throws(
+    () => new Spikard({ requestTimeout: null }),
+    (err) => err instanceof TypeError && /ServerConfig\.requestTimeout/.test(err.message),
+  );
+  assert.throws(
+    () => new Spikard({ prot: 1 }),
+    (err) => err instanceof TypeError && /"prot"/.test(err.message),
+  );
   assert.doesNotThrow(() => new Spikard({ port: 0, requestTimeout: 1.5, quiet: true }));
   assert.throws(() => newApp().get('/x', 'not a function'), TypeError);
   assert.throws(() => newApp().route('FETCH', '/x', () => 1), TypeError);

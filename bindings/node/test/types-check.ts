@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   const port: number = where.port;
   const url: string = where.url;
   console.log(port, url, app.port, app.url);
-  const problem = new ProblemError(422, 'bad', { errors: [{ type: 'int_parsing', loc: ['path', 'id'], msg: 'not an integer' }] });
+  const problem = new ProblemError(422, 'bad', {
+    errors: [{ type: 'int_parsing', loc: ['path', 'id'], msg: 'not an integer' }],
+  });
   const status: number = problem.status;
   console.log(status, problem.toDescription());
   await app.close();

@@ -40,14 +40,19 @@ function run(file) {
     proc.stderr += chunk;
     proc.onStderr();
   });
-  proc.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  proc.exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return proc;
 }
 
 /** The port of the supervisor's "listening" line; rejects if it exits first or after START_MS. */
 function listening(proc) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line in ${START_MS} ms:\n${proc.stderr}`)), START_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening" line in ${START_MS} ms:\n${proc.stderr}`)),
+      START_MS,
+    );
     const check = () => {
       const m = LISTENING.exec(proc.stderr);
       if (m) {
@@ -58,7 +63,9 @@ function listening(proc) {
     proc.onStderr = check;
     proc.exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`the supervisor exited (${code ?? signal}) before listening:\n${proc.stderr}`));
+      reject(
+        new Error(`the supervisor exited (${code ?? signal}) before listening:\n${proc.stderr}`),
+      );
     });
     check();
   });
@@ -170,20 +177,35 @@ test('native Supervisor: wait rejects E_WORKER with the status; close refuses du
   const C = native.constants;
   assert.throws(
     () => new native.Supervisor([process.execPath], JSON.stringify({ wrokers: 1 })),
-    (err) => err instanceof native.SpikardError && err.code === C.E_INVALID && /wrokers/.test(err.message),
+    (err) =>
+      err instanceof native.SpikardError && err.code === C.E_INVALID && /wrokers/.test(err.message),
   );
   assert.throws(() => new native.Supervisor('node', '{}'), TypeError);
 
-  const sup = new native.Supervisor([process.execPath, '-e', 'process.exit(3)'], JSON.stringify({ workers: 1, port: 0 }), null);
+  const sup = new native.Supervisor(
+    [process.execPath, '-e', 'process.exit(3)'],
+    JSON.stringify({ workers: 1, port: 0 }),
+    null,
+  );
   assert.ok(sup.port > 0);
   let err = null;
   const deadline = Date.now() + START_MS;
   while (err === null && Date.now() < deadline) {
     const pending = sup.wait(100);
-    assert.throws(() => sup.close(), (e) => e.code === C.E_STATE);
-    assert.throws(() => sup.wait(0), (e) => e.code === C.E_STATE);
+    assert.throws(
+      () => sup.close(),
+      (e) => e.code === C.E_STATE,
+    );
+    assert.throws(
+      () => sup.wait(0),
+      (e) => e.code === C.E_STATE,
+    );
     try {
-      assert.equal(await pending, null, 'a worker that never listens cannot end supervision cleanly');
+      assert.equal(
+        await pending,
+        null,
+        'a worker that never listens cannot end supervision cleanly',
+      );
     } catch (e) {
       err = e;
     }
@@ -194,10 +216,16 @@ test('native Supervisor: wait rejects E_WORKER with the status; close refuses du
   assert.match(err.message, /worker 0 exited with status 3 before it listened/);
   await assert.rejects(sup.wait(0), (e) => e.code === C.E_WORKER && e.status === 3); // later calls report the same
   assert.doesNotThrow(() => sup.signal(os.constants.signals.SIGTERM)); // harmless after the end
-  assert.throws(() => sup.signal(os.constants.signals.SIGHUP), (e) => e.code === C.E_UNSUPPORTED);
+  assert.throws(
+    () => sup.signal(os.constants.signals.SIGHUP),
+    (e) => e.code === C.E_UNSUPPORTED,
+  );
   sup.close();
   sup.close();
-  assert.throws(() => sup.port, (e) => e.code === C.E_STATE);
+  assert.throws(
+    () => sup.port,
+    (e) => e.code === C.E_STATE,
+  );
 });
 
 test('config: workers is an integer in 1..1024', () => {

@@ -18,7 +18,9 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { Response, Spikard } = require(path.join(__dirname, '..', '..', '..', '..', 'bindings', 'node'));
+const { Response, Spikard } = require(
+  path.join(__dirname, '..', '..', '..', '..', 'bindings', 'node'),
+);
 
 const LANGUAGE = 'node';
 const PROTOCOL_VERSION = 1;
@@ -130,14 +132,22 @@ async function readPlanLine(line, input, plan) {
     if (plan.config !== undefined) wrong(plan, 'fixture: a second config line');
     plan.config = parseJson(arg, plan, 'config');
   } else if (word === 'route') {
-    plan.routes.push({ doc: parseJson(arg, plan, 'route'), raises: false, status: null, headers: [], body: null });
+    plan.routes.push({
+      doc: parseJson(arg, plan, 'route'),
+      raises: false,
+      status: null,
+      headers: [],
+      body: null,
+    });
   } else if (word === 'answer') {
-    if (last === null || last.raises || last.status !== null) wrong(plan, 'fixture: an answer line not right after a route line');
+    if (last === null || last.raises || last.status !== null)
+      wrong(plan, 'fixture: an answer line not right after a route line');
     else if (!/^[0-9]+$/.test(arg)) wrong(plan, `fixture: answer ${arg} is not a status`);
     else last.status = Number(arg);
   } else if (word === 'header') {
     const colon = arg.indexOf(':');
-    if (last === null || last.status === null || last.body !== null) wrong(plan, 'fixture: a header line outside an answer block');
+    if (last === null || last.status === null || last.body !== null)
+      wrong(plan, 'fixture: a header line outside an answer block');
     else if (colon <= 0) wrong(plan, `fixture: header ${arg} is not "<name>: <value>"`);
     else last.headers.push([arg.slice(0, colon), arg.slice(colon + 1).replace(/^ /, '')]);
   } else if (word === 'body') {
@@ -148,10 +158,12 @@ async function readPlanLine(line, input, plan) {
     if (data.length !== n || (await input.bytes(1)).toString() !== '\n') {
       throw new ProtocolError(`body of ${n} bytes not followed by a newline`);
     }
-    if (last === null || last.status === null || last.body !== null) wrong(plan, 'fixture: a body line outside an answer block');
+    if (last === null || last.status === null || last.body !== null)
+      wrong(plan, 'fixture: a body line outside an answer block');
     else last.body = data;
   } else if (line === 'raise') {
-    if (last === null || last.raises || last.status !== null) wrong(plan, 'fixture: a raise line not right after a route line');
+    if (last === null || last.raises || last.status !== null)
+      wrong(plan, 'fixture: a raise line not right after a route line');
     else last.raises = true;
   } else {
     wrong(plan, `fixture: unknown line ${line.slice(0, 60)}`);
@@ -170,7 +182,8 @@ function check(plan) {
     if (doc === null || typeof doc !== 'object' || !('method' in doc) || !('path' in doc)) {
       return `fixture: route ${i + 1} is not an object with method and path`;
     }
-    if (!route.raises && route.body === null) return `fixture: route ${i + 1} has no complete answer or raise`;
+    if (!route.raises && route.body === null)
+      return `fixture: route ${i + 1} has no complete answer or raise`;
   }
   return null;
 }
@@ -184,7 +197,11 @@ function unsupported(plan) {
   }
   for (const route of plan.routes) {
     for (const key of Object.keys(route.doc)) {
-      if (key !== 'method' && key !== 'path' && !Object.prototype.hasOwnProperty.call(ROUTE_OPTIONS, key)) {
+      if (
+        key !== 'method' &&
+        key !== 'path' &&
+        !Object.prototype.hasOwnProperty.call(ROUTE_OPTIONS, key)
+      ) {
         return `route key ${JSON.stringify(key)}: registerRoute takes no such option`;
       }
     }
