@@ -22,6 +22,19 @@ import (
 // otherwise be read until the process faults.
 const maxStrings = 1 << 20
 
+//export spikard_supervise_check
+func spikard_supervise_check(doc *C.spikard_cchar, n C.size_t) (rc C.int) {
+	defer rescue("spikard_supervise_check", &rc)
+	b, ok := goBytes(doc, n)
+	if !ok {
+		return fail(rcInvalid, "spikard_supervise_check: options_json is NULL or too long")
+	}
+	if _, err := core.ParseSupervisorOptions(b); err != nil {
+		return fail(codeOf(err, rcInvalid), "%v", err)
+	}
+	return rcOK
+}
+
 //export spikard_supervise
 func spikard_supervise(out **C.spikard_supervisor, argv *C.spikard_cstr, envp *C.spikard_cstr, doc *C.spikard_cchar, n C.size_t) (rc C.int) {
 	defer rescue("spikard_supervise", &rc)

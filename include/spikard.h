@@ -668,6 +668,13 @@ typedef struct spikard_supervisor spikard_supervisor;
 int spikard_supervise(spikard_supervisor **out, const char *const *argv, const char *const *envp,
                       const char *options_json, size_t options_len);
 
+/* Check a supervisor options document by the rules of spikard_supervise
+ * without spawning anything, so that a binding refuses a bad "workers" where
+ * its user wrote it, in the core's words:
+ *   supervise: "workers": must be an integer in 1..1024
+ * SPIKARD_OK or SPIKARD_E_INVALID ("workers" is required, as there). */
+int spikard_supervise_check(const char *options_json, size_t options_len);
+
 /* METHOD: the port every worker binds (the one picked for "port": 0). */
 int spikard_supervisor_port(int *out_port, spikard_supervisor *sup);
 

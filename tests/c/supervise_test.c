@@ -266,6 +266,18 @@ static void test_refusals(const char *self) {
     CHECK(spikard_supervisor_signal(NULL, SIGTERM) == SPIKARD_E_INVALID, "signal to NULL");
     spikard_supervisor_free(NULL);
     passed++;
+
+    /* The options check spawns nothing and judges as spikard_supervise does. */
+    CHECK(spikard_supervise_check(S("{\"workers\":4}")) == SPIKARD_OK, "check workers 4");
+    CHECK(spikard_supervise_check(S("{}")) == SPIKARD_E_INVALID &&
+              strstr(spikard_last_error(), "\"workers\" is required") != NULL,
+          "check no workers: %s", spikard_last_error());
+    CHECK(spikard_supervise_check(S("{\"workers\":0}")) == SPIKARD_E_INVALID &&
+              strstr(spikard_last_error(), "\"workers\": must be an integer in 1..1024") != NULL,
+          "check workers 0: %s", spikard_last_error());
+    CHECK(spikard_supervise_check(S("{\"wrokers\":2}")) == SPIKARD_E_INVALID &&
+              strstr(spikard_last_error(), "unknown key \"wrokers\"") != NULL,
+          "check a typo: %s", spikard_last_error());
 }
 
 static void on_usr(int sig) { (void)sig; }

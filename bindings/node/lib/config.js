@@ -24,20 +24,16 @@ const FIELDS = {
   schedBatch: ['sched_batch', 'boolean'],
 };
 
-/** Fields of the binding's own, never in the app's document: `workers` is
- *  spikard_supervise's (include/spikard.h, Workers and signals). */
-const MAX_WORKERS = 1024;
-
+/** `workers` is never in the app's document: it is spikard_supervise's
+ *  (include/spikard.h, Workers and signals), so the core's supervisor judges
+ *  it, in the same words for every binding. */
 function checkWorkers(value) {
-  if (typeof value !== 'number') {
-    throw new TypeError(
-      `ServerConfig.workers=${show(value)}: must be an integer in 1..${MAX_WORKERS}`,
-    );
-  }
-  if (!Number.isInteger(value) || value < 1 || value > MAX_WORKERS) {
-    throw new RangeError(
-      `ServerConfig.workers=${show(value)}: must be an integer in 1..${MAX_WORKERS}`,
-    );
+  try {
+    native.checkSupervise(JSON.stringify({ workers: value }));
+  } catch (err) {
+    const reason = String(err && err.message).replace('supervise: "workers": ', '');
+    const Kind = typeof value === 'number' ? RangeError : TypeError;
+    throw new Kind(`ServerConfig.workers=${show(value)}: ${reason}`);
   }
 }
 

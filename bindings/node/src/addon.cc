@@ -1146,6 +1146,16 @@ Napi::Value CheckConfig(const Napi::CallbackInfo &info) {
     return env.Undefined();
 }
 
+Napi::Value CheckSupervise(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    std::string options = Document(env, info[0], "checkSupervise(json): json");
+    int rc = spikard_supervise_check(options.data(), options.size());
+    if (rc != SPIKARD_OK) {
+        throw LastError(env, rc, "spikard_supervise_check failed");
+    }
+    return env.Undefined();
+}
+
 Napi::Value WorkerIndex(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     int index = 0;
@@ -1244,6 +1254,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("abiVersion", Napi::Number::New(env, loaded));
     exports.Set("constants", Constants(env));
     exports.Set("checkConfig", Napi::Function::New<CheckConfig>(env, "checkConfig"));
+    exports.Set("checkSupervise", Napi::Function::New<CheckSupervise>(env, "checkSupervise"));
     exports.Set("workerIndex", Napi::Function::New<WorkerIndex>(env, "workerIndex"));
     exports.Set("signalOnstack", Napi::Function::New<SignalOnstack>(env, "signalOnstack"));
     exports.Set("App", app_ctor);

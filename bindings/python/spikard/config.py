@@ -86,10 +86,20 @@ class ServerConfig:
                 raise ValueError(f"ServerConfig.{key}={value!r}: {reason}") from None
             if key in ("port", "max_body_size") and isinstance(value, float):
                 setattr(self, key, int(value))  # the core took it as whole: 8080.0
-        for name in ("workers", "sync_workers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ServerConfig.{name}={value!r}: must be an integer of at least 1")
+        # workers is the core supervisor's to judge (spikard_supervise_check);
+        # sync_workers sizes this binding's own thread pool.
+        try:
+            _native.check_supervise(json.dumps({"workers": self.workers}).encode())
+        except _native.SpikardError as exc:
+            reason = str(exc.args[-1]).removeprefix('supervise: "workers": ')
+            raise ValueError(f"ServerConfig.workers={self.workers!r}: {reason}") from None
+        if isinstance(self.workers, float):
+            self.workers = int(self.workers)  # the core took it as whole: 2.0
+        value = self.sync_workers
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(
+                f"ServerConfig.sync_workers={value!r}: must be an integer of at least 1"
+            )
 
     def to_json(self, serial_lanes: tuple[int, ...] = ()) -> bytes:
         """The configuration document of ``spikard_app_new``.

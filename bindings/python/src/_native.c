@@ -1036,29 +1036,6 @@ static PyObject *mod_abi_version(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ign
     return PyLong_FromLong(spikard_abi_version());
 }
 
-static PyObject *mod_check_config(PyObject *m, PyObject *arg) {
-    Py_buffer cfg;
-    if (PyObject_GetBuffer(arg, &cfg, PyBUF_SIMPLE) < 0) {
-        return NULL;
-    }
-    int rc = spikard_config_check((const char *)cfg.buf, (size_t)cfg.len);
-    PyBuffer_Release(&cfg);
-    if (rc == SPIKARD_OK) {
-        Py_RETURN_NONE;
-    }
-    const char *msg = spikard_last_error(); /* per thread: ours, the GIL held */
-    if (msg == NULL || *msg == '\0') {
-        msg = "spikard_config_check failed";
-    }
-    PyObject *eargs = Py_BuildValue(
-        "(iN)", rc, PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace"));
-    if (eargs != NULL) {
-        PyErr_SetObject(((module_state *)PyModule_GetState(m))->error, eargs);
-        Py_DECREF(eargs);
-    }
-    return NULL;
-}
-
 static PyObject *raise_module_error(PyObject *m, int rc, const char *what) {
     const char *msg = spikard_last_error(); /* per thread: ours, the GIL held */
     if (msg == NULL || *msg == '\0') {
@@ -1071,6 +1048,31 @@ static PyObject *raise_module_error(PyObject *m, int rc, const char *what) {
         Py_DECREF(eargs);
     }
     return NULL;
+}
+
+/* The verdict of a document check (spikard_config_check or
+ * spikard_supervise_check): None, or SpikardError(code, message) naming the
+ * key it refuses. */
+static PyObject *check_document(PyObject *m, PyObject *arg, int (*check)(const char *, size_t),
+                                const char *what) {
+    Py_buffer doc;
+    if (PyObject_GetBuffer(arg, &doc, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    int rc = check((const char *)doc.buf, (size_t)doc.len);
+    PyBuffer_Release(&doc);
+    if (rc == SPIKARD_OK) {
+        Py_RETURN_NONE;
+    }
+    return raise_module_error(m, rc, what);
+}
+
+static PyObject *mod_check_config(PyObject *m, PyObject *arg) {
+    return check_document(m, arg, spikard_config_check, "spikard_config_check failed");
+}
+
+static PyObject *mod_check_supervise(PyObject *m, PyObject *arg) {
+    return check_document(m, arg, spikard_supervise_check, "spikard_supervise_check failed");
 }
 
 static PyObject *mod_worker_index(PyObject *m, PyObject *Py_UNUSED(ignored)) {
@@ -1106,6 +1108,9 @@ static PyMethodDef module_methods[] = {
     {"check_config", mod_check_config, METH_O,
      "check_config(config_json: bytes) -> None: the core's verdict on a configuration document; "
      "raises SpikardError(code, message) naming the key it refuses."},
+    {"check_supervise", mod_check_supervise, METH_O,
+     "check_supervise(options_json: bytes) -> None: the core's verdict on supervisor options "
+     "(workers, ...); raises SpikardError(code, message) naming the key it refuses."},
     {NULL, NULL, 0, NULL},
 };
 

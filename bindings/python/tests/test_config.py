@@ -92,7 +92,9 @@ def _read_until_closed_or_reply(sock: socket.socket) -> bytes:
         ("host", "", "must not be empty"),
         ("quiet", "yes", "must be true or false"),
         ("sched_batch", 1, "must be true or false"),
-        ("workers", 0, "must be an integer of at least 1"),
+        ("workers", 0, r"must be an integer in 1\.\.1024"),
+        ("workers", 2000, r"must be an integer in 1\.\.1024"),
+        ("workers", True, r"must be an integer in 1\.\.1024"),
         ("sync_workers", 2.5, "must be an integer of at least 1"),
     ],
 )
