@@ -235,3 +235,49 @@ def test_missing_server_is_reported(tmp_path: Path) -> None:
     )
     assert asked.returncode == 2
     assert f"c: {missing} not found" in asked.stderr
+
+
+# -- (c) a case a language cannot express is n/a, never a pass -----------------
+
+UNSUPPORTING_SERVER = """\
+import sys
+print("spikard-fixture 1 nolang", flush=True)
+for line in sys.stdin.buffer:
+    if line.startswith(b"body "):
+        sys.stdin.buffer.read(int(line.split()[1]) + 1)
+    elif line.strip() == b"serve":
+        print("unsupported this language has no way to say it", flush=True)
+"""
+
+
+def test_unsupported_case_is_na_not_passed(tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures"
+    write_case(
+        fixtures,
+        "status_codes/plain_ok",
+        {
+            "name": "A plain 200",
+            "description": "the handler's 200 passes through",
+            "handler": {"route": "/ok", "method": "GET"},
+            "request": {"method": "GET", "path": "/ok"},
+            "expected_response": {"status_code": 200, "body": {"ok": True}},
+        },
+    )
+    server = tmp_path / "nolang.py"
+    server.write_text(UNSUPPORTING_SERVER)
+    servers = tmp_path / "servers.json"
+    servers.write_text(
+        json.dumps(
+            {
+                "python": [sys.executable, str(PYTHON_SERVER)],
+                "nolang": [sys.executable, str(server)],
+            }
+        )
+    )
+    result = run_runner("--fixtures", str(fixtures), "--servers-file", str(servers))
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    row = next(line for line in out.splitlines() if line.startswith("status_codes"))
+    assert row.split()[1:] == ["1/1", "n/a"], row
+
+    assert out.rstrip().endswith("1 passed, 0 failed, 1 n/a")
