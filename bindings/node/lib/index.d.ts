@@ -291,3 +291,67 @@ export declare class Spikard {
   /** Stop gracefully (in-flight requests finish within `shutdownTimeout`), then free everything. */
   close(): Promise<void>;
 }
+
+/** The options of one `TestClient` request: at most one body (`files` may come with `form`). */
+export interface TestRequestOptions {
+  /** Query parameters; an array value repeats the name. */
+  query?: { [name: string]: unknown } | URLSearchParams | string;
+  /** Request headers (names case-insensitive). */
+  headers?: { [name: string]: string };
+  /** Cookies, sent in one `Cookie` header. */
+  cookies?: { [name: string]: string | number };
+  /** A value sent as JSON (`content-type: application/json`). */
+  json?: unknown;
+  /** Raw bytes or text, with no content-type unless `headers` names one. */
+  body?: string | Uint8Array;
+  /** Form fields: url-encoded, or with `files` the text parts of a multipart body. */
+  form?: { [name: string]: unknown };
+  /** Files of a multipart/form-data body: bytes, or `{ data, filename?, contentType? }`, or an array of them. */
+  files?: {
+    [field: string]: TestFile | ReadonlyArray<TestFile>;
+  };
+}
+
+/** One file a `TestClient` uploads. */
+export type TestFile =
+  string | Uint8Array | { data: string | Uint8Array; filename?: string; contentType?: string };
+
+/** The answer to a `TestClient` request, read to its end. */
+export declare class TestResponse {
+  /** The status code. */
+  readonly status: number;
+  /** The headers, lower-case names (Node's convention: `set-cookie` an array, other repeats joined). */
+  readonly headers: { [name: string]: string | string[] | undefined };
+  /** The body's bytes. */
+  readonly body: Buffer;
+  /** The body as a string (UTF-8 unless told). */
+  text(encoding?: BufferEncoding): string;
+  /** The body parsed as JSON; a SyntaxError naming the status when it is not JSON. */
+  json(): any;
+}
+
+/**
+ * Tests an app over real HTTP: from the first request it serves the app on
+ * 127.0.0.1 at a free port (unless it already listens) and sends requests over
+ * keep-alive connections. `close()` (or `await using`) closes the connections
+ * and the app if this client started it.
+ */
+export declare class TestClient {
+  constructor(app: Spikard);
+  /** The app under test. */
+  readonly app: Spikard;
+  /** The served app's base URL, starting it if needed. */
+  url(): Promise<string>;
+  /** Send a request with any method. */
+  request(method: string, path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  get(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  post(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  put(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  patch(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  delete(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  head(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  options(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  /** Close the connections, then the app if this client started it. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}

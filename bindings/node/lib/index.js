@@ -4,6 +4,7 @@
 const { Spikard } = require('./app');
 const { ProblemError, Response } = require('./response');
 const { Request } = require('./request');
+const { TestClient, TestResponse } = require('./testclient');
 const { UploadFile } = require('./upload');
 
-module.exports = { ProblemError, Request, Response, Spikard, UploadFile };
+module.exports = { ProblemError, Request, Response, Spikard, TestClient, TestResponse, UploadFile };

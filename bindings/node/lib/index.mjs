@@ -1,5 +1,6 @@
 // @spikard/node as an ES module: the CommonJS build re-exported.
 import cjs from './index.js';
 
-export const { ProblemError, Request, Response, Spikard, UploadFile } = cjs;
+export const { ProblemError, Request, Response, Spikard, TestClient, TestResponse, UploadFile } =
+  cjs;
 export default cjs;

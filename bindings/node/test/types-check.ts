@@ -1,8 +1,8 @@
 // Compiled by tsc (tsconfig.json), never run: the public types as an
 // application sees them, through the package's own name and its exports map.
 
-import { ProblemError, Response, Spikard } from '@spikard/node';
-import type { Listening, Request, RouteSchemas } from '@spikard/node';
+import { ProblemError, Response, Spikard, TestClient } from '@spikard/node';
+import type { Listening, Request, RouteSchemas, TestResponse } from '@spikard/node';
 
 const schemas: RouteSchemas = {
   params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
@@ -32,4 +32,22 @@ async function main(): Promise<void> {
   await app.close();
 }
 
+async function withClient(): Promise<void> {
+  const client = new TestClient(app);
+  const got: TestResponse = await client.get('/users/1', {
+    query: { verbose: true },
+    cookies: { s: 'x' },
+  });
+  const status: number = got.status;
+  const id: unknown = got.json().id;
+  const made = await client.post('/echo', { json: { a: 1 }, headers: { 'x-trace': '1' } });
+  const up = await client.post('/echo', {
+    form: { note: 'n' },
+    files: { file: { data: Buffer.from('x'), filename: 'x.bin' } },
+  });
+  console.log(status, id, made.text(), up.body.length, await client.url());
+  await client.close();
+}
+
 void main();
+void withClient();
