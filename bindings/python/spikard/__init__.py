@@ -6,7 +6,8 @@ from .config import ServerConfig
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
 from .responses import Response
-from .routing import delete, get, head, options, patch, post, put, route, trace
+from .routing import delete, get, head, options, patch, post, put, route, sse, trace
+from .streaming import SseEvent, StreamingResponse
 from .uploads import UploadFile
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "Response",
     "ServerConfig",
     "Spikard",
+    "SseEvent",
+    "StreamingResponse",
     "UploadFile",
     "delete",
     "get",
@@ -30,5 +33,6 @@ __all__ = [
     "post",
     "put",
     "route",
+    "sse",
     "trace",
 ]

@@ -49,8 +49,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from . import _native
+from ._streams import Streams
 from .config import ServerConfig
 from .routing import ASYNC_LANE, SYNC_LANE, RequestValidationError, Route
+from .streaming import OpenStream
 
 __all__ = ["BackgroundServer", "Server", "run_server"]
 
@@ -99,11 +101,24 @@ def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
     return (exchange, 500, None, b"", HANDLER_ERROR)
 
 
-def _settled(exchange: int, route: Route, task: asyncio.Task[Any]) -> _native.Answer:
-    """The answer of a finished handler Task."""
+def _owner(route: Route) -> str:
+    return f"handler {route.handler.__qualname__} for {route.method} {route.path}"
+
+
+def _settled(
+    exchange: int,
+    route: Route,
+    task: asyncio.Task[Any],
+    context: contextvars.Context,
+    streams: Streams,
+) -> _native.Answer | None:
+    """The answer of a finished handler Task; None when it opened a stream."""
     try:
         # result() raises what the handler raised: one call on the fast path.
         status, headers, payload = route.render(task.result())
+    except OpenStream as answer:
+        streams.start(exchange, _owner(route), answer.response, context)
+        return None
     except asyncio.CancelledError:
         # Not by us (a disconnect drops the answer before it gets here): the
         # handler cancelled itself, or the loop is shutting down.
@@ -119,10 +134,28 @@ def _settled(exchange: int, route: Route, task: asyncio.Task[Any]) -> _native.An
     return (exchange, status, headers, payload, 0)
 
 
-def _call_sync(exchange: int, route: Route, ev: _native.Event) -> _native.Answer:
-    """Run a ``def`` handler and render its answer (inside the request's context)."""
+def _call_sync(
+    exchange: int,
+    route: Route,
+    ev: _native.Event,
+    loop: asyncio.AbstractEventLoop,
+    streams: Streams,
+) -> _native.Answer | None:
+    """Run a ``def`` handler and render its answer (inside the request's context).
+
+    A StreamingResponse is pumped on the loop (its plain generator on the
+    loop's executor), so this pool thread is free for the next request;
+    None then.
+    """
     try:
         status, headers, payload = route.render(route.call(ev))
+    except OpenStream as answer:
+        context = contextvars.copy_context()  # this request's, with what the handler set
+        with contextlib.suppress(RuntimeError):  # the loop closed: the stop has answered it
+            loop.call_soon_threadsafe(
+                streams.start, exchange, _owner(route), answer.response, context
+            )
+        return None
     except Exception as exc:
         return _crash(exchange, route, exc)
     return (exchange, status, headers, payload, 0)
@@ -159,6 +192,7 @@ class Server:
         # Handler Tasks that suspended, by exchange, so a disconnect can
         # cancel them.
         self._tasks: dict[int, asyncio.Task[Any]] = {}
+        self._streams: Streams | None = None  # made on the loop, in start()
         self.port = 0
 
     # -- lifecycle -----------------------------------------------------------
@@ -168,6 +202,7 @@ class Server:
         app = self._require_app()
         self._loop = loop
         self._start_task = _task_starter(loop)
+        self._streams = Streams(loop, lambda: self._app)
         self._done = loop.create_future()
         if self._has_async:
             self._async_poller = _native.Poller(app, ASYNC_LANE)
@@ -290,14 +325,19 @@ class Server:
         tasks = self._tasks
         eager = _EAGER
         start = self._start_task
+        streams = self._streams
+        assert streams is not None
         out: list[_native.Answer] = []
-        started: list[tuple[int, Route, asyncio.Task[Any]]] = []
+        started: list[tuple[int, Route, asyncio.Task[Any], contextvars.Context]] = []
         for ev in events:
             exchange = ev[0]
-            if ev[2] is None:  # the exchange ended (DISCONNECT): stop its handler, drop its answer
+            if ev[2] is None:  # not a request: (exchange, route, None, kind, code, ...)
                 gone = tasks.pop(exchange, None)
                 if gone is not None:
+                    # DISCONNECT while its handler runs: stop it, drop its answer.
                     gone.cancel()
+                else:  # an open stream's credit or end
+                    streams.event(exchange, ev[3], ev[4])
                 continue
             route = routes[ev[1]]
             ctx = base.copy()
@@ -309,13 +349,15 @@ class Server:
             task = start(coro, context=ctx)
             if eager:
                 if task.done():  # it never suspended
-                    out.append(_settled(exchange, route, task))
+                    answer = _settled(exchange, route, task, ctx, streams)
+                    if answer is not None:
+                        out.append(answer)
                     continue
                 tasks[exchange] = task
-                task.add_done_callback(functools.partial(self._task_done, exchange, route))
+                task.add_done_callback(functools.partial(self._task_done, exchange, route, ctx))
             else:
                 tasks[exchange] = task
-                started.append((exchange, route, task))
+                started.append((exchange, route, task, ctx))
         if started:
             # Runs after the first steps of these Tasks (the loop's queue is
             # FIFO), so the answers of those that finished there go back in
@@ -324,23 +366,35 @@ class Server:
         if out:
             self._respond(out)
 
-    def _collect(self, started: list[tuple[int, Route, asyncio.Task[Any]]]) -> None:
+    def _collect(
+        self, started: list[tuple[int, Route, asyncio.Task[Any], contextvars.Context]]
+    ) -> None:
         tasks = self._tasks
+        streams = self._streams
+        assert streams is not None
         out: list[_native.Answer] = []
-        for exchange, route, task in started:
+        for exchange, route, task, ctx in started:
             if not task.done():
-                task.add_done_callback(functools.partial(self._task_done, exchange, route))
+                task.add_done_callback(functools.partial(self._task_done, exchange, route, ctx))
             elif tasks.pop(exchange, None) is not None:  # else its client went away
-                out.append(_settled(exchange, route, task))
+                answer = _settled(exchange, route, task, ctx, streams)
+                if answer is not None:
+                    out.append(answer)
         if out:
             self._respond(out)
 
-    def _task_done(self, exchange: int, route: Route, task: asyncio.Task[Any]) -> None:
+    def _task_done(
+        self, exchange: int, route: Route, ctx: contextvars.Context, task: asyncio.Task[Any]
+    ) -> None:
         if self._tasks.pop(exchange, None) is None or self._stopped.is_set():
             # Cancelled because its client went away, or left over after the
             # stop (the core has answered what was still open): nobody reads it.
             return
-        self._pending.append(_settled(exchange, route, task))
+        assert self._streams is not None
+        answer = _settled(exchange, route, task, ctx, self._streams)
+        if answer is None:
+            return
+        self._pending.append(answer)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             assert self._loop is not None
@@ -369,6 +423,9 @@ class Server:
         base = self._context
         poll = poller.poll
         stopped = self._stopped
+        loop = self._loop
+        streams = self._streams
+        assert loop is not None and streams is not None
         # Wait for work on the lane's fd, in the kernel, and take it with a
         # zero-timeout poll that never blocks inside Go: blocking in Go left
         # each of the pool's threads parked in the Go scheduler, and the
@@ -387,10 +444,15 @@ class Server:
                 ready.poll(_SYNC_POLL_MS)
                 continue
             for ev in events:
-                if ev[2] is None:  # sync routes opt into no other kind
+                if ev[2] is None:
+                    # Sync routes opt into no other kind: this is a stream's
+                    # credit or end, and its pump runs on the loop.
+                    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                        loop.call_soon_threadsafe(streams.event, ev[0], ev[3], ev[4])
                     continue
-                answer = base.copy().run(_call_sync, ev[0], routes[ev[1]], ev)
-                respond([answer])
+                answer = base.copy().run(_call_sync, ev[0], routes[ev[1]], ev, loop, streams)
+                if answer is not None:
+                    respond([answer])
             if not events and stopped.is_set():
                 return
 

@@ -19,6 +19,7 @@ import msgspec
 
 from ._schema import is_body_type, is_pydantic_model, split_annotated, split_optional
 from .responses import Response
+from .streaming import OpenStream, StreamingResponse
 
 __all__ = ["Rendered", "encode_json", "make_renderer"]
 
@@ -54,6 +55,8 @@ def _content(content: Any) -> tuple[list[Header] | None, bytes]:
 
 
 def render_response(resp: Response) -> Rendered:
+    if isinstance(resp, StreamingResponse):
+        raise OpenStream(resp)
     default_headers, body = _content(resp.content)
     headers: list[Header] = [(k, v) for k, v in resp.headers.items()]
     if resp.media_type is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -11,6 +13,7 @@ from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
 from .config import ServerConfig
 from .routing import Route, compile_route, raw_route, set_current_app
+from .streaming import EventStream
 
 __all__ = ["Spikard"]
 
@@ -67,6 +70,37 @@ class Spikard:
 
     def get(self, path: str, **kwargs: Any) -> Callable[[F], F]:
         return self.route("GET", path, **kwargs)
+
+    def sse(self, path: str) -> Callable[[F], F]:
+        """Serve the decorated generator as server-sent events on ``GET path``.
+
+        The handler takes parameters like any route's (a ``Last-Event-ID``
+        header with ``Header(alias="Last-Event-ID")``) and yields events:
+        an ``SseEvent``, or any other value as an event's data (a ``str`` as
+        is, anything else as JSON). An ``async def`` generator runs on the
+        event loop, a plain one on a worker thread. When the client leaves,
+        the generator is closed.
+        """
+
+        def decorator(handler: F) -> F:
+            if not (inspect.isasyncgenfunction(handler) or inspect.isgeneratorfunction(handler)):
+                raise TypeError(
+                    f"@sse({path!r}): {handler.__qualname__} must be a generator function "
+                    "(an async def or def that yields events)"
+                )
+
+            @functools.wraps(handler)
+            async def open_events(*args: Any, **kwargs: Any) -> EventStream:
+                return EventStream(handler(*args, **kwargs))
+
+            # The generator's return annotation describes events, not a body.
+            open_events.__annotations__ = {
+                k: v for k, v in handler.__annotations__.items() if k != "return"
+            }
+            self.routes.append(compile_route("GET", path, open_events))
+            return handler
+
+        return decorator
 
     def post(self, path: str, **kwargs: Any) -> Callable[[F], F]:
         return self.route("POST", path, **kwargs)

@@ -23,6 +23,8 @@ _CORE_KEYS = (
     "quiet",
     "reuse_port",
     "sched_batch",
+    "stream_queue_bytes",
+    "sse_keepalive",
 )
 
 
@@ -61,6 +63,12 @@ class ServerConfig:
     (about +30% requests per second on a busy core). No priority over other
     processes is gained; ``serve_in_background`` never does it, the process
     not being the server's own."""
+    stream_queue_bytes: int = 4 * 1024 * 1024
+    """Bytes a streaming answer may hold queued, not yet taken by its
+    client; a producer past it is suspended until the client reads."""
+    sse_keepalive: float = 15
+    """Seconds of silence after which an SSE stream gets a keep-alive
+    comment; 0 sends none."""
     sync_workers: int = 16
     """Python threads serving plain ``def`` handlers (lane 1)."""
     workers: int = 1

@@ -81,6 +81,7 @@ __all__ = [
     "put",
     "raw_route",
     "route",
+    "sse",
     "trace",
 ]
 
@@ -434,3 +435,8 @@ def options(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
 
 def trace(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
     return route("TRACE", path, **kwargs)
+
+
+def sse(path: str) -> Callable[[Handler], Handler]:
+    """Server-sent events on the most recently created app (see ``Spikard.sse``)."""
+    return current_app().sse(path)
