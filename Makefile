@@ -19,7 +19,7 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: all setup setup-node test-node run test test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-tools example-go example-c clean
+.PHONY: all setup setup-node test-node run test test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-node bench-tools example-go example-c clean
 
 all: setup
 
@@ -126,6 +126,12 @@ bench: setup bench-tools
 
 bench-quick: setup bench-tools
 	$(PYTHON) bench/run.py --quick --python $(VPY)
+
+# The Node table: @spikard/node against Fastify, Hono and Express (each peer
+# installed by the harness with npm ci from its package-lock.json), 3 pinned
+# rounds of 10 s (about 50 min).
+bench-node: setup-node bench-tools
+	$(PYTHON) bench/run.py --servers spikard-node,fastify,hono,express --rounds 3 --pinned-only --label node
 
 # wrk is the load generator; on Debian (as root) a missing one is installed.
 bench-tools:

@@ -8,12 +8,15 @@ measured run, servers interleaved round by round, the median round quoted; then
 its recommended workers for two cores. Every answer is checked (status and body) before
 anything is timed; a wrong answer is reported, never timed. Each peer lives in
 its own virtualenv under bench/.venvs/, made here from the pinned
-bench/peers/<name>/requirements.txt. The harness itself is standard library
+bench/peers/<name>/requirements.txt; each Node peer in its own node_modules,
+`npm ci` from its package-lock.json. The harness itself is standard library
 only, so it runs with any python3; the chart is drawn with bench/plot's venv.
+Every ratio is ours ÷ peer, ours being `spikard` when it runs, else
+`spikard-node` (--ours names another).
 
     python3 bench/run.py [--quick] [--rounds 3] [--duration 10] [--warmup 2]
-                         [--python .venv/bin/python] [--servers a,b,...]
-                         [--workloads a,b,...] [--unpinned-rounds 1]
+                         [--python .venv/bin/python] [--servers a,b,... | --node]
+                         [--ours NAME] [--workloads a,b,...] [--unpinned-rounds 1]
                          [--pinned-only | --unpinned-only] [--verify-only]
                          [--label NAME]
 """
@@ -210,8 +213,86 @@ def ensure_venv(name: str, requirements: Path) -> tuple[str, str | None]:
 
 UVICORN_PEERS = ("fastapi", "litestar", "blacksheep")
 PEERS = (*UVICORN_PEERS, "robyn", "spikard-0.3.5", "spikard-0.17")
-SERVERS = ("spikard", "spikard-sync", *PEERS, "ceiling")
-OURS = "spikard"
+SERVERS = ("spikard", "spikard-sync", *PEERS, "ceiling")  # the default run
+# The Node table (--node): our Node package and the Node frameworks, each peer
+# in bench/peers/<name>/ with app.mjs and a pinned package-lock.json.
+NODE_PEERS = ("fastify", "hono", "express")
+NODE_SERVERS = ("spikard-node", *NODE_PEERS)
+KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync")
+# What "ours" is when --ours does not say: the first of these that runs.
+OURS_BY_DEFAULT = ("spikard", "spikard-node")
+NODE_ADDON = ROOT / "bindings" / "node" / "build" / "Release" / "spikard.node"
+
+
+def choose_ours(names: list[str], explicit: str | None = None) -> str:
+    """The server every ratio is ours ÷: --ours when given (it must run),
+    else `spikard` when it runs, else `spikard-node` when it runs, else
+    `spikard` (then no ratio is measured, as before)."""
+    if explicit is not None:
+        if explicit not in names:
+            sys.exit(f"run.py: --ours {explicit!r} is not among --servers {names}")
+        return explicit
+    return next((n for n in OURS_BY_DEFAULT if n in names), OURS_BY_DEFAULT[0])
+
+
+def shown(path: Path) -> str:
+    """A path as messages name it: from the repository root when inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def ensure_node_modules(peer: Path) -> str | None:
+    """peer/node_modules exactly as peer/package-lock.json locks it (`npm ci`),
+    remade when the lock file's SHA-256 changes (stamp inside node_modules).
+    Why it failed, or None."""
+    lock = peer / "package-lock.json"
+    if not lock.exists():
+        return f"{shown(lock)} is missing"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    stamp = peer / "node_modules" / ".package-lock.sha256"
+    if stamp.exists() and stamp.read_text() == digest:
+        return None
+    npm = shutil.which("npm")
+    if npm is None:
+        return "npm not found on PATH"
+    print(f"installing {shown(peer)}/node_modules (npm ci)", file=sys.stderr)
+    argv = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+    try:
+        r = subprocess.run(
+            argv, cwd=peer, capture_output=True, text=True, check=False, timeout=1200
+        )
+    except subprocess.TimeoutExpired:
+        return f"`{' '.join(argv)}` in {shown(peer)} timed out"
+    if r.returncode != 0:
+        return f"`{' '.join(argv)}` in {shown(peer)} failed:\n{(r.stderr or r.stdout).strip()}"
+    stamp.write_text(digest)
+    return None
+
+
+def prepare_node_server(name: str) -> Server:
+    """spikard-node (our package from bindings/node) or a Node peer (its
+    node_modules installed first), run by the `node` on PATH; unpinned, each
+    with 2 workers."""
+    node = shutil.which("node")
+    peer = BENCH / "peers" / name
+    app = (
+        BENCH / "apps" / "spikard_app.mjs"
+        if name == "spikard-node"
+        else peer / "app.mjs"
+    )
+    argv = [node or "node", str(app), "--port", "{port}"]
+    if name == "spikard-node":
+        note = "unpinned: new Spikard({ workers: 2 })"
+    else:
+        note = "unpinned: node:cluster, 2 workers"
+    s = Server(name, argv, [*argv, "--workers", "2"], note=note)
+    if node is None:
+        s.skip = "node not found on PATH"
+    elif name == "spikard-node":
+        if not NODE_ADDON.exists():
+            s.skip = f"{shown(NODE_ADDON)} is missing (run `make setup-node`)"
+    else:
+        s.skip = ensure_node_modules(peer)
+    return s
 
 
 def import_check(python: str, module: str) -> str | None:
@@ -249,6 +330,8 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         )
         s.skip = import_check(python, "spikard")
         return s
+    if name in NODE_SERVERS:
+        return prepare_node_server(name)
     if name == "ceiling":
         # Built once and run directly (not `go run`) so the PID we sample for
         # RSS is the server's own and no compile time lands in a measurement.
@@ -261,7 +344,7 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
             s.skip = "go build ./bench/ceiling failed:\n" + r.stderr.strip()
         return s
     if name not in PEERS:
-        sys.exit(f"run.py: unknown server {name!r} (known: {', '.join(SERVERS)})")
+        sys.exit(f"run.py: unknown server {name!r} (known: {', '.join(KNOWN)})")
     peer = BENCH / "peers" / name
     vpy, err = ensure_venv(name, peer / "requirements.txt")
     vbin = str(Path(vpy).parent)
@@ -688,6 +771,7 @@ def machine(python: str) -> dict:
         "cpu": cpu,
         "cpus": os.cpu_count(),
         "go": tool_version(["go", "version"]),
+        "node": tool_version(["node", "--version"]),
         "wrk": tool_version(["wrk", "--version"]),
         "app_python": tool_version(
             [python, "-c", "import sys; print(sys.version.split()[0])"]
@@ -707,11 +791,38 @@ def machine(python: str) -> dict:
     }
 
 
+# The package whose version names each Node server's framework.
+NODE_PACKAGES = {"fastify": "fastify", "hono": "hono", "express": "express"}
+
+
+def node_version(name: str) -> str:
+    """spikard-node: bindings/node's package.json; a peer: the version npm ci
+    installed in its node_modules."""
+    if name == "spikard-node":
+        package = ROOT / "bindings" / "node" / "package.json"
+    else:
+        package = (
+            BENCH
+            / "peers"
+            / name
+            / "node_modules"
+            / NODE_PACKAGES[name]
+            / "package.json"
+        )
+    try:
+        return json.loads(package.read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return "unknown"
+
+
 def versions(servers: list[Server], python: str) -> dict:
     """Each framework's version from the interpreter that serves it."""
     out = {}
     for s in servers:
         if s.name == "ceiling":
+            continue
+        if s.name in NODE_SERVERS:
+            out[s.name] = node_version(s.name)
             continue
         py = (
             python
@@ -735,18 +846,23 @@ def geomean(values: list[float]) -> float | None:
 
 
 def summarize(
-    runs: list[dict], servers: list[Server], loads: list[Workload], mode: str
+    runs: list[dict],
+    servers: list[Server],
+    loads: list[Workload],
+    mode: str,
+    ours: str = OURS_BY_DEFAULT[0],
 ) -> dict:
     """Median rounds per (workload, server), and ours ÷ each other server:
     within each round (so drift cancels), the median over rounds; then the
-    geometric mean over the workloads both answered and ran validly."""
+    geometric mean over the workloads both answered and ran validly. The
+    summary names which server was ours."""
     runs = [r for r in runs if r["mode"] == mode]
     rows = []
     by = {}
     for r in runs:
         by.setdefault((r["workload"], r["server"]), {})[r["round"]] = r
     for w in loads:
-        ours = by.get((w.name, OURS), {})
+        mine_ours = by.get((w.name, ours), {})
         for s in servers:
             mine = by.get((w.name, s.name), {})
             row = {"workload": w.name, "server": s.name, "rounds": len(mine)}
@@ -754,15 +870,18 @@ def summarize(
                 row["median"] = median_run(list(mine.values()))
                 row["invalid_rounds"] = sum(not r["valid"] for r in mine.values())
                 ratios = sorted(
-                    ours[k]["req_s"] / r["req_s"]
+                    mine_ours[k]["req_s"] / r["req_s"]
                     for k, r in mine.items()
-                    if s.name != OURS and r["valid"] and k in ours and ours[k]["valid"]
+                    if s.name != ours
+                    and r["valid"]
+                    and k in mine_ours
+                    and mine_ours[k]["valid"]
                 )
                 row["ours_ratio"] = ratios[(len(ratios) - 1) // 2] if ratios else None
             rows.append(row)
     geo = {}
     for s in servers:
-        if s.name == OURS:
+        if s.name == ours:
             continue
         vals = [
             r["ours_ratio"]
@@ -770,7 +889,7 @@ def summarize(
             if r["server"] == s.name and r.get("ours_ratio")
         ]
         geo[s.name] = {"geomean": geomean(vals), "workloads": len(vals)}
-    return {"rows": rows, "geomean": geo}
+    return {"ours": ours, "rows": rows, "geomean": geo}
 
 
 def ms(value: float | None) -> str:
@@ -791,7 +910,8 @@ def cpu_note(run: dict) -> str:
 
 
 def markdown(summary: dict, notes: dict[tuple[str, str], str], mode: str) -> str:
-    ours_col = f"{OURS} ÷ this"
+    ours = summary.get("ours", OURS_BY_DEFAULT[0])
+    ours_col = f"{ours} ÷ this"
     lines = [
         f"| workload | server | req/s | p50 | p99 | errors | peak RSS | CPU srv / wrk | {ours_col} |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -822,7 +942,7 @@ def markdown(summary: dict, notes: dict[tuple[str, str], str], mode: str) -> str
         )
     lines += [
         "",
-        f"Geometric mean of {OURS} ÷ peer over the workloads both answered correctly and ran validly ({mode}):",
+        f"Geometric mean of {ours} ÷ peer over the workloads both answered correctly and ran validly ({mode}):",
         "",
     ]
     lines += ["| peer | geomean | workloads |", "|---|---:|---:|"]
@@ -909,10 +1029,22 @@ def main() -> int:
         default=None,
         help="interpreter with another spikard build: servers baseline, baseline-sync",
     )
-    ap.add_argument(
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument(
         "--servers",
-        default=",".join(SERVERS),
-        help="comma-separated subset, in interleaving order",
+        default=None,
+        help=f"comma-separated, in interleaving order (default: {','.join(SERVERS)}; "
+        f"also {','.join(NODE_SERVERS)})",
+    )
+    which.add_argument(
+        "--node",
+        action="store_true",
+        help=f"the Node table: --servers {','.join(NODE_SERVERS)}",
+    )
+    ap.add_argument(
+        "--ours",
+        default=None,
+        help="the server every ratio is ours ÷ (default: spikard if it runs, else spikard-node)",
     )
     ap.add_argument(
         "--workloads",
@@ -954,7 +1086,13 @@ def main() -> int:
     # abspath, not resolve(): a venv's python is a symlink and must stay one.
     python = os.path.abspath(args.python)
 
-    for tool in ("wrk", "taskset", "go"):
+    if args.servers is None:
+        args.servers = ",".join(NODE_SERVERS if args.node else SERVERS)
+    names = [n.strip() for n in args.servers.split(",") if n.strip()]
+    ours = choose_ours(names, args.ours)
+    # go builds the ceiling; a Node-only run does without it.
+    needed = ("wrk", "taskset", *(["go"] if "ceiling" in names else []))
+    for tool in needed:
         if shutil.which(tool) is None:
             sys.exit(f"run.py: {tool} not found (wrk: apt-get install -y wrk)")
     if not {0, 1} <= os.sched_getaffinity(0):
@@ -971,11 +1109,7 @@ def main() -> int:
             sys.exit(f"run.py: unknown workloads {sorted(unknown)}")
         loads = [w for w in loads if w.name in wanted]
     baseline = os.path.abspath(args.baseline_python) if args.baseline_python else None
-    servers = [
-        prepare_server(n.strip(), python, baseline)
-        for n in args.servers.split(",")
-        if n.strip()
-    ]
+    servers = [prepare_server(n, python, baseline) for n in names]
     notes: dict[tuple[str, str], str] = {}
     for s in servers:
         if s.skip:
@@ -1013,7 +1147,7 @@ def main() -> int:
                             )
                         )
 
-    summaries = {mode: summarize(runs, servers, loads, mode) for mode in modes}
+    summaries = {mode: summarize(runs, servers, loads, mode, ours) for mode in modes}
     meta = machine(python)
     meta["versions"] = versions(servers, python)
     out = BENCH / "results" / f"{meta['date_utc'][:10]}-{label}.json"
@@ -1028,6 +1162,7 @@ def main() -> int:
         "server_cpu": SERVER_CPU,
         "wrk_cpu": WRK_CPU,
         "modes": modes,
+        "ours": ours,
         "workloads": [w.name for w in loads],
         "servers": {
             s.name: {
@@ -1042,6 +1177,7 @@ def main() -> int:
     }
     skipped = {s.name: s.skip for s in servers if s.skip}
     doc = {
+        "ours": ours,
         "machine": meta,
         "settings": settings,
         "skipped": skipped,
@@ -1051,14 +1187,18 @@ def main() -> int:
     }
     out.write_text(json.dumps(doc, indent=2) + "\n")
 
+    runtimes = f"Python {meta['app_python']}"
+    if any(s.name in NODE_SERVERS for s in servers):
+        runtimes += f", Node {meta['node']}"
     report = [
         f"# Benchmark {meta['date_utc']} ({label})",
         "",
-        f"{meta['cpu']}, {meta['cpus']} CPUs, {meta['go']}, Python {meta['app_python']}; "
+        f"{meta['cpu']}, {meta['cpus']} CPUs, {meta['go']}, {runtimes}; "
         + ", ".join(f"{rounds_for(m, args)} {m} round(s)" for m in modes or ["pinned"])
         + f" of {args.duration} s after {args.warmup} s warm-up, "
         f"wrk -t1 -c{CONNECTIONS}, median round quoted. Versions: "
-        + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+        + f". Ours: {ours}.",
         "",
         wrong_answers(verification),
     ]
@@ -1094,9 +1234,9 @@ def main() -> int:
     )
     # A peer's wrong answer or failed start is a finding the report shows,
     # not a failure of the run; ours answering wrongly or invalidly is.
-    ours = ("spikard", "spikard-sync")
-    all_valid = all(r["valid"] for r in runs if r["server"] in ours)
-    all_right = all(v["ok"] for v in verification if v["server"] in ours)
+    mine = (ours, f"{ours}-sync")
+    all_valid = all(r["valid"] for r in runs if r["server"] in mine)
+    all_right = all(v["ok"] for v in verification if v["server"] in mine)
     return 0 if (runs or args.verify_only) and all_valid and all_right else 1
 
 

@@ -6,12 +6,18 @@ issue, and say for each target whether it holds and by what margin:
 Exits 0 when every target holds, 1 when one is missed, 2 when the run lacks
 what a target needs (a server or workload not run). bench/run.py appends the
 same report to the Markdown table of every pinned run. Standard library only.
+
+The targets are those of the run's "ours" (the summary names it; a file from
+before that is `spikard`'s): the Python binding `spikard` against the Python
+peers, the ceiling and FastAPI's p99 and RSS; the Node package `spikard-node`
+against Fastify, by throughput and p99 (peak RSS and the ceiling are not its
+targets: Node's own heap sets the RSS, and the ceiling is the Python table's).
 """
 
 import json
 import sys
 
-OURS = "spikard"
+OURS = "spikard"  # ours in a summary that does not say
 # Geometric mean over the 18 workloads of ours ÷ peer, at least this.
 GEOMEAN_AT_LEAST = {
     "fastapi": 4.0,
@@ -28,13 +34,47 @@ LATENCY_PEER = "fastapi"  # our p99 at or below its p99 on every workload
 RSS_PEER = "fastapi"
 RSS_AT_MOST = 1.5  # our peak RSS at most this multiple of its, every workload
 
+# spikard-node, the Node package, against the Node frameworks.
+NODE_OURS = "spikard-node"
+NODE_GEOMEAN_AT_LEAST = {"fastify": 2.5}
+NODE_LATENCY_PEER = "fastify"
+
+
+def targets_of(ours: str) -> dict | None:
+    """What `ours` is judged by: geomean floors per peer, and the ceiling,
+    p99 and RSS peers (None: not a target); None for a server without targets."""
+    if ours == OURS:
+        return {
+            "geomean": GEOMEAN_AT_LEAST,
+            "ceiling": CEILING,
+            "latency_peer": LATENCY_PEER,
+            "rss_peer": RSS_PEER,
+        }
+    if ours == NODE_OURS:
+        return {
+            "geomean": NODE_GEOMEAN_AT_LEAST,
+            "ceiling": None,
+            "latency_peer": NODE_LATENCY_PEER,
+            "rss_peer": None,
+        }
+    return None
+
+
+def ours_of(summary: dict) -> str:
+    return summary.get("ours") or OURS
+
 
 def check(summary: dict) -> tuple[list[tuple[str, str, bool | None]], list[str]]:
-    """(target, measured, held?) per target; held is None when the run
-    cannot tell. Also the workloads the per-workload targets compared."""
+    """(target, measured, held?) per target of the summary's ours; held is
+    None when the run cannot tell. Also the workloads the per-workload
+    targets compared."""
     results: list[tuple[str, str, bool | None]] = []
+    ours = ours_of(summary)
+    goals = targets_of(ours)
+    if goals is None:
+        return results, []
     geo = summary["geomean"]
-    for peer, floor in GEOMEAN_AT_LEAST.items():
+    for peer, floor in goals["geomean"].items():
         g = geo.get(peer, {}).get("geomean")
         target = f"geomean ÷ {peer} ≥ {floor:g}"
         if g is None:
@@ -48,18 +88,19 @@ def check(summary: dict) -> tuple[list[tuple[str, str, bool | None]], list[str]]
         {w for w, _ in rows}, key=[r["workload"] for r in summary["rows"]].index
     )
 
-    row = rows.get((CEILING_WORKLOAD, CEILING), {})
-    share = row.get("ours_ratio")
-    target = f"{CEILING_WORKLOAD} ≥ {CEILING_SHARE_AT_LEAST:.0%} of plain Hertz"
-    if share is None:
-        results.append((target, "not measured", None))
-    else:
-        results.append((target, f"{share:.2f}", share >= CEILING_SHARE_AT_LEAST))
+    if goals["ceiling"] is not None:
+        row = rows.get((CEILING_WORKLOAD, goals["ceiling"]), {})
+        share = row.get("ours_ratio")
+        target = f"{CEILING_WORKLOAD} ≥ {CEILING_SHARE_AT_LEAST:.0%} of plain Hertz"
+        if share is None:
+            results.append((target, "not measured", None))
+        else:
+            results.append((target, f"{share:.2f}", share >= CEILING_SHARE_AT_LEAST))
 
     def per_workload(target: str, peer: str, field: str, limit: float) -> None:
         worst, worst_at, missed, compared = None, None, [], 0
         for w in workloads:
-            mine = rows.get((w, OURS), {}).get("median")
+            mine = rows.get((w, ours), {}).get("median")
             theirs = rows.get((w, peer), {}).get("median")
             if (
                 not mine
@@ -87,24 +128,36 @@ def check(summary: dict) -> tuple[list[tuple[str, str, bool | None]], list[str]]
                 )
             )
 
-    per_workload(
-        f"p99 ≤ {LATENCY_PEER}'s on every workload", LATENCY_PEER, "p99_ms", 1.0
-    )
-    per_workload(
-        f"peak RSS ≤ {RSS_AT_MOST:g}x {RSS_PEER}'s on every workload",
-        RSS_PEER,
-        "peak_rss_kib",
-        RSS_AT_MOST,
-    )
+    latency = goals["latency_peer"]
+    per_workload(f"p99 ≤ {latency}'s on every workload", latency, "p99_ms", 1.0)
+    if goals["rss_peer"] is not None:
+        per_workload(
+            f"peak RSS ≤ {RSS_AT_MOST:g}x {goals['rss_peer']}'s on every workload",
+            goals["rss_peer"],
+            "peak_rss_kib",
+            RSS_AT_MOST,
+        )
     return results, workloads
 
 
 def report(summary: dict) -> tuple[str, int]:
     results, _ = check(summary)
-    lines = ["| target | measured | holds |", "|---|---|---|"]
+    ours = ours_of(summary)
+    if targets_of(ours) is None:
+        return (
+            f"No targets are set for {ours} (bench/targets.py sets {OURS}'s and {NODE_OURS}'s).",
+            2,
+        )
+    lines = [f"Ours: {ours}.", "", "| target | measured | holds |", "|---|---|---|"]
     for target, measured, held in results:
         mark = "?" if held is None else "yes" if held else "**no**"
         lines.append(f"| {target} | {measured} | {mark} |")
+    goals = targets_of(ours)
+    if goals["ceiling"] is None or goals["rss_peer"] is None:
+        lines += [
+            "",
+            f"Peak RSS and the plain-Hertz ceiling are not targets for {ours}.",
+        ]
     if any(held is None for _, _, held in results):
         code = 2
     elif all(held for _, _, held in results):
@@ -123,6 +176,8 @@ def main() -> int:
     if summary is None:
         print("no pinned run in this file", file=sys.stderr)
         return 2
+    if not summary.get("ours") and doc.get("ours"):
+        summary["ours"] = doc["ours"]
     text, code = report(summary)
     print(text)
     return code

@@ -21,8 +21,10 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 # for errors only, not for import order or style.
 "$VPY" -m ruff check --select E,F --ignore E501 examples/python
 # Node: prettier and eslint (pinned in bindings/node/package.json) over the
-# package, its tests, the example and the parity server.
+# package, its tests, the example, the parity server and the benchmark's Node
+# apps (ours and the peers', named one by one: their node_modules stay out).
 node_bin=bindings/node/node_modules/.bin
-node_paths=(bindings/node/lib bindings/node/test examples/node tests/parity/servers/node)
+node_paths=(bindings/node/lib bindings/node/test examples/node tests/parity/servers/node
+	bench/apps/spikard_app.mjs bench/peers/*/app.mjs)
 "$node_bin/prettier" --config bindings/node/.prettierrc.json --check "${node_paths[@]}"
 "$node_bin/eslint" -c bindings/node/eslint.config.mjs "${node_paths[@]}"
