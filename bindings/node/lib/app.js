@@ -128,7 +128,10 @@ class Spikard {
   async listen(options = {}) {
     if (this._server !== null) throw new Error('this app is already listening; close() it first');
     const { host, port, signals = false } = options || {};
-    const config = { ...this.config, ...checkConfig({ host, port }) };
+    // SCHED_BATCH unless told otherwise, as Python's run(): the core's
+    // threads and this one then hand batches over without preempting each
+    // other at every hand-off (+16% path-simple req/s on one core).
+    const config = { schedBatch: true, ...this.config, ...checkConfig({ host, port }) };
     const shutdown =
       config.shutdownTimeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT : config.shutdownTimeout;
     const inWorker = workers.workerIndex() !== null;

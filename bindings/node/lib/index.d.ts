@@ -32,6 +32,8 @@ export interface ServerConfig {
   port?: number;
   /** Largest accepted request body in bytes; 0 means no limit. Default 10 MiB. */
   maxBodySize?: number;
+  /** How deeply a JSON body may nest arrays and objects (1..10000); a deeper one is a 400. Default 128. */
+  maxJsonDepth?: number;
   /** Seconds a request may wait for its answer before a 504; 0 means no limit. Default 30. */
   requestTimeout?: number;
   /** Seconds to wait for the next bytes of a request or an idle keep-alive connection; 0 means no limit. Default 30. */
@@ -44,7 +46,12 @@ export interface ServerConfig {
   quiet?: boolean;
   /** Bind with SO_REUSEPORT (Unix only). Default false. */
   reusePort?: boolean;
-  /** Linux: move the process's threads to SCHED_BATCH at start. Default false. */
+  /**
+   * Linux: when `listen()` starts, move the process's threads to SCHED_BATCH,
+   * so that the core's threads and the JS thread hand batches to each other
+   * without preempting one another at every hand-off. No priority over other
+   * processes is gained. Default true.
+   */
   schedBatch?: boolean;
   /**
    * Processes serving the app, an integer in 1..1024. Default 1. Above 1,

@@ -1,7 +1,6 @@
 'use strict';
 // Request: what a handler receives. Built from one REQUEST event of the
-// poller (src/NATIVE.md): [exchange, route, params, body, meta, attachments,
-// facts]. Every field is decoded on first access, so a handler pays only for
+// poller (src/NATIVE.md): params, body, facts and attachments. Every field is decoded on first access, so a handler pays only for
 // what it reads.
 //
 // `params`, `query`, `headers` and `cookies` hold the values the core
@@ -14,10 +13,32 @@
 
 const { bindUploads } = require('./upload');
 
+/** Index of each part of the facts text (src/NATIVE.md). */
+const METHOD = 0;
+const PATH = 1;
+const RAW_QUERY = 2;
+const HEADERS = 3;
+const COOKIES = 4;
+const QUERY_PAIRS = 5;
+const UPLOADS = 6;
+const NO_FACTS = ['', '', '', [], [], [], []];
+
 class Request {
-  constructor(ev, route) {
-    this._ev = ev;
+  /**
+   * @param route the compiled route
+   * @param params the core's validated parameters, JSON text
+   * @param body JSON text (routes with a body schema), a Buffer, or null
+   * @param facts method, path, query, headers, cookies, query pairs and
+   *   upload pointers as JSON text, or null
+   * @param attachments the multipart bytes uploads point into, or null
+   */
+  constructor(route, params, body, facts, attachments) {
     this._route = route;
+    this._params = params;
+    this._rawBody = body;
+    this._factsText = facts;
+    this._attachments = attachments;
+    this._facts = null;
     this._split = null;
     this._query = undefined;
     this._headers = undefined;
@@ -27,31 +48,36 @@ class Request {
     this._abortReason = undefined;
   }
 
+  /** The facts, parsed on first use. */
+  _fact(index) {
+    if (this._facts === null) {
+      this._facts = this._factsText === null ? NO_FACTS : JSON.parse(this._factsText);
+    }
+    return this._facts[index];
+  }
+
   /** The HTTP method, upper-case. */
   get method() {
-    const meta = this._ev[4];
-    return meta ? meta[0] : this._route.method;
+    return this._fact(METHOD) || this._route.method;
   }
 
   /** The path, percent-decoded, without the query. */
   get path() {
-    const meta = this._ev[4];
-    return meta ? meta[1] : '';
+    return this._fact(PATH);
   }
 
   /** The raw query string, without "?". */
   get rawQuery() {
-    const meta = this._ev[4];
-    return meta ? meta[2] : '';
+    return this._fact(RAW_QUERY);
   }
 
   _validated() {
     if (this._split === null) {
       const split = { params: {}, query: {}, headers: {}, cookies: {} };
-      const raw = this._ev[2];
-      if (raw && raw.length > 0) {
+      const raw = this._params;
+      if (raw.length > 2) {
         const fields = this._route.fields;
-        const values = JSON.parse(raw.toString('utf8'));
+        const values = JSON.parse(raw);
         for (const name of Object.keys(values)) {
           split[fields[name] || 'params'][name] = values[name];
         }
@@ -70,8 +96,10 @@ class Request {
   get query() {
     if (this._query === undefined) {
       const out = {};
-      const facts = this._ev[6];
-      for (const [name, value] of (facts && facts[1]) || []) {
+      const pairs = this._fact(QUERY_PAIRS);
+      for (let i = 0; i < pairs.length; i += 2) {
+        const name = pairs[i];
+        const value = pairs[i + 1];
         const prev = out[name];
         if (prev === undefined) out[name] = value;
         else if (Array.isArray(prev)) prev.push(value);
@@ -86,8 +114,10 @@ class Request {
   get headers() {
     if (this._headers === undefined) {
       const out = {};
-      const meta = this._ev[4];
-      for (const [name, value] of (meta && meta[3]) || []) {
+      const pairs = this._fact(HEADERS);
+      for (let i = 0; i < pairs.length; i += 2) {
+        const name = pairs[i];
+        const value = pairs[i + 1];
         const prev = out[name];
         out[name] =
           prev === undefined ? value : `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
@@ -101,8 +131,10 @@ class Request {
   get cookies() {
     if (this._cookies === undefined) {
       const out = {};
-      const facts = this._ev[6];
-      for (const [name, value] of (facts && facts[0]) || []) {
+      const pairs = this._fact(COOKIES);
+      for (let i = 0; i < pairs.length; i += 2) {
+        const name = pairs[i];
+        const value = pairs[i + 1];
         if (!Object.prototype.hasOwnProperty.call(out, name)) out[name] = value;
       }
       this._cookies = Object.assign(out, this._validated().cookies);
@@ -117,24 +149,17 @@ class Request {
    */
   get body() {
     if (this._body === undefined) {
-      const raw = this._ev[3];
+      const raw = this._rawBody;
       if (!this._route.hasBody) {
         this._body = raw === undefined ? null : raw;
       } else if (raw === null || raw === undefined || raw.length === 0) {
         this._body = null;
       } else {
-        const body = JSON.parse(raw.toString('utf8'));
-        const facts = this._ev[6];
-        const attachments = this._ev[5];
-        if (
-          facts &&
-          facts[2] &&
-          facts[2].length > 0 &&
-          attachments &&
-          body !== null &&
-          typeof body === 'object'
-        ) {
-          bindUploads(body, facts[2], attachments);
+        const body = JSON.parse(raw);
+        const attachments = this._attachments;
+        if (attachments !== null && body !== null && typeof body === 'object') {
+          const pointers = this._fact(UPLOADS);
+          if (pointers.length > 0) bindUploads(body, pointers, attachments);
         }
         this._body = body;
       }

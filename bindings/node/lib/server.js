@@ -26,6 +26,7 @@ const {
 
 const C = native.constants;
 const LANE = 0;
+const EVENT_FIELDS = 6;
 const DRAIN_GRACE_MS = 2000; // how long close() waits for the poller's last call after stop
 
 const GONE = {
@@ -73,7 +74,17 @@ class Server {
       this._table = [];
       for (const route of routes)
         this._table[this._app.addRoute(JSON.stringify(route.doc))] = route;
-      this._poller = new native.Poller(this._app, LANE, (events) => this._onEvents(events));
+      // Routes with a body schema get their (JSON) body as a string: no Buffer.
+      const textBodies = [];
+      this._table.forEach((route, id) => {
+        if (route.hasBody) textBodies.push(id);
+      });
+      this._poller = new native.Poller(
+        this._app,
+        LANE,
+        (events) => this._onEvents(events),
+        textBodies,
+      );
     } catch (err) {
       this._app.close();
       throw err;
@@ -98,20 +109,22 @@ class Server {
     }
     const out = [];
     const table = this._table;
-    for (const ev of events) {
-      const exchange = ev[0];
-      if (ev[2] === null) {
-        if (ev[3] === C.EVENT_DISCONNECT) {
+    // A flat array, EVENT_FIELDS values per event (src/NATIVE.md).
+    for (let i = 0; i < events.length; i += EVENT_FIELDS) {
+      const exchange = events[i];
+      const params = events[i + 2];
+      if (params === null) {
+        if (events[i + 3] === C.EVENT_DISCONNECT) {
           const req = this._pending.get(exchange);
           if (req !== undefined) {
             this._pending.delete(exchange);
-            req._abort(abortReason(ev[4]));
+            req._abort(abortReason(events[i + 4]));
           }
         }
         continue;
       }
-      const route = table[ev[1]];
-      const req = new Request(ev, route);
+      const route = table[events[i + 1]];
+      const req = new Request(route, params, events[i + 3], events[i + 4], events[i + 5]);
       let result;
       try {
         result = route.handler(req);
@@ -121,12 +134,21 @@ class Server {
       }
       if (isThenable(result) || isFetchResponse(result)) {
         this._pending.set(exchange, req);
-        Promise.resolve(result)
-          .then((value) => (isFetchResponse(value) ? fromFetchResponse(value) : value))
-          .then(
-            (value) => this._settled(exchange, req, this._answer(exchange, route, value)),
-            (err) => this._settled(exchange, req, this._failed(exchange, route, err)),
-          );
+        // One reaction per request: a fetch Response (rare) takes a second
+        // turn to read its body.
+        Promise.resolve(result).then(
+          (value) => {
+            if (isFetchResponse(value)) {
+              fromFetchResponse(value).then(
+                (res) => this._settled(exchange, req, this._answer(exchange, route, res)),
+                (err) => this._settled(exchange, req, this._failed(exchange, route, err)),
+              );
+              return;
+            }
+            this._settled(exchange, req, this._answer(exchange, route, value));
+          },
+          (err) => this._settled(exchange, req, this._failed(exchange, route, err)),
+        );
         continue;
       }
       out.push(this._answer(exchange, route, result));

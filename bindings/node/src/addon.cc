@@ -256,12 +256,6 @@ spikard_str Bytes(napi_env env, napi_value v, Encoding enc, Arena &arena, const 
  * JS values from events (copies)
  * ---------------------------------------------------------------------- */
 
-napi_value Latin1(napi_env env, spikard_str s) {
-    napi_value v;
-    Check(env, napi_create_string_latin1(env, s.ptr ? s.ptr : "", s.len, &v));
-    return v;
-}
-
 napi_value Utf8(napi_env env, spikard_str s) {
     napi_value v;
     Check(env, napi_create_string_utf8(env, s.ptr ? s.ptr : "", s.len, &v));
@@ -274,76 +268,132 @@ napi_value BufferCopy(napi_env env, spikard_str s) {
     return v;
 }
 
-napi_value Tuple(napi_env env, const napi_value *items, uint32_t n) {
-    napi_value a;
-    Check(env, napi_create_array_with_length(env, n, &a));
-    for (uint32_t i = 0; i < n; i++) {
-        Check(env, napi_set_element(env, a, i, items[i]));
+/* The request's facts as one JSON text, parsed by lib/ only if the
+ * handler reads them: [method, path, query, [header name, value, ...],
+ * [cookie name, value, ...], [query name, value, ...], [upload pointer,
+ * ...]]. One string per request instead of an array and two strings per
+ * header: what a request costs in Node is mostly what it allocates.
+ * Latin-1 fields (method, query, headers, cookies: as Node's http reads
+ * them) escape bytes >= 0x80 as \u00XX; UTF-8 fields (the percent-decoded
+ * path, query pairs, upload pointers) pass them through. */
+class FactsText {
+  public:
+    void Reset() { out_.clear(); }
+    const std::string &Text() const { return out_; }
+
+    void Build(const spikard_event &ev) {
+        out_.clear();
+        out_.push_back('[');
+        Latin1(ev.method);
+        out_.push_back(',');
+        Utf8(ev.path);
+        out_.push_back(',');
+        Latin1(ev.query);
+        out_.push_back(',');
+        Pairs(ev.headers, ev.header_count, true);
+        out_.push_back(',');
+        Pairs(ev.cookies, ev.cookie_count, true);
+        out_.push_back(',');
+        Pairs(ev.query_pairs, ev.query_pair_count, false);
+        out_.append(",[");
+        for (size_t i = 0; i < ev.upload_count; i++) {
+            if (i > 0) {
+                out_.push_back(',');
+            }
+            Utf8(ev.uploads[i]);
+        }
+        out_.append("]]");
     }
-    return a;
+
+  private:
+    void Pairs(const spikard_pair *pairs, size_t n, bool latin1) {
+        out_.push_back('[');
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0) {
+                out_.push_back(',');
+            }
+            Quoted(pairs[i].name, latin1);
+            out_.push_back(',');
+            Quoted(pairs[i].value, latin1);
+        }
+        out_.push_back(']');
+    }
+
+    void Latin1(spikard_str s) { Quoted(s, true); }
+    void Utf8(spikard_str s) { Quoted(s, false); }
+
+    void Quoted(spikard_str s, bool latin1) {
+        static const char hex[] = "0123456789abcdef";
+        out_.push_back('"');
+        const unsigned char *p = reinterpret_cast<const unsigned char *>(s.ptr);
+        for (size_t i = 0; i < s.len; i++) {
+            unsigned char c = p[i];
+            if (c == '"' || c == '\\') {
+                out_.push_back('\\');
+                out_.push_back(static_cast<char>(c));
+            } else if (c < 0x20 || (latin1 && c >= 0x80)) {
+                out_.append("\\u00");
+                out_.push_back(hex[c >> 4]);
+                out_.push_back(hex[c & 15]);
+            } else {
+                out_.push_back(static_cast<char>(c));
+            }
+        }
+        out_.push_back('"');
+    }
+
+    std::string out_;
+};
+
+/* 2^53: exchanges below it are plain numbers (no BigInt to allocate). */
+constexpr uint64_t kSafeInteger = 9007199254740992ull;
+
+napi_value ExchangeValue(napi_env env, uint64_t exchange) {
+    napi_value v;
+    if (exchange < kSafeInteger) {
+        Check(env, napi_create_double(env, static_cast<double>(exchange), &v));
+    } else {
+        Check(env, napi_create_bigint_uint64(env, exchange, &v));
+    }
+    return v;
 }
 
-/* Pairs as Array<[name, value]>, each side decoded by decode. */
-napi_value Pairs(napi_env env, const spikard_pair *pairs, size_t n,
-                 napi_value (*decode)(napi_env, spikard_str)) {
-    napi_value list;
-    Check(env, napi_create_array_with_length(env, n, &list));
-    for (size_t i = 0; i < n; i++) {
-        napi_value pair[2] = {decode(env, pairs[i].name), decode(env, pairs[i].value)};
-        Check(env, napi_set_element(env, list, static_cast<uint32_t>(i), Tuple(env, pair, 2)));
-    }
-    return list;
-}
+/* Stride of the flat event array onEvents receives. */
+constexpr uint32_t kEventFields = 6;
 
-/* [method, path, query, headers] or null: method, query and headers are
- * Latin-1 (as Node's http reads them), the percent-decoded path UTF-8. */
-napi_value Meta(napi_env env, const spikard_event &ev, napi_value null) {
-    if (ev.method.len == 0 && ev.path.len == 0 && ev.header_count == 0) {
-        return null;
-    }
-    napi_value meta[4] = {Latin1(env, ev.method), Utf8(env, ev.path), Latin1(env, ev.query),
-                          Pairs(env, ev.headers, ev.header_count, Latin1)};
-    return Tuple(env, meta, 4);
-}
-
-/* [cookies, queryPairs, uploads] or null: cookies are Latin-1 like every
- * header; query pairs (percent-decoded) and upload pointers UTF-8. */
-napi_value Facts(napi_env env, const spikard_event &ev, napi_value null) {
-    if (ev.cookie_count == 0 && ev.query_pair_count == 0 && ev.upload_count == 0) {
-        return null;
-    }
-    napi_value uploads;
-    Check(env, napi_create_array_with_length(env, ev.upload_count, &uploads));
-    for (size_t i = 0; i < ev.upload_count; i++) {
-        Check(env, napi_set_element(env, uploads, static_cast<uint32_t>(i), Utf8(env, ev.uploads[i])));
-    }
-    napi_value facts[3] = {Pairs(env, ev.cookies, ev.cookie_count, Latin1),
-                           Pairs(env, ev.query_pairs, ev.query_pair_count, Utf8), uploads};
-    return Tuple(env, facts, 3);
-}
-
-napi_value Event(napi_env env, const spikard_event &ev, napi_value null) {
-    napi_value exchange, route;
-    Check(env, napi_create_bigint_uint64(env, ev.exchange, &exchange));
-    Check(env, napi_create_uint32(env, ev.route, &route));
+/* One event's kEventFields values into events at base: a request is
+ * [exchange, route, params, body, facts, attachments], anything else
+ * [exchange, route, null, kind, code, null]. text_body: the route's body
+ * is JSON text (it has a body schema), handed over as a string. */
+void PutEvent(napi_env env, napi_value events, uint32_t base, const spikard_event &ev,
+              bool text_body, FactsText &facts, napi_value null) {
+    napi_value v[kEventFields];
+    v[0] = ExchangeValue(env, ev.exchange);
+    Check(env, napi_create_uint32(env, ev.route, &v[1]));
     if (ev.kind != SPIKARD_EVENT_REQUEST) {
-        /* DISCONNECT, WRITTEN, STREAM_CREDIT: told apart by params null. */
-        napi_value kind, code;
-        Check(env, napi_create_uint32(env, ev.kind, &kind));
-        Check(env, napi_create_uint32(env, ev.code, &code));
-        napi_value other[7] = {exchange, route, null, kind, code, null, null};
-        return Tuple(env, other, 7);
+        v[2] = null;
+        Check(env, napi_create_uint32(env, ev.kind, &v[3]));
+        Check(env, napi_create_uint32(env, ev.code, &v[4]));
+        v[5] = null;
+    } else {
+        v[2] = ev.params.len == 0 ? Utf8(env, spikard_str{"{}", 2}) : Utf8(env, ev.params);
+        if (ev.body.len == 0) {
+            v[3] = null;
+        } else {
+            v[3] = text_body ? Utf8(env, ev.body) : BufferCopy(env, ev.body);
+        }
+        if (ev.method.len == 0 && ev.path.len == 0 && ev.header_count == 0 && ev.cookie_count == 0 &&
+            ev.query_pair_count == 0 && ev.upload_count == 0) {
+            v[4] = null;
+        } else {
+            facts.Build(ev);
+            v[4] = Utf8(env, spikard_str{facts.Text().data(), facts.Text().size()});
+        }
+        v[5] = ev.attachments.len == 0 ? null : BufferCopy(env, ev.attachments);
     }
-    napi_value request[7] = {
-        exchange,
-        route,
-        BufferCopy(env, ev.params),
-        ev.body.len == 0 ? null : BufferCopy(env, ev.body),
-        Meta(env, ev, null),
-        ev.attachments.len == 0 ? null : BufferCopy(env, ev.attachments),
-        Facts(env, ev, null),
-    };
-    return Tuple(env, request, 7);
+    for (uint32_t i = 0; i < kEventFields; i++) {
+        Check(env, napi_set_element(env, events, base + i, v[i]));
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -713,6 +763,19 @@ class Poller : public Napi::ObjectWrap<Poller> {
         if (!info[2].IsFunction()) {
             TypeError(env, "Poller(app, lane, onEvents): onEvents must be a function");
         }
+        if (info.Length() > 3 && !info[3].IsUndefined()) {
+            if (!info[3].IsArray()) {
+                TypeError(env, "Poller(app, lane, onEvents, textBodies): textBodies must be an Array of route ids");
+            }
+            Napi::Array ids = info[3].As<Napi::Array>();
+            for (uint32_t i = 0; i < ids.Length(); i++) {
+                uint32_t id = Uint32(env, ids.Get(i), "a textBodies route id");
+                if (id >= text_body_.size()) {
+                    text_body_.resize(id + 1, false);
+                }
+                text_body_[id] = true;
+            }
+        }
         Napi::Object app_obj = info[0].As<Napi::Object>();
         App *app = App::Unwrap(app_obj);
         int rc = spikard_poller_new(&poller_, app->Ready(env), lane);
@@ -845,10 +908,12 @@ class Poller : public Napi::ObjectWrap<Poller> {
                 napi_value events;
                 try {
                     napi_value null = env.Null();
-                    Check(env, napi_create_array_with_length(env, count, &events));
+                    Check(env, napi_create_array_with_length(env, count * kEventFields, &events));
                     for (size_t i = 0; i < count; i++) {
-                        Check(env, napi_set_element(env, events, static_cast<uint32_t>(i),
-                                                    Event(env, events_[i], null)));
+                        const spikard_event &ev = events_[i];
+                        bool text = ev.route < text_body_.size() && text_body_[ev.route];
+                        PutEvent(env, events, static_cast<uint32_t>(i) * kEventFields, ev, text, facts_,
+                                 null);
                     }
                 } catch (const Napi::Error &e) {
                     napi_fatal_exception(env, e.Value());
@@ -907,6 +972,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
     spikard_poller *poller_ = nullptr;
     uv_poll_t *handle_ = nullptr;
     std::vector<spikard_event> events_;
+    std::vector<bool> text_body_; /* by route id: the body is JSON text */
+    FactsText facts_;
     bool in_callback_ = false;
 };
 
