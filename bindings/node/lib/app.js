@@ -20,7 +20,19 @@ function routeOf(method, path, compiled, handler) {
   }
   const facts = declaresFiles(compiled.doc) ? [...FACTS, 'uploads'] : FACTS;
   const doc = { method, path, lane: 0, ...compiled.doc, events: EVENTS, facts };
-  return { method, path, doc, handler, fields: compiled.fields, hasBody: compiled.hasBody };
+  // The group every declared parameter belongs to, when they share one:
+  // the core's validated values are then that group as they are.
+  const groups = new Set(Object.values(compiled.fields));
+  const onlyGroup = groups.size === 1 ? [...groups][0] : null;
+  return {
+    method,
+    path,
+    doc,
+    handler,
+    fields: compiled.fields,
+    onlyGroup,
+    hasBody: compiled.hasBody,
+  };
 }
 
 let signalWatch = false;

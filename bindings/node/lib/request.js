@@ -23,6 +23,22 @@ const QUERY_PAIRS = 5;
 const UPLOADS = 6;
 const NO_FACTS = ['', '', '', [], [], [], []];
 
+const hasOwn = (obj, name) => Object.prototype.hasOwnProperty.call(obj, name);
+
+/** obj[name] = value as an own data property, even for "__proto__" (a name a client chose). */
+function put(obj, name, value) {
+  if (name === '__proto__') {
+    Object.defineProperty(obj, name, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } else {
+    obj[name] = value;
+  }
+}
+
 class Request {
   /**
    * @param route the compiled route
@@ -76,10 +92,15 @@ class Request {
       const split = { params: {}, query: {}, headers: {}, cookies: {} };
       const raw = this._params;
       if (raw.length > 2) {
-        const fields = this._route.fields;
+        const route = this._route;
         const values = JSON.parse(raw);
-        for (const name of Object.keys(values)) {
-          split[fields[name] || 'params'][name] = values[name];
+        if (route.onlyGroup !== null) {
+          split[route.onlyGroup] = values;
+        } else {
+          const fields = route.fields;
+          for (const name of Object.keys(values)) {
+            split[fields[name] || 'params'][name] = values[name];
+          }
         }
       }
       this._split = split;
@@ -95,17 +116,20 @@ class Request {
   /** Query parameters: the declared ones validated, the others as sent. */
   get query() {
     if (this._query === undefined) {
-      const out = {};
+      // The declared values as the core coerced them, then the rest as sent.
+      const out = this._validated().query;
+      const fields = this._route.fields;
       const pairs = this._fact(QUERY_PAIRS);
       for (let i = 0; i < pairs.length; i += 2) {
         const name = pairs[i];
+        if (fields[name] === 'query') continue;
         const value = pairs[i + 1];
-        const prev = out[name];
-        if (prev === undefined) out[name] = value;
+        const prev = hasOwn(out, name) ? out[name] : undefined;
+        if (prev === undefined) put(out, name, value);
         else if (Array.isArray(prev)) prev.push(value);
-        else out[name] = [prev, value];
+        else put(out, name, [prev, value]);
       }
-      this._query = Object.assign(out, this._validated().query);
+      this._query = out;
     }
     return this._query;
   }
@@ -118,11 +142,16 @@ class Request {
       for (let i = 0; i < pairs.length; i += 2) {
         const name = pairs[i];
         const value = pairs[i + 1];
-        const prev = out[name];
-        out[name] =
-          prev === undefined ? value : `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
+        const prev = hasOwn(out, name) ? out[name] : undefined;
+        put(
+          out,
+          name,
+          prev === undefined ? value : `${prev}${name === 'cookie' ? '; ' : ', '}${value}`,
+        );
       }
-      this._headers = Object.assign(out, this._validated().headers);
+      const declared = this._validated().headers;
+      for (const name of Object.keys(declared)) put(out, name, declared[name]);
+      this._headers = out;
     }
     return this._headers;
   }
@@ -135,9 +164,11 @@ class Request {
       for (let i = 0; i < pairs.length; i += 2) {
         const name = pairs[i];
         const value = pairs[i + 1];
-        if (!Object.prototype.hasOwnProperty.call(out, name)) out[name] = value;
+        if (!hasOwn(out, name)) put(out, name, value);
       }
-      this._cookies = Object.assign(out, this._validated().cookies);
+      const declared = this._validated().cookies;
+      for (const name of Object.keys(declared)) put(out, name, declared[name]);
+      this._cookies = out;
     }
     return this._cookies;
   }

@@ -395,6 +395,12 @@ test("config errors name the field in the core's words", () => {
     (err) => err instanceof RangeError && /ServerConfig\.maxBodySize/.test(err.message),
   );
   assert.throws(
+    () => new Spikard({ maxJsonDepth: 0 }),
+    (err) =>
+      err instanceof RangeError &&
+      err.message === 'ServerConfig.maxJsonDepth=0: must be an integer in 1..10000',
+  );
+  assert.throws(
     () => new Spikard({ quiet: 'yes' }),
     (err) => err instanceof TypeError && /ServerConfig\.quiet/.test(err.message),
   );
@@ -448,4 +454,43 @@ test('the ES module exports the same names', async () => {
   assert.equal(esm.Spikard, Spikard);
   assert.equal(esm.Response, Response);
   assert.equal(esm.ProblemError, ProblemError);
+});
+
+test('names a client chooses never reach an object prototype', async (t) => {
+  const app = newApp();
+  app.get(
+    '/echo',
+    { query: { type: 'object', properties: { page: { type: 'integer' } } } },
+    async (req) => ({
+      query: Object.getPrototypeOf(req.query) === Object.prototype,
+      proto: req.query.__proto__,
+      page: req.query.page,
+      other: req.query.other,
+      header: Object.getPrototypeOf(req.headers) === Object.prototype,
+      headerValue: Object.getOwnPropertyDescriptor(req.headers, '__proto__')?.value,
+      cookie: Object.getOwnPropertyDescriptor(req.cookies, '__proto__')?.value,
+    }),
+  );
+  const url = await serve(t, app);
+  const res = await new Promise((resolve, reject) => {
+    const req = http.get(
+      `${url}/echo?__proto__=x&__proto__=y&page=3&other=1&other=2`,
+      { headers: { ['__proto__']: 'h', cookie: '__proto__=c' } },
+      (r) => {
+        let body = '';
+        r.on('data', (d) => (body += d));
+        r.on('end', () => resolve(JSON.parse(body)));
+      },
+    );
+    req.on('error', reject);
+  });
+  assert.deepEqual(res, {
+    query: true,
+    proto: ['x', 'y'],
+    page: 3,
+    other: ['1', '2'],
+    header: true,
+    headerValue: 'h',
+    cookie: 'c',
+  });
 });
