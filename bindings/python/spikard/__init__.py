@@ -8,6 +8,7 @@ from .request import Headers, Request
 from .responses import Response
 from .routing import delete, get, head, options, patch, post, put, route, sse, trace
 from .streaming import SseEvent, StreamingResponse
+from .testclient import TestClient
 from .uploads import UploadFile
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Spikard",
     "SseEvent",
     "StreamingResponse",
+    "TestClient",
     "UploadFile",
     "delete",
     "get",
