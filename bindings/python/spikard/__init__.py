@@ -1,5 +1,6 @@
 """Spikard: FastAPI/Litestar-style Python web framework on a Go HTTP core."""
 
+from . import background
 from ._dispatch import BackgroundServer
 from .app import Spikard
 from .config import ServerConfig
@@ -27,6 +28,7 @@ __all__ = [
     "StreamingResponse",
     "TestClient",
     "UploadFile",
+    "background",
     "delete",
     "get",
     "head",

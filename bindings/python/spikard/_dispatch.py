@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from . import _native
+from . import _native, background
 from ._streams import Streams
 from .config import ServerConfig
 from .routing import ASYNC_LANE, SYNC_LANE, RequestValidationError, Route
@@ -61,6 +61,9 @@ logger = logging.getLogger("spikard")
 BATCH = 64
 HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
 PROBLEM = _native.RESPONSE_PROBLEM
+WRITTEN = _native.RESPONSE_WRITTEN
+_CREDIT = _native.EVENT_STREAM_CREDIT
+_PENDING = background.PENDING
 _SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
 _JOIN_GRACE = 1.0  # seconds close() waits for pool threads after the app stopped
 
@@ -105,19 +108,29 @@ def _owner(route: Route) -> str:
     return f"handler {route.handler.__qualname__} for {route.method} {route.path}"
 
 
+def _dropped(context: contextvars.Context) -> None:
+    """A handler that raised: the background tasks it scheduled never run."""
+    pending = context.get(_PENDING)
+    if pending:
+        background.discard(pending)
+
+
 def _settled(
     exchange: int,
     route: Route,
     task: asyncio.Task[Any],
     context: contextvars.Context,
-    streams: Streams,
+    server: Server,
 ) -> _native.Answer | None:
     """The answer of a finished handler Task; None when it opened a stream."""
     try:
         # result() raises what the handler raised: one call on the fast path.
         status, headers, payload = route.render(task.result())
     except OpenStream as answer:
-        streams.start(exchange, _owner(route), answer.response, context)
+        pending = context.get(_PENDING)
+        if pending:
+            server.defer(exchange, pending, context)
+        server.streams.start(exchange, _owner(route), answer.response, context)
         return None
     except asyncio.CancelledError:
         # Not by us (a disconnect drops the answer before it gets here): the
@@ -128,10 +141,17 @@ def _settled(
             route.method,
             route.path,
         )
+        _dropped(context)
         return (exchange, 500, None, b"", HANDLER_ERROR)
     except Exception as exc:
+        _dropped(context)
         return _crash(exchange, route, exc)
-    return (exchange, status, headers, payload, 0)
+    pending = context.get(_PENDING)
+    if pending is None:
+        return (exchange, status, headers, payload, 0)
+    # Its background tasks start on the WRITTEN (or DISCONNECT) event.
+    server.defer(exchange, pending, context)
+    return (exchange, status, headers, payload, WRITTEN)
 
 
 def _call_sync(
@@ -139,7 +159,7 @@ def _call_sync(
     route: Route,
     ev: _native.Event,
     loop: asyncio.AbstractEventLoop,
-    streams: Streams,
+    server: Server,
 ) -> _native.Answer | None:
     """Run a ``def`` handler and render its answer (inside the request's context).
 
@@ -151,14 +171,24 @@ def _call_sync(
         status, headers, payload = route.render(route.call(ev))
     except OpenStream as answer:
         context = contextvars.copy_context()  # this request's, with what the handler set
+        pending = _PENDING.get()
+        if pending:
+            server.defer(exchange, pending, context)
         with contextlib.suppress(RuntimeError):  # the loop closed: the stop has answered it
             loop.call_soon_threadsafe(
-                streams.start, exchange, _owner(route), answer.response, context
+                server.streams.start, exchange, _owner(route), answer.response, context
             )
         return None
     except Exception as exc:
+        pending = _PENDING.get()
+        if pending:
+            background.discard(pending)
         return _crash(exchange, route, exc)
-    return (exchange, status, headers, payload, 0)
+    pending = _PENDING.get()
+    if pending is None:
+        return (exchange, status, headers, payload, 0)
+    server.defer(exchange, pending, contextvars.copy_context())
+    return (exchange, status, headers, payload, WRITTEN)
 
 
 class Server:
@@ -189,10 +219,15 @@ class Server:
         # sets in a ContextVar (the current user, a tenant) dies with its
         # request, on either lane.
         self._context = contextvars.copy_context()
+        self._context.run(background.IN_REQUEST.set, True)
+        # Background tasks of answered exchanges, until their WRITTEN (or
+        # DISCONNECT) event; then the Tasks running them, until they finish.
+        self._later: dict[int, tuple[list[background.Task], contextvars.Context]] = {}
+        self._background: set[asyncio.Task[None]] = set()
         # Handler Tasks that suspended, by exchange, so a disconnect can
         # cancel them.
         self._tasks: dict[int, asyncio.Task[Any]] = {}
-        self._streams: Streams | None = None  # made on the loop, in start()
+        self.streams = Streams(self._require_loop, lambda: self._app)
         self.port = 0
 
     # -- lifecycle -----------------------------------------------------------
@@ -202,7 +237,6 @@ class Server:
         app = self._require_app()
         self._loop = loop
         self._start_task = _task_starter(loop)
-        self._streams = Streams(loop, lambda: self._app)
         self._done = loop.create_future()
         if self._has_async:
             self._async_poller = _native.Poller(app, ASYNC_LANE)
@@ -260,6 +294,28 @@ class Server:
         self._sync_pollers = []
         self._app = None
 
+    def _require_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("the server has not started")
+        return self._loop
+
+    def defer(
+        self, exchange: int, tasks: list[background.Task], context: contextvars.Context
+    ) -> None:
+        """Hold ``tasks`` until ``exchange`` ends (any thread: a dict store)."""
+        self._later[exchange] = (tasks, context)
+
+    def _ended(self, exchange: int, kind: object, code: object) -> None:
+        """A stream's credit, or the end (WRITTEN, DISCONNECT) of an answered exchange."""
+        self.streams.event(exchange, kind, code)
+        if kind == _CREDIT:
+            return
+        later = self._later.pop(exchange, None)
+        if later is not None:
+            task = background.start(self._require_loop(), *later)
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
     def _require_app(self) -> _native.App:
         if self._app is None:
             raise RuntimeError("the server is closed")
@@ -283,6 +339,29 @@ class Server:
         if self._async_poller is not None and self._loop is not None:
             self._loop.remove_reader(self._async_poller.fileno())
             self._drain_async()
+        # Exchanges the stop ended without their event (none should be left:
+        # the core sends DISCONNECT first) still run what they scheduled.
+        for exchange in list(self._later):
+            self._ended(exchange, _native.EVENT_DISCONNECT, _native.GONE_STOPPING)
+        if self._background and self._loop is not None:
+            self._loop.create_task(self._finish_background())
+            return
+        self._finished()
+
+    async def _finish_background(self) -> None:
+        """Give running background tasks up to ``shutdown_timeout``, then cancel them."""
+        running = set(self._background)
+        _, late = await asyncio.wait(running, timeout=self.config.shutdown_timeout or None)
+        if late:
+            logger.warning(
+                "%d background task(s) still running after shutdown_timeout; cancelled", len(late)
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.wait(late)
+        self._finished()
+
+    def _finished(self) -> None:
         if self._done is not None and not self._done.done():
             self._done.set_result(None)
 
@@ -325,8 +404,6 @@ class Server:
         tasks = self._tasks
         eager = _EAGER
         start = self._start_task
-        streams = self._streams
-        assert streams is not None
         out: list[_native.Answer] = []
         started: list[tuple[int, Route, asyncio.Task[Any], contextvars.Context]] = []
         for ev in events:
@@ -336,8 +413,8 @@ class Server:
                 if gone is not None:
                     # DISCONNECT while its handler runs: stop it, drop its answer.
                     gone.cancel()
-                else:  # an open stream's credit or end
-                    streams.event(exchange, ev[3], ev[4])
+                else:  # a stream's credit, or the end of an answered exchange
+                    self._ended(exchange, ev[3], ev[4])
                 continue
             route = routes[ev[1]]
             ctx = base.copy()
@@ -349,7 +426,7 @@ class Server:
             task = start(coro, context=ctx)
             if eager:
                 if task.done():  # it never suspended
-                    answer = _settled(exchange, route, task, ctx, streams)
+                    answer = _settled(exchange, route, task, ctx, self)
                     if answer is not None:
                         out.append(answer)
                     continue
@@ -370,16 +447,16 @@ class Server:
         self, started: list[tuple[int, Route, asyncio.Task[Any], contextvars.Context]]
     ) -> None:
         tasks = self._tasks
-        streams = self._streams
-        assert streams is not None
         out: list[_native.Answer] = []
         for exchange, route, task, ctx in started:
             if not task.done():
                 task.add_done_callback(functools.partial(self._task_done, exchange, route, ctx))
-            elif tasks.pop(exchange, None) is not None:  # else its client went away
-                answer = _settled(exchange, route, task, ctx, streams)
+            elif tasks.pop(exchange, None) is not None:
+                answer = _settled(exchange, route, task, ctx, self)
                 if answer is not None:
                     out.append(answer)
+            else:  # its client went away: nothing it scheduled runs
+                _dropped(ctx)
         if out:
             self._respond(out)
 
@@ -388,10 +465,11 @@ class Server:
     ) -> None:
         if self._tasks.pop(exchange, None) is None or self._stopped.is_set():
             # Cancelled because its client went away, or left over after the
-            # stop (the core has answered what was still open): nobody reads it.
+            # stop (the core has answered what was still open): nobody reads
+            # it, and nothing it scheduled runs.
+            _dropped(ctx)
             return
-        assert self._streams is not None
-        answer = _settled(exchange, route, task, ctx, self._streams)
+        answer = _settled(exchange, route, task, ctx, self)
         if answer is None:
             return
         self._pending.append(answer)
@@ -424,8 +502,7 @@ class Server:
         poll = poller.poll
         stopped = self._stopped
         loop = self._loop
-        streams = self._streams
-        assert loop is not None and streams is not None
+        assert loop is not None
         # Wait for work on the lane's fd, in the kernel, and take it with a
         # zero-timeout poll that never blocks inside Go: blocking in Go left
         # each of the pool's threads parked in the Go scheduler, and the
@@ -448,9 +525,9 @@ class Server:
                     # Sync routes opt into no other kind: this is a stream's
                     # credit or end, and its pump runs on the loop.
                     with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                        loop.call_soon_threadsafe(streams.event, ev[0], ev[3], ev[4])
+                        loop.call_soon_threadsafe(self._ended, ev[0], ev[3], ev[4])
                     continue
-                answer = base.copy().run(_call_sync, ev[0], routes[ev[1]], ev, loop, streams)
+                answer = base.copy().run(_call_sync, ev[0], routes[ev[1]], ev, loop, self)
                 if answer is not None:
                     respond([answer])
             if not events and stopped.is_set():

@@ -88,7 +88,9 @@ class Streams:
     """The open streams of one server; every method runs on its loop thread."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, app: Callable[[], _native.App | None]
+        self,
+        loop: Callable[[], asyncio.AbstractEventLoop],
+        app: Callable[[], _native.App | None],
     ) -> None:
         self._loop = loop
         self._app = app
@@ -107,7 +109,7 @@ class Streams:
         """Open ``response`` on ``exchange`` and pump it; ``owner`` names the handler in logs."""
         stream = _Stream()
         self._open[exchange] = stream
-        stream.task = self._loop.create_task(
+        stream.task = self._loop().create_task(
             self._pump(exchange, owner, response, stream), context=context
         )
 
@@ -147,7 +149,7 @@ class Streams:
             def advance() -> asyncio.Future[Any]:
                 # Shielded: a cancelled pump must not lose track of a step
                 # still running on its thread (see _close).
-                stream.step = self._loop.run_in_executor(None, step)
+                stream.step = self._loop().run_in_executor(None, step)
                 return asyncio.shield(stream.step)
 
         to_chunk = _sse_chunk if sse else _raw_chunk
@@ -202,7 +204,7 @@ class Streams:
                 return False
             if code != _AGAIN:
                 raise _Aborted(f"the core refused a chunk (code {code})")
-            stream.credit = self._loop.create_future()
+            stream.credit = self._loop().create_future()
             await stream.credit
             stream.credit = None
 
@@ -221,6 +223,6 @@ class Streams:
                     # closed; let its current step finish first.
                     await asyncio.wait([step])
                 # Its finally may block: run it off the loop too.
-                await self._loop.run_in_executor(None, iterator.close)
+                await self._loop().run_in_executor(None, iterator.close)
         except Exception:
             logger.exception("closing the stream of %s failed", owner)

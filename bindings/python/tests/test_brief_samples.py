@@ -328,3 +328,30 @@ async def test_sse(client):
             if len(events) >= 3:
                 break
     assert len(events) == 3
+
+
+def test_background_tasks_sample(serve):
+    import threading
+
+    from spikard import background
+
+    app = Spikard()
+    ran = threading.Event()
+    seen: list[dict] = []
+
+    async def heavy_processing(data: dict):
+        """Async function that runs after response is sent."""
+        seen.append(data)
+        ran.set()
+
+    @app.post("/process")
+    async def process_data(data: dict):
+        # Schedule async function to run in background
+        background.run(heavy_processing(data))
+        return {"status": "processing"}
+
+    r = serve(app).post("/process", json_body={"job": 7})
+    assert r.status == 200
+    assert r.json() == {"status": "processing"}
+    assert ran.wait(10)
+    assert seen == [{"job": 7}]
