@@ -29,6 +29,11 @@ type Config struct {
 	Host             string        // listen address, default "127.0.0.1"
 	Port             int           // 0 picks a free port
 	MaxBodySize      int64         // bytes; 0 means no limit
+	MaxJSONDepth     int           // nesting levels a JSON body may have (1..10000); 0: request.DefaultMaxJSONDepth
+	MaxURILength     int           // bytes of a request target; a longer one is a 414; 0 means no limit
+	MaxHeaderSize    int           // bytes of a request's header field lines, line ends included; more is a 431; 0 means no limit
+	MaxHeaderCount   int           // header field lines of a request; more is a 431; 0 means no limit
+	HeaderTimeout    time.Duration // longest time a request head may take to arrive, from its first byte; 0 means no limit
 	RequestTimeout   time.Duration // how long a request may wait for its answer; 0 means no limit
 	ReadTimeout      time.Duration // longest wait for the next bytes of a request, or of an idle keep-alive connection; 0 means no limit
 	ShutdownTimeout  time.Duration // default drain deadline for Shutdown
@@ -55,6 +60,11 @@ func DefaultConfig() Config {
 		Host:             "127.0.0.1",
 		Port:             8000,
 		MaxBodySize:      10 << 20,
+		MaxJSONDepth:     request.DefaultMaxJSONDepth,
+		MaxURILength:     8 << 10,
+		MaxHeaderSize:    16 << 10,
+		MaxHeaderCount:   100,
+		HeaderTimeout:    10 * time.Second,
 		RequestTimeout:   30 * time.Second,
 		ReadTimeout:      30 * time.Second,
 		ShutdownTimeout:  5 * time.Second,
@@ -257,6 +267,9 @@ type compiledRoute struct {
 	lane    *Lane
 	facts   uint8 // fact* bits from spec.Facts
 	events  uint8 // event* bits from spec.Events
+	// jsonDepth is the app's max_json_depth, kept here for the request
+	// path (formbody.go), which sees the route but not the app.
+	jsonDepth int
 }
 
 // Fact and opt-in event bits of a compiled route.
@@ -322,7 +335,7 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	var body *request.Body
 	var shape *request.Shape
 	if s := bytes.TrimSpace(spec.BodySchema); len(s) > 0 && string(s) != "null" {
-		if body, err = request.CompileBody(s); err != nil {
+		if body, err = request.CompileBodyDepth(s, a.cfg.MaxJSONDepth); err != nil {
 			return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
 		}
 		if shape, err = request.CompileShape(s); err != nil {
@@ -351,7 +364,10 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 		return 0, err
 	}
 	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files,
-		facts: facts, events: events}
+		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth}
+	if cr.jsonDepth <= 0 {
+		cr.jsonDepth = request.DefaultMaxJSONDepth
+	}
 	if spec.Handler == nil {
 		cr.lane = a.laneLocked(spec.Lane)
 	}

@@ -24,6 +24,18 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.Port, err = portNumber(raw)
 		case "max_body_size":
 			cfg.MaxBodySize, err = integer(raw, 0, math.MaxInt64)
+		case "max_json_depth":
+			var n int64
+			n, err = integer(raw, 1, 10000)
+			cfg.MaxJSONDepth = int(n)
+		case "max_uri_length":
+			cfg.MaxURILength, err = headLimit(raw)
+		case "max_header_size":
+			cfg.MaxHeaderSize, err = headLimit(raw)
+		case "max_header_count":
+			cfg.MaxHeaderCount, err = headLimit(raw)
+		case "header_timeout":
+			cfg.HeaderTimeout, err = seconds(raw)
 		case "request_timeout":
 			cfg.RequestTimeout, err = seconds(raw)
 		case "read_timeout":
@@ -126,6 +138,13 @@ func hostName(raw json.RawMessage) (string, error) {
 func portNumber(raw json.RawMessage) (int, error) {
 	p, err := integer(raw, 0, 65535)
 	return int(p), err
+}
+
+// headLimit reads a limit on a request head (bytes or fields); 0 means no
+// limit.
+func headLimit(raw json.RawMessage) (int, error) {
+	n, err := integer(raw, 0, math.MaxInt32)
+	return int(n), err
 }
 
 // laneList reads a list of distinct lane numbers.

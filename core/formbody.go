@@ -23,6 +23,14 @@ func (ex *exchange) decodeBody(body []byte) (out, attachments []byte, ok bool) {
 			return nil, nil, false
 		}
 	}
+	// A JSON body nested past max_json_depth is refused before any parser
+	// meets it: for a route with a body schema Validate decides it in its
+	// own pass; for one without, the host's parser would be the first.
+	if kind == request.MediaJSON && rt.body == nil && len(ct) > 0 && request.TooDeep(body, rt.jsonDepth) {
+		p := problem.TooDeep(rt.jsonDepth)
+		ex.out = writeProblem(ex.c, &p, ex.out)
+		return nil, nil, false
+	}
 	if rt.body == nil && rt.files == nil {
 		return body, nil, true
 	}

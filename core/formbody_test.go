@@ -88,9 +88,9 @@ func TestFormBodies(t *testing.T) {
 		got[string(b)] = e.Type + ": " + e.Msg
 	}
 	want := map[string]string{
-		`["body","age"]`:    "validation_error: Value is not a valid integer",
-		`["body","nums",1]`: "validation_error: Value is not a valid integer",
-		`["body","ok"]`:     "validation_error: Value is not a valid boolean",
+		`["body","age"]`:    "int_parsing: Input should be a valid integer",
+		`["body","nums",1]`: "int_parsing: Input should be a valid integer",
+		`["body","ok"]`:     "bool_parsing: Input should be a valid boolean",
 		`["body","name"]`:   "string_too_short: ",
 	}
 	for loc, w := range want {
@@ -266,7 +266,7 @@ func TestMultipartBodies(t *testing.T) {
 	ct, body = buildMultipart(t, []part{{name: "count", content: "many"}})
 	r = do(t, "POST", base+"/up", ct, string(body))
 	if r.status != 422 || !strings.Contains(r.body, `{"type":"missing","loc":["body","doc"],"msg":"Field required"`) ||
-		!strings.Contains(r.body, `"loc":["body","count"],"msg":"Value is not a valid integer"`) {
+		!strings.Contains(r.body, `"loc":["body","count"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"many"`) {
 		t.Errorf("required file missing: %d %s", r.status, r.body)
 	}
 

@@ -20,14 +20,8 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		start = time.Now()
 		defer a.logAccess(c, start)
 	}
-	// The smuggling guard runs first: a request with ambiguous framing
-	// must not reach a handler, and the connection must not be reused.
-	if reason := checkFraming(c.Request.Header.RawHeaders()); reason != "" {
-		p := problem.BadRequest(reason)
-		writeProblem(c, &p, nil)
-		c.SetConnectionClose()
-		return
-	}
+	// The front (front.go) has refused every head that breaks RFC 9112,
+	// a limit, or the smuggling rules: this request's framing is sound.
 	a.inflight.Add(1)
 	defer a.leave()
 	if a.closing.Load() {
@@ -54,6 +48,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		p := problem.NotFound()
 		ex.out = writeProblem(c, &p, ex.out)
 		return
+	case route.Mismatch:
+		a.answerMismatch(ex, res, path) // mismatch.go
+		return
 	case route.MethodNotAllowed:
 		p := problem.MethodNotAllowed(string(c.Request.Header.Method()))
 		ex.out = writeProblem(c, &p, ex.out)
@@ -70,7 +67,7 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		var p problem.Problem
 		switch fault {
 		case bodyTooLarge:
-			p = problem.PayloadTooLarge()
+			p = problem.PayloadTooLarge(a.cfg.MaxBodySize)
 		case bodyStalled:
 			p = problem.RequestTimeout()
 		default:

@@ -146,19 +146,55 @@ typedef struct spikard_app spikard_app;
  * Unknown keys are rejected so that typos surface. Keys (all optional):
  *   "host": string, default "127.0.0.1"
  *   "port": integer, default 8000; 0 picks a free port (see spikard_app_port)
- *   "max_body_size": integer bytes, default 10 MiB; 0 means no limit
+ *   "max_body_size": integer bytes, default 10 MiB; 0 means no limit. A
+ *       request whose Content-Length is larger is answered 413 and closed
+ *       as soon as its head has arrived, without reading the body and
+ *       without a 100 Continue.
+ *   "max_json_depth": integer in 1..10000, default 128: how deeply a JSON
+ *       body may nest arrays and objects ({"a":[1]} is 2). A deeper body
+ *       (a route with a body schema, or any body declared application/json
+ *       or +json) is answered 400, a problem whose detail names the limit,
+ *       before any parser reads it. 128 is serde_json's recursion limit;
+ *       ASP.NET Core allows 64, Python's json and Jackson about 1000.
+ *   Every request head is checked before any handler sees it (RFC 9112):
+ *   a request line that is not method SP target SP HTTP-version, a target
+ *   that is not "/...", "*" (OPTIONS) or an absolute URI, a header field
+ *   name that is not a token, a control byte in a field value, a field
+ *   line without a colon, obsolete line folding, two Host fields (or none
+ *   in HTTP/1.1), an Expect other than 100-continue (417), and framing a
+ *   proxy could read otherwise (Transfer-Encoding other than chunked,
+ *   with Content-Length, or twice; Content-Lengths that disagree) are
+ *   answered 400, and HTTP versions other than 1.0 and 1.1 505, each with
+ *   a problem document, Connection: close, and the connection closed.
+ *   Four keys bound the head; each 0 means no limit:
+ *   "max_uri_length": integer bytes, default 8192: a longer request target
+ *       (path and query) is answered 414 (nginx and Apache refuse lines
+ *       past 8 KiB).
+ *   "max_header_size": integer bytes, default 16384 (16 KiB): the header
+ *       field lines together, line ends included, request line apart; more
+ *       is answered 431 (Node's limit; nginx allows 4 lines of 8 KiB).
+ *   "max_header_count": integer, default 100: more header field lines are
+ *       answered 431 (Apache's LimitRequestFields).
+ *   "header_timeout": seconds, default 10: how long a request head may take
+ *       to arrive, counted from its first byte, however the bytes trickle
+ *       in (read_timeout bounds each wait, this the whole head). A head
+ *       not complete in time, or stalled for read_timeout, is answered
+ *       408 and closed.
+ *   The limits are checked as the bytes arrive: a head past one is
+ *   refused without waiting for its end.
  *   "request_timeout": number of seconds a request may wait for its answer
  *       before a 504 is sent, default 30; 0 means no limit
  *   "read_timeout": seconds the server waits for the next bytes of a
  *       request (headers or body) or of an idle keep-alive connection,
  *       default 30; 0 means no limit on requests (idle keep-alive
  *       connections then close after 3 minutes). The limit applies to each
- *       wait, not
- *       to the whole request. A stalled request is answered and closed:
- *       with a 408 problem response when the core was already reading the
- *       body (max_body_size 0 and a body over 4 MiB), otherwise with the
- *       transport's plain-text 400. A connection that never sends a byte
- *       holds no thread and is not timed out.
+ *       wait, not to the whole request (header_timeout bounds a whole
+ *       head). A stalled request is answered and closed: with a 408
+ *       problem response when its head stalled or the core was already
+ *       reading the body (max_body_size 0 and a body over 4 MiB),
+ *       otherwise with the transport's plain-text 400. A connection that
+ *       never sends a byte holds no thread, and is closed once the idle
+ *       timeout passes.
  *   "shutdown_timeout": seconds spikard_app_stop waits for in-flight
  *       requests by default, default 5
  *   "access_log": boolean, default false: one line per request on stderr

@@ -31,9 +31,21 @@ func Internal() Problem {
 	return Problem{Type: TypeBase + "internal-server-error", Title: "Internal Server Error", Status: 500, Detail: "Internal server error"}
 }
 
-// PayloadTooLarge is the 413 for a body over max_body_size.
-func PayloadTooLarge() Problem {
-	return Problem{Type: TypeBase + "payload-too-large", Title: "Payload Too Large", Status: 413, Detail: "Request body exceeds the maximum allowed size"}
+// Limits answer with a problem whose title is the status's reason phrase
+// and whose detail names the limit, in its config key's words, and its
+// value.
+
+// PayloadTooLarge is the 413 for a body over max_body_size (limit bytes).
+func PayloadTooLarge(limit int64) Problem {
+	return Problem{Type: TypeBase + "payload-too-large", Title: "Payload Too Large", Status: 413,
+		Detail: "Request body exceeds max_body_size (" + strconv.FormatInt(limit, 10) + " bytes)"}
+}
+
+// TooDeep is the 400 for a JSON body nested deeper than max_json_depth
+// (limit levels).
+func TooDeep(limit int) Problem {
+	return Problem{Type: TypeBase + "bad-request", Title: "Bad Request", Status: 400,
+		Detail: "JSON body nesting exceeds max_json_depth (" + strconv.Itoa(limit) + " levels)"}
 }
 
 // UnsupportedMediaType is the 415 for a body that is not JSON where a JSON
@@ -63,6 +75,44 @@ func BadRequest(detail string) Problem {
 // longer than read_timeout.
 func RequestTimeout() Problem {
 	return Problem{Type: TypeBase + "request-timeout", Title: "Request Timeout", Status: 408, Detail: "Request body not received within the read timeout"}
+}
+
+// HeaderTimeout is the 408 for a request head that did not arrive within
+// the timeout named by key (header_timeout, read_timeout), of secs.
+func HeaderTimeout(key, secs string) Problem {
+	return Problem{Type: TypeBase + "request-timeout", Title: "Request Timeout", Status: 408,
+		Detail: "Request header not received within " + key + " (" + secs + ")"}
+}
+
+// URITooLong is the 414 for a request target over max_uri_length (limit
+// bytes).
+func URITooLong(limit int) Problem {
+	return Problem{Type: TypeBase + "uri-too-long", Title: "URI Too Long", Status: 414,
+		Detail: "Request target exceeds max_uri_length (" + strconv.Itoa(limit) + " bytes)"}
+}
+
+// HeaderTooLarge is the 431 for header fields over max_header_size (limit
+// bytes, line ends included).
+func HeaderTooLarge(limit int) Problem {
+	return Problem{Type: TypeBase + "request-header-fields-too-large", Title: "Request Header Fields Too Large", Status: 431,
+		Detail: "Request header fields exceed max_header_size (" + strconv.Itoa(limit) + " bytes)"}
+}
+
+// TooManyHeaders is the 431 for more header fields than max_header_count.
+func TooManyHeaders(limit int) Problem {
+	return Problem{Type: TypeBase + "request-header-fields-too-large", Title: "Request Header Fields Too Large", Status: 431,
+		Detail: "Request header fields exceed max_header_count (" + strconv.Itoa(limit) + ")"}
+}
+
+// ExpectationFailed is the 417 for an Expect field the server cannot meet.
+func ExpectationFailed(detail string) Problem {
+	return Problem{Type: TypeBase + "expectation-failed", Title: "Expectation Failed", Status: 417, Detail: detail}
+}
+
+// VersionNotSupported is the 505 for a well-formed HTTP version other
+// than 1.0 and 1.1.
+func VersionNotSupported(detail string) Problem {
+	return Problem{Type: TypeBase + "http-version-not-supported", Title: "HTTP Version Not Supported", Status: 505, Detail: detail}
 }
 
 // BodyLengthMismatch is the 400 for a body that ended before its declared

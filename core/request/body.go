@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/bytedance/sonic"
@@ -18,15 +19,32 @@ import (
 // concurrent use.
 type Body struct {
 	schema *jsonschema.Schema
+	// doc is the schema document, and oneOf every oneOf's branches
+	// compiled alone (by the JSON Pointer of the schema holding it): the
+	// error path reads them to say what a failed not or oneOf required.
+	doc   any
+	oneOf map[string][]*jsonschema.Schema
 	// fast is the compiled validator, nil when the schema is outside its
 	// subset. It decides validity in one pass without decoding; only a
 	// failing document goes through schema, which builds the entries.
 	fast *validate.Validator
+	// maxDepth is how deeply a body may nest arrays and objects.
+	maxDepth int
 }
 
 // CompileBody compiles a JSON Schema (draft 2020-12 unless it says
-// otherwise) for request bodies.
+// otherwise) for request bodies nested at most DefaultMaxJSONDepth deep.
 func CompileBody(schema []byte) (*Body, error) {
+	return CompileBodyDepth(schema, DefaultMaxJSONDepth)
+}
+
+// CompileBodyDepth is CompileBody for bodies nested at most maxDepth
+// levels deep (1..10000; see TooDeep); a deeper body fails Validate with
+// the 400 of problem.TooDeep before anything else is checked.
+func CompileBodyDepth(schema []byte, maxDepth int) (*Body, error) {
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxJSONDepth
+	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 	if err != nil {
 		return nil, fmt.Errorf("body_schema: %v", err)
@@ -36,16 +54,47 @@ func CompileBody(schema []byte) (*Body, error) {
 	// Formats are assertions here, as they are for parameters: an
 	// "email" field that is not an email is a 422, not an annotation.
 	c.AssertFormat()
-	const url = "spikard:///body.json"
-	if err := c.AddResource(url, doc); err != nil {
+	if err := c.AddResource(bodyURL, doc); err != nil {
 		return nil, fmt.Errorf("body_schema: %v", err)
 	}
-	s, err := c.Compile(url)
+	s, err := c.Compile(bodyURL)
 	if err != nil {
 		return nil, fmt.Errorf("body_schema: %v", err)
 	}
 	fast, _ := validate.Compile(schema) // nil (unsupported) keeps the general path
-	return &Body{schema: s, fast: fast}, nil
+	b := &Body{schema: s, fast: fast, doc: doc, maxDepth: maxDepth}
+	b.compileOneOf(c, doc, "")
+	return b, nil
+}
+
+// compileOneOf compiles the branches of every oneOf in the schema
+// document v (at pointer ptr) on their own, so that a failure can say how
+// many matched.
+func (b *Body) compileOneOf(c *jsonschema.Compiler, v any, ptr string) {
+	switch v := v.(type) {
+	case map[string]any:
+		if list, ok := v["oneOf"].([]any); ok {
+			branches := make([]*jsonschema.Schema, 0, len(list))
+			for i := range list {
+				s, err := c.Compile(bodyURL + "#" + ptr + "/oneOf/" + strconv.Itoa(i))
+				if err != nil {
+					return // the count falls back to what the validator saw
+				}
+				branches = append(branches, s)
+			}
+			if b.oneOf == nil {
+				b.oneOf = map[string][]*jsonschema.Schema{}
+			}
+			b.oneOf[ptr] = branches
+		}
+		for k, sub := range v {
+			b.compileOneOf(c, sub, ptr+"/"+strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"))
+		}
+	case []any:
+		for i, sub := range v {
+			b.compileOneOf(c, sub, ptr+"/"+strconv.Itoa(i))
+		}
+	}
 }
 
 // jsonAPI decodes bodies for validation. UseNumber keeps big integers
@@ -104,17 +153,24 @@ func isJSONMediaType(mt []byte) bool {
 // bytes.
 func (b *Body) Validate(body []byte) *problem.Problem {
 	if len(bytes.TrimSpace(body)) == 0 {
-		p := problem.Validation([]problem.Entry{{Type: "missing", Loc: []problem.Loc{problem.Key("body")}, Msg: "Field required"}})
+		p := problem.Validation([]problem.Entry{problem.Missing().At([]problem.Loc{problem.Key("body")}, nil)})
 		return &p
 	}
 	if b.fast != nil {
-		switch err := b.fast.Check(body); {
+		// One pass decides the depth and the verdict.
+		switch err := b.fast.CheckDepth(body, b.maxDepth); {
 		case err == nil:
 			return nil
+		case errors.Is(err, validate.ErrTooDeep):
+			p := problem.TooDeep(b.maxDepth)
+			return &p
 		case errors.Is(err, validate.ErrMalformed):
 			p := problem.MalformedJSON()
 			return &p
 		}
+	} else if TooDeep(body, b.maxDepth) {
+		p := problem.TooDeep(b.maxDepth)
+		return &p
 	}
 	var v any
 	if err := jsonAPI.Unmarshal(body, &v); err != nil {
@@ -127,12 +183,12 @@ func (b *Body) Validate(body []byte) *problem.Problem {
 	}
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		p := problem.Validation([]problem.Entry{{Type: "value_error", Loc: []problem.Loc{problem.Key("body")}, Msg: err.Error()}})
+		p := problem.Validation([]problem.Entry{problem.Keyword("", err.Error()).At([]problem.Loc{problem.Key("body")}, nil)})
 		return &p
 	}
-	entries := flatten(ve, v, nil)
+	entries := b.flatten(ve, v, nil)
 	if len(entries) == 0 {
-		entries = append(entries, problem.Entry{Type: "value_error", Loc: []problem.Loc{problem.Key("body")}, Msg: "Value error"})
+		entries = append(entries, problem.Keyword("", "Value error").At([]problem.Loc{problem.Key("body")}, nil))
 	}
 	p := problem.Validation(entries)
 	return &p

@@ -547,10 +547,11 @@ type step struct {
 	index int
 }
 
-// coercionError records that the value v at the current location is not
-// of the schema's type. The value is still written as a string; the
-// validator's own complaint about that position is dropped in favour of
-// this one by MergeCoercion.
+// coercionError records that the value v at the current location does
+// not parse as typ ("integer", "number", "boolean"): pydantic's parse
+// error, as for the same string in a query. The value is still written as
+// a string; the validator's own complaint about that position is dropped
+// in favour of this one by MergeCoercion.
 func (sc *FormScratch) coercionError(typ string, v []byte) {
 	if sc.valid {
 		return // reported by the event-body pass
@@ -564,9 +565,7 @@ func (sc *FormScratch) coercionError(typ string, v []byte) {
 			loc = append(loc, problem.Key(string(sc.bytesOf(sc.nodes[st.node].key))))
 		}
 	}
-	ctx := append(problem.AppendString([]byte(`{"value":`), string(v)), '}')
-	sc.coerc = append(sc.coerc, problem.Entry{Type: "validation_error", Loc: loc,
-		Msg: "Value is not a valid " + typ, Ctx: ctx, NoInput: true})
+	sc.coerc = append(sc.coerc, problem.Parsing(typ).At(loc, problem.AppendString(nil, string(v))))
 }
 
 // MarkFormMissing sets the input of every body field reported missing
@@ -610,17 +609,11 @@ func sameLoc(a, b []problem.Loc) bool {
 		return false
 	}
 	for i := range a {
-		if a[i] != b[i] && !sameIndex(a[i], b[i]) && !sameIndex(b[i], a[i]) {
+		if a[i] != b[i] {
 			return false
 		}
 	}
 	return true
-}
-
-// sameIndex reports whether x is an index and y the same index written
-// as a key (the array-item type error spells indexes as keys).
-func sameIndex(x, y problem.Loc) bool {
-	return x.IsIndex && !y.IsIndex && y.Key == strconv.Itoa(x.Index)
 }
 
 // omitted reports whether child c is dropped from its object: an empty

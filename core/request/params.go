@@ -2,7 +2,6 @@ package request
 
 import (
 	"bytes"
-	"strconv"
 	"unsafe"
 
 	"github.com/spikard/spikard/core/problem"
@@ -25,6 +24,31 @@ type Scratch struct {
 	key   []byte
 	val   []byte
 	marks []int // start offsets of a list's items
+	// The query, split and its keys decoded once per Extract: every query
+	// parameter looks through the pairs instead of decoding the string
+	// again (query-many: 15 parameters over 18 pairs, 6.0 -> 1.4 µs).
+	qkeys  []byte
+	qpairs []queryPair
+	qsplit bool
+}
+
+// queryPair is one pair of the query: its decoded key is qkeys[k0:k1], its
+// value still raw.
+type queryPair struct {
+	k0, k1 int
+	v      []byte
+}
+
+// splitQuery fills s.qkeys and s.qpairs from q.
+func (s *Scratch) splitQuery(q []byte) {
+	s.qkeys = s.qkeys[:0]
+	s.qpairs = s.qpairs[:0]
+	forEachPair(q, func(k, v []byte) {
+		k0 := len(s.qkeys)
+		s.qkeys = decodeQuery(s.qkeys, k)
+		s.qpairs = append(s.qpairs, queryPair{k0: k0, k1: len(s.qkeys), v: v})
+	})
+	s.qsplit = true
 }
 
 // Extract appends the JSON object of p's parameters for in to dst and
@@ -33,6 +57,7 @@ type Scratch struct {
 func (p *Plan) Extract(dst []byte, in Input, s *Scratch, errs []problem.Entry) ([]byte, []problem.Entry) {
 	dst = append(dst, '{')
 	first := true
+	s.qsplit = false
 	for i := range p.fields {
 		f := &p.fields[i]
 		mark := len(dst)
@@ -61,7 +86,10 @@ func (p *Plan) Extract(dst []byte, in Input, s *Scratch, errs []problem.Entry) (
 				dst, ok, errs = f.coerce(dst, v, errs, f.locName, -1)
 			}
 		case FromQuery:
-			dst, present, ok, errs = f.query(dst, in.Query(), s, errs)
+			if !s.qsplit {
+				s.splitQuery(in.Query())
+			}
+			dst, present, ok, errs = f.query(dst, s, errs)
 		}
 		if !present {
 			switch {
@@ -84,7 +112,7 @@ func (p *Plan) Extract(dst []byte, in Input, s *Scratch, errs []problem.Entry) (
 
 // query finds f in the raw query string. Scalars take the last occurrence
 // (as Starlette does); arrays take every occurrence in order.
-func (f *field) query(dst []byte, q []byte, s *Scratch, errs []problem.Entry) ([]byte, bool, bool, []problem.Entry) {
+func (f *field) query(dst []byte, s *Scratch, errs []problem.Entry) ([]byte, bool, bool, []problem.Entry) {
 	present := false
 	ok := true
 	if f.typ == tArray {
@@ -92,16 +120,15 @@ func (f *field) query(dst []byte, q []byte, s *Scratch, errs []problem.Entry) ([
 		mark := len(dst)
 		dst = append(dst, '[')
 		s.marks = s.marks[:0]
-		forEachPair(q, func(k, v []byte) {
-			s.key = decodeQuery(s.key[:0], k)
-			if bstr(s.key) != f.wire {
-				return
+		for _, pair := range s.qpairs {
+			if bstr(s.qkeys[pair.k0:pair.k1]) != f.wire {
+				continue
 			}
 			present = true
-			s.val = decodeQuery(s.val[:0], v)
+			s.val = decodeQuery(s.val[:0], pair.v)
 			if f.separator == 0 {
 				dst, ok, errs = f.item(dst, s.val, errs, s, &idx, ok)
-				return
+				continue
 			}
 			// One value holding the whole list, e.g. colors=red;green.
 			rest := s.val
@@ -116,7 +143,7 @@ func (f *field) query(dst []byte, q []byte, s *Scratch, errs []problem.Entry) ([
 					dst, ok, errs = f.item(dst, part, errs, s, &idx, ok)
 				}
 			}
-		})
+		}
 		dst = append(dst, ']')
 		if !present {
 			return dst[:mark], false, false, errs
@@ -131,13 +158,13 @@ func (f *field) query(dst []byte, q []byte, s *Scratch, errs []problem.Entry) ([
 		return dst, present, ok, errs
 	}
 	var last []byte
-	forEachPair(q, func(k, v []byte) {
-		s.key = decodeQuery(s.key[:0], k)
-		if bstr(s.key) == f.wire {
-			last = v
+	for i := len(s.qpairs) - 1; i >= 0; i-- { // the last occurrence wins
+		if pair := s.qpairs[i]; bstr(s.qkeys[pair.k0:pair.k1]) == f.wire {
+			last = pair.v
 			present = true
+			break
 		}
-	})
+	}
 	if !present {
 		return dst, false, false, errs
 	}
@@ -167,33 +194,31 @@ func (f *field) item(dst, v []byte, errs []problem.Entry, s *Scratch, idx *int, 
 // bracket), and returns the error entry of the first violated one.
 func (f *field) checkItems(list []byte, marks []int) (problem.Entry, bool) {
 	n := len(marks) - 1
-	native := func(msg string, ctx []byte) (problem.Entry, bool) {
-		loc := []problem.Loc{problem.Key(locNames[f.src]), problem.Key(f.locName)}
-		return problem.Entry{Type: "validation_error", Loc: loc, Msg: msg, Ctx: ctx, NoInput: true}, true
+	fail := func(r problem.Rule) (problem.Entry, bool) {
+		if f.src == FromCookie {
+			r.Ctx = nil
+		}
+		return r.At([]problem.Loc{problem.Key(locNames[f.src]), problem.Key(f.locName)}, nil), true
 	}
 	if f.minItems >= 0 && n < f.minItems {
-		return native("Array must contain at least "+plural(f.minItems, "item"),
-			[]byte(`{"min_items":`+strconv.Itoa(f.minItems)+`,"actual_items":`+strconv.Itoa(n)+`}`))
+		return fail(problem.MinItems(f.minItems, n))
 	}
 	if f.maxItems >= 0 && n > f.maxItems {
-		return native("Array must not contain more than "+plural(f.maxItems, "item"),
-			[]byte(`{"max_items":`+strconv.Itoa(f.maxItems)+`,"actual_items":`+strconv.Itoa(n)+`}`))
+		return fail(problem.MaxItems(f.maxItems, n))
 	}
 	if f.unique {
-		// Lists of query values are short: a quadratic scan beats hashing.
-		for i := 0; i < n; i++ {
-			a := list[marks[i] : marks[i+1]-1]
+		item := func(i int) []byte {
 			if i == n-1 {
-				a = list[marks[i]:marks[i+1]]
+				return list[marks[i]:marks[i+1]]
 			}
-			for j := i + 1; j < n; j++ {
-				b := list[marks[j] : marks[j+1]-1]
-				if j == n-1 {
-					b = list[marks[j]:marks[j+1]]
-				}
-				if bytes.Equal(a, b) {
-					return native("Array items must be unique",
-						[]byte(`{"unique_items":true,"duplicate_index":`+strconv.Itoa(j)+`}`))
+			return list[marks[i] : marks[i+1]-1] // without the comma
+		}
+		// Lists of query values are short: a quadratic scan beats hashing.
+		for j := 1; j < n; j++ {
+			b := item(j)
+			for i := 0; i < j; i++ {
+				if bytes.Equal(item(i), b) {
+					return fail(problem.UniqueItems(j, append([]byte(nil), b...)))
 				}
 			}
 		}

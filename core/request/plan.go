@@ -76,9 +76,6 @@ type check struct {
 	maxItems  int      // -1 when unset
 	unique    bool     // uniqueItems
 	separator byte     // arrays: one value split on this byte, 0 when unset
-	// validator selects the JSON-Schema-validator error vocabulary for
-	// constraint failures (see rawSchema); otherwise pydantic's.
-	validator bool
 }
 
 type bound struct {
@@ -236,24 +233,6 @@ func Compile(schema []byte, pat route.Pattern) (*Plan, error) {
 	return p, nil
 }
 
-// rawSchema reports whether a parameter's property schema is written as
-// a raw (draft-3 style) JSON Schema, recognised by the boolean "required"
-// keyword inside the property itself rather than in the object's
-// "required" list. Such a parameter is declared straight in JSON Schema,
-// not derived from a typed host signature, so its constraint failures
-// (minLength, maxLength, pattern, minimum, maximum and their exclusive
-// forms) are reported in the JSON-Schema-validator vocabulary: type
-// "validation_error", a message naming the keyword, the limit and the
-// offending value in ctx, and no "input". Parameters derived from host
-// types keep pydantic's vocabulary (string_too_short, less_than_equal,
-// … with "input"). Failures that have only one spelling (format,
-// multipleOf, minItems/maxItems/uniqueItems: validator vocabulary; type
-// parsing, enum, missing: pydantic's) read the same either way.
-func rawSchema(ps *propSchema) bool {
-	r := bytes.TrimSpace(ps.Required)
-	return string(r) == "true" || string(r) == "false"
-}
-
 // isTrue reports whether raw is the JSON literal true.
 func isTrue(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "true" }
 
@@ -318,11 +297,6 @@ func compileCheck(ps *propSchema) (check, error) {
 		merge(src, ps)
 	}
 	c.format = src.Format
-	c.validator = rawSchema(ps)
-	if c.items != nil {
-		// Items of a raw parameter fail in the same vocabulary.
-		c.items.validator = c.validator
-	}
 	var err error
 	if c.min, err = parseBound(src.Minimum); err != nil {
 		return c, err

@@ -54,28 +54,34 @@ func TestParameterRules(t *testing.T) {
 		{"maxItems", `"i":{"type":"array","items":{"type":"integer"},"maxItems":1}`, "i=1&i=2", nil, "",
 			`[{"type":"validation_error","loc":["query","i"],"msg":"Array must not contain more than 1 item","ctx":{"max_items":1,"actual_items":2}}]`},
 		{"uniqueItems", `"i":{"type":"array","items":{"type":"integer"},"uniqueItems":true}`, "i=1&i=2&i=01", nil, "",
-			`[{"type":"validation_error","loc":["query","i"],"msg":"Array items must be unique","ctx":{"unique_items":true,"duplicate_index":2}}]`},
+			`[{"type":"validation_error","loc":["query","i"],"msg":"Array items must be unique","ctx":{"unique_items":true,"duplicate_index":2,"duplicate_value":1}}]`},
 		{"separator", `"c":{"type":"array","items":{"type":"string"},"separator":";"}`, "c=a;b", nil, `{"c":["a","b"]}`, ""},
-		// A boolean "required" in the property marks a raw JSON Schema
-		// parameter: its constraint failures use the validator vocabulary.
-		{"raw minLength", `"s":{"type":"string","minLength":3,"required":true}`, "s=ab", nil, "",
-			`[{"type":"validation_error","loc":["query","s"],"msg":"String length must be at least 3","ctx":{"min_length":3,"actual_length":2}}]`},
-		{"raw maxLength counts runes, reports one past", `"s":{"type":"string","maxLength":2,"required":true}`, "s=%C3%A9%C3%A9%C3%A9", nil, "",
-			`[{"type":"validation_error","loc":["query","s"],"msg":"String length must not exceed 2","ctx":{"max_length":2,"actual_length":4}}]`},
-		{"raw pattern", `"s":{"type":"string","pattern":"^a+$","required":false}`, "s=ab", nil, "",
-			`[{"type":"validation_error","loc":["query","s"],"msg":"String does not match pattern","ctx":{"pattern":"^a+$","value":"ab"}}]`},
-		{"raw maximum", `"n":{"type":"integer","maximum":100,"required":true}`, "n=101", nil, "",
-			`[{"type":"validation_error","loc":["query","n"],"msg":"Value must not exceed 100","ctx":{"maximum":100,"value":101}}]`},
-		{"raw minimum", `"n":{"type":"number","minimum":1.5,"required":true}`, "n=1", nil, "",
-			`[{"type":"validation_error","loc":["query","n"],"msg":"Value must be at least 1.5","ctx":{"minimum":1.5,"value":1}}]`},
-		{"raw exclusiveMinimum", `"n":{"type":"integer","exclusiveMinimum":0,"required":true}`, "n=0", nil, "",
-			`[{"type":"validation_error","loc":["query","n"],"msg":"Value must be greater than 0","ctx":{"exclusive_minimum":0,"value":0}}]`},
-		{"raw required true makes it required", `"n":{"type":"integer","required":true}`, "", nil, "",
+		// How a parameter's schema is spelled does not change how its
+		// failures read: a draft-3 boolean "required" inside the property
+		// still makes it required, and nothing else.
+		{"minLength however spelled", `"s":{"type":"string","minLength":3,"required":true}`, "s=ab", nil, "",
+			`[{"type":"string_too_short","loc":["query","s"],"msg":"String should have at least 3 characters","input":"ab","ctx":{"min_length":3}}]`},
+		{"maxLength counts runes", `"s":{"type":"string","maxLength":2,"required":true}`, "s=%C3%A9%C3%A9%C3%A9", nil, "",
+			`[{"type":"string_too_long","loc":["query","s"],"msg":"String should have at most 2 characters","input":"ééé","ctx":{"max_length":2}}]`},
+		{"pattern however spelled", `"s":{"type":"string","pattern":"^a+$","required":false}`, "s=ab", nil, "",
+			`[{"type":"string_pattern_mismatch","loc":["query","s"],"msg":"String should match pattern '^a+$'","input":"ab","ctx":{"pattern":"^a+$"}}]`},
+		{"maximum however spelled", `"n":{"type":"integer","maximum":100,"required":true}`, "n=101", nil, "",
+			`[{"type":"less_than_equal","loc":["query","n"],"msg":"Input should be less than or equal to 100","input":"101","ctx":{"le":100}}]`},
+		{"fractional minimum", `"n":{"type":"number","minimum":1.5,"required":true}`, "n=1", nil, "",
+			`[{"type":"greater_than_equal","loc":["query","n"],"msg":"Input should be greater than or equal to 1.5","input":"1","ctx":{"ge":1.5}}]`},
+		{"exclusiveMinimum", `"n":{"type":"integer","exclusiveMinimum":0,"required":true}`, "n=0", nil, "",
+			`[{"type":"greater_than","loc":["query","n"],"msg":"Input should be greater than 0","input":"0","ctx":{"gt":0}}]`},
+		{"boolean required true makes it required", `"n":{"type":"integer","required":true}`, "", nil, "",
 			`[{"type":"missing","loc":["query","n"],"msg":"Field required","input":null}]`},
-		{"raw parse error stays pydantic", `"n":{"type":"integer","required":true}`, "n=x", nil, "",
-			`[{"type":"int_parsing","loc":["query","n"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"}]`},
-		{"raw array items share the vocabulary", `"t":{"type":"array","items":{"type":"string","minLength":2},"required":true}`, "t=ab&t=c", nil, "",
-			`[{"type":"validation_error","loc":["query","t",1],"msg":"String length must be at least 2","ctx":{"min_length":2,"actual_length":1}}]`},
+		{"array items", `"t":{"type":"array","items":{"type":"string","minLength":2},"required":true}`, "t=ab&t=c", nil, "",
+			`[{"type":"string_too_short","loc":["query","t",1],"msg":"String should have at least 2 characters","input":"c","ctx":{"min_length":2}}]`},
+		{"empty boolean is false", `"b":{"type":"boolean"}`, "b=", nil, `{"b":false}`, ""},
+		{"bare boolean key is false", `"b":{"type":"boolean"}`, "b", nil, `{"b":false}`, ""},
+		{"empty boolean item is false", `"b":{"type":"array","items":{"type":"boolean"}}`, "b=1&b=", nil, `{"b":[true,false]}`, ""},
+		{"empty boolean header is still an error", `"b":{"type":"boolean","source":"header"}`, "", map[string]string{"b": ""}, "",
+			`[{"type":"bool_parsing","loc":["headers","b"],"msg":"Input should be a valid boolean, unable to interpret input","input":""}]`},
+		{"uniqueItems names the duplicate", `"t":{"type":"array","items":{"type":"string"},"uniqueItems":true}`, "t=a&t=b&t=a", nil, "",
+			`[{"type":"validation_error","loc":["query","t"],"msg":"Array items must be unique","ctx":{"unique_items":true,"duplicate_index":2,"duplicate_value":"a"}}]`},
 		{"typed minLength stays pydantic", `"s":{"type":"string","minLength":3}`, "s=ab", nil, "",
 			`[{"type":"string_too_short","loc":["query","s"],"msg":"String should have at least 3 characters","input":"ab","ctx":{"min_length":3}}]`},
 		{"NUL failing a pattern is named", `"s":{"type":"string","pattern":"^[a-z]+$"}`, "s=a%00b", nil, "",
@@ -124,7 +130,25 @@ func TestBodyRules(t *testing.T) {
 		{"minItems", `{"type":"array","minItems":2}`, `[1]`,
 			`[{"type":"validation_error","loc":["body"],"msg":"Array must contain at least 2 items","ctx":{"min_items":2,"actual_items":1}}]`},
 		{"maxItems", `{"type":"array","maxItems":1}`, `[1,2]`,
-			`[{"type":"validation_error","loc":["body"],"msg":"[1,2] has more than 1 item","input":[1,2]}]`},
+			`[{"type":"validation_error","loc":["body"],"msg":"Array must not contain more than 1 item","ctx":{"max_items":1,"actual_items":2}}]`},
+		{"uniqueItems names the duplicate", `{"type":"array","uniqueItems":true}`, `[{"a":1},2,{"a":1}]`,
+			`[{"type":"validation_error","loc":["body"],"msg":"Array items must be unique","ctx":{"unique_items":true,"duplicate_index":2,"duplicate_value":{"a":1}}}]`},
+		{"multipleOf", `{"type":"object","properties":{"q":{"type":"integer","multipleOf":5}}}`, `{"q":17}`,
+			`[{"type":"validation_error","loc":["body","q"],"msg":"Value must be a multiple of 5","ctx":{"multiple_of":5,"value":17}}]`},
+		{"oneOf none is one error", `{"type":"object","properties":{"v":{"oneOf":[{"type":"string"},{"type":"boolean"}]}}}`, `{"v":3}`,
+			`[{"type":"validation_error","loc":["body","v"],"msg":"Must match exactly one schema (oneOf), but matched 0","ctx":{"matched_schemas":0}}]`},
+		{"oneOf several counts them all", `{"oneOf":[{"type":"number"},{"type":"integer"},{"minimum":0}]}`, `3`,
+			`[{"type":"validation_error","loc":["body"],"msg":"Must match exactly one schema (oneOf), but matched 3","ctx":{"matched_schemas":3}}]`},
+		{"oneOf under $defs", `{"$defs":{"P":{"oneOf":[{"type":"integer"},{"type":"number"}]}},"properties":{"p":{"$ref":"#/$defs/P"}}}`, `{"p":2}`,
+			`[{"type":"validation_error","loc":["body","p"],"msg":"Must match exactly one schema (oneOf), but matched 2","ctx":{"matched_schemas":2}}]`},
+		{"not", `{"type":"object","properties":{"name":{"not":{"const":"admin"}}}}`, `{"name":"admin"}`,
+			`[{"type":"validation_error","loc":["body","name"],"msg":"Value must not match the schema given in 'not'","ctx":{"not":{"const":"admin"},"value":"admin"}}]`},
+		{"const", `{"type":"object","properties":{"v":{"const":"1.0"}}}`, `{"v":"2.0"}`,
+			`[{"type":"validation_error","loc":["body","v"],"msg":"Value must be \"1.0\"","ctx":{"const":"1.0","value":"2.0"}}]`},
+		{"const number", `{"const":3}`, `4`,
+			`[{"type":"validation_error","loc":["body"],"msg":"Value must be 3","ctx":{"const":3,"value":4}}]`},
+		{"null type", `{"type":"object","properties":{"n":{"type":"null"}}}`, `{"n":1}`,
+			`[{"type":"none_required","loc":["body","n"],"msg":"Input should be None","input":1}]`},
 		{"string for a number is a parse error", `{"type":"object","properties":{"i":{"type":"integer"},"f":{"type":"number"},"b":{"type":"boolean"}}}`, `{"i":"x","f":"y","b":"z"}`,
 			`[{"type":"bool_parsing","loc":["body","b"],"msg":"Input should be a valid boolean, unable to interpret input","input":"z"},{"type":"float_parsing","loc":["body","f"],"msg":"Input should be a valid number, unable to parse string as a number","input":"y"},{"type":"int_parsing","loc":["body","i"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"}]`},
 		{"sorted by location", `{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"string"}}}`, `{"b":1,"a":2}`,
@@ -177,8 +201,9 @@ func TestBodyFormats(t *testing.T) {
 	}
 }
 
-// TestBodyQuirkRules checks the body rules that differ from pydantic's
-// shapes: a NUL failing a pattern, and an array item of the wrong type.
+// TestBodyQuirkRules checks the body rules beyond pydantic's shapes: a
+// NUL failing a pattern is named, and an array item of the wrong type is
+// pydantic's type error at the item's index.
 func TestBodyQuirkRules(t *testing.T) {
 	cases := []struct{ name, schema, body, errs string }{
 		{"NUL failing a pattern", `{"properties":{"f":{"type":"string","pattern":"^[^\\x00]+$"}}}`, `{"f":"a\u0000b"}`,
@@ -186,8 +211,8 @@ func TestBodyQuirkRules(t *testing.T) {
 		{"pattern without NUL stays pydantic", `{"properties":{"f":{"type":"string","pattern":"^a$"}}}`, `{"f":"b"}`,
 			`[{"type":"string_pattern_mismatch","loc":["body","f"],"msg":"String should match pattern '^a$'","input":"b","ctx":{"pattern":"^a$"}}]`},
 		{"array item type", `{"properties":{"t":{"type":"array","items":{"type":"string"}}}}`, `{"t":["a",2]}`,
-			`[{"type":"type_error","loc":["body","t","1"],"msg":"Input should be a valid unknown","input":2}]`},
-		{"field type stays pydantic", `{"properties":{"t":{"type":"string"}}}`, `{"t":2}`,
+			`[{"type":"string_type","loc":["body","t",1],"msg":"Input should be a valid string","input":2}]`},
+		{"field type", `{"properties":{"t":{"type":"string"}}}`, `{"t":2}`,
 			`[{"type":"string_type","loc":["body","t"],"msg":"Input should be a valid string","input":2}]`},
 	}
 	for _, c := range cases {

@@ -19,6 +19,11 @@ const (
 	NotFound         Outcome = iota // no pattern matches the path: 404
 	Found                           // Route is the handle
 	MethodNotAllowed                // the path matches, the method does not: 405, see Allow
+	// Mismatch: no pattern matches, but one would if its typed
+	// placeholders ({x:int}, {x:uuid}) took any segment. Route and the
+	// captures are set, so that the caller can report the placeholder's
+	// parse error (a 422) instead of a 404.
+	Mismatch
 )
 
 // Result is the result of Tree.Match.
@@ -60,6 +65,17 @@ func (t *Tree) Match(m Method, path string, caps *Captures) Result {
 	mr.walk(&t.root, 1, 0)
 	caps.N = 0
 	if mr.mask == 0 {
+		// Nothing matches at all: look again with typed placeholders
+		// taking any segment, for the route the client most likely meant.
+		mr.collect, mr.loose = false, true
+		if n := mr.find(m); n != nil {
+			r := n.route[m]
+			if r < 0 {
+				r = n.route[GET]
+			}
+			return Result{Outcome: Mismatch, Route: r, HeadFromGet: m == HEAD && n.route[m] < 0}
+		}
+		caps.N = 0
 		return Result{Outcome: NotFound}
 	}
 	allow := mr.allow
@@ -83,6 +99,7 @@ type matcher struct {
 	caps    *Captures
 	method  Method
 	collect bool // gather methods from all matching leaves instead of stopping
+	loose   bool // typed placeholders take any non-empty segment
 	mask    uint16
 	allow   string
 	multi   bool
@@ -134,13 +151,13 @@ func (mr *matcher) walk(n *node, pos int, k int) *node {
 			}
 		}
 	}
-	if n.int_ != nil && isInt(seg) && k < MaxParams {
+	if n.int_ != nil && (isInt(seg) || mr.loose && seg != "") && k < MaxParams {
 		mr.caps.Spans[k] = Span{int32(pos), int32(end)}
 		if r := mr.next(n.int_, end, last, k+1); r != nil {
 			return r
 		}
 	}
-	if n.uuid != nil && isUUID(seg) && k < MaxParams {
+	if n.uuid != nil && (isUUID(seg) || mr.loose && seg != "") && k < MaxParams {
 		mr.caps.Spans[k] = Span{int32(pos), int32(end)}
 		if r := mr.next(n.uuid, end, last, k+1); r != nil {
 			return r

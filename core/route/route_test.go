@@ -163,6 +163,63 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+// TestMismatch checks the typed-placeholder fallback: a path no pattern
+// matches, that one would with its {x:int} or {x:uuid} taking the segment,
+// is a Mismatch naming that route, with the captures set. A pattern that
+// matches the path for another method still makes it a 405 (see
+// TestMatch: GET /p/x).
+func TestMismatch(t *testing.T) {
+	tr := build(t, []struct {
+		m Method
+		p string
+	}{
+		{GET, "/items/{id:int}"},     // 0
+		{GET, "/u/{id:uuid}"},        // 1
+		{GET, "/a/{id:int}/x"},       // 2
+		{GET, "/a/lit/y"},            // 3
+		{POST, "/b/{n:int}/{m:int}"}, // 4
+	})
+	cases := []struct {
+		m       Method
+		path    string
+		outcome Outcome
+		route   int32
+		caps    string
+		head    bool
+	}{
+		{GET, "/items/abc", Mismatch, 0, "abc", false},
+		{HEAD, "/items/abc", Mismatch, 0, "abc", true},
+		{GET, "/items/12", Found, 0, "12", false},
+		{GET, "/items/", NotFound, 0, "", false},
+		{POST, "/items/abc", NotFound, 0, "", false},
+		{GET, "/items/abc/more", NotFound, 0, "", false},
+		{GET, "/u/not-a-uuid", Mismatch, 1, "not-a-uuid", false},
+		{GET, "/a/zz/x", Mismatch, 2, "zz", false},
+		{GET, "/a/lit/y", Found, 3, "", false},
+		{GET, "/a/lit/z", NotFound, 0, "", false},
+		{POST, "/b/1/two", Mismatch, 4, "1|two", false},
+		{numMethods, "/items/abc", NotFound, 0, "", false},
+	}
+	for _, c := range cases {
+		var caps Captures
+		r := tr.Match(c.m, c.path, &caps)
+		if r.Outcome != c.outcome {
+			t.Errorf("%s %q: outcome %d, want %d", c.m, c.path, r.Outcome, c.outcome)
+			continue
+		}
+		if r.Outcome == NotFound {
+			continue
+		}
+		var got []string
+		for i := 0; i < caps.N; i++ {
+			got = append(got, c.path[caps.Spans[i].Start:caps.Spans[i].End])
+		}
+		if r.Route != c.route || r.HeadFromGet != c.head || strings.Join(got, "|") != c.caps {
+			t.Errorf("%s %q: route %d head %v captures %q, want %d %v %q", c.m, c.path, r.Route, r.HeadFromGet, got, c.route, c.head, c.caps)
+		}
+	}
+}
+
 func TestInsertConflict(t *testing.T) {
 	var tr Tree
 	p1, _ := ParsePattern("/u/{id}")

@@ -42,7 +42,7 @@ type node struct {
 	enumMsg   string // "'a', 'b' or 'c'"
 	hasConst  bool
 	constVal  enumValue
-	constMsg  string
+	constJSON []byte // the const as JSON, for messages
 	format    func(string) bool
 	formatKey string
 
@@ -381,7 +381,7 @@ func (c *compiler) keyword(n *node, k string, v any, obj map[string]any, ptr str
 			return bad()
 		}
 		n.hasConst, n.constVal = true, ev
-		n.constMsg = "value must be " + display(ev)
+		n.constJSON, _ = json.Marshal(v)
 		n.needStr = true
 	case "format":
 		s, _ := v.(string)
@@ -517,21 +517,4 @@ func joinOr(items []string) string {
 		return items[0]
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
-}
-
-// display renders a const value the way the general validator's messages
-// do: strings single-quoted with Go escapes, null as <nil>.
-func display(ev enumValue) string {
-	switch ev.kind {
-	case tStr:
-		s := strconv.Quote(ev.str)
-		s = strings.ReplaceAll(s, `\"`, `"`)
-		s = strings.ReplaceAll(s, `'`, `\'`)
-		return "'" + s[1:len(s)-1] + "'"
-	case tBool:
-		return strconv.FormatBool(ev.b)
-	case tNum:
-		return ev.num.raw
-	}
-	return "<nil>"
 }

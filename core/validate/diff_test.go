@@ -44,19 +44,26 @@ func diffCases(t testing.TB) []diffCase {
 }
 
 // generalKeys maps the general validator's error tree to "type loc"
-// strings the way core/request's flatten does.
-func generalKeys(ve *jsonschema.ValidationError, out []string) []string {
-	if len(ve.Causes) > 0 {
-		for _, c := range ve.Causes {
-			out = generalKeys(c, out)
-		}
-		return out
-	}
+// strings the way core/request's flatten does (the vocabulary of
+// core/problem): one entry for a failed anyOf or oneOf, one per missing
+// or unexpected property, one per other leaf. root is the decoded
+// document.
+func generalKeys(ve *jsonschema.ValidationError, root any, out []string) []string {
 	loc := "body"
 	for _, tok := range ve.InstanceLocation {
 		loc += "/" + tok
 	}
-	typ := "value_error"
+	switch ve.ErrorKind.(type) {
+	case *kind.AnyOf, *kind.OneOf:
+		return append(out, problem.Native+" "+loc)
+	}
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			out = generalKeys(c, root, out)
+		}
+		return out
+	}
+	var typ string
 	switch k := ve.ErrorKind.(type) {
 	case *kind.Required:
 		for _, m := range k.Missing {
@@ -65,7 +72,7 @@ func generalKeys(ve *jsonschema.ValidationError, out []string) []string {
 		return out
 	case *kind.AdditionalProperties:
 		for _, m := range k.Properties {
-			out = append(out, "extra_forbidden "+loc+"/"+m)
+			out = append(out, problem.Native+" "+loc+"/"+m)
 		}
 		return out
 	case *kind.Type:
@@ -76,21 +83,23 @@ func generalKeys(ve *jsonschema.ValidationError, out []string) []string {
 				break
 			}
 		}
-		typ = map[string]string{"string": "string_type", "integer": "int_type", "number": "float_type",
-			"boolean": "bool_type", "object": "model_attributes_type", "array": "list_type"}[want]
-		if typ == "" {
-			typ = "value_error"
+		if want == "" && len(k.Want) > 0 {
+			want = k.Want[0]
+		}
+		if k.Got == "string" {
+			typ = problem.Parsing(want).Type
+		} else {
+			typ = problem.WrongType(want).Type
 		}
 	case *kind.MinLength:
 		typ = "string_too_short"
 	case *kind.MaxLength:
 		typ = "string_too_long"
-	case *kind.MinItems:
-		typ = "too_short"
-	case *kind.MaxItems:
-		typ = "too_long"
 	case *kind.Pattern:
 		typ = "string_pattern_mismatch"
+		if s, ok := valueAt(root, ve.InstanceLocation).(string); ok && strings.IndexByte(s, 0) >= 0 {
+			typ = problem.Native
+		}
 	case *kind.Minimum:
 		typ = "greater_than_equal"
 	case *kind.Maximum:
@@ -101,8 +110,33 @@ func generalKeys(ve *jsonschema.ValidationError, out []string) []string {
 		typ = "less_than"
 	case *kind.Enum:
 		typ = "enum"
+	case *kind.Format:
+		typ = problem.FormatParsing(k.Want, "").Type
+	default:
+		typ = problem.Native // const, multipleOf, items and property counts, uniqueItems, false schema
 	}
 	return append(out, typ+" "+loc)
+}
+
+// valueAt is the value at an instance location of the decoded document.
+func valueAt(root any, path []string) any {
+	cur := root
+	for _, tok := range path {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[tok]
+		case []any:
+			i := 0
+			fmt.Sscan(tok, &i)
+			if i < 0 || i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
+			return nil
+		}
+	}
+	return cur
 }
 
 func compiledKeys(es []problem.Entry) []string {
@@ -160,7 +194,7 @@ func agree(t testing.TB, c diffCase, doc []byte) {
 		if !errors.As(gerr, &ve) {
 			t.Fatalf("general: %v", gerr)
 		}
-		want = generalKeys(ve, nil)
+		want = generalKeys(ve, v, nil)
 	}
 	have := compiledKeys(got)
 	slices.Sort(want)

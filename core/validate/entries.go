@@ -1,30 +1,31 @@
 package validate
 
 import (
-	"strconv"
+	"bytes"
+	"strings"
 
 	"github.com/spikard/spikard/core/problem"
 )
 
-// Failures become pydantic-style entries located under "body". The type,
-// msg and ctx of each kind are those core/request's mapping of the general
-// validator's errors produced when this package was written (commit
-// a4fdbd6): one entry per leaf error, every failing anyOf/oneOf branch
-// reported, "missing" and "extra_forbidden" per property. core/request
-// currently takes only the verdict from Check and builds entries with the
-// general validator, so its mapping stays the single source of truth;
-// Validate's entries are for callers that want them without decoding.
-// Nothing here runs on the success path.
+// Failures become entries of the shared vocabulary (core/problem's
+// vocabulary.go), located under "body": one entry per leaf error, one for
+// a value that takes no anyOf branch or not exactly one oneOf branch,
+// "missing" and the additionalProperties entry per property, the same as
+// core/request's mapping of the general validator. core/request currently
+// takes only the verdict from Check and builds entries with the general
+// validator; Validate's entries are for callers that want them without
+// decoding, and the differential test holds the two to the same types and
+// locations. Nothing here runs on the success path.
 
-// fail records one failure at the current location; the value is the
+// report records one failure at the current location; the value is the
 // document span [start, end).
-func (st *state) fail(typ, msg string, ctx []byte, start, end int) {
-	st.failAt(typ, msg, ctx, "", start, end)
+func (st *state) report(r problem.Rule, start, end int) {
+	st.reportAt(r, "", start, end)
 }
 
-// failAt is fail with an extra key appended to the location (for a
-// missing property).
-func (st *state) failAt(typ, msg string, ctx []byte, extra string, start, end int) {
+// reportAt is report with an extra key appended to the location (a
+// missing or unexpected property).
+func (st *state) reportAt(r problem.Rule, extra string, start, end int) {
 	st.fails++
 	if st.quiet > 0 {
 		return
@@ -44,7 +45,18 @@ func (st *state) failAt(typ, msg string, ctx []byte, extra string, start, end in
 	if extra != "" {
 		loc = append(loc, problem.Key(extra))
 	}
-	st.errs = append(st.errs, problem.Entry{Type: typ, Loc: loc, Msg: msg, Input: compact(st.d[start:end]), Ctx: ctx})
+	st.errs = append(st.errs, r.At(loc, compact(st.d[start:end])))
+}
+
+// counted reports whether a failure only needs counting (a quiet branch
+// trial); it counts it. The failure helpers below return early on it, so
+// a quiet failure builds no rule.
+func (st *state) counted() bool {
+	if st.quiet > 0 {
+		st.fails++
+		return true
+	}
+	return false
 }
 
 // compact copies a valid JSON value without insignificant whitespace.
@@ -75,129 +87,134 @@ func (st *state) typeFail(n *node, got string, i, depth int) int {
 }
 
 func (st *state) typeFailSpan(n *node, got string, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+	if st.counted() {
 		return
 	}
-	typ, msg := "value_error", "got "+got+", want "+n.typeList
-	switch n.typeWant {
-	case "string":
-		typ, msg = "string_type", "Input should be a valid string"
-	case "integer":
-		typ, msg = "int_type", "Input should be a valid integer"
-	case "number":
-		typ, msg = "float_type", "Input should be a valid number"
-	case "boolean":
-		typ, msg = "bool_type", "Input should be a valid boolean"
-	case "object":
-		typ, msg = "model_attributes_type", "Input should be a valid dictionary or object to extract fields from"
-	case "array":
-		typ, msg = "list_type", "Input should be a valid list"
+	want := n.typeWant
+	if want == "" {
+		want = n.typeList // only null allowed
 	}
-	st.fail(typ, msg, nil, i, end)
+	if got == "string" {
+		// A string where a scalar was wanted: pydantic words it as a
+		// failed parse of that string.
+		st.report(problem.Parsing(want), i, end)
+		return
+	}
+	st.report(problem.WrongType(want), i, end)
 }
 
 // enumFail reports a const or enum failure; ev is the value, nil for a
 // container. const is checked first, as the general validator does.
 func (st *state) enumFail(n *node, ev *enumValue, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+	if st.counted() {
 		return
 	}
 	if n.hasConst && (ev == nil || !ev.equal(n.constVal)) {
-		st.fail("value_error", n.constMsg, nil, i, end)
+		st.report(problem.Const(n.constJSON, compact(st.d[i:end])), i, end)
 		return
 	}
-	st.fail("enum", "Input should be "+n.enumMsg, append(problem.AppendString([]byte(`{"expected":`), n.enumMsg), '}'), i, end)
+	st.report(problem.Enum(n.enumMsg), i, end)
 }
 
 func (st *state) formatFail(n *node, s string, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+	if st.counted() {
 		return
 	}
-	st.fail("value_error", display(enumValue{kind: tStr, str: s})+" is not valid "+n.formatKey, nil, i, end)
+	st.report(problem.FormatParsing(n.formatKey, s), i, end)
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
-}
-
-func (st *state) lenFail(typ, bound, key string, want, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+func (st *state) lenFail(short bool, want, i, end int) {
+	if st.counted() {
 		return
 	}
-	st.fail(typ, "String should have "+bound+" "+plural(want, "character"),
-		[]byte(`{"`+key+`":`+strconv.Itoa(want)+`}`), i, end)
+	if short {
+		st.report(problem.StringTooShort(want), i, end)
+	} else {
+		st.report(problem.StringTooLong(want), i, end)
+	}
 }
 
-func (st *state) patternFail(n *node, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+// patternFail reports a string s that fails the pattern; one holding a
+// NUL is named for it.
+func (st *state) patternFail(n *node, s string, i, end int) {
+	if st.counted() {
 		return
 	}
-	st.fail("string_pattern_mismatch", "String should match pattern '"+n.patternSrc+"'",
-		append(problem.AppendString([]byte(`{"pattern":`), n.patternSrc), '}'), i, end)
+	if strings.IndexByte(s, 0) >= 0 {
+		st.report(problem.NulByte(s), i, end)
+		return
+	}
+	st.report(problem.PatternMismatch(n.patternSrc), i, end)
 }
 
-func (st *state) boundFail(typ, words, key string, b *number, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
-		return
-	}
-	w := b.raw
+// bound writes a schema number as the messages show it: an integer
+// exactly, anything else as written.
+func bound(b *number) string {
 	if r := b.rat(); r.IsInt() {
-		w = r.RatString()
+		return r.RatString()
 	}
-	st.fail(typ, "Input should be "+words+" "+w, []byte(`{"`+key+`":`+w+`}`), i, end)
+	return b.raw
 }
 
-func (st *state) multipleFail(v, m number, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+func (st *state) boundFail(rule func(string) problem.Rule, b *number, i, end int) {
+	if st.counted() {
 		return
 	}
-	st.fail("value_error", "multipleOf: got "+strconv.FormatFloat(v.f, 'g', -1, 64)+", want "+
-		strconv.FormatFloat(m.f, 'g', -1, 64), nil, i, end)
+	st.report(rule(bound(b)), i, end)
 }
 
-func (st *state) countFail(kw string, got, want, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+func (st *state) multipleFail(m *number, i, end int) {
+	if st.counted() {
 		return
 	}
-	st.fail("value_error", kw+": got "+strconv.Itoa(got)+", want "+strconv.Itoa(want), nil, i, end)
+	st.report(problem.MultipleOf(bound(m), st.d[i:end]), i, end)
+}
+
+func (st *state) propsFail(min bool, want, got, i, end int) {
+	if st.counted() {
+		return
+	}
+	if min {
+		st.report(problem.MinProperties(want, got), i, end)
+	} else {
+		st.report(problem.MaxProperties(want, got), i, end)
+	}
 }
 
 func (st *state) missing(name string, i, end int) {
-	st.failAt("missing", "Field required", nil, name, i, end)
+	st.reportAt(problem.Missing(), name, i, end)
 }
 
-func (st *state) itemsFail(typ, bound, key string, want, got, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+// extraFail reports the member whose key spans [ks, ke) (escaped when esc)
+// and whose value spans [i, end) where additionalProperties is false.
+func (st *state) extraFail(ks, ke int, esc bool, i, end int) {
+	if st.counted() {
 		return
 	}
-	st.fail(typ, "List should have "+bound+" "+plural(want, "item")+" after validation, not "+strconv.Itoa(got),
-		[]byte(`{"field_type":"List","`+key+`":`+strconv.Itoa(want)+`,"actual_length":`+strconv.Itoa(got)+`}`), i, end)
+	name := st.d[ks:ke]
+	if esc {
+		name = unescape(nil, name)
+	}
+	// The entry sits at the member, whose key is already on the path.
+	st.report(problem.AdditionalProperty(string(bytes.Clone(name))), i, end)
 }
 
-func (st *state) uniqueFail(a, b, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+func (st *state) itemsFail(min bool, want, got, i, end int) {
+	if st.counted() {
 		return
 	}
-	st.fail("value_error", "items at "+strconv.Itoa(a)+" and "+strconv.Itoa(b)+" are equal", nil, i, end)
+	if min {
+		st.report(problem.MinItems(want, got), i, end)
+	} else {
+		st.report(problem.MaxItems(want, got), i, end)
+	}
 }
 
-func (st *state) failOneOf(a, b, i, end int) {
-	if st.quiet > 0 {
-		st.fails++
+// uniqueFail reports the item at index idx, spanning dup, that repeats
+// an earlier one.
+func (st *state) uniqueFail(idx int, dup span, i, end int) {
+	if st.counted() {
 		return
 	}
-	st.fail("value_error", "'oneOf' failed, subschemas "+strconv.Itoa(a)+", "+strconv.Itoa(b)+" matched", nil, i, end)
+	st.report(problem.UniqueItems(idx, compact(st.d[dup.start:dup.end])), i, end)
 }

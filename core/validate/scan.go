@@ -12,8 +12,11 @@ import "unicode/utf8"
 // else.
 
 // maxDepth bounds nesting, as encoding/json does, so a hostile document
-// cannot exhaust the stack.
+// cannot exhaust the stack; CheckDepth takes a smaller bound.
 const maxDepth = 10000
+
+// tooDeep is what skipValue returns for a value nested past its limit.
+const tooDeep = -2
 
 func skipWS(d []byte, i int) int {
 	for i < len(d) {
@@ -227,8 +230,8 @@ func scanLiteral(d []byte, i int, lit string) int {
 }
 
 // skipValue reads any value at i (whitespace already skipped) and checks
-// its syntax.
-func skipValue(d []byte, i, depth int) int {
+// its syntax; a container at depth limit or deeper is tooDeep.
+func skipValue(d []byte, i, depth, limit int) int {
 	if i >= len(d) {
 		return -1
 	}
@@ -237,8 +240,8 @@ func skipValue(d []byte, i, depth int) int {
 		i, _ = scanString(d, i)
 		return i
 	case '{', '[':
-		if depth >= maxDepth {
-			return -1
+		if depth >= limit {
+			return tooDeep
 		}
 		closer := byte('}')
 		if c == '[' {
@@ -262,8 +265,8 @@ func skipValue(d []byte, i, depth int) int {
 				}
 				i = skipWS(d, i+1)
 			}
-			if i = skipValue(d, i, depth+1); i < 0 {
-				return -1
+			if i = skipValue(d, i, depth+1, limit); i < 0 {
+				return i
 			}
 			i = skipWS(d, i)
 			if i >= len(d) {

@@ -106,18 +106,29 @@ func (n *node) resolveAlias(ptr string) error {
 // ErrMalformed when doc is not JSON, and ErrUndecided (with errs
 // unchanged) when the general validator must decide.
 func (v *Validator) Validate(doc []byte, errs []problem.Entry) ([]problem.Entry, error) {
-	out, _, err := v.run(doc, errs, false)
+	out, _, err := v.run(doc, errs, false, maxDepth)
 	return out, err
 }
 
 // ErrInvalid is returned by Check for a document that violates the schema.
 var ErrInvalid = errors.New("validate: document violates the schema")
 
+// ErrTooDeep is returned by CheckDepth for a document that nests arrays
+// and objects deeper than its limit, whether or not the rest is JSON.
+var ErrTooDeep = errors.New("validate: document nested too deeply")
+
 // Check is Validate without the entries: it returns nil when doc is valid,
 // ErrInvalid, ErrMalformed or ErrUndecided. Once warm it allocates nothing for
 // typical documents, failing ones included.
 func (v *Validator) Check(doc []byte) error {
-	_, fails, err := v.run(doc, nil, true)
+	return v.CheckDepth(doc, maxDepth)
+}
+
+// CheckDepth is Check for documents that may nest arrays and objects at
+// most limit levels deep ({"a":[1]} is 2; limit is at most 10000):
+// ErrTooDeep for a deeper one, decided in the same single pass.
+func (v *Validator) CheckDepth(doc []byte, limit int) error {
+	_, fails, err := v.run(doc, nil, true, limit)
 	if err == nil && fails > 0 {
 		return ErrInvalid
 	}
@@ -125,23 +136,31 @@ func (v *Validator) Check(doc []byte) error {
 }
 
 // run walks doc; quiet counts failures without building entries.
-func (v *Validator) run(doc []byte, errs []problem.Entry, quiet bool) ([]problem.Entry, int, error) {
+func (v *Validator) run(doc []byte, errs []problem.Entry, quiet bool, limit int) ([]problem.Entry, int, error) {
 	st, _ := v.states.Get().(*state)
 	if st == nil {
 		st = &state{path: make([]step, 0, 16)}
 	}
-	*st = state{d: doc, errs: errs, path: st.path[:0], spans: st.spans[:0], keys: st.keys[:0], scratch: st.scratch[:0]}
+	if limit <= 0 || limit > maxDepth {
+		limit = maxDepth
+	}
+	*st = state{d: doc, errs: errs, path: st.path[:0], spans: st.spans[:0], keys: st.keys[:0], scratch: st.scratch[:0], limit: limit}
 	if quiet {
 		st.quiet = 1
 	}
 	end := st.value(v.root, skipWS(doc, 0), 0)
-	bad, undec, out, fails := st.bad || end < 0 || skipWS(doc, end) != len(doc), st.undec, st.errs, st.fails
+	deep, bad, undec, out, fails := st.deep, st.bad || end < 0 || skipWS(doc, end) != len(doc), st.undec, st.errs, st.fails
 	if cap(st.scratch) > 1<<16 {
 		st.scratch = nil // do not pin one huge string's buffer
 	}
 	st.d, st.errs = nil, nil
 	v.states.Put(st)
 	switch {
+	case deep:
+		if limit == maxDepth {
+			return errs, 0, ErrMalformed // Check's own bound: not JSON it reads
+		}
+		return errs, 0, ErrTooDeep
 	case bad:
 		return errs, 0, ErrMalformed
 	case undec:

@@ -37,6 +37,8 @@ type state struct {
 	scratch []byte // decoded strings
 	quiet   int    // >0 while trying a branch: count failures, build nothing
 	fails   int    // failures of the document so far, in every mode
+	limit   int    // containers may nest this deep
+	deep    bool   // the document nests deeper than limit
 	bad     bool   // the document is not JSON
 	undec   bool   // the answer needs the general validator
 }
@@ -47,8 +49,12 @@ func (st *state) malformed() int {
 }
 
 func (st *state) skip(i, depth int) int {
-	end := skipValue(st.d, i, depth)
-	if end < 0 {
+	end := skipValue(st.d, i, depth, st.limit)
+	switch {
+	case end == tooDeep:
+		st.deep = true
+		return -1
+	case end < 0:
 		st.bad = true
 	}
 	return end
@@ -77,7 +83,7 @@ func (st *state) value(n *node, i, depth int) int {
 	if n.never {
 		end := st.skip(i, depth)
 		if end >= 0 {
-			st.fail("value_error", "false schema", nil, i, end)
+			st.report(problem.FalseSchema(), i, end)
 		}
 		return end
 	}
@@ -106,40 +112,25 @@ func (st *state) value(n *node, i, depth int) int {
 			}
 		}
 		if !matched {
-			st.noneMatched(n.anyOf, i, depth)
+			st.report(problem.AnyOf(), i, end)
 		}
 	}
 	if len(n.oneOf) > 0 {
-		first, second := -1, -1
-		for k, b := range n.oneOf {
+		// Quietly, the second match decides; otherwise count them all,
+		// for the message.
+		matched := 0
+		for _, b := range n.oneOf {
 			if st.check(b, i, depth) {
-				if first >= 0 {
-					second = k
+				if matched++; matched > 1 && st.quiet > 0 {
 					break
 				}
-				first = k
 			}
 		}
-		switch {
-		case first < 0:
-			st.noneMatched(n.oneOf, i, depth)
-		case second >= 0:
-			st.failOneOf(first, second, i, end)
+		if matched != 1 {
+			st.report(problem.OneOf(matched), i, end)
 		}
 	}
 	return end
-}
-
-// noneMatched reports every branch's failures, as the general validator
-// does when no anyOf/oneOf branch matches.
-func (st *state) noneMatched(branches []*node, i, depth int) {
-	if st.quiet > 0 {
-		st.fails++
-		return
-	}
-	for _, b := range branches {
-		st.value(b, i, depth)
-	}
 }
 
 // direct checks the value at i against n's own keywords (not its
@@ -166,8 +157,9 @@ func (st *state) direct(n *node, i, depth int) (end int, early bool) {
 			}
 			return end, true
 		}
-		if depth >= maxDepth {
-			return st.malformed(), true
+		if depth >= st.limit {
+			st.deep = true
+			return -1, true
 		}
 		if c == '{' {
 			return st.object(n, i, depth), false
@@ -261,17 +253,17 @@ func (st *state) str(n *node, i int) (int, bool) {
 	}
 	st.strLen(n, si.runes, i, end)
 	if n.pattern != nil && !n.pattern.MatchString(s) {
-		st.patternFail(n, i, end)
+		st.patternFail(n, s, i, end)
 	}
 	return end, false
 }
 
 func (st *state) strLen(n *node, runes, i, end int) {
 	if n.minLen >= 0 && runes < n.minLen {
-		st.lenFail("string_too_short", "at least", "min_length", n.minLen, i, end)
+		st.lenFail(true, n.minLen, i, end)
 	}
 	if n.maxLen >= 0 && runes > n.maxLen {
-		st.lenFail("string_too_long", "at most", "max_length", n.maxLen, i, end)
+		st.lenFail(false, n.maxLen, i, end)
 	}
 }
 
@@ -294,19 +286,19 @@ func (st *state) num(n *node, i, depth int) (int, bool) {
 		return end, true
 	}
 	if n.min != nil && cmpNumber(v, *n.min) < 0 {
-		st.boundFail("greater_than_equal", "greater than or equal to", "ge", n.min, i, end)
+		st.boundFail(problem.GreaterThanEqual, n.min, i, end)
 	}
 	if n.max != nil && cmpNumber(v, *n.max) > 0 {
-		st.boundFail("less_than_equal", "less than or equal to", "le", n.max, i, end)
+		st.boundFail(problem.LessThanEqual, n.max, i, end)
 	}
 	if n.exMin != nil && cmpNumber(v, *n.exMin) <= 0 {
-		st.boundFail("greater_than", "greater than", "gt", n.exMin, i, end)
+		st.boundFail(problem.GreaterThan, n.exMin, i, end)
 	}
 	if n.exMax != nil && cmpNumber(v, *n.exMax) >= 0 {
-		st.boundFail("less_than", "less than", "lt", n.exMax, i, end)
+		st.boundFail(problem.LessThan, n.exMax, i, end)
 	}
 	if n.multipleOf != nil && !isMultiple(v, *n.multipleOf) {
-		st.multipleFail(v, *n.multipleOf, i, end)
+		st.multipleFail(n.multipleOf, i, end)
 	}
 	return end, false
 }
@@ -370,7 +362,7 @@ func (st *state) object(n *node, i, depth int) int {
 				} else {
 					vs := i
 					if i = st.skip(i, depth+1); i >= 0 && n.addlNo {
-						st.fail("extra_forbidden", "Extra inputs are not permitted", nil, vs, i)
+						st.extraFail(ks+1, ke-1, si.esc, vs, i)
 					}
 				}
 			}
@@ -395,10 +387,10 @@ func (st *state) object(n *node, i, depth int) int {
 	}
 	st.keys = st.keys[:keysMark]
 	if n.minProps >= 0 && count < n.minProps {
-		st.countFail("minProperties", count, n.minProps, start, i)
+		st.propsFail(true, n.minProps, count, start, i)
 	}
 	if n.maxProps >= 0 && count > n.maxProps {
-		st.countFail("maxProperties", count, n.maxProps, start, i)
+		st.propsFail(false, n.maxProps, count, start, i)
 	}
 	for _, pi := range n.required {
 		if seen[pi>>6]&(1<<(pi&63)) == 0 {
@@ -452,10 +444,10 @@ func (st *state) array(n *node, i, depth int) int {
 		}
 	}
 	if n.minItems >= 0 && count < n.minItems {
-		st.itemsFail("too_short", "at least", "min_length", n.minItems, count, start, i)
+		st.itemsFail(true, n.minItems, count, start, i)
 	}
 	if n.maxItems >= 0 && count > n.maxItems {
-		st.itemsFail("too_long", "at most", "max_length", n.maxItems, count, start, i)
+		st.itemsFail(false, n.maxItems, count, start, i)
 	}
 	if n.unique && count > 1 {
 		st.uniqueCheck(st.spans[mark:], start, i)
@@ -477,7 +469,7 @@ func (st *state) uniqueCheck(items []span, start, end int) {
 				return
 			}
 			if eq {
-				st.uniqueFail(b, a, start, end)
+				st.uniqueFail(a, items[a], start, end)
 				return
 			}
 		}

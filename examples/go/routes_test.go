@@ -60,7 +60,12 @@ func TestQuickStart(t *testing.T) {
 	if st, ct, body := call("POST", "/users", `{"id":"x","name":"Bob"}`); st != 422 || ct != "application/problem+json" {
 		t.Errorf("POST /users invalid: %d %s %s", st, ct, body)
 	}
-	if st, _, body := call("GET", "/users/foobar", ""); st != 404 {
+	// {user_id:int} does not take "foobar" and no other route matches: the
+	// parameter's parse error, not a 404.
+	if st, _, body := call("GET", "/users/foobar", ""); st != 422 || !strings.Contains(body, `"type":"int_parsing","loc":["path","user_id"]`) {
 		t.Errorf("GET /users/foobar: %d %s", st, body)
+	}
+	if st, _, body := call("GET", "/nothing", ""); st != 404 {
+		t.Errorf("GET /nothing: %d %s", st, body)
 	}
 }

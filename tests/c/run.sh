@@ -114,7 +114,10 @@ alice='{"id":1,"name":"Alice","email":"alice@example.com"}'
 check "GET /users/42" 200 '{"id":42,"name":"Alice","email":"alice@example.com"}' "$base/users/42"
 check "POST /users echoes the body" 200 "$alice" -X POST -H 'content-type: application/json' -d "$alice" "$base/users"
 check "POST /users rejects {\"id\":\"x\"}" 422 - -X POST -H 'content-type: application/json' -d '{"id":"x"}' "$base/users"
-check "GET /users/abc does not match" 404 - "$base/users/abc"
+# {user_id:int} does not take "abc" and no other route matches: the
+# parameter's parse error, not a 404.
+check "GET /users/abc is user_id's parse error" 422 '{"type":"https://spikard.dev/errors/validation-error","title":"Request Validation Failed","status":422,"detail":"1 validation error in request","errors":[{"type":"int_parsing","loc":["path","user_id"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"abc"}]}' "$base/users/abc"
+check "GET /nothing does not match" 404 - "$base/nothing"
 
 # Concurrent clients make polls return batches of more than one event.
 n=$(seq 1 400 | xargs -P 32 -I{} curl -s -m 10 -o /dev/null -w '%{http_code}\n' "$base/users/{}" | grep -c '^200$')

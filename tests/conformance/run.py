@@ -15,10 +15,13 @@ This file is the client side only, standard library only: it never imports
 spikard.
 
 Usage: python tests/conformance/run.py [--fixtures DIR] [-k SUBSTRING] [-v]
-           [--languages python,c] [--servers-file PATH]
-The last line printed is ``N passed, M failed`` (case x language); the exit
-status is non-zero when a case of an owned category fails in any language,
-or when the languages answer a case differently.
+           [--languages python,c] [--servers-file PATH] [--divergences PATH]
+           [--summary PATH]
+The last line printed is ``N passed, M failed (F failing the run, R reported
+only), D divergent`` (case x language); the exit status is non-zero when a
+case of an owned category fails in any language, when the languages answer a
+case differently, or when the divergence list is out of date (a listed case
+passes, or an entry names no counterpart).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_FIXTURES = REPO.parent / "shared" / "conformance" / "fixtures"
 DEFAULT_SERVERS = REPO / "tests" / "parity" / "servers" / "servers.json"
+DEFAULT_DIVERGENCES = REPO / "tests" / "conformance" / "divergences.json"
 PROTOCOL_VERSION = "1"
 
 # Categories whose failures fail the run; the others are reported only.
@@ -84,6 +88,25 @@ HINTS = ("required", "optional", "annotation")
 PLAIN_HANDLER_KEYS = frozenset(
     {"route", "method", "parameters", "body_schema", "content_type", "response_schema"}
 )
+
+# Handler-level settings a case may carry, by the config key of the
+# framework each one is (spikard_app_new's document, ServerConfig's field):
+# the plan passes them as real configuration, so a limit a case sets is the
+# limit the framework enforces. middleware.body_limit.max_bytes is
+# max_body_size too (see handler_config).
+CONFIG_SETTINGS = {
+    "max_body_size": "max_body_size",
+    "max_body_bytes": "max_body_size",
+    "max_uri_length": "max_uri_length",
+    "max_header_count": "max_header_count",
+    "max_headers": "max_header_count",
+    "max_header_size": "max_header_size",
+    "max_header_bytes": "max_header_size",
+    "header_timeout": "header_timeout",
+    "max_json_depth": "max_json_depth",
+    "max_depth": "max_json_depth",
+    "max_nesting_depth": "max_json_depth",
+}
 
 # Top-level case keys that would configure a framework feature for the
 # whole app. ("streaming" and "background" describe what the handler itself
@@ -140,12 +163,42 @@ def load_cases(root: Path) -> list[Case]:
             or "expected_response" not in doc
         ):
             continue
+        try:
+            doc = expand_templates(doc)
+        except ValueError as exc:
+            print(f"skip {path}: {exc}", file=sys.stderr)
+            continue
         rel = path.relative_to(root)
         category = (
             rel.parts[0] if len(rel.parts) > 1 else doc.get("category", "uncategorised")
         )
         cases.append(Case(path, category, doc))
     return cases
+
+
+# A templated value in a case: {{ repeat 'x' N times }} stands for the text
+# between the quotes N times (a long value the case does not spell out).
+TEMPLATE = re.compile(r"\{\{\s*repeat\s+'([^']*)'\s+(\d+)\s+times\s*\}\}")
+# The most bytes one template may expand to: a case is a test, not a load.
+MAX_EXPANSION = 16 << 20
+
+
+def expand_templates(value: Any) -> Any:
+    """value with every template in its strings expanded (keys too)."""
+    if isinstance(value, str):
+        return TEMPLATE.sub(expand_one, value) if "{{" in value else value
+    if isinstance(value, list):
+        return [expand_templates(v) for v in value]
+    if isinstance(value, dict):
+        return {expand_templates(k): expand_templates(v) for k, v in value.items()}
+    return value
+
+
+def expand_one(m: re.Match[str]) -> str:
+    text, times = m.group(1), int(m.group(2))
+    if len(text.encode()) * times > MAX_EXPANSION:
+        raise ValueError(f"template {m.group(0)!r} expands past {MAX_EXPANSION} bytes")
+    return text * times
 
 
 # -- the app plan ---------------------------------------------------------------
@@ -220,11 +273,30 @@ def is_required(source: str, spec: dict[str, Any]) -> bool:
 
 
 def features(case: Case) -> list[str]:
-    """The framework features a case configures (handler keys beyond routing
-    and validation, app-level feature keys), sorted; empty for a plain case."""
+    """The framework features a case configures (handler keys beyond routing,
+    validation and the settings that are config, app-level feature keys),
+    sorted; empty for a plain case."""
     handler = case.doc.get("handler") or {}
-    keys = (set(handler) - PLAIN_HANDLER_KEYS) | (set(case.doc) & APP_FEATURE_KEYS)
+    keys = (set(handler) - PLAIN_HANDLER_KEYS - set(CONFIG_SETTINGS)) | (
+        set(case.doc) & APP_FEATURE_KEYS
+    )
+    middleware = handler.get("middleware")
+    if isinstance(middleware, dict) and set(middleware) <= {"body_limit"}:
+        keys.discard("middleware")  # a body limit is config, not a feature
     return sorted(keys)
+
+
+def handler_config(handler: dict[str, Any]) -> dict[str, Any]:
+    """The config a case's handler-level settings make (CONFIG_SETTINGS)."""
+    config: dict[str, Any] = {}
+    body_limit = (handler.get("middleware") or {}).get("body_limit")
+    if isinstance(body_limit, dict) and "max_bytes" in body_limit:
+        # "0 or null disables the limit", max_body_size's 0.
+        config["max_body_size"] = body_limit["max_bytes"] or 0
+    for key, value in handler.items():
+        if key in CONFIG_SETTINGS:
+            config[CONFIG_SETTINGS[key]] = value
+    return config
 
 
 def feature_of(header: str) -> str | None:
@@ -249,11 +321,7 @@ def build_plan(case: Case) -> Plan:
     config: dict[str, Any] = {}
     route: dict[str, Any]
     if handler:
-        limit = ((handler.get("middleware") or {}).get("body_limit") or {}).get(
-            "max_bytes"
-        )
-        if limit is not None:
-            config["max_body_size"] = limit
+        config.update(handler_config(handler))
         route = {"method": handler["method"], "path": handler["route"]}
         params = handler.get("parameters") or {}
         extra = {
@@ -298,9 +366,12 @@ def build_plan(case: Case) -> Plan:
     # application raises (HTTPException), never a framework error (those
     # are problem documents), so the handler answers it too; only a plain
     # handler, though: when the case configures a framework feature (cors,
-    # middleware, auth, ...) that feature owns the error.
+    # middleware, auth, ...) that feature owns the error, and when it sets a
+    # limit (config), an error is the limit's.
     handler_answers = (
-        status < 400 or not handler or (is_app_error(body) and not configured)
+        status < 400
+        or not handler
+        or (is_app_error(body) and not configured and not config)
     )
     if isinstance(body, dict) and body.get("type") == INTERNAL_ERROR:
         return Plan(config, [PlanRoute(route, None)], configured, withheld)
@@ -666,8 +737,16 @@ def compare(case: Case, status: int, headers: dict[str, str], raw: bytes) -> lis
             json_equal(want, got)
             or (isinstance(want, str) and want == text)
             or same_detail(want, got)
+            or same_limit(want, got)
         ):
-            diffs.append("body: " + body_diff(want, got))
+            if is_limit_error(want) and isinstance(got, dict):
+                diffs.append(
+                    f"body: want a problem titled {want['error']!r} with detail"
+                    f" {want['message']!r}, got title {got.get('title')!r}, detail"
+                    f" {got.get('detail')!r}"
+                )
+            else:
+                diffs.append("body: " + body_diff(want, got))
     for name, value in (exp.get("headers") or {}).items():
         have = headers.get(name.lower())
         if not isinstance(value, str):
@@ -709,6 +788,29 @@ def same_detail(want: Any, got: Any) -> bool:
         and isinstance(got, dict)
         and isinstance(got.get("type"), str)
         and got.get("detail") == want["detail"]
+    )
+
+
+def is_limit_error(body: Any) -> bool:
+    """Whether body is the {"error": T, "message": M} shape some cases give
+    for a limit (a 413, 414, 431, ...)."""
+    return (
+        isinstance(body, dict)
+        and sorted(body) == ["error", "message"]
+        and all(isinstance(v, str) for v in body.values())
+    )
+
+
+def same_limit(want: Any, got: Any) -> bool:
+    """An {"error": T, "message": M} expectation is met by a problem document
+    with title T and detail M: the framework answers limits as problems whose
+    title is the reason phrase and whose detail names the limit."""
+    return (
+        is_limit_error(want)
+        and isinstance(got, dict)
+        and isinstance(got.get("type"), str)
+        and got.get("title") == want["error"]
+        and got.get("detail") == want["message"]
     )
 
 
@@ -852,6 +954,79 @@ def short_seen(seen: Any) -> str:
     return f"a {seen[0]} answer"
 
 
+# -- the divergence list --------------------------------------------------------
+
+
+@dataclass
+class Divergence:
+    """A case the corpus contradicts: the case, the one it contradicts, and
+    the rule the framework follows instead (divergences.json)."""
+
+    case: str
+    contradicts: str
+    rule: str
+
+
+def load_divergences(path: Path) -> list[Divergence]:
+    """The committed divergence list; a malformed one is an error."""
+    if not path.exists():
+        return []
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    entries = doc.get("divergences") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise TypeError(f'{path}: want an object with a "divergences" list')
+    out = []
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict) or set(e) - {"case", "contradicts", "rule"}:
+            raise TypeError(f"{path}: entry {i}: want case, contradicts and rule")
+        out.append(
+            Divergence(
+                str(e.get("case") or ""),
+                str(e.get("contradicts") or ""),
+                str(e.get("rule") or ""),
+            )
+        )
+    return out
+
+
+def check_divergences(
+    entries: list[Divergence], names: set[str]
+) -> tuple[dict[str, Divergence], list[str]]:
+    """The entries that apply to this corpus (their case is in it), by case,
+    and the list's mistakes: an entry that names no counterpart (none, or
+    one the corpus lacks), gives no rule, or repeats a case."""
+    applies: dict[str, Divergence] = {}
+    mistakes = []
+    for e in entries:
+        if e.case not in names:
+            continue  # another corpus's case
+        if not e.contradicts or e.contradicts not in names or e.contradicts == e.case:
+            mistakes.append(
+                f"{e.case}: names no counterpart in this corpus"
+                f" (contradicts {e.contradicts!r})"
+            )
+        elif not e.rule:
+            mistakes.append(f"{e.case}: names no rule")
+        elif e.case in applies:
+            mistakes.append(f"{e.case}: listed twice")
+        else:
+            applies[e.case] = e
+    return applies, mistakes
+
+
+def mark_divergent(run: Run) -> list[str]:
+    """Turn the failures of listed cases into "divergent"; the listed cases
+    that pass in some language (the list is out of date), as lines."""
+    passing = []
+    for name in run.divergent:
+        for lang, outcome in (run.outcomes.get(name) or {}).items():
+            if outcome.state == "fail":
+                outcome.state = "divergent"
+            elif outcome.state == "pass":
+                passing.append(f"{name} ({lang})")
+    return passing
+
+
 # -- running ------------------------------------------------------------------
 
 
@@ -924,6 +1099,8 @@ class Run:
     outcomes: dict[str, dict[str, Outcome]] = field(default_factory=dict)
     plans: dict[str, Plan] = field(default_factory=dict)
     limits: dict[str, str | None] = field(default_factory=dict)
+    divergent: dict[str, Divergence] = field(default_factory=dict)
+    divergences_file: str = ""
 
 
 def run_all(run: Run, servers: dict[str, list[str]], verbose: bool) -> None:
@@ -962,6 +1139,8 @@ def run_all(run: Run, servers: dict[str, list[str]], verbose: bool) -> None:
                     mark = {"pass": "ok  ", "fail": "FAIL", "n/a": "n/a "}[
                         outcome.state
                     ]
+                    if outcome.state == "fail" and case.name in run.divergent:
+                        mark = "DIV "
                     print(f"{mark} {lang:<8} {case.name}", flush=True)
     finally:
         for server in fixture.values():
@@ -981,13 +1160,35 @@ def print_table(run: Run) -> None:
         for lang in run.languages:
             outs = [run.outcomes[c.name][lang].state for c in by_cat[cat]]
             n_na, n_ok = outs.count("n/a"), outs.count("pass")
+            n_div = outs.count("divergent")
             total = len(outs) - n_na
             cell = "n/a" if not total else f"{n_ok}/{total}"
+            if total and n_div:
+                cell += f" ({n_div} div)"
             if total and n_na:
                 cell += f" +{n_na} n/a"
             cells.append(f"{cell:>14}")
         mark = "" if cat in OWNED else "  (reported only)"
         print(f"{cat:<{width}}" + "".join(cells) + mark)
+
+
+def print_divergent(run: Run, passing: list[str], mistakes: list[str]) -> None:
+    """The listed divergent cases, one line each with what they contradict and
+    the rule followed, then what is wrong with the list."""
+    if run.divergent:
+        names = [c.name for c in run.cases if c.name in run.divergent]
+        print(
+            f"\ndivergent ({len(names)} cases the corpus contradicts, listed in"
+            f" {run.divergences_file}; they fail by the rule chosen and do not"
+            " fail the run):"
+        )
+        for name in names:
+            e = run.divergent[name]
+            print(f"- {name} (contradicts {e.contradicts}): {e.rule}")
+    for line in passing:
+        print(f"divergence list: {line} passes: take it off the list")
+    for line in mistakes:
+        print(f"divergence list: {line}")
 
 
 def print_failures(run: Run) -> int:
@@ -1073,6 +1274,18 @@ def main(argv: list[str] | None = None) -> int:
         "server exists)",
     )
     ap.add_argument("--servers-file", type=Path, default=DEFAULT_SERVERS)
+    ap.add_argument(
+        "--divergences",
+        type=Path,
+        default=DEFAULT_DIVERGENCES,
+        help="the list of cases the corpus contradicts (entries whose case is not"
+        " in the fixtures apply to another corpus)",
+    )
+    ap.add_argument(
+        "--summary",
+        type=Path,
+        help="also write the last line (the counts) to this file",
+    )
     args = ap.parse_args(argv)
     root = args.fixtures.resolve()
     if not root.is_dir():
@@ -1090,24 +1303,59 @@ def main(argv: list[str] | None = None) -> int:
         print(f"languages: {error}", file=sys.stderr)
         return 2
 
+    try:
+        entries = load_divergences(args.divergences)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"divergence list: {exc}", file=sys.stderr)
+        return 2
+
     start = time.monotonic()
-    run = Run(languages, [c for c in load_cases(root) if args.filter in c.name])
+    every = load_cases(root)
+    run = Run(languages, [c for c in every if args.filter in c.name])
+    applies, mistakes = check_divergences(entries, {c.name for c in every})
+    run.divergent = {n: e for n, e in applies.items() if args.filter in n}
+    run.divergences_file = display_path(args.divergences)
     run_all(run, servers, args.verbose)
+    passing = mark_divergent(run)
     print_table(run)
     owned_failed = print_failures(run)
+    print_divergent(run, passing, mistakes)
     differ = print_differences(run)
     states = [o.state for per in run.outcomes.values() for o in per.values()]
-    passed, failed, n_na = (
+    passed, failed, n_div, n_na = (
         states.count("pass"),
         states.count("fail"),
+        states.count("divergent"),
         states.count("n/a"),
     )
+    list_ok = not passing and not mistakes
     print(
         f"\nowned categories: {owned_failed} failed; languages differ on {differ};"
+        f" divergence list {'holds' if list_ok else 'is out of date'};"
         f" elapsed {time.monotonic() - start:.1f}s"
     )
-    print(f"{passed} passed, {failed} failed" + (f", {n_na} n/a" if n_na else ""))
-    return 1 if owned_failed or differ else 0
+    last = f"{passed} passed, {failed} failed"
+    if failed:
+        last += (
+            f" ({owned_failed} failing the run, {failed - owned_failed} reported only)"
+        )
+    if n_div:
+        last += f", {n_div} divergent"
+    if n_na:
+        last += f", {n_na} n/a"
+    print(last)
+    if args.summary:
+        args.summary.parent.mkdir(parents=True, exist_ok=True)
+        args.summary.write_text(last + "\n", encoding="utf-8")
+    return 1 if owned_failed or differ or not list_ok else 0
+
+
+def display_path(path: Path) -> str:
+    """path relative to the repo when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
 
 
 if __name__ == "__main__":

@@ -129,7 +129,134 @@ def test_body_limit_becomes_config() -> None:
     doc = cors_doc(middleware={"body_limit": {"max_bytes": 16}})
     plan = run.build_plan(case(doc))
     assert plan.config == {"max_body_size": 16}
-    assert plan.features == ["middleware"]
+    # The CORS headers still make CORS the feature the case relies on, but a
+    # body limit alone is config, not a feature.
+    assert plan.features == ["cors"]
+    plain = run.build_plan(
+        case(
+            {**cors_doc(middleware={"body_limit": {"max_bytes": None}})},
+            "body_limits/x",
+        )
+    )
+    assert plain.config == {"max_body_size": 0}  # null disables the limit
+
+
+def test_handler_settings_become_config() -> None:
+    handler = {
+        "route": "/d",
+        "method": "POST",
+        "max_uri_length": 2048,
+        "max_headers": 10,
+        "max_header_size": 512,
+        "max_depth": 8,
+        "max_body_size": 64,
+        "middleware": {"body_limit": {"max_bytes": 32}},
+    }
+    doc = {
+        "name": "limits",
+        "handler": handler,
+        "request": {"method": "POST", "path": "/d", "body": {}},
+        "expected_response": {"status_code": 200, "headers": {"X-Seen": "1"}},
+    }
+    plan = run.build_plan(case(doc, "edge_cases/limits"))
+    assert plan.config == {
+        "max_body_size": 64,
+        "max_uri_length": 2048,
+        "max_header_count": 10,
+        "max_header_size": 512,
+        "max_json_depth": 8,
+    }
+    # Settings are config, not features: the handler still answers the
+    # case's headers, and no setting reaches the route document.
+    assert plan.features == [] and plan.withheld == []
+    (route,) = plan.routes
+    assert route.doc == {"method": "POST", "path": "/d"}
+    assert ("X-Seen", "1") in route.answer.headers
+
+
+def test_a_limits_error_is_never_the_handlers() -> None:
+    # {"detail": ...} is what an application raises, but a case that sets a
+    # limit expects the limit's error: the framework must produce it.
+    doc = {
+        "name": "too long",
+        "handler": {"route": "/d", "method": "GET", "max_uri_length": 16},
+        "request": {"method": "GET", "path": "/d?q={{ repeat 'x' 40 times }}"},
+        "expected_response": {"status_code": 414, "body": {"detail": "URI too long"}},
+    }
+    (route,) = run.build_plan(case(doc, "status_codes/uri")).routes
+    assert route.answer.body == b'{"conformance":"handler reached"}'
+
+
+def test_templates_expand_in_every_string() -> None:
+    doc = {
+        "request": {
+            "path": "/data?{{ repeat 'p=v&' 3 times }}",
+            "headers": {"X-Long": "{{ repeat 'x' 5 times }}"},
+            "body": {"data": "a{{repeat 'ab' 2 times}}b", "n": 3},
+        },
+        "expected_response": {"body": ["{{ repeat 'é' 2 times }}"]},
+        "skip": "{{ not a template }}",
+    }
+    assert run.expand_templates(doc) == {
+        "request": {
+            "path": "/data?p=v&p=v&p=v&",
+            "headers": {"X-Long": "xxxxx"},
+            "body": {"data": "aababb", "n": 3},
+        },
+        "expected_response": {"body": ["éé"]},
+        "skip": "{{ not a template }}",
+    }
+    with pytest.raises(ValueError, match="expands past"):
+        run.expand_templates("{{ repeat 'x' 99999999999 times }}")
+
+
+def test_templates_expand_when_cases_load(tmp_path: Path) -> None:
+    write_case(
+        tmp_path,
+        "edge_cases/long",
+        {
+            "name": "long",
+            "handler": {"route": "/l", "method": "GET"},
+            "request": {"method": "GET", "path": "/l?q={{ repeat 'x' 3 times }}"},
+            "expected_response": {"status_code": 200},
+        },
+    )
+    (loaded,) = run.load_cases(tmp_path)
+    assert loaded.doc["request"]["path"] == "/l?q=xxx"
+
+
+def problem(title: str, detail: str, status: int = 413) -> dict[str, Any]:
+    return {
+        "type": "https://spikard.dev/errors/x",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+
+
+def test_error_message_is_met_by_title_and_detail() -> None:
+    want = {
+        "error": "Payload Too Large",
+        "message": "Request body exceeds max_body_size (8 bytes)",
+    }
+    doc = {
+        "name": "limit",
+        "handler": {"route": "/u", "method": "POST", "max_body_size": 8},
+        "request": {"method": "POST", "path": "/u", "body": {}},
+        "expected_response": {"status_code": 413, "body": want},
+    }
+    c = case(doc, "body_limits/limit")
+    good = json.dumps(problem(want["error"], want["message"])).encode()
+    assert run.compare(c, 413, {}, good) == []
+    bad = json.dumps(problem(want["error"], "another limit")).encode()
+    (diff,) = run.compare(c, 413, {}, bad)
+    assert "detail 'another limit'" in diff
+    # The shape itself, unwrapped, is never the framework's: a bare
+    # {"error", "message"} answer does not meet it through this rule.
+    assert not run.same_limit(want, want)
+    # The handler never answers it: the framework must.
+    (route,) = run.build_plan(c).routes
+    assert route.answer.body == b'{"conformance":"handler reached"}'
 
 
 def test_plan_message_frames_the_body() -> None:
@@ -204,7 +331,9 @@ def test_broken_c_server_fails_with_readable_diff(
     )
     assert "- python status_codes/plain_ok" not in out
     assert "- status_codes/plain_ok: python vs c: status 200 != 201" in out
-    assert out.rstrip().endswith("1 passed, 1 failed")
+    assert out.rstrip().endswith(
+        "1 passed, 1 failed (1 failing the run, 0 reported only)"
+    )
 
 
 def test_missing_server_is_reported(tmp_path: Path) -> None:
@@ -281,3 +410,120 @@ def test_unsupported_case_is_na_not_passed(tmp_path: Path) -> None:
     assert row.split()[1:] == ["1/1", "n/a"], row
 
     assert out.rstrip().endswith("1 passed, 0 failed, 1 n/a")
+
+
+# -- (d) the divergence list -----------------------------------------------------
+
+
+def not_found_case(detail: str) -> dict[str, Any]:
+    """A case whose 404 the framework answers: it passes when detail is the
+    framework's ("Not found") and fails otherwise."""
+    return {
+        "name": "unknown path",
+        "description": "the framework's 404",
+        "handler": {"route": "/known", "method": "GET"},
+        "request": {"method": "GET", "path": "/unknown"},
+        "expected_response": {
+            "status_code": 404,
+            "body": {
+                "type": "https://spikard.dev/errors/not-found",
+                "title": "Not Found",
+                "status": 404,
+                "detail": detail,
+            },
+        },
+    }
+
+
+def divergence_run(
+    tmp_path: Path, entries: list[dict[str, str]], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    fixtures = tmp_path / "fixtures"
+    write_case(fixtures, "status_codes/a_contradicted", not_found_case("Nothing here"))
+    write_case(fixtures, "status_codes/b_rule", not_found_case("Not found"))
+    listing = tmp_path / "divergences.json"
+    listing.write_text(json.dumps({"divergences": entries}))
+    return run_runner(
+        "--fixtures",
+        str(fixtures),
+        "--languages",
+        "python",
+        "--divergences",
+        str(listing),
+        *extra,
+    )
+
+
+def test_listed_divergent_case_is_counted_apart(tmp_path: Path) -> None:
+    entry = {
+        "case": "status_codes/a_contradicted",
+        "contradicts": "status_codes/b_rule",
+        "rule": "the 404's detail is 'Not found'",
+    }
+    summary = tmp_path / "summary.txt"
+    result = divergence_run(tmp_path, [entry], "--summary", str(summary))
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert (
+        "- status_codes/a_contradicted (contradicts status_codes/b_rule):"
+        " the 404's detail is 'Not found'\n" in out
+    )
+    assert "- python status_codes/a_contradicted" not in out  # not a failure
+    row = next(line for line in out.splitlines() if line.startswith("status_codes"))
+    assert row.split()[1:] == ["1/2", "(1", "div)"], row
+    assert out.rstrip().endswith("1 passed, 0 failed, 1 divergent")
+    assert summary.read_text() == "1 passed, 0 failed, 1 divergent\n"
+
+
+def test_listed_case_that_passes_fails_the_run(tmp_path: Path) -> None:
+    entry = {
+        "case": "status_codes/b_rule",
+        "contradicts": "status_codes/a_contradicted",
+        "rule": "stale",
+    }
+    result = divergence_run(tmp_path, [entry])
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        "divergence list: status_codes/b_rule (python) passes: take it off the list"
+        in result.stdout
+    )
+    assert "divergence list is out of date" in result.stdout
+
+
+@pytest.mark.parametrize("counterpart", ["", "status_codes/no_such_case"])
+def test_entry_without_counterpart_fails_the_run(
+    tmp_path: Path, counterpart: str
+) -> None:
+    entry = {
+        "case": "status_codes/a_contradicted",
+        "contradicts": counterpart,
+        "rule": "the 404's detail is 'Not found'",
+    }
+    result = divergence_run(tmp_path, [entry])
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        "divergence list: status_codes/a_contradicted: names no counterpart"
+        in result.stdout
+    )
+
+
+def test_divergence_entries_of_another_corpus_are_ignored() -> None:
+    entries = [
+        run.Divergence("x/here", "x/there", "rule"),
+        run.Divergence("y/elsewhere", "", ""),
+    ]
+    applies, mistakes = run.check_divergences(entries, {"x/here", "x/there"})
+    assert list(applies) == ["x/here"] and mistakes == []
+    _, mistakes = run.check_divergences(
+        [run.Divergence("x/here", "x/there", "")], {"x/here", "x/there"}
+    )
+    assert mistakes == ["x/here: names no rule"]
+
+
+def test_committed_divergence_list_is_well_formed() -> None:
+    entries = run.load_divergences(run.DEFAULT_DIVERGENCES)
+    assert entries, "tests/conformance/divergences.json lists no case"
+    for e in entries:
+        assert e.case and e.contradicts and e.rule, e
+        assert e.case != e.contradicts
+    assert len({e.case for e in entries}) == len(entries)

@@ -16,6 +16,11 @@ _CORE_KEYS = (
     "host",
     "port",
     "max_body_size",
+    "max_json_depth",
+    "max_uri_length",
+    "max_header_size",
+    "max_header_count",
+    "header_timeout",
     "request_timeout",
     "read_timeout",
     "shutdown_timeout",
@@ -25,6 +30,17 @@ _CORE_KEYS = (
     "sched_batch",
     "stream_queue_bytes",
     "sse_keepalive",
+)
+
+# Core keys whose values are whole numbers: a float the core took as whole
+# (8080.0) is kept as an int.
+_INTEGER_KEYS = (
+    "port",
+    "max_body_size",
+    "max_json_depth",
+    "max_uri_length",
+    "max_header_size",
+    "max_header_count",
 )
 
 
@@ -42,6 +58,21 @@ class ServerConfig:
     """TCP port; 0 picks a free one."""
     max_body_size: int = 10 * 1024 * 1024
     """Largest accepted request body in bytes; 0 means no limit."""
+    max_json_depth: int = 128
+    """How deeply a JSON body may nest arrays and objects (1..10000); a
+    deeper one is answered 400 before any parser reads it."""
+    max_uri_length: int = 8192
+    """Longest request target (path and query) in bytes; a longer one is
+    answered 414. 0 means no limit."""
+    max_header_size: int = 16 * 1024
+    """Largest size of a request's header fields together, in bytes; more is
+    answered 431. 0 means no limit."""
+    max_header_count: int = 100
+    """Most header fields a request may have; more is answered 431. 0 means
+    no limit."""
+    header_timeout: float = 10
+    """Seconds a request head may take to arrive from its first byte, however
+    slowly it trickles in; then it is answered 408. 0 means no limit."""
     request_timeout: float = 30
     """Seconds a request may wait for its answer before a 504; 0 means no limit."""
     read_timeout: float = 30
@@ -92,7 +123,7 @@ class ServerConfig:
             except _native.SpikardError as exc:
                 reason = str(exc.args[-1]).removeprefix(f'config: "{key}": ')
                 raise ValueError(f"ServerConfig.{key}={value!r}: {reason}") from None
-            if key in ("port", "max_body_size") and isinstance(value, float):
+            if key in _INTEGER_KEYS and isinstance(value, float):
                 setattr(self, key, int(value))  # the core took it as whole: 8080.0
         # workers is the core supervisor's to judge (spikard_supervise_check);
         # sync_workers sizes this binding's own thread pool.

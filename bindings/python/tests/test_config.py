@@ -86,6 +86,12 @@ def _read_until_closed_or_reply(sock: socket.socket) -> bytes:
         ("shutdown_timeout", float("nan"), "not a JSON value"),
         ("max_body_size", -5, "must be an integer of at least 0"),
         ("max_body_size", 1.5, "must be an integer of at least 0"),
+        ("max_json_depth", 0, r"must be an integer in 1\.\.10000"),
+        ("max_json_depth", 20000, r"must be an integer in 1\.\.10000"),
+        ("max_uri_length", -1, r"must be an integer in 0\.\.2147483647"),
+        ("max_header_size", 1.5, r"must be an integer in 0\.\.2147483647"),
+        ("max_header_count", "100", r"must be an integer in 0\.\.2147483647"),
+        ("header_timeout", -1, "must be a non-negative number of seconds"),
         ("port", 70000, r"must be an integer in 0\.\.65535"),
         ("port", True, r"must be an integer in 0\.\.65535"),
         ("port", None, r"must be an integer in 0\.\.65535"),
@@ -108,6 +114,86 @@ def test_whole_floats_become_integers() -> None:
     config = ServerConfig(port=8080.0, max_body_size=1e6)
     assert (config.port, config.max_body_size) == (8080, 1_000_000)
     assert type(config.port) is int and type(config.max_body_size) is int
+
+
+def test_max_json_depth_reaches_the_core(serve) -> None:
+    # A body nested past the limit is the core's 400, naming the limit.
+    app = Spikard(config=ServerConfig(max_json_depth=2))
+
+    @app.post("/echo")
+    async def echo(body: dict) -> dict:
+        return body
+
+    client = serve(app)
+    assert client.post("/echo", json_body={"a": {"b": 1}}).status == 200
+    deep = client.post("/echo", json_body={"a": {"b": [1]}})
+    assert deep.status == 400
+    assert deep.json()["detail"] == "JSON body nesting exceeds max_json_depth (2 levels)"
+    assert ServerConfig().max_json_depth == 128
+
+
+def _raw_answer(port: int, raw: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(raw)
+        return _read_until_closed(sock, limit=5)
+
+
+def test_head_limits_reach_the_core(serve) -> None:
+    # Past a limit the core answers with its problem document, naming the
+    # limit, and closes the connection.
+    app = Spikard(config=ServerConfig(max_uri_length=32, max_header_count=3, max_header_size=256))
+
+    @app.get("/items")
+    async def items() -> str:
+        return "ok"
+
+    client = serve(app)
+    assert client.get("/items?q=" + "a" * 20).status == 200
+    long = _raw_answer(client.port, b"GET /items?q=" + b"a" * 30 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert long.startswith(b"HTTP/1.1 414 ")
+    assert b'"detail":"Request target exceeds max_uri_length (32 bytes)"' in long
+    many = _raw_answer(
+        client.port, b"GET /items HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 3 + b"\r\n"
+    )
+    assert many.startswith(b"HTTP/1.1 431 ")
+    assert b'"detail":"Request header fields exceed max_header_count (3)"' in many
+    big = _raw_answer(
+        client.port, b"GET /items HTTP/1.1\r\nHost: x\r\nX-A: " + b"b" * 300 + b"\r\n\r\n"
+    )
+    assert big.startswith(b"HTTP/1.1 431 ")
+    assert b"Connection: close" in big
+    defaults = ServerConfig()
+    assert (defaults.max_uri_length, defaults.max_header_size, defaults.max_header_count) == (
+        8192,
+        16384,
+        100,
+    )
+    assert defaults.header_timeout == 10
+
+
+def test_header_timeout_reaches_the_core(serve) -> None:
+    app = Spikard(config=ServerConfig(header_timeout=0.3))
+
+    @app.get("/")
+    async def root() -> str:
+        return "ok"
+
+    client = serve(app)
+    started = time.monotonic()
+    sock = _stall(client.port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    try:
+        for _ in range(5):  # one byte each 0.1 s: every wait is short, the head never ends
+            time.sleep(0.1)
+            try:
+                sock.sendall(b"a")
+            except OSError:
+                break
+        answer = _read_until_closed(sock, limit=5)
+    finally:
+        sock.close()
+    assert time.monotonic() - started >= 0.3
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"header_timeout (0.3 s)" in answer
 
 
 def test_replace_is_checked_too() -> None:

@@ -29,6 +29,11 @@ const PROTOCOL_VERSION = 1;
 // snake_case key plans use; host, port and quiet are the server's own.
 const CONFIG_FIELDS = {
   max_body_size: 'maxBodySize',
+  max_json_depth: 'maxJsonDepth',
+  max_uri_length: 'maxUriLength',
+  max_header_size: 'maxHeaderSize',
+  max_header_count: 'maxHeaderCount',
+  header_timeout: 'headerTimeout',
   request_timeout: 'requestTimeout',
   read_timeout: 'readTimeout',
   shutdown_timeout: 'shutdownTimeout',
