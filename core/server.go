@@ -14,6 +14,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/cloudwego/hertz/pkg/common/hlog"
+	"github.com/cloudwego/hertz/pkg/protocol/suite"
 )
 
 // quietHertz silences Hertz's own logger. hlog is a process-wide global in
@@ -25,6 +26,10 @@ var quietHertz sync.Once
 // hertzPrefetch is how much of a body Hertz reads before handing the rest
 // to us as a stream when max_body_size is 0 (no limit).
 const hertzPrefetch = 4 << 20
+
+// idleWithoutReadTimeout is how long an idle keep-alive connection is kept
+// when read_timeout is 0 (Hertz's default idle timeout).
+const idleWithoutReadTimeout = 3 * time.Minute
 
 // flushGrace is how long Shutdown lets answered connections flush before
 // closing the remaining (idle) ones.
@@ -92,20 +97,21 @@ func (a *App) Start() error {
 		server.WithRedirectFixedPath(false),
 		server.WithHandleMethodNotAllowed(false),
 		server.WithExitWaitTime(exitWait),
-		server.WithOnAccept(a.conns.onAccept),
+		server.WithOnAccept(a.onAccept),
 		// Netpoll applies the read timeout to every blocking read of a
-		// request; the idle timeout bounds the wait for the next request
-		// on a keep-alive connection. Both keep a stalled client from
-		// holding a connection and its goroutine.
+		// request; the front (front.go) bounds the wait for the next
+		// request on a keep-alive connection and, with header_timeout, a
+		// whole head. Each keeps a stalled client from holding a
+		// connection and its goroutine.
 		server.WithReadTimeout(a.cfg.ReadTimeout),
-	}
-	if rt := a.cfg.ReadTimeout; rt > 0 {
-		// Only when set: Hertz reads an idle timeout of 0 as "hand idle
-		// connections back to netpoll" (a code path we do not exercise);
-		// with read_timeout 0 Hertz's own idle default stays.
-		opts = append(opts, server.WithIdleTimeout(rt))
+		// The front enforces max_header_size itself, in a problem
+		// document; Hertz's own limit (plain text) must never come first.
+		server.WithMaxHeaderBytes(0),
 	}
 	h := server.New(opts...)
+	// Hertz's HTTP/1.1 server runs under the front (front.go), which
+	// checks each request head before Hertz parses it.
+	h.Engine.AddProtocol(suite.HTTP1, &frontFactory{engine: h.Engine, front: a.front()})
 	// One catch-all handler; our own tree routes. Any("/*path") takes
 	// every method Hertz lists (NoRoute alone would let Hertz replace an
 	// empty-bodied 404 from a host with its own text); NoRoute takes the
@@ -149,6 +155,32 @@ func (a *App) Start() error {
 		a.log.Printf("spikard: listening on http://%s", net.JoinHostPort(a.cfg.Host, strconv.Itoa(a.Port())))
 	}
 	return nil
+}
+
+// front is the request-head front of the app's config (front.go).
+func (a *App) front() front {
+	return front{
+		limits: headLimits{uri: a.cfg.MaxURILength, fields: a.cfg.MaxHeaderSize, count: a.cfg.MaxHeaderCount,
+			maxBody: a.cfg.MaxBodySize},
+		read:   a.cfg.ReadTimeout,
+		idle:   a.idleTimeout(),
+		header: a.cfg.HeaderTimeout,
+	}
+}
+
+// idleTimeout is how long a connection may wait for a request's first
+// byte: a new one, or a keep-alive one between requests.
+func (a *App) idleTimeout() time.Duration {
+	if rt := a.cfg.ReadTimeout; rt > 0 {
+		return rt
+	}
+	return idleWithoutReadTimeout
+}
+
+// onAccept is Hertz's OnAccept hook: the connection is tracked, and
+// closed if its first byte does not come within the idle timeout.
+func (a *App) onAccept(conn net.Conn) context.Context {
+	return awaitFirstByte(a.conns.onAccept(conn), conn, a.idleTimeout())
 }
 
 func (a *App) failStart() {

@@ -11,34 +11,6 @@ import (
 	"time"
 )
 
-func TestCheckFraming(t *testing.T) {
-	cases := []struct {
-		raw string
-		bad bool
-	}{
-		{"Host: a\r\nContent-Length: 5\r\n\r\n", false},
-		{"Host: a\r\nTransfer-Encoding: chunked\r\n\r\n", false},
-		{"Host: a\r\nTransfer-Encoding:  Chunked \r\n\r\n", false},
-		{"Content-Length: 5\r\nContent-Length: 5\r\n\r\n", false},
-		{"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", true},
-		{"Content-Length: 5\r\ntransfer-encoding: chunked\r\n\r\n", true},
-		{"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", true},
-		{"Transfer-Encoding: gzip, chunked\r\n\r\n", true},
-		{"Transfer-Encoding: xchunked\r\n\r\n", true},
-		{"Content-Length: 5\r\nContent-Length: 6\r\n\r\n", true},
-		{"Content-Length : 5\r\n\r\n", true},
-		{"X-A: b\r\n c\r\n\r\n", true},
-	}
-	for _, c := range cases {
-		if got := checkFraming([]byte(c.raw)) != ""; got != c.bad {
-			t.Errorf("checkFraming(%q) bad=%v, want %v", c.raw, got, c.bad)
-		}
-	}
-	if n := testing.AllocsPerRun(100, func() { checkFraming([]byte("Host: a\r\nContent-Length: 5\r\nX: y\r\n\r\n")) }); n != 0 {
-		t.Errorf("checkFraming allocates %v", n)
-	}
-}
-
 // TestSmugglingOverTCP sends each ambiguous request with a second request
 // hidden behind it on one connection: the first must get a 400 problem
 // with Connection: close and the hidden one must never reach a handler.
