@@ -6,6 +6,7 @@ const native = require('./native');
 const { checkConfig, configJson } = require('./config');
 const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
 const { Server } = require('./server');
+const { EventStream } = require('./streaming');
 const workers = require('./workers');
 
 /** What every route asks of the core: the request object needs these facts,
@@ -113,6 +114,25 @@ class Spikard {
 
   trace(path, schemas, handler) {
     return this.route('TRACE', path, schemas, handler);
+  }
+
+  /**
+   * Serve server-sent events on `GET path`: `handler(req)` is a generator
+   * function (async or not) whose yields are the events: an `SseEvent`, or
+   * any other value as an event's data (a string as is, anything else as
+   * JSON). The core frames them, sets `text/event-stream` and sends
+   * keep-alive comments; when the client leaves, the generator is closed.
+   */
+  sse(path, schemas, handler) {
+    if (handler === undefined && typeof schemas === 'function') {
+      handler = schemas;
+      schemas = undefined;
+    }
+    if (typeof handler !== 'function') {
+      throw new TypeError(`sse ${path}: the handler must be a generator function`);
+    }
+    const open = (req) => new EventStream(handler(req));
+    return this.route('GET', path, schemas, open);
   }
 
   /**

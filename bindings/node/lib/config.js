@@ -8,13 +8,18 @@ const native = require('./native');
 /**
  * The config fields, camelCase in JS, with the core's snake_case key and the
  * JS type a value must have (a value of the right type the core still refuses
- * is a RangeError). The same ten keys as Python's ServerConfig sends; besides
+ * is a RangeError). Keys Python's ServerConfig sends too; besides
  * them, `workers` (below) is the binding's.
  */
 const FIELDS = {
   host: ['host', 'string'],
   port: ['port', 'number'],
   maxBodySize: ['max_body_size', 'number'],
+  maxJsonDepth: ['max_json_depth', 'number'],
+  maxUriLength: ['max_uri_length', 'number'],
+  maxHeaderSize: ['max_header_size', 'number'],
+  maxHeaderCount: ['max_header_count', 'number'],
+  headerTimeout: ['header_timeout', 'number'],
   requestTimeout: ['request_timeout', 'number'],
   readTimeout: ['read_timeout', 'number'],
   shutdownTimeout: ['shutdown_timeout', 'number'],
@@ -22,6 +27,8 @@ const FIELDS = {
   quiet: ['quiet', 'boolean'],
   reusePort: ['reuse_port', 'boolean'],
   schedBatch: ['sched_batch', 'boolean'],
+  streamQueueBytes: ['stream_queue_bytes', 'number'],
+  sseKeepalive: ['sse_keepalive', 'number'],
 };
 
 /** `workers` is never in the app's document: it is spikard_supervise's

@@ -34,6 +34,14 @@ export interface ServerConfig {
   maxBodySize?: number;
   /** How deeply a JSON body may nest arrays and objects (1..10000); a deeper one is a 400. Default 128. */
   maxJsonDepth?: number;
+  /** Longest request target (path and query) in bytes; a longer one is a 414. 0 means no limit. Default 8192. */
+  maxUriLength?: number;
+  /** Largest size of a request's header fields together, in bytes; more is a 431. 0 means no limit. Default 16384. */
+  maxHeaderSize?: number;
+  /** Most header fields a request may have; more is a 431. 0 means no limit. Default 100. */
+  maxHeaderCount?: number;
+  /** Seconds a request head may take to arrive from its first byte; then it is a 408. 0 means no limit. Default 10. */
+  headerTimeout?: number;
   /** Seconds a request may wait for its answer before a 504; 0 means no limit. Default 30. */
   requestTimeout?: number;
   /** Seconds to wait for the next bytes of a request or an idle keep-alive connection; 0 means no limit. Default 30. */
@@ -53,6 +61,13 @@ export interface ServerConfig {
    * processes is gained. Default true.
    */
   schedBatch?: boolean;
+  /**
+   * Bytes a streaming answer may hold queued, not yet taken by its client; a
+   * producer past it waits until the client reads. Default 4 MiB.
+   */
+  streamQueueBytes?: number;
+  /** Seconds of silence after which an SSE stream gets a keep-alive comment; 0 sends none. Default 15. */
+  sseKeepalive?: number;
   /**
    * Processes serving the app, an integer in 1..1024. Default 1. Above 1,
    * `listen()` makes this process libspikard's supervisor: it runs this
@@ -143,6 +158,15 @@ export declare class Request<
   readonly body: B;
   /** Aborted when the exchange ends without the answer: the client left, `requestTimeout`, or `close()`. */
   readonly signal: AbortSignal;
+  /**
+   * Run `task` (sync or async) after the answer has been sent — once its last
+   * byte is with the kernel — or once the exchange ends if the client leaves
+   * first. Tasks run one after another in the order given; a failure goes to
+   * `console.error`. A handler that throws, or whose client leaves before it
+   * answers, runs none of its tasks. `close()` waits for running tasks up to
+   * `shutdownTimeout`. Throws once the answer has been sent.
+   */
+  background(task: () => unknown): void;
 }
 
 /** Headers of an answer: an object, a Map, a fetch `Headers` or `[name, value]` pairs (repeats allowed). */
@@ -212,7 +236,8 @@ export declare class ProblemError extends Error {
 /**
  * What a handler may return (or resolve to): a string (text/plain; charset=utf-8),
  * a Buffer/Uint8Array (application/octet-stream), undefined/null (JSON `null`),
- * a `Response`, a fetch `Response` (its body is read), or any other value (JSON).
+ * a `Response`, a fetch `Response` (its body is read), a `StreamingResponse`, or
+ * any other value (JSON).
  * JSON follows the Spikard output rules: NaN, Infinity, BigInt and lone
  * surrogates make the answer a handler error.
  */
@@ -226,6 +251,61 @@ export type HandlerResult = unknown;
 export type Handler = (
   req: Request<any, any, any, any, any>,
 ) => HandlerResult | Promise<HandlerResult>;
+
+/** A generator function serving server-sent events (see `Spikard.sse`). */
+export type SseHandler = (
+  req: Request<any, any, any, any, any>,
+) => AsyncIterable<unknown> | Iterable<unknown>;
+
+/** The options of a `StreamingResponse`. */
+export interface StreamingResponseInit {
+  /** The status, 200..599 but not 204, 205 or 304. Default 200. */
+  status?: number;
+  /** The answer's headers (a content-length makes the body fixed-length instead of chunked). */
+  headers?: HeadersInit;
+  /** The content-type, unless `headers` name one; with neither the answer has none. */
+  contentType?: string;
+}
+
+/**
+ * An answer whose body is sent as `content` yields it: an async iterable (an
+ * async generator, a Node Readable) or an iterable of strings (UTF-8) or
+ * bytes. Each piece reaches the client as it is produced; a client that
+ * stops reading suspends the producer once the core's queue for the stream
+ * (`streamQueueBytes`) is full; a client that leaves ends it (the
+ * generator's `finally` runs). A producer that throws aborts the stream: the
+ * client sees the body cut off, and the error goes to `console.error`.
+ */
+export declare class StreamingResponse {
+  constructor(
+    content: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+    init?: StreamingResponseInit,
+  );
+  readonly content: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+  readonly status: number;
+  readonly headers: Array<[string, string]>;
+}
+
+/** The fields of an `SseEvent`. */
+export interface SseEventInit {
+  /** The data: a string as is (each line a `data:` line), anything else as JSON. */
+  data?: unknown;
+  /** The event's type (`event:`); no line breaks. */
+  event?: string;
+  /** The event's id (`id:`, the client's next Last-Event-ID); no line breaks or NUL. */
+  id?: string;
+  /** The client's reconnection delay in milliseconds (`retry:`). */
+  retry?: number;
+}
+
+/** One server-sent event with fields beyond its data. */
+export declare class SseEvent {
+  constructor(init?: SseEventInit);
+  readonly data: unknown;
+  readonly event: string;
+  readonly id: string;
+  readonly retry: number;
+}
 
 /** The options of `listen`. */
 export interface ListenOptions {
@@ -278,6 +358,15 @@ export declare class Spikard {
   /** Register a TRACE handler. */
   trace(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
   trace(path: string, handler: Handler): this;
+  /**
+   * Serve server-sent events on `GET path`: the handler is a generator
+   * function (async or not) yielding events, each an `SseEvent` or any other
+   * value as an event's data (a string as is, anything else as JSON). The
+   * core frames them and sends keep-alive comments; a leaving client closes
+   * the generator. `Last-Event-ID` is `req.headers['last-event-id']`.
+   */
+  sse(path: string, schemas: RouteSchemas | undefined, handler: SseHandler): this;
+  sse(path: string, handler: SseHandler): this;
   /** Low-level registration with raw JSON Schemas (Python's `register_route`). */
   registerRoute(
     method: string,

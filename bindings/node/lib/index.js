@@ -4,7 +4,18 @@
 const { Spikard } = require('./app');
 const { ProblemError, Response } = require('./response');
 const { Request } = require('./request');
+const { SseEvent, StreamingResponse } = require('./streaming');
 const { TestClient, TestResponse } = require('./testclient');
 const { UploadFile } = require('./upload');
 
-module.exports = { ProblemError, Request, Response, Spikard, TestClient, TestResponse, UploadFile };
+module.exports = {
+  ProblemError,
+  Request,
+  Response,
+  Spikard,
+  SseEvent,
+  StreamingResponse,
+  TestClient,
+  TestResponse,
+  UploadFile,
+};

@@ -1,6 +1,15 @@
 // @spikard/node as an ES module: the CommonJS build re-exported.
 import cjs from './index.js';
 
-export const { ProblemError, Request, Response, Spikard, TestClient, TestResponse, UploadFile } =
-  cjs;
+export const {
+  ProblemError,
+  Request,
+  Response,
+  Spikard,
+  SseEvent,
+  StreamingResponse,
+  TestClient,
+  TestResponse,
+  UploadFile,
+} = cjs;
 export default cjs;

@@ -62,6 +62,34 @@ class Request {
     this._body = undefined;
     this._controller = null;
     this._abortReason = undefined;
+    this._later = null; // background tasks
+    this._sealed = false;
+  }
+
+  /**
+   * Run `task` (a function, async or not) after the answer has been sent,
+   * or once the exchange ends if the client leaves first. Tasks run one
+   * after another, in the order given; a failure goes to console.error. A
+   * handler that throws, or whose client leaves before it answers, runs
+   * none of its tasks.
+   */
+  background(task) {
+    if (typeof task !== 'function') {
+      throw new TypeError(
+        'req.background(task): task must be a function, run after the answer is sent',
+      );
+    }
+    if (this._sealed) {
+      throw new Error('req.background(): the answer has been sent already');
+    }
+    if (this._later === null) this._later = [];
+    this._later.push(task);
+  }
+
+  /** The answer is being sent: the tasks scheduled so far, or null; no more after this. */
+  _seal() {
+    this._sealed = true;
+    return this._later;
   }
 
   /** The facts, parsed on first use. */

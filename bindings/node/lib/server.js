@@ -16,6 +16,8 @@
 
 const native = require('./native');
 const { Request } = require('./request');
+const { StreamingResponse } = require('./streaming');
+const { Streams } = require('./streams');
 const {
   ProblemError,
   isFetchResponse,
@@ -61,6 +63,8 @@ class Server {
     this.shutdownMs = shutdownMs;
     this.port = 0;
     this._pending = new Map(); // exchange -> Request of a handler not yet settled
+    this._later = new Map(); // exchange -> background tasks, until its WRITTEN or DISCONNECT
+    this._running = new Set(); // promises of background tasks running
     this._batch = [];
     this._flushQueued = false;
     this._stopped = false;
@@ -70,6 +74,7 @@ class Server {
       this._drainedResolve = resolve;
     });
     this._app = new native.App(configJson);
+    this._streams = new Streams(() => this._app);
     try {
       this._table = [];
       for (const route of routes)
@@ -114,12 +119,14 @@ class Server {
       const exchange = events[i];
       const params = events[i + 2];
       if (params === null) {
-        if (events[i + 3] === C.EVENT_DISCONNECT) {
-          const req = this._pending.get(exchange);
-          if (req !== undefined) {
-            this._pending.delete(exchange);
-            req._abort(abortReason(events[i + 4]));
-          }
+        const kind = events[i + 3];
+        const req = kind === C.EVENT_DISCONNECT ? this._pending.get(exchange) : undefined;
+        if (req !== undefined) {
+          // Its handler is still running: abort its signal, drop its answer.
+          this._pending.delete(exchange);
+          req._abort(abortReason(events[i + 4]));
+        } else {
+          this._ended(exchange, kind); // a stream's credit, or the end of an answered exchange
         }
         continue;
       }
@@ -140,30 +147,66 @@ class Server {
           (value) => {
             if (isFetchResponse(value)) {
               fromFetchResponse(value).then(
-                (res) => this._settled(exchange, req, this._answer(exchange, route, res)),
+                (res) => this._settled(exchange, req, this._answer(exchange, route, res, req)),
                 (err) => this._settled(exchange, req, this._failed(exchange, route, err)),
               );
               return;
             }
-            this._settled(exchange, req, this._answer(exchange, route, value));
+            this._settled(exchange, req, this._answer(exchange, route, value, req));
           },
           (err) => this._settled(exchange, req, this._failed(exchange, route, err)),
         );
         continue;
       }
-      out.push(this._answer(exchange, route, result));
+      const answer = this._answer(exchange, route, result, req);
+      if (answer !== null) out.push(answer);
     }
     if (out.length > 0) this._respond(out);
   }
 
-  _answer(exchange, route, value) {
+  /** The answer to `value`, or null when it opened a stream. */
+  _answer(exchange, route, value, req) {
+    const later = req._seal();
+    if (value instanceof StreamingResponse) {
+      if (later !== null) this._later.set(exchange, later); // a stream always ends with an event
+      this._streams.start(exchange, `the handler for ${route.method} ${route.path}`, value);
+      return null;
+    }
     let answer;
     try {
       answer = render(value, C.RESPONSE_PROBLEM);
     } catch (err) {
       return this._failed(exchange, route, err);
     }
-    return [exchange, answer[0], answer[1], answer[2], answer[3]];
+    if (later === null) return [exchange, answer[0], answer[1], answer[2], answer[3]];
+    // Its background tasks start on the WRITTEN (or DISCONNECT) event.
+    this._later.set(exchange, later);
+    return [exchange, answer[0], answer[1], answer[2], answer[3] | C.RESPONSE_WRITTEN];
+  }
+
+  /** A stream's credit, or the end (WRITTEN, DISCONNECT) of an answered exchange. */
+  _ended(exchange, kind) {
+    this._streams.event(exchange, kind);
+    if (kind === C.EVENT_STREAM_CREDIT) return;
+    const later = this._later.get(exchange);
+    if (later === undefined) return;
+    this._later.delete(exchange);
+    this._runLater(later);
+  }
+
+  /** Run background tasks one after another; a failure is logged, the next runs. */
+  _runLater(tasks) {
+    const run = (async () => {
+      for (const task of tasks) {
+        try {
+          await task();
+        } catch (err) {
+          console.error(`spikard: background task ${task.name || '(anonymous)'} failed:`, err);
+        }
+      }
+    })();
+    this._running.add(run);
+    run.finally(() => this._running.delete(run));
   }
 
   _failed(exchange, route, err) {
@@ -182,6 +225,7 @@ class Server {
   _settled(exchange, req, answer) {
     if (this._pending.get(exchange) !== req) return; // the exchange ended first: nobody reads it
     this._pending.delete(exchange);
+    if (answer === null) return; // a stream, opened already
     this._batch.push(answer);
     if (!this._flushQueued) {
       this._flushQueued = true;
@@ -226,6 +270,22 @@ class Server {
         console.error('spikard: the poller did not report the lane closed; closing it anyway');
       for (const req of this._pending.values()) req._abort(abortReason(C.GONE_STOPPING));
       this._pending.clear();
+      // Exchanges the stop ended without their event still run what they
+      // scheduled; running tasks get up to the shutdown timeout.
+      for (const exchange of [...this._later.keys()]) this._ended(exchange, C.EVENT_DISCONNECT);
+      if (this._running.size > 0) {
+        let wait;
+        const deadline = new Promise((resolve) => {
+          wait = setTimeout(resolve, this.shutdownMs, 'late');
+        });
+        const done = Promise.all(this._running).then(() => 'done');
+        if ((await Promise.race([done, deadline])) === 'late') {
+          console.error(
+            `spikard: ${this._running.size} background task(s) still running after the shutdown timeout`,
+          );
+        }
+        clearTimeout(wait);
+      }
       this._poller.close();
       const app = this._app;
       this._app = null;

@@ -1,7 +1,14 @@
 // Compiled by tsc (tsconfig.json), never run: the public types as an
 // application sees them, through the package's own name and its exports map.
 
-import { ProblemError, Response, Spikard, TestClient } from '@spikard/node';
+import {
+  ProblemError,
+  Response,
+  Spikard,
+  SseEvent,
+  StreamingResponse,
+  TestClient,
+} from '@spikard/node';
 import type { Listening, Request, RouteSchemas, TestResponse } from '@spikard/node';
 
 const schemas: RouteSchemas = {
@@ -18,6 +25,19 @@ app.get('/users/{id}', schemas, async (req: Request<{ id: number }>) => {
 });
 
 app.post('/echo', async (req) => req.body);
+
+app.get('/lines', () => {
+  async function* lines(): AsyncGenerator<string> {
+    yield 'a\n';
+    yield 'b\n';
+  }
+  return new StreamingResponse(lines(), { contentType: 'text/plain', status: 200 });
+});
+
+app.sse('/events', async function* events(req) {
+  yield { last: req.headers['last-event-id'] };
+  yield new SseEvent({ data: { n: 1 }, event: 'tick', id: '1', retry: 1000 });
+});
 
 async function main(): Promise<void> {
   const where: Listening = await app.listen({ port: 0 });
