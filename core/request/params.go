@@ -21,7 +21,6 @@ type Input interface {
 // requests by its owner. The zero value is ready to use; it is not safe
 // for concurrent use.
 type Scratch struct {
-	key   []byte
 	val   []byte
 	marks []int // start offsets of a list's items
 	// The query, split and its keys decoded once per Extract: every query
