@@ -19,12 +19,24 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: all setup setup-node test-node run test test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-node bench-tools example-go example-c clean
+.PHONY: all setup test-tools setup-node test-node run test test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-node bench-tools soak example-go example-c clean
 
 all: setup
 
-## setup: Go modules, libspikard.so, and a virtualenv with the spikard package installed.
-setup: $(VENV)/.installed
+## setup: Go modules, libspikard.so, a virtualenv with the spikard package
+## installed, and redis-server for the broadcast tests.
+setup: $(VENV)/.installed test-tools
+
+# redis-server: the broadcast tests (Go and Python) start their own on a free
+# port; on Debian (as root) a missing one is installed, as wrk is for bench.
+test-tools:
+	@if ! command -v redis-server >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq redis-server; \
+		else \
+			echo "setup: redis-server not found; install it (Debian: apt-get install redis-server)"; exit 1; \
+		fi; \
+	fi
 
 $(LIB): $(GO_SOURCES) include/spikard.h
 	go mod download
@@ -55,7 +67,7 @@ test: setup lint test-go test-c test-python test-python-alt test-node test-bench
 lint: setup setup-node
 	VPY=$(VPY) bash ci/lint.sh
 
-test-go:
+test-go: test-tools
 	go test -race -count=1 ./...
 
 test-c: $(LIB)
@@ -138,7 +150,14 @@ bench-quick: setup bench-tools
 # installed by the harness with npm ci from its package-lock.json), 3 pinned
 # rounds of 10 s (about 50 min).
 bench-node: setup-node bench-tools
-	$(PYTHON) bench/run.py --servers spikard-node,fastify,hono,express --rounds 3 --pinned-only --label node
+	$(PYTHON) bench/run.py --servers spikard-node,fastify,hono,express,ceiling --rounds 3 --pinned-only --label node
+
+## soak: the Quick Start app under SOAK_SECONDS (default 600) of mixed wrk
+## load, judged: RSS drift, fds, slow clients, SIGTERM (bench/README.md).
+## By hand only: not part of make test.
+SOAK_SECONDS ?= 600
+soak: setup bench-tools
+	$(PYTHON) bench/soak/soak.py --python $(VPY) --seconds $(SOAK_SECONDS)
 
 # wrk is the load generator; on Debian (as root) a missing one is installed.
 bench-tools:

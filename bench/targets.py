@@ -140,6 +140,27 @@ def check(summary: dict) -> tuple[list[tuple[str, str, bool | None]], list[str]]
     return results, workloads
 
 
+def bound(summary: dict, peer: str) -> tuple[float, int] | None:
+    """The geometric mean over the workloads of plain Hertz (the ceiling: the
+    core's HTTP server with no host language) ÷ `peer`, from the same run:
+    what no binding over this core can beat on one core. None when either
+    was not run."""
+    import math
+
+    rows = {(r["workload"], r["server"]): r for r in summary["rows"]}
+    ratios = []
+    for (w, server), row in rows.items():
+        if server != CEILING:
+            continue
+        top = (row.get("median") or {}).get("req_s")
+        theirs = (rows.get((w, peer), {}).get("median") or {}).get("req_s")
+        if top and theirs and not row.get("invalid_rounds"):
+            ratios.append(top / theirs)
+    if not ratios:
+        return None
+    return math.exp(sum(map(math.log, ratios)) / len(ratios)), len(ratios)
+
+
 def report(summary: dict) -> tuple[str, int]:
     results, _ = check(summary)
     ours = ours_of(summary)
@@ -153,6 +174,17 @@ def report(summary: dict) -> tuple[str, int]:
         mark = "?" if held is None else "yes" if held else "**no**"
         lines.append(f"| {target} | {measured} | {mark} |")
     goals = targets_of(ours)
+    for peer in goals["geomean"]:
+        top = bound(summary, peer) if ours != OURS else None
+        if top is not None:
+            lines += [
+                "",
+                (
+                    f"Not a target, the bound: plain Hertz (no host language) ÷ {peer} has a "
+                    f"geometric mean of {top[0]:.2f} over {top[1]} workloads in this run; "
+                    "no binding over this core exceeds it on one core."
+                ),
+            ]
     if goals["ceiling"] is None or goals["rss_peer"] is None:
         lines += [
             "",
