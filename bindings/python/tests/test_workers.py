@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 from conftest import run_script
@@ -158,6 +159,11 @@ def test_workers_do_not_outlive_a_killed_supervisor(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+    # A worker closes its files early in its exit; it may take a moment more
+    # to be gone (a busy machine): wait for that, with a deadline.
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(_running(pid) for pid in pids)
 
 
