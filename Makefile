@@ -153,8 +153,9 @@ bench-node: setup-node bench-tools
 	$(PYTHON) bench/run.py --servers spikard-node,fastify,hono,express,ceiling --rounds 3 --pinned-only --label node
 
 ## soak: the Quick Start app under SOAK_SECONDS (default 600) of mixed wrk
-## load, judged: RSS drift, fds, slow clients, SIGTERM (bench/README.md).
-## By hand only: not part of make test.
+## load, then rounds with 1,000 slow clients, judged: RSS drift, fds, the
+## fast clients' rate, SIGTERM (bench/README.md; about 15 min). By hand
+## only: not part of make test.
 SOAK_SECONDS ?= 600
 soak: setup bench-tools
 	$(PYTHON) bench/soak/soak.py --python $(VPY) --seconds $(SOAK_SECONDS)

@@ -14,10 +14,16 @@ minute, each run's answers classified and counted:
     10%  unloaded: RSS's baseline
     70%  soak, runs of <= 60 s
     10%  final: RSS at the end; wrk's unloaded rate
-    then, on top of --seconds:
-     5%  slow clients connect (at least 10 s; bench/soak/slow_clients.py)
-    20%  loaded: wrk's rate with the slow clients held open
+    then, on top of --seconds, 3 rounds of:
+     3%  alone: wrk's rate without the slow clients (at least 5 s)
+    10 s the slow clients connect (bench/soak/slow_clients.py), not measured
+     5%  loaded: wrk's rate with the slow clients held open (at least 5 s)
+    and last:
     10%  after: the slow clients gone (RSS reported, not judged)
+
+Each round's loaded rate is divided by its alone rate, and the median of the
+three is judged: adjacent runs share the machine's drift, which on a shared
+VM moves a minute's rate by 20% and more.
 
 Then the server's fds must come back to their count before the load (polled
 until a deadline), and a last wrk run gets SIGTERM sent to the server in its
@@ -63,6 +69,8 @@ RSS_DRIFT_MAX_PCT = 5.0
 RATE_MIN_RATIO = 0.90
 SLOW_HELD_MIN = 0.98  # share of the slow clients open at every sample
 SLOW_RAMP_S = 5.0  # the slow clients start evenly over this
+SLOW_ROUNDS = 3  # rounds of wrk alone, then with the slow clients
+SLOW_SETTLE_S = 10  # a round's slow clients connect, not measured
 PROBES = 16  # uploads half sent when SIGTERM comes
 PROBE_GAP_S = 1.0  # after SIGTERM, the rest of each upload is sent this late
 WITNESSES = 8  # keep-alive clients whose every request is accounted for
@@ -104,12 +112,13 @@ class Segment:
     start: float = 0.0
     end: float = 0.0
     result: dict = field(default_factory=dict)
+    clients: SlowClients | None = None  # the slow clients held during it
 
 
 def plan(seconds: int) -> list[Segment]:
     """The load's runs of wrk, in order (fractions in the module docstring):
     `seconds` of mixed load whose first and last minutes RSS is judged on,
-    then the slow clients' part."""
+    then the slow clients' rounds."""
     tenth = max(1, round(seconds / 10))
     segs = [Segment("warm-up", tenth), Segment("unloaded", tenth)]
     left = seconds - 3 * tenth
@@ -119,13 +128,15 @@ def plan(seconds: int) -> list[Segment]:
         segs.append(Segment(f"soak-{n}", chunk))
         left -= chunk
         n += 1
-    return [
-        *segs,
-        Segment("final", tenth),
-        Segment("slow-ramp", max(10, round(seconds / 20)), slow=True),
-        Segment("loaded", 2 * tenth, slow=True),
-        Segment("after", tenth),
-    ]
+    segs.append(Segment("final", tenth))
+    alone, loaded = max(5, round(tenth / 3)), max(5, round(tenth / 2))
+    for r in range(1, SLOW_ROUNDS + 1):
+        segs += [
+            Segment(f"alone-{r}", alone),
+            Segment(f"slow-ramp-{r}", SLOW_SETTLE_S, slow=True),
+            Segment(f"loaded-{r}", loaded, slow=True),
+        ]
+    return [*segs, Segment("after", tenth)]
 
 
 class Server:
@@ -227,6 +238,7 @@ class SlowClients:
             text=True,
         )
         self.lines: list[tuple[float, dict]] = []
+        self.final: dict = {}
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -250,7 +262,8 @@ class SlowClients:
             self.proc.kill()
             self.proc.wait()
         self.reader.join(timeout=5)
-        return self.lines[-1][1] if self.lines else {}
+        self.final = self.lines[-1][1] if self.lines else {}
+        return self.final
 
 
 ANSWERS = ("get", "post", "missing", "invalid", "unavailable", "other")
@@ -599,21 +612,22 @@ def sigterm_run(server: Server, cfg: dict, report: Report) -> None:
     )
 
 
-def segment_row(seg: Segment, sampler: Sampler, slow: SlowClients | None) -> str:
+def segment_row(seg: Segment, sampler: Sampler) -> str:
     r = seg.result
     a = r.get("answers") or {}
     samples = sampler.between(seg.start, seg.end)
     rss = mean([s[1] for s in samples]) / 1024
     fds = max((s[2] for s in samples), default=0)
     opened = ""
-    if seg.slow and slow is not None:
-        counts = [d["open"] for d in slow.between(seg.start, seg.end)]
+    if seg.clients is not None:
+        counts = [d["open"] for d in seg.clients.between(seg.start, seg.end)]
         if counts:  # the ramp: where it got to; else the least held
-            opened = str(counts[-1] if seg.name == "slow-ramp" else min(counts))
+            ramp = seg.name.startswith("slow-ramp")
+            opened = str(counts[-1] if ramp else min(counts))
     errs = sum(r["socket_errors"].values()) if r.get("socket_errors") else 0
     counts = "/".join(str(a.get(k, 0)) for k in ANSWERS)
     return (
-        f"{seg.name:10} {seg.seconds:>4} {opened:>5} {r.get('req_s') or 0:>9,.0f} "
+        f"{seg.name:11} {seg.seconds:>4} {opened:>5} {r.get('req_s') or 0:>9,.0f} "
         f"{run.ms(r.get('p50_ms')):>9} {run.ms(r.get('p99_ms')):>9} {errs:>5} "
         f"{counts:>34} {rss:>7.1f} {fds:>5} {r.get('server_cpu_pct', 0):>5.0f}% "
         f"{r.get('wrk_cpu_pct', 0):>5.0f}% {r.get('other_cpu_pct', 0):>5.0f}%"
@@ -628,7 +642,7 @@ def soak(args: argparse.Namespace, report: Report, workdir: Path) -> None:
         ).stdout
     )
     server = Server(args.python, workdir)
-    slow: SlowClients | None = None
+    slow: SlowClients | None = None  # the round's, while they are held
     try:
         report.say(
             f"server: {run.tool_version([args.python, '-V'])} ({args.python}), "
@@ -649,22 +663,24 @@ def soak(args: argparse.Namespace, report: Report, workdir: Path) -> None:
         sampler.start()
         report.say()
         report.say(
-            f"{'run':10} {'s':>4} {'slow':>5} {'req/s':>9} {'p50':>9} {'p99':>9} "
+            f"{'run':11} {'s':>4} {'slow':>5} {'req/s':>9} {'p50':>9} {'p99':>9} "
             f"{'errs':>5} {'get/post/404/422/503/other':>34} {'RSS MiB':>7} "
             f"{'fds':>5} {'srv':>6} {'wrk':>6} {'other':>6}"
         )
         for seg in segs:
             if seg.slow and slow is None:
                 slow = SlowClients(server.port, args.slow_clients)
-            if not seg.slow and slow is not None and slow.proc.poll() is None:
+            if not seg.slow and slow is not None:
                 last = slow.stop()
+                slow = None
                 report.say(
                     f"  slow clients stopped: {last.get('connects', 0)} connections "
                     f"made, answers {last.get('answers', {})}, connect errors "
                     f"{last.get('connect_errors', 0)}, resets {last.get('resets', 0)}"
                 )
+            seg.clients = slow
             run_segment(server, seg)
-            report.say(segment_row(seg, sampler, slow))
+            report.say(segment_row(seg, sampler))
             if server.proc.poll() is not None:
                 report.check("server alive", False, f"exited {server.proc.returncode}")
                 return
@@ -672,7 +688,7 @@ def soak(args: argparse.Namespace, report: Report, workdir: Path) -> None:
         sampler.halt.set()
         sampler.join()
         report.say()
-        judge(report, segs, sampler, slow, fds_start, back, waited, cfg, args)
+        judge(report, segs, sampler, fds_start, back, waited, cfg, args)
         sigterm_run(server, cfg, report)
     finally:
         if slow is not None and slow.proc.poll() is None:
@@ -696,7 +712,6 @@ def judge(
     report: Report,
     segs: list[Segment],
     sampler: Sampler,
-    slow: SlowClients | None,
     fds_start: int,
     fds_back: int,
     waited: float,
@@ -750,40 +765,56 @@ def judge(
         f"{cfg['read_timeout'] + 30:g} s)",
     )
 
-    loaded = by["loaded"]
-    lines = slow.between(loaded.start, loaded.end) if slow else []
-    opened = [d["open"] for d in lines]
-    srv_fds = [s[2] for s in sampler.between(loaded.start, loaded.end)]
+    rounds = [(by[f"alone-{r}"], by[f"loaded-{r}"]) for r in range(1, SLOW_ROUNDS + 1)]
+    opened, srv_fds = [], []
+    for _, seg in rounds:
+        if seg.clients is not None:
+            opened += [d["open"] for d in seg.clients.between(seg.start, seg.end)]
+        srv_fds += [x[2] for x in sampler.between(seg.start, seg.end)]
     held_min = min(opened, default=0)
     above = min(srv_fds, default=0) - fds_start
     need = SLOW_HELD_MIN * args.slow_clients
-    last = lines[-1] if lines else {}
+    made = [seg.clients.final for _, seg in rounds if seg.clients is not None]
+    answers: dict[str, int] = {}
+    for d in made:
+        for k, v in d.get("answers", {}).items():
+            answers[k] = answers.get(k, 0) + v
     report.check(
         f"{args.slow_clients} slow clients held open",
         held_min >= need and above >= need,
-        f"open at each of {len(opened)} per-second counts over the loaded "
-        f"{loaded.seconds} s: min {held_min}, mean {mean(opened):.1f} "
-        f"(limit {need:.0f}); server fds min {min(srv_fds, default=0)} = "
-        f"start + {above}; by the end of it {last.get('connects', 0)} connections "
-        f"made, answers {last.get('answers', {})}, connect errors "
-        f"{last.get('connect_errors', 0)}, resets {last.get('resets', 0)}",
+        f"open at each of {len(opened)} per-second counts over the {SLOW_ROUNDS} "
+        f"loaded runs ({rounds[0][1].seconds} s each): min {held_min}, mean "
+        f"{mean(opened):.1f} (limit {need:.0f}); server fds min "
+        f"{min(srv_fds, default=0)} = start + {above}; in all "
+        f"{sum(d.get('connects', 0) for d in made):,} connections made, answers "
+        f"{answers}, connect errors {sum(d.get('connect_errors', 0) for d in made)}, "
+        f"resets {sum(d.get('resets', 0) for d in made)}",
     )
 
-    rate = {n: by[n].result.get("req_s") or 0.0 for n in ("unloaded", "final")}
-    b, after = loaded.result.get("req_s") or 0.0, by["after"].result.get("req_s") or 0.0
-    a = rate["final"]
-    ratio = b / a if a else 0.0
+    ratios, shown, disturbed = [], [], []
+    for alone, loaded in rounds:
+        a, b = alone.result.get("req_s") or 0.0, loaded.result.get("req_s") or 0.0
+        ratios.append(b / a if a else 0.0)
+        shown.append(f"{a:,.0f} -> {b:,.0f} ({ratios[-1]:.3f})")
+        for seg in (alone, loaded):
+            if seg.result.get("server_cpu_pct", 0) < 95:
+                disturbed.append(
+                    f"{seg.name} {seg.result.get('server_cpu_pct', 0):.0f}%"
+                )
+    ratio = sorted(ratios)[len(ratios) // 2]
+    note = (
+        f"; the server had less than 95% of its core in {', '.join(disturbed)}: "
+        "the machine was disturbed, these figures say less"
+        if disturbed
+        else ""
+    )
     report.check(
         "fast clients' rate with the slow ones",
         ratio >= RATE_MIN_RATIO,
-        f"wrk alone {a:,.0f} req/s (the final run, {at(final.start)}-{at(final.end)} "
-        f"s), with {args.slow_clients} slow clients {b:,.0f} req/s "
-        f"({at(loaded.start)}-{at(loaded.end)} s): {ratio:.3f} (limit "
-        f"{RATE_MIN_RATIO:.2f}); against the unloaded run ({rate['unloaded']:,.0f} "
-        f"req/s) {b / rate['unloaded'] if rate['unloaded'] else 0:.3f}; alone again "
-        f"after them {after:,.0f} req/s",
+        f"wrk req/s alone -> with {args.slow_clients} slow clients, round by round: "
+        f"{'; '.join(shown)}; median {ratio:.3f} (limit {RATE_MIN_RATIO:.2f}){note}",
     )
-    spike = [x[1] for x in sampler.between(loaded.start, loaded.end)]
+    spike = [x[1] for _, seg in rounds for x in sampler.between(seg.start, seg.end)]
     rest = [x[1] for x in sampler.between(by["after"].start, by["after"].end)]
     if rss1 and spike and rest:
         report.say(
