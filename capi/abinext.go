@@ -3,9 +3,10 @@
 package main
 
 // Built with -tags spikard_abi_next, libspikard pretends to be the next
-// minor version, so that tests/c can show the GROWTH rule of spikard.h on a
-// compiled host: its event record has one more field (next_probe, at the
-// 2.0 sizeof) and response flag bit 23 becomes known. Never shipped.
+// minor version (2.2 of this 2.1 library), so that tests/c can show the
+// GROWTH rule of spikard.h on a compiled host: its event record has one
+// more field (next_probe, at the 2.0 and 2.1 sizeof: 2.1 appended none)
+// and response flag bit 23 becomes known. Never shipped.
 
 /*
 #cgo CFLAGS: -DSPIKARD_ABI_NEXT

@@ -104,7 +104,8 @@ func answerCode(err error) C.int {
 
 // knownResponseFlags are the SPIKARD_RESPONSE_* bits this library knows.
 const knownResponseFlags = C.SPIKARD_RESPONSE_HANDLER_ERROR | C.SPIKARD_RESPONSE_PROBLEM |
-	C.SPIKARD_RESPONSE_STREAM | C.SPIKARD_RESPONSE_SSE | C.SPIKARD_RESPONSE_WRITTEN | nextResponseFlags
+	C.SPIKARD_RESPONSE_STREAM | C.SPIKARD_RESPONSE_SSE | C.SPIKARD_RESPONSE_WRITTEN |
+	C.SPIKARD_RESPONSE_WS_ACCEPT | nextResponseFlags
 
 // unsupportedError is an answer or chunk this library refuses as
 // SPIKARD_E_UNSUPPORTED: a flag it does not know or that does not go with
@@ -120,8 +121,8 @@ func (e invalidError) Error() string { return string(e) }
 
 // toResponse converts r; ok is false if it is malformed.
 func toResponse(r *C.spikard_response, scratch *[]core.Header) (core.Response, bool) {
-	if r.status < 100 || r.status > 599 {
-		return core.Response{}, false
+	if (r.status < 100 && (r.status != 0 || r.flags != C.SPIKARD_RESPONSE_WS_ACCEPT)) || r.status > 599 {
+		return core.Response{}, false // WS_ACCEPT may leave the status 0: it is 101
 	}
 	body, ok := cbytes(r.body)
 	if !ok {
@@ -232,6 +233,9 @@ func (a *app) dispatch(ev *C.spikard_event, resp *C.spikard_response, handlers [
 	switch ev.kind {
 	default:
 		return // a route's own opt-ins (disconnect): handlers run to completion
+	case C.SPIKARD_EVENT_WS_OPEN:
+		// A WebSocket route on lane 0 without a handler (none can have one):
+		// refused like any request without a handler.
 	case C.SPIKARD_EVENT_REQUEST:
 		if int(ev.route) < len(handlers) && handlers[ev.route].fn != nil {
 			*resp = C.spikard_response{exchange: ev.exchange}

@@ -109,6 +109,9 @@ func (a *app) addRoute(outRoute *C.uint32_t, doc *C.spikard_cchar, n C.size_t, h
 	if err != nil {
 		return fail(codeOf(err, rcInvalid), "add route: %v", err)
 	}
+	if h.fn != nil && spec.WebSocket != nil {
+		return fail(rcInvalid, "add route: a \"websocket\" route is served by a poller host, not a spikard_handler_fn")
+	}
 	// The lock orders this against start, after which the table is frozen.
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -67,7 +67,7 @@ type list struct{ at, n int }
 // copied is one event as offsets into the arena.
 type copied struct {
 	exchange                          uint64
-	kind, route, code                 uint32
+	kind, route, code, flags          uint32
 	method, path, query, params, body span
 	attachments                       span
 	headers, cookies, queryPairs      list // runs of poller.pairs
@@ -141,7 +141,7 @@ func (pl *poller) poll(dst eventArray, want int, timeout time.Duration) (int, er
 		ev.kind = C.uint32_t(c.kind)
 		ev.route = C.uint32_t(c.route)
 		ev.code = C.uint32_t(c.code)
-		ev.flags = 0
+		ev.flags = C.uint32_t(c.flags)
 		ev.method = str(c.method)
 		ev.path = str(c.path)
 		ev.query = str(c.query)
@@ -179,7 +179,7 @@ func (pl *poller) copyRequest(r *core.Request) {
 		return l
 	}
 	c := copied{
-		exchange: r.Exchange, kind: r.Kind, route: uint32(r.Route), code: r.Code,
+		exchange: r.Exchange, kind: r.Kind, route: uint32(r.Route), code: r.Code, flags: r.Flags,
 		method: put(r.Method), path: put(r.Path), query: put(r.Query),
 		params: put(r.Params), body: put(r.Body), attachments: put(r.Attachments),
 	}
@@ -200,6 +200,13 @@ var (
 	_ [0]struct{} = [core.EventDisconnect - C.SPIKARD_EVENT_DISCONNECT]struct{}{}
 	_ [0]struct{} = [core.EventWritten - C.SPIKARD_EVENT_WRITTEN]struct{}{}
 	_ [0]struct{} = [core.EventStreamCredit - C.SPIKARD_EVENT_STREAM_CREDIT]struct{}{}
+	_ [0]struct{} = [core.EventWSOpen - C.SPIKARD_EVENT_WS_OPEN]struct{}{}
+	_ [0]struct{} = [core.EventWSMessage - C.SPIKARD_EVENT_WS_MESSAGE]struct{}{}
+	_ [0]struct{} = [core.EventWSClose - C.SPIKARD_EVENT_WS_CLOSE]struct{}{}
+	_ [0]struct{} = [core.EventFBinary - C.SPIKARD_EVENT_F_BINARY]struct{}{}
+	_ [0]struct{} = [core.ResponseWSAccept - C.SPIKARD_RESPONSE_WS_ACCEPT]struct{}{}
+	_ [0]struct{} = [core.ChunkWSBinary - C.SPIKARD_CHUNK_WS_BINARY]struct{}{}
+	_ [0]struct{} = [core.ChunkWSClose - C.SPIKARD_CHUNK_WS_CLOSE]struct{}{}
 	_ [0]struct{} = [core.GoneClient - C.SPIKARD_GONE_CLIENT]struct{}{}
 	_ [0]struct{} = [core.GoneTimeout - C.SPIKARD_GONE_TIMEOUT]struct{}{}
 	_ [0]struct{} = [core.GoneStopping - C.SPIKARD_GONE_STOPPING]struct{}{}

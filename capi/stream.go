@@ -73,15 +73,13 @@ func spikard_stream_write(outResults *C.int, p *C.spikard_app, chunks *C.spikard
 }
 
 // knownChunkFlags are the SPIKARD_CHUNK_* bits this library knows.
-const knownChunkFlags = C.SPIKARD_CHUNK_END | C.SPIKARD_CHUNK_ABORT
+const knownChunkFlags = C.SPIKARD_CHUNK_END | C.SPIKARD_CHUNK_ABORT | C.SPIKARD_CHUNK_WS_BINARY | C.SPIKARD_CHUNK_WS_CLOSE
 
-// toChunk converts c, refusing what this library does not know.
+// toChunk converts c, refusing what this library does not know; core
+// judges which flags and codes go together.
 func toChunk(c *C.spikard_chunk) (core.Chunk, error) {
 	if unknown := c.flags &^ knownChunkFlags; unknown != 0 {
 		return core.Chunk{}, unsupportedError("chunk flags are not known to this library")
-	}
-	if c.code != 0 {
-		return core.Chunk{}, invalidError("a chunk's code is kept for WebSocket close frames and must be 0")
 	}
 	data, ok1 := cbytes(c.data)
 	event, ok2 := cbytes(c.event)
@@ -89,7 +87,7 @@ func toChunk(c *C.spikard_chunk) (core.Chunk, error) {
 	if !ok1 || !ok2 || !ok3 {
 		return core.Chunk{}, invalidError("a chunk's data, event or id is NULL with a length")
 	}
-	return core.Chunk{Exchange: uint64(c.exchange), Flags: uint32(c.flags), Data: data, Event: event, ID: id, RetryMS: uint32(c.retry_ms)}, nil
+	return core.Chunk{Exchange: uint64(c.exchange), Flags: uint32(c.flags), Code: uint32(c.code), Data: data, Event: event, ID: id, RetryMS: uint32(c.retry_ms)}, nil
 }
 
 // chunkCode is a chunk result's code.

@@ -43,9 +43,14 @@ type Config struct {
 	StallAfter       time.Duration // how long a held request on a serial lane takes to count as stalled; 0: DefaultStallAfter
 	StreamQueueBytes int           // framed bytes a stream may hold unsent before StreamWrite answers ErrAgain; 0: 4 MiB
 	SSEKeepalive     time.Duration // idle time after which an SSE stream gets a ":" comment; 0: never
-	AccessLog        bool          // one line per request on the Logger
-	Quiet            bool          // suppress the "listening on" line
-	Logger           Logger        // where the app writes; nil means stderr
+	WSMaxMessageSize int64         // bytes of one received WebSocket message; a larger one is closed with 1009; 0 means no limit
+	WSInboundBytes   int           // bytes of a WebSocket's received messages no host has polled yet before core stops reading it; 0: 1 MiB
+	WSPingInterval   time.Duration // how often core pings an open WebSocket; one silent for two intervals is dropped; 0: never
+	WSOrigins        []string      // origins a WebSocket handshake may come from ("*": any); nil: the request's own host only
+	Broadcast        BroadcastConfig
+	AccessLog        bool   // one line per request on the Logger
+	Quiet            bool   // suppress the "listening on" line
+	Logger           Logger // where the app writes; nil means stderr
 }
 
 // Logger receives the app's few lines of output. Implementations must be
@@ -70,6 +75,9 @@ func DefaultConfig() Config {
 		ShutdownTimeout:  5 * time.Second,
 		StreamQueueBytes: 4 << 20,
 		SSEKeepalive:     15 * time.Second,
+		WSMaxMessageSize: 1 << 20,
+		WSInboundBytes:   1 << 20,
+		Broadcast:        BroadcastConfig{Prefix: defaultBroadcastPrefix},
 	}
 }
 
@@ -94,6 +102,9 @@ type RouteSpec struct {
 	// and body: "meta" (method, path, query, headers), "cookies",
 	// "query" (query pairs) and "uploads" (JSON Pointers of upload fields).
 	Facts []string `json:"facts,omitempty"`
+	// WebSocket, when set, makes the GET route a WebSocket endpoint: its
+	// handshake reaches the host as EventWSOpen (see websocket.go).
+	WebSocket *WebSocketRoute `json:"-"`
 
 	// Handler, when set, answers the route on the Hertz goroutine itself
 	// instead of queueing it on Lane: the way a Go program uses core.
@@ -124,11 +135,13 @@ type Request struct {
 	// request has no file parts.
 	Attachments []byte
 	Headers     []Header // lower-case names; empty unless the route asks for fact "meta" or a Go Handler serves it
-	Kind        uint32   // EventRequest, EventDisconnect, EventWritten or EventStreamCredit
-	// Code says more per kind: for EventDisconnect a Gone* reason, or 0
-	// when the host ended its own stream uncleanly; else 0. Events other
-	// than EventRequest carry only Exchange, Route, Kind and Code.
-	Code uint32
+	Kind        uint32   // an Event* kind
+	// Code says more per kind: for EventDisconnect a Gone* reason, for
+	// EventWSClose the close code; else 0. Events other than EventRequest
+	// and EventWSOpen carry only Exchange, Route, Kind, Code, Flags and (for
+	// EventWSMessage the message, for EventWSClose the reason) Body.
+	Code  uint32
+	Flags uint32 // EventFBinary on a binary EventWSMessage; else 0
 	// Cookies (fact "cookies"): every cookie pair of every Cookie header, in
 	// arrival order, repeats kept.
 	Cookies []Header
@@ -150,8 +163,15 @@ const (
 	EventRequest      uint32 = 1 // a request to answer
 	EventDisconnect   uint32 = 2 // the exchange ended without the host's answer reaching the client; Code says why
 	EventWritten      uint32 = 3 // the last byte of an answer flagged ResponseWritten, or of a stream after ChunkEnd, reached the kernel
-	EventStreamCredit uint32 = 4 // a stream that refused a chunk (ErrAgain) has drained to half its queue bound
+	EventStreamCredit uint32 = 4 // a stream or WebSocket that refused a chunk (ErrAgain) has drained to half its queue bound
+	EventWSOpen       uint32 = 5 // a WebSocket handshake, answered like a request: ResponseWSAccept upgrades, anything else refuses
+	EventWSMessage    uint32 = 6 // one whole received WebSocket message in Body; Flags EventFBinary when binary
+	EventWSClose      uint32 = 7 // the WebSocket is over: Code is the close code, Body the reason (websocket.go)
 )
+
+// EventFBinary is the Request.Flags bit of a binary EventWSMessage
+// (SPIKARD_EVENT_F_BINARY).
+const EventFBinary uint32 = 1 << 0
 
 // Reasons of an EventDisconnect (Request.Code), equal to SPIKARD_GONE_*.
 const (
@@ -166,17 +186,19 @@ const (
 // handler-error and problem flags have App methods of their own
 // (RespondError, RespondProblem). See Respond.
 const (
-	ResponseStream  uint32 = 1 << 2 // send status and headers now; chunks follow through StreamWrite
-	ResponseSSE     uint32 = 1 << 3 // with ResponseStream: core frames server-sent events
-	ResponseWritten uint32 = 1 << 4 // deliver EventWritten (or EventDisconnect) for this answer; implied for a stream
+	ResponseStream   uint32 = 1 << 2 // send status and headers now; chunks follow through StreamWrite
+	ResponseSSE      uint32 = 1 << 3 // with ResponseStream: core frames server-sent events
+	ResponseWritten  uint32 = 1 << 4 // deliver EventWritten (or EventDisconnect) for this answer; implied for a stream
+	ResponseWSAccept uint32 = 1 << 8 // the answer to EventWSOpen that upgrades: headers add to the 101, status 0 or 101, no body
 )
 
 // Chunk is one piece of an open stream, for App.StreamWrite, which copies
 // its slices before it returns.
 type Chunk struct {
 	Exchange uint64
-	Flags    uint32 // ChunkEnd, ChunkAbort
-	Data     []byte // bytes; on an SSE stream the event's data
+	Flags    uint32 // ChunkEnd, ChunkAbort; on a WebSocket ChunkWSBinary, ChunkWSClose or ChunkAbort
+	Code     uint32 // with ChunkWSClose: the close code; else 0
+	Data     []byte // bytes; on an SSE stream the event's data; on a WebSocket the message or the close reason
 	Event    []byte // SSE "event:"; empty: none
 	ID       []byte // SSE "id:"; empty: none
 	RetryMS  uint32 // SSE "retry:"; 0: none
@@ -186,6 +208,9 @@ type Chunk struct {
 const (
 	ChunkEnd   uint32 = 1 << 0 // after Data, end the stream cleanly
 	ChunkAbort uint32 = 1 << 1 // end it now: queued bytes dropped, connection closed, no terminator; Data must be empty; DISCONNECT GoneAborted
+	// On a WebSocket, flags 0 send Data as a text message (valid UTF-8).
+	ChunkWSBinary uint32 = 1 << 8 // send Data as a binary WebSocket message
+	ChunkWSClose  uint32 = 1 << 9 // close the WebSocket with Code (0: no status) and reason Data, after what is queued
 )
 
 // ErrAgain is StreamWrite's answer when a stream's queue is full: nothing
@@ -242,7 +267,10 @@ type App struct {
 	ex      exchanges
 	conns   connSet
 	streams streamSet // answers being written by their Hertz goroutines (stream.go)
+	sockets socketSet // open WebSockets (websocket.go)
+	hub     hub       // broadcast channels (broadcast.go)
 	bufs    sync.Pool // *streamBufs
+	wsBufs  sync.Pool // WebSocket write buffers, held only while a frame is written
 	timers  sync.Pool // *time.Timer for StreamWrite calls that wait
 
 	closing  atomic.Bool   // Shutdown has begun: answer new requests 503
@@ -265,8 +293,9 @@ type compiledRoute struct {
 	shape   *request.Shape     // how form and multipart bodies map onto body
 	files   *request.FileRules // declared upload fields, or nil
 	lane    *Lane
-	facts   uint8 // fact* bits from spec.Facts
-	events  uint8 // event* bits from spec.Events
+	facts   uint8    // fact* bits from spec.Facts
+	events  uint8    // event* bits from spec.Events
+	ws      *wsRoute // a WebSocket route's rules, or nil
 	// jsonDepth is the app's max_json_depth, kept here for the request
 	// path (formbody.go), which sees the route but not the app.
 	jsonDepth int
@@ -324,6 +353,9 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	if !ok {
 		return 0, fmt.Errorf("spikard: unknown method %q", spec.Method)
 	}
+	if spec.WebSocket != nil && (m != route.GET || spec.Handler != nil) {
+		return 0, fmt.Errorf("spikard: %s %s: a WebSocket route is a GET route served by a lane host", spec.Method, spec.Path)
+	}
 	pat, err := route.ParsePattern(spec.Path)
 	if err != nil {
 		return 0, err
@@ -364,7 +396,7 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 		return 0, err
 	}
 	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files,
-		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth}
+		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth, ws: a.compileWS(spec.WebSocket)}
 	if cr.jsonDepth <= 0 {
 		cr.jsonDepth = request.DefaultMaxJSONDepth
 	}

@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // ParseConfig reads the JSON configuration document of spikard_app_new on
@@ -63,6 +67,18 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.StreamQueueBytes = int(n)
 		case "sse_keepalive":
 			cfg.SSEKeepalive, err = seconds(raw)
+		case "ws_max_message_size":
+			cfg.WSMaxMessageSize, err = integer(raw, 0, math.MaxInt32)
+		case "ws_inbound_bytes":
+			var n int64
+			n, err = integer(raw, 1, math.MaxInt32)
+			cfg.WSInboundBytes = int(n)
+		case "ws_ping_interval":
+			cfg.WSPingInterval, err = seconds(raw)
+		case "ws_origins":
+			cfg.WSOrigins, err = originList(raw)
+		case "broadcast":
+			cfg.Broadcast, err = parseBroadcast(raw)
 		default:
 			if slices.Contains(keptConfigKeys, k) {
 				return errKeptKey
@@ -81,7 +97,7 @@ var keptConfigKeys = []string{"cors", "compression", "request_id", "static_files
 	"rate_limit", "jwt_auth", "api_key_auth"}
 
 // keptRouteKeys are the route document's keys kept for later minors.
-var keptRouteKeys = []string{"websocket", "hooks", "summary", "description", "tags", "operation_id"}
+var keptRouteKeys = []string{"hooks", "summary", "description", "tags", "operation_id"}
 
 // ErrUnsupported wraps a refusal of something this library version keeps
 // for a later one (SPIKARD_E_UNSUPPORTED).
@@ -229,7 +245,7 @@ func seconds(raw json.RawMessage) (time.Duration, error) {
 // that a misspelt key (body_shema) cannot turn validation off.
 var routeKeys = []string{
 	"method", "path", "lane", "parameter_schema", "body_schema", "file_params",
-	"response_schema", "events", "facts",
+	"response_schema", "events", "facts", "websocket",
 }
 
 // keyHints say what replaced a key of an older ABI.
@@ -265,6 +281,7 @@ func nameList(raw json.RawMessage, known []string) ([]string, error) {
 // refused.
 func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 	var s RouteSpec
+	var ws *WebSocketRoute
 	err := eachKey(doc, "route", func(k string, raw json.RawMessage) error {
 		if slices.Contains(keptRouteKeys, k) {
 			return errKeptKey
@@ -281,6 +298,8 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 			_, err = nameList(raw, routeEvents)
 		case "facts":
 			_, err = nameList(raw, routeFacts)
+		case "websocket":
+			ws, err = parseRouteWebSocket(raw)
 		}
 		return err
 	})
@@ -290,6 +309,10 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 	if err := json.Unmarshal(doc, &s); err != nil {
 		return s, fmt.Errorf("route: %v", err)
 	}
+	s.WebSocket = ws
+	if ws != nil && s.Method != "GET" {
+		return s, fmt.Errorf("route: \"websocket\": a WebSocket route's method is GET, not %q", s.Method)
+	}
 	if s.Method == "" {
 		return s, fmt.Errorf("route: \"method\" is required")
 	}
@@ -297,4 +320,129 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 		return s, fmt.Errorf("route: \"path\" is required")
 	}
 	return s, nil
+}
+
+// WebSocketRoute is what a route's "websocket" key declares: the route is a
+// WebSocket endpoint (see websocket.go). The zero value (from "websocket":
+// true) takes the app's origins and negotiates no subprotocol on its own.
+type WebSocketRoute struct {
+	// Subprotocols the route speaks, in order of preference. When the host
+	// accepts without choosing one, core picks the first of these the client
+	// offered; a host's choice must be one of them.
+	Subprotocols []string
+	// Origins, when not nil, replaces Config.WSOrigins for this route.
+	Origins []string
+}
+
+// parseRouteWebSocket reads a route's "websocket": true, or an object with
+// "subprotocols" and "origins". false declares a plain route (nil).
+func parseRouteWebSocket(raw json.RawMessage) (*WebSocketRoute, error) {
+	var on bool
+	if decode(raw, &on) {
+		if !on {
+			return nil, nil
+		}
+		return &WebSocketRoute{}, nil
+	}
+	ws := &WebSocketRoute{}
+	var m map[string]json.RawMessage
+	if !decode(raw, &m) {
+		return nil, errors.New(`must be true or an object with "subprotocols" and "origins"`)
+	}
+	for k, v := range m {
+		var err error
+		switch k {
+		case "subprotocols":
+			ws.Subprotocols, err = tokenList(v)
+		case "origins":
+			ws.Origins, err = originList(v)
+		default:
+			return nil, fmt.Errorf("unknown key %q (known: \"subprotocols\", \"origins\")", k)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%q: %v", k, err)
+		}
+	}
+	return ws, nil
+}
+
+// tokenList reads a list of distinct HTTP tokens (subprotocol names).
+func tokenList(raw json.RawMessage) ([]string, error) {
+	var names []string
+	if !decode(raw, &names) {
+		return nil, errors.New("must be a list of strings")
+	}
+	for i, n := range names {
+		if !isToken([]byte(n)) {
+			return nil, fmt.Errorf("%q is not a token (RFC 9110: letters, digits and !#$%%&'*+-.^_`|~)", n)
+		}
+		if slices.Contains(names[:i], n) {
+			return nil, fmt.Errorf("lists %q twice", n)
+		}
+	}
+	return names, nil
+}
+
+// originList reads a WebSocket origin allow-list: "*" (any origin), or
+// origins as browsers send them, scheme://host[:port] without a path.
+func originList(raw json.RawMessage) ([]string, error) {
+	var origins []string
+	if !decode(raw, &origins) {
+		return nil, errors.New(`must be a list of origins ("https://example.com") or ["*"]`)
+	}
+	out := make([]string, 0, len(origins))
+	for _, o := range origins {
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+				return nil, fmt.Errorf("%q is not an origin (scheme://host[:port]) or \"*\"", o)
+			}
+			o = strings.ToLower(u.Scheme + "://" + u.Host)
+		}
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// BroadcastConfig is the config's "broadcast" object: where the channels of
+// spikard_ws_publish reach their subscribers (broadcast.go).
+type BroadcastConfig struct {
+	// Redis, when set, is a redis:// or rediss:// URL: every message goes
+	// through Redis pub/sub, so every process and host using that Redis
+	// (workers=N) delivers it to its own subscribers. Empty: in-process.
+	Redis string
+	// Prefix names this app's Redis channels: channel c is Prefix+c.
+	// Default "spikard:".
+	Prefix string
+}
+
+// defaultBroadcastPrefix is BroadcastConfig.Prefix when it is not set.
+const defaultBroadcastPrefix = "spikard:"
+
+// parseBroadcast reads the "broadcast" object.
+func parseBroadcast(raw json.RawMessage) (BroadcastConfig, error) {
+	b := BroadcastConfig{Prefix: defaultBroadcastPrefix}
+	var m map[string]json.RawMessage
+	if !decode(raw, &m) {
+		return b, errors.New(`must be an object: {"redis": "redis://host:port/db", "prefix": "spikard:"}`)
+	}
+	for k, v := range m {
+		s, err := text(v)
+		switch {
+		case k != "redis" && k != "prefix":
+			return b, fmt.Errorf("unknown key %q (known: \"redis\", \"prefix\")", k)
+		case err != nil:
+			return b, fmt.Errorf("%q: %v", k, err)
+		case k == "prefix":
+			b.Prefix = s
+		default:
+			if _, err := redis.ParseURL(s); err != nil {
+				return b, fmt.Errorf(`"redis": %q is not a Redis URL (redis://[user:password@]host[:port][/db]): %v`, s, err)
+			}
+			b.Redis = s
+		}
+	}
+	return b, nil
 }

@@ -25,16 +25,35 @@ package core
 // and streams. Every one of them is queued before a call naming its
 // exchange can answer ErrUnknownExchange (ADR 0002 §2.3, guarantee 3).
 
-// event fills r with the event e holds.
+// event fills r with the event e holds. A WebSocket message counts as taken
+// by a host from here on (websocket.go).
 func (e *queued) event(r *Request) {
 	*r = Request{Exchange: e.id, Route: e.route, Kind: uint32(e.kind), Code: uint32(e.code)}
+	if m := e.msg; m != nil {
+		r.Body, r.Flags = m.data, m.flags
+		if m.conn != nil {
+			m.conn.taken(len(m.data))
+		}
+	}
 }
 
-// takeOwnedLocked moves up to len(dst) of p's owned events into dst.
-func (p *Poller) takeOwnedLocked(dst []queued) int {
-	n := copy(dst, p.owned[p.ownedHead:])
+// takeOwnedLocked moves up to len(dst) of p's owned events into dst, and
+// reports how many and the bytes of the WebSocket messages among them; it
+// stops once those reach batchBytes, as the lane's queue does.
+func (p *Poller) takeOwnedLocked(dst []queued) (int, int) {
+	n, size := 0, 0
+	for _, e := range p.owned[p.ownedHead:] {
+		if n == len(dst) || size >= batchBytes {
+			break
+		}
+		if e.msg != nil {
+			size += len(e.msg.data)
+		}
+		dst[n] = e
+		n++
+	}
 	if n == 0 {
-		return 0
+		return 0, 0
 	}
 	clear(p.owned[p.ownedHead : p.ownedHead+n])
 	p.ownedHead += n
@@ -42,7 +61,7 @@ func (p *Poller) takeOwnedLocked(dst []queued) int {
 		p.owned = p.owned[:0]
 		p.ownedHead = 0
 	}
-	return n
+	return n, size
 }
 
 // ownedLeftLocked is how many owned events wait for p; p may be nil.
@@ -74,11 +93,11 @@ func (p *Poller) handOverLocked() bool {
 // returns the owner it queued for, or nil, and whether the event was
 // queued at all (not once the lane is closed). The caller wakes them with
 // l.woken once it has let go of l.mu.
-func (l *Lane) deliverLocked(ex *exchange, kind uint32, code uint32) (*Poller, bool) {
+func (l *Lane) deliverLocked(ex *exchange, kind uint32, code uint32, msg *wsMessage) (*Poller, bool) {
 	if l.closed {
 		return nil, false
 	}
-	e := queued{id: ex.req.Exchange, route: ex.req.Route, kind: uint8(kind), code: uint16(code)}
+	e := queued{id: ex.req.Exchange, route: ex.req.Route, kind: uint8(kind), code: uint16(code), msg: msg}
 	if p := ex.owner; p != nil && !p.closed {
 		p.owned = append(p.owned, e)
 		if p.rfd >= 0 && !p.signalled {
@@ -112,10 +131,17 @@ func (l *Lane) woken(owner *Poller, queued bool) {
 
 // deliver is deliverLocked for a caller that does not hold l.mu.
 func (l *Lane) deliver(ex *exchange, kind, code uint32) {
+	l.deliverMessage(ex, kind, code, nil)
+}
+
+// deliverMessage is deliver for an event that carries a WebSocket message
+// or close reason; it reports whether the event was queued.
+func (l *Lane) deliverMessage(ex *exchange, kind, code uint32, msg *wsMessage) bool {
 	l.mu.Lock()
-	owner, ok := l.deliverLocked(ex, kind, code)
+	owner, ok := l.deliverLocked(ex, kind, code, msg)
 	l.mu.Unlock()
 	l.woken(owner, ok)
+	return ok
 }
 
 // abandon ends the waiting exchange ex, which no answer will reach (its
@@ -150,7 +176,7 @@ func (a *App) abandon(ex *exchange, code uint32) (ok, wasQueued bool) {
 	var owner *Poller
 	var queued bool
 	if !wasQueued && (ex.seen || ex.handed) {
-		owner, queued = lane.deliverLocked(ex, EventDisconnect, code)
+		owner, queued = lane.deliverLocked(ex, EventDisconnect, code, nil)
 	}
 	lane.mu.Unlock()
 	t.mu.Unlock()

@@ -46,6 +46,9 @@ type front struct {
 	idle   time.Duration // the wait for the next request of a keep-alive connection
 	header time.Duration // header_timeout: the whole head, from its first byte
 	server []byte        // the Server header Hertz writes
+	// sockets ends a WebSocket whose upgrade Hertz never got to hand over
+	// (the 101 could not be written), as its connection ends.
+	sockets *socketSet
 }
 
 // frontFactory builds the front when Hertz's engine starts.
@@ -124,6 +127,9 @@ func (f *front) Serve(ctx context.Context, conn network.Conn) error {
 		// nil: one request served and the connection kept (Hertz's idle
 		// timeout is 0); an error: the connection ends.
 		if err := f.hertz.Serve(ctx, conn); err != nil {
+			if f.sockets != nil {
+				f.sockets.orphaned(conn) // one atomic load unless an upgrade is pending
+			}
 			return err
 		}
 	}

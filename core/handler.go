@@ -34,7 +34,7 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	method, ok := route.ParseMethod(c.Request.Header.Method())
 	path := c.Request.URI().Path()
 	ex := a.ex.acquire()
-	defer a.ex.release(ex)
+	defer a.releaseExchange(ex)
 	ex.c = c
 	var res route.Result
 	if ok {
@@ -61,6 +61,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	ex.rt = rt
 	ex.head = res.HeadFromGet || method == route.HEAD
 	ex.path = path
+	if rt.ws != nil && !a.checkHandshake(ex) { // websocket.go
+		return
+	}
 
 	body, fault := a.readBody(c, ex)
 	if fault != bodyOK {
@@ -96,6 +99,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		Params:      ex.params,
 		Body:        body,
 		Attachments: attachments,
+	}
+	if rt.ws != nil {
+		ex.req.Kind = EventWSOpen
 	}
 	if rt.wants(factMeta) || rt.spec.Handler != nil {
 		ex.req.Method = c.Request.Header.Method()
@@ -214,11 +220,23 @@ func (a *App) await(ctx context.Context, ex *exchange) {
 // writeAnswer writes a WRITTEN answer or a stream from the exchange's
 // goroutine (wire.go), once Respond has signalled done.
 func (a *App) writeAnswer(ctx context.Context, ex *exchange) {
-	if ex.answer == answerWhole {
+	switch ex.answer {
+	case answerWhole:
 		a.writeWhole(ex)
-	} else {
+	case answerWS:
+		a.upgradeWS(ex) // websocket.go
+	default:
 		a.serveStream(ctx, ex)
 	}
+}
+
+// releaseExchange returns ex to the slab as serveHTTP ends, unless it
+// became a WebSocket: the connection's goroutine releases it (websocket.go).
+func (a *App) releaseExchange(ex *exchange) {
+	if ex.answer == answerWS {
+		return
+	}
+	a.ex.release(ex)
 }
 
 func (a *App) stopTimer(ex *exchange) {

@@ -71,11 +71,12 @@ type Lane struct {
 
 // queued is a queue entry: a REQUEST (ex and the id it had when queued,
 // so a poller can tell a recycled exchange from the one it took), or a
-// later event of exchange id (ex nil; see delivery.go). 24 bytes, so that a
+// later event of exchange id (ex nil; see delivery.go). 32 bytes, so that a
 // poll's scratch array of MaxBatch entries stays small on the stack.
 type queued struct {
 	ex    *exchange
 	id    uint64
+	msg   *wsMessage // an EventWSMessage's message or an EventWSClose's reason; else nil
 	route RouteID
 	kind  uint8  // an event's Event* kind; 0 for a REQUEST
 	code  uint16 // an event's Request.Code
@@ -238,7 +239,7 @@ func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration, han
 		}
 		n, size := 0, 0
 		if p != nil && len(p.owned) > p.ownedHead {
-			n = p.takeOwnedLocked(dst)
+			n, size = p.takeOwnedLocked(dst)
 		}
 		allowed := len(dst) // requests this poll may take
 		var now time.Duration
@@ -264,6 +265,8 @@ func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration, han
 				if handOut {
 					e.ex.handed = true
 				}
+			} else if e.msg != nil {
+				size += len(e.msg.data)
 			}
 			l.q[l.head] = queued{}
 			l.head++

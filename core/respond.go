@@ -60,7 +60,7 @@ func (a *App) Respond(id uint64, resp Response) error {
 }
 
 // knownResponseFlags are the Response flags this library takes.
-const knownResponseFlags = ResponseStream | ResponseSSE | ResponseWritten
+const knownResponseFlags = ResponseStream | ResponseSSE | ResponseWritten | ResponseWSAccept
 
 var (
 	errResponseFlags = fmt.Errorf("respond: response flags %w", ErrUnsupported)
@@ -73,6 +73,10 @@ func (a *App) respondFlagged(ex *exchange, resp *Response) error {
 	switch f := resp.Flags; {
 	case f&^knownResponseFlags != 0:
 		err = errResponseFlags
+	case f&ResponseWSAccept != 0:
+		if err = a.acceptWS(ex, resp); err == nil { // websocket.go
+			return nil
+		}
 	case f&ResponseSSE != 0 && f&ResponseStream == 0:
 		err = errSSEAlone
 	case f&ResponseStream != 0:

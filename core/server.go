@@ -54,6 +54,14 @@ func (a *App) Start() error {
 		a.failStart()
 		return err
 	}
+	if a.cfg.Broadcast.Redis != "" {
+		relay, err := startRelay(&a.hub, a.cfg.Broadcast, a.log) // redisrelay.go
+		if err != nil {
+			a.failStart()
+			return fmt.Errorf("spikard: %w", err)
+		}
+		a.hub.relay = relay
+	}
 	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelFatal) })
 	if a.cfg.SchedBatch {
 		if err := batchThreads(); err != nil {
@@ -162,9 +170,10 @@ func (a *App) front() front {
 	return front{
 		limits: headLimits{uri: a.cfg.MaxURILength, fields: a.cfg.MaxHeaderSize, count: a.cfg.MaxHeaderCount,
 			maxBody: a.cfg.MaxBodySize},
-		read:   a.cfg.ReadTimeout,
-		idle:   a.idleTimeout(),
-		header: a.cfg.HeaderTimeout,
+		read:    a.cfg.ReadTimeout,
+		idle:    a.idleTimeout(),
+		header:  a.cfg.HeaderTimeout,
+		sockets: &a.sockets,
 	}
 }
 
@@ -184,6 +193,10 @@ func (a *App) onAccept(conn net.Conn) context.Context {
 }
 
 func (a *App) failStart() {
+	if a.hub.relay != nil {
+		a.hub.relay.close()
+		a.hub.relay = nil
+	}
 	a.mu.Lock()
 	a.started = false
 	a.mu.Unlock()
@@ -240,14 +253,19 @@ func (a *App) shutdown(ctx context.Context) error {
 	// deadline, which ends them. Each ended so gets EventDisconnect
 	// GoneStopping, queued before the lanes close.
 	a.streams.stop()
+	a.sockets.stop() // every WebSocket closes with 1001 (websocket.go)
 	if !a.waitDrained(ctx.Done()) {
 		a.streams.force()
+		a.sockets.force()
 		close(a.force) // remaining waiters answer 503 now
 		grace, cancel := context.WithTimeout(context.Background(), time.Second)
 		a.waitDrained(grace.Done())
 		cancel()
 	}
 	a.closeLanes()
+	if a.hub.relay != nil {
+		a.hub.relay.close()
+	}
 
 	// Every request has its answer. Connections that were busy close
 	// themselves after writing it (Hertz stops keep-alive once shutting

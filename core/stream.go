@@ -45,6 +45,7 @@ const (
 	answerPlain  uint8 = iota // handed back to Hertz, as before flags existed
 	answerWhole               // ResponseWritten: written and flushed here, then EventWritten
 	answerStream              // ResponseStream: chunks follow through StreamWrite
+	answerWS                  // ResponseWSAccept: the connection becomes a WebSocket (websocket.go)
 )
 
 // How a stream's body is framed on the wire.

@@ -18,6 +18,7 @@ var (
 	errRawFields   = fmt.Errorf("stream write: event, id and retry are for SSE streams: %w", ErrInvalid)
 	errPastLength  = fmt.Errorf("stream write: more bytes than the stream's content-length: %w", ErrInvalid)
 	errResults     = fmt.Errorf("stream write: fewer results than chunks: %w", ErrInvalid)
+	errStreamCode  = fmt.Errorf("stream write: a chunk's code is a WebSocket close code; 0 on a stream: %w", ErrInvalid)
 )
 
 // StreamWrite queues chunks on open streams (see Respond with
@@ -131,6 +132,9 @@ func (c *streamCall) write(ch *Chunk) error {
 	st.mu.Lock()
 	if st.id != id {
 		st.mu.Unlock()
+		if w := a.ex.socket(id); w != nil {
+			return c.writeWS(w, ch) // wswrite.go
+		}
 		if _, live := a.ex.lookup(id); live {
 			return errNotStream // waiting, or answered without a stream
 		}
@@ -205,6 +209,8 @@ func (st *stream) checkLocked(ch *Chunk) error {
 		return ErrUnknownExchange
 	case ch.Flags&^(ChunkEnd|ChunkAbort) != 0:
 		return errChunkFlags
+	case ch.Code != 0:
+		return errStreamCode
 	case ch.Flags == ChunkEnd|ChunkAbort:
 		return errEndAbort
 	case ch.Flags&ChunkAbort != 0:

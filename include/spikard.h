@@ -71,8 +71,8 @@
  * half-applied: its exchange gets the standard 500 problem, so nothing waits
  * for request_timeout. A refused chunk changes nothing. Event kinds other
  * than SPIKARD_EVENT_REQUEST are delivered only to hosts that opted in (a
- * route's "events", an answer's flags, an open stream), so a host never
- * receives a kind it does not know.
+ * route's "events" or "websocket", an answer's flags, an open stream), so a
+ * host never receives a kind it does not know.
  *
  * VERSIONING. SPIKARD_ABI_VERSION is the version this header describes;
  * spikard_abi_version() is the version of the loaded library. At load,
@@ -84,7 +84,11 @@
  * versions add functions, kinds, flags, JSON keys and appended fields, by
  * the GROWTH rule; only a major version breaks a compiled host. ABI 2.0
  * broke 1.x once: out-parameters first, element sizes, opt-in kinds, the
- * pair type, streams.
+ * pair type, streams. ABI 2.1 added WebSockets and broadcast channels (the
+ * route key "websocket", the kinds WS_OPEN, WS_MESSAGE and WS_CLOSE, the
+ * flags SPIKARD_RESPONSE_WS_ACCEPT, SPIKARD_CHUNK_WS_BINARY and
+ * SPIKARD_CHUNK_WS_CLOSE, the config keys "ws_*" and "broadcast", and
+ * spikard_ws_subscribe/unsubscribe/publish) and appended no field.
  */
 #ifndef SPIKARD_H
 #define SPIKARD_H
@@ -101,7 +105,7 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 /* major * 10000 + minor. */
-#define SPIKARD_ABI_VERSION 20000
+#define SPIKARD_ABI_VERSION 20001
 #define SPIKARD_ABI_MAJOR(v) ((v) / 10000)
 
 /* The ABI version of the loaded library, to compare with SPIKARD_ABI_VERSION. */
@@ -120,7 +124,8 @@ int spikard_abi_version(void);
 #define SPIKARD_E_INTERNAL (-6)   /* a bug in libspikard; the message says where */
 #define SPIKARD_E_CLOSED (-7)     /* the app has stopped; no more events will come */
 #define SPIKARD_E_AGAIN (-8)      /* a stream's queue is full: nothing was queued, and one
-                                   * SPIKARD_EVENT_STREAM_CREDIT follows when it has room */
+                                   * SPIKARD_EVENT_STREAM_CREDIT follows when it has room
+                                   * (spikard_ws_publish: see there) */
 #define SPIKARD_E_WORKER (-9)     /* a supervisor gave up on a worker */
 
 /* The message of the last failed call on this thread, or "" if none has
@@ -225,6 +230,32 @@ typedef struct spikard_app spikard_app;
  *       before spikard_stream_write answers SPIKARD_E_AGAIN.
  *   "sse_keepalive": seconds, default 15; 0 turns it off: an SSE stream with
  *       no event written for this long gets a ":" comment line.
+ *   WebSockets (see Section - WebSockets):
+ *   "ws_max_message_size": integer bytes, default 1048576 (1 MiB); 0 means
+ *       no limit: a received message (all its fragments) past it closes
+ *       the connection with 1009.
+ *   "ws_inbound_bytes": positive integer bytes, default 1048576: when the
+ *       received messages no host has polled yet reach this, core stops
+ *       reading the connection until a poll takes some (one message always
+ *       passes), so a host that falls behind slows its client down.
+ *   "ws_ping_interval": seconds, default 0 (off): core pings every open
+ *       WebSocket this often, and drops one that sent nothing (no frame,
+ *       no pong) for two intervals: WS_CLOSE 1006.
+ *   "ws_origins": list of origins ("https://app.example.com", scheme and
+ *       host[:port], compared without case) or ["*"] for any, default none:
+ *       a handshake whose Origin header is present and not allowed is
+ *       answered 403. Without the key only the request's own Host may be
+ *       the Origin's host (what a page of the same server sends); a
+ *       handshake without Origin (not from a browser) always passes. A
+ *       route's own "origins" replace this list.
+ *   "broadcast": object, default in-process: where published messages go
+ *       (see spikard_ws_publish). Keys: "redis": a redis:// or rediss://
+ *       URL ("redis://[user:password@]host[:port][/db]"): every message
+ *       goes through Redis pub/sub, so that every process and host that
+ *       uses the same Redis and prefix (workers=N) delivers it to its own
+ *       subscribers; spikard_app_start fails with SPIKARD_E_IO when Redis
+ *       does not answer a PING within 3 s. "prefix": string, default
+ *       "spikard:": channel c is the Redis channel prefix + c.
  * Kept for later minor versions, refused with SPIKARD_E_UNSUPPORTED:
  * "cors", "compression", "request_id", "static_files", "openapi", "hooks",
  * "rate_limit", "jwt_auth", "api_key_auth".
@@ -301,12 +332,21 @@ void spikard_app_free(spikard_app *app);
  *       "uploads"  uploads: a JSON Pointer ("/avatar") for each body field
  *                  whose value is an upload descriptor or an array of them,
  *                  in first-seen order
+ *   "websocket": true, or an object (2.1), on a GET route: the route is a
+ *       WebSocket endpoint (see Section - WebSockets). Its requests must be
+ *       version-13 handshakes; each reaches the host as
+ *       SPIKARD_EVENT_WS_OPEN instead of a REQUEST. Object keys, both
+ *       optional: "subprotocols": list of tokens, in order of preference
+ *       (the host may choose only one of these; when it chooses none, core
+ *       picks the first the client offered); "origins": an allow-list
+ *       that replaces the config's "ws_origins" for this route. false: a
+ *       plain route. Not with spikard_app_add_handler.
  * Unknown keys, unknown names in a list and null values are refused with
  * SPIKARD_E_INVALID and a message naming the key, so that a misspelt
  * "body_schema" cannot turn validation off; 1.x's "wants_request" gets a
  * hint to "facts". Kept for later minor versions, refused with
- * SPIKARD_E_UNSUPPORTED: "websocket", "hooks", "summary", "description",
- * "tags", "operation_id".
+ * SPIKARD_E_UNSUPPORTED: "hooks", "summary", "description", "tags",
+ * "operation_id".
  *
  * On success *out_route is the route's id, which events carry. A GET route
  * also answers HEAD unless a HEAD route is registered for the same path. */
@@ -330,9 +370,12 @@ int spikard_app_port(int *out_port, spikard_app *app);
  * deadline: SSE clients reconnect by design); raw streams may run until the
  * deadline and are then aborted, so a truncated download never looks
  * complete. Each such exchange gets SPIKARD_EVENT_DISCONNECT with
- * SPIKARD_GONE_STOPPING if it asked for one, and the lanes close only after
- * those events are queued: pending and later polls return SPIKARD_E_CLOSED
- * once the lane is drained. Safe to call twice. */
+ * SPIKARD_GONE_STOPPING if it asked for one. WebSockets are closed at once
+ * with 1001 (what is queued goes first), and each gets its
+ * SPIKARD_EVENT_WS_CLOSE 1001 then; those whose peer has not answered the
+ * close by the deadline are dropped. The lanes close only after all those
+ * events are queued: pending and later polls return SPIKARD_E_CLOSED once
+ * the lane is drained. Safe to call twice. */
 int spikard_app_stop(spikard_app *app, int timeout_ms);
 
 /* ---------------------------------------------------------------------------
@@ -369,7 +412,9 @@ typedef struct spikard_pair {
  * SPIKARD_RESPONSE_WRITTEN, and every opened stream, gets exactly one
  * terminal event, so per-exchange host state (cleanups, generators) can
  * always be released on it. An exchange whose client left before any host
- * took it produces no event. */
+ * took it produces no event. A WebSocket (a "websocket" route) goes WS_OPEN,
+ * then, once accepted, any WS_MESSAGEs and STREAM_CREDITs, then exactly one
+ * WS_CLOSE, its only terminal event; refused, it ends as a request does. */
 #define SPIKARD_EVENT_REQUEST 1       /* an HTTP request to answer */
 #define SPIKARD_EVENT_DISCONNECT 2    /* the exchange ended without the host's answer
                                        * reaching the client; code is a SPIKARD_GONE_*.
@@ -377,17 +422,23 @@ typedef struct spikard_pair {
                                        * with SPIKARD_RESPONSE_WRITTEN, or any open stream */
 #define SPIKARD_EVENT_WRITTEN 3       /* the answer (or the stream's end) that asked for
                                        * it has been handed to the kernel whole */
-#define SPIKARD_EVENT_STREAM_CREDIT 4 /* a stream that answered SPIKARD_E_AGAIN has room */
+#define SPIKARD_EVENT_STREAM_CREDIT 4 /* a stream or WebSocket that answered SPIKARD_E_AGAIN
+                                       * has room */
+/* 2.1, for "websocket" routes only (see Section - WebSockets): */
+#define SPIKARD_EVENT_WS_OPEN 5    /* a WebSocket handshake, with params and facts like a
+                                    * REQUEST: answer SPIKARD_RESPONSE_WS_ACCEPT to upgrade,
+                                    * anything else to refuse */
+#define SPIKARD_EVENT_WS_MESSAGE 6 /* body: one whole received message; flags:
+                                    * SPIKARD_EVENT_F_BINARY for a binary one, else text
+                                    * (valid UTF-8) */
+#define SPIKARD_EVENT_WS_CLOSE 7   /* terminal: code is the close code, body the reason */
 /* Kept for later minor versions, delivered only to hosts that opt in
  * through keys and flags this version refuses: */
-#define SPIKARD_EVENT_WS_OPEN 5    /* a WebSocket handshake, answered like a REQUEST */
-#define SPIKARD_EVENT_WS_MESSAGE 6 /* body: one message; flags: SPIKARD_EVENT_F_BINARY */
-#define SPIKARD_EVENT_WS_CLOSE 7   /* code: the close code; body: the reason */
 #define SPIKARD_EVENT_HOOK 8       /* a paused request; code: SPIKARD_HOOK_* of this visit */
 #define SPIKARD_EVENT_LOG 9        /* body: a batch of access-log lines */
 /* Kinds stay below 64. */
 
-#define SPIKARD_EVENT_F_BINARY (1u << 0) /* kept: a binary WS_MESSAGE */
+#define SPIKARD_EVENT_F_BINARY (1u << 0) /* a binary WS_MESSAGE */
 
 /* Why an exchange ended (the code of SPIKARD_EVENT_DISCONNECT). */
 #define SPIKARD_GONE_CLIENT 1   /* the client closed the connection */
@@ -409,13 +460,14 @@ typedef struct spikard_event {
     uint64_t exchange; /* names the exchange in every later call; never 0 */
     uint32_t kind;     /* SPIKARD_EVENT_* */
     uint32_t route;    /* the id from spikard_app_add_route */
-    uint32_t code;     /* DISCONNECT: SPIKARD_GONE_*; else 0 */
-    uint32_t flags;    /* SPIKARD_EVENT_F_*; 0 in 2.0 */
+    uint32_t code;     /* DISCONNECT: SPIKARD_GONE_*; WS_CLOSE: the close code; else 0 */
+    uint32_t flags;    /* SPIKARD_EVENT_F_* (WS_MESSAGE); else 0 */
     spikard_str method; /* fact "meta" */
     spikard_str path;   /* fact "meta"; percent-decoded */
     spikard_str query;  /* fact "meta"; raw, without '?' */
     spikard_str params; /* JSON object of validated parameters, e.g. {"id":7} */
-    spikard_str body;   /* the request body (already validated): a JSON body as
+    spikard_str body;   /* WS_MESSAGE: the message; WS_CLOSE: the reason (UTF-8).
+                         * Else the request body (already validated): a JSON body as
                          * received; an application/x-www-form-urlencoded or
                          * multipart/form-data body as the equivalent JSON
                          * object, values coerced per body_schema; without a
@@ -477,9 +529,9 @@ int spikard_poller_poll(size_t *out_count, spikard_poller *poller, spikard_event
  * do not read, write or close it. */
 int spikard_poller_fd(int *out_fd, spikard_poller *poller);
 
-/* Response flags. Bits 0..7 are this version's; 8..10 are kept (refused
- * with SPIKARD_E_UNSUPPORTED); 11..23 are for later minor versions; 24..31
- * are never assigned, so a host may rely on their refusal. */
+/* Response flags. Bits 0..7 and 8 (2.1) are this version's; 9..10 are kept
+ * (refused with SPIKARD_E_UNSUPPORTED); 11..23 are for later minor versions;
+ * 24..31 are never assigned, so a host may rely on their refusal. */
 /* The handler failed: answer the standard 500 problem document, so every
  * host reports a crash the same way (the host logs the details itself).
  * status is 0 or 500; headers and body must be empty. */
@@ -516,8 +568,16 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
  * handed to the kernel, or SPIKARD_EVENT_DISCONNECT if it could not be:
  * the moment for background tasks and dependency cleanups. */
 #define SPIKARD_RESPONSE_WRITTEN (1u << 4)
+/* 2.1: the answer to SPIKARD_EVENT_WS_OPEN that upgrades the connection to
+ * a WebSocket, alone: status 0 or 101, no body; headers go on the 101 (a
+ * set-cookie, the chosen "sec-websocket-protocol": one the client offered
+ * and, if the route lists subprotocols, one of those), never upgrade,
+ * connection, sec-websocket-accept, sec-websocket-extensions,
+ * content-length or transfer-encoding (SPIKARD_E_INVALID and the 500).
+ * The exchange is then a WebSocket: write to it with spikard_stream_write
+ * at once, even before the 101 is out. */
+#define SPIKARD_RESPONSE_WS_ACCEPT (1u << 8)
 /* Kept: */
-#define SPIKARD_RESPONSE_WS_ACCEPT (1u << 8) /* answer to WS_OPEN: upgrade */
 #define SPIKARD_RESPONSE_CONTINUE (1u << 9)  /* answer to HOOK: go on; headers: changes */
 #define SPIKARD_RESPONSE_FILE (1u << 10)     /* body: a path core sends */
 
@@ -556,14 +616,16 @@ int spikard_respond(int *out_results, spikard_app *app, const spikard_response *
 #define SPIKARD_CHUNK_END (1u << 0)   /* after data, end the stream cleanly */
 #define SPIKARD_CHUNK_ABORT (1u << 1) /* end it now, uncleanly: queued bytes dropped,
                                        * connection closed, no terminator; data empty */
-#define SPIKARD_CHUNK_WS_BINARY (1u << 8) /* kept: a binary WebSocket message */
-#define SPIKARD_CHUNK_WS_CLOSE (1u << 9)  /* kept: a close frame; code, data = reason */
+/* 2.1, on a WebSocket (where flags 0 send data as a text message, valid
+ * UTF-8; see Section - WebSockets): */
+#define SPIKARD_CHUNK_WS_BINARY (1u << 8) /* send data as a binary message */
+#define SPIKARD_CHUNK_WS_CLOSE (1u << 9)  /* close: code, data = the reason */
 
-/* One piece of an open stream. */
+/* One piece of an open stream, or one message of a WebSocket. */
 typedef struct spikard_chunk {
     uint64_t exchange;
     uint32_t flags;    /* SPIKARD_CHUNK_* */
-    uint32_t code;     /* kept (WebSocket close code); 0 */
+    uint32_t code;     /* with SPIKARD_CHUNK_WS_CLOSE: the close code; else 0 */
     spikard_str data;  /* bytes; SSE: the event's data, one data: line per line */
     spikard_str event; /* SSE "event:"; empty: none; no CR or LF */
     spikard_str id;    /* SSE "id:"; empty: none; no CR, LF or NUL */
@@ -588,9 +650,119 @@ typedef struct spikard_chunk {
  * as it was, and the host decides, usually by aborting). Chunks of one
  * exchange apply in order; once one gets AGAIN, that exchange's later
  * chunks in the call get AGAIN too, so nothing is reordered. Returns
- * SPIKARD_OK if every chunk was queued, else the first failure's code. */
+ * SPIKARD_OK if every chunk was queued, else the first failure's code.
+ * On a WebSocket each chunk is one message (the bound counts message
+ * bytes; a close always fits), and the rules are Section - WebSockets'. */
 int spikard_stream_write(int *out_results, spikard_app *app, const spikard_chunk *chunks,
                          size_t count, size_t chunk_size, int timeout_ms);
+
+/* ---------------------------------------------------------------------------
+ * Section - WebSockets (2.1)
+ *
+ * A route with "websocket" is a WebSocket endpoint. The transport is core's:
+ * the handshake, frames, fragments (reassembled: a host only ever sees
+ * whole messages), masking, ping/pong (answered by core), the close
+ * handshake, "ws_max_message_size" and the origin allow-list. A host only
+ * accepts, reads messages and writes messages.
+ *
+ * HANDSHAKE. A request to a "websocket" route that is not a GET, not
+ * HTTP/1.1, lacks "Upgrade: websocket" or "Connection: Upgrade", or asks
+ * for a version other than 13 is answered 426 (with "Upgrade: websocket",
+ * and "Sec-WebSocket-Version: 13" for a version), a malformed
+ * Sec-WebSocket-Key 400, a disallowed Origin 403 (see "ws_origins"), each
+ * with a problem document, before any host sees it; parameters are then
+ * validated as for any route (422). A valid handshake reaches the host as
+ * SPIKARD_EVENT_WS_OPEN, with params and the route's facts like a REQUEST
+ * (fact "meta" gives the headers, Sec-WebSocket-Protocol among them). The
+ * host answers it with spikard_respond:
+ *   SPIKARD_RESPONSE_WS_ACCEPT: upgrade (status 101, see the flag);
+ *   any other answer (a status, a PROBLEM, HANDLER_ERROR): refuse; the
+ *   client gets that HTTP answer and the exchange ends as a request does.
+ * request_timeout applies to the WS_OPEN as to a request; it stops at the
+ * accept. No permessage-deflate extension is negotiated.
+ *
+ * MESSAGES. Once accepted, every message the client sends is one
+ * SPIKARD_EVENT_WS_MESSAGE for the poller that took the WS_OPEN, in order:
+ * body is the whole message (a text message is valid UTF-8; flags has
+ * SPIKARD_EVENT_F_BINARY for a binary one). While the messages no poll has
+ * taken reach "ws_inbound_bytes", core reads nothing more from the client.
+ * The host sends with spikard_stream_write, one chunk per message:
+ *   flags 0                  data is a text message (valid UTF-8, else
+ *                            SPIKARD_E_INVALID)
+ *   SPIKARD_CHUNK_WS_BINARY  data is a binary message
+ *   SPIKARD_CHUNK_WS_CLOSE   close after what is queued: code is the close
+ *                            code (1000..1003, 1007..1014, 3000..4999, or 0
+ *                            for a close without a code and without a
+ *                            reason), data the reason (UTF-8, at most 123
+ *                            bytes); the host's WS_CLOSE comes at once
+ *   SPIKARD_CHUNK_ABORT      drop the connection now, no close frame (WS_CLOSE
+ *                            1006)
+ * Any other flag (SPIKARD_CHUNK_END among them: a WebSocket ends with a
+ * close) is refused, and so are event, id, retry_ms and a code without
+ * WS_CLOSE. Back-pressure is a stream's: at most "stream_queue_bytes" of
+ * message data queued, SPIKARD_E_AGAIN and then one
+ * SPIKARD_EVENT_STREAM_CREDIT, or a write with a timeout that waits; a
+ * close always fits. SPIKARD_E_NOT_FOUND: the WebSocket is over (its
+ * WS_CLOSE is queued). A client that takes no byte of a write for
+ * read_timeout is dropped (WS_CLOSE 1006).
+ *
+ * CLOSE. Every accepted WebSocket gets exactly one SPIKARD_EVENT_WS_CLOSE,
+ * its only terminal event, queued as soon as the close is decided (the
+ * close handshake may still run; the exchange is over for the host): code
+ * is the connection's first close, body its reason:
+ *   the client's code  the client closed first (its close was answered)
+ *   1005               the client closed without a code
+ *   the host's code    the host closed first (SPIKARD_CHUNK_WS_CLOSE)
+ *   1001               spikard_app_stop ("server shutting down")
+ *   1002               the client broke the protocol (an unmasked or
+ *                      reserved frame, a control frame over 125 bytes or
+ *                      fragmented, a stray continuation, a bad close code)
+ *   1007               the client sent a text message that is not UTF-8
+ *   1009               the client sent a message past "ws_max_message_size"
+ *   1013               a subscriber fell too far behind its channels (see
+ *                      spikard_ws_publish)
+ *   1006               the connection ended without a close: the client
+ *                      vanished or stalled, the ping went unanswered, the
+ *                      host aborted, or the stop's deadline passed
+ * After a close core sent, it waits up to 5 s for the client's answer,
+ * then drops the connection.
+ *
+ * BROADCAST. Named channels (1..1024 bytes, any bytes) that WebSockets
+ * subscribe to and any host code publishes to. A published message goes
+ * from core to each subscribed client as is; no host sees it. A
+ * subscriber whose queue already holds more than twice
+ * "stream_queue_bytes" when a message comes is too slow for its channels:
+ * it is closed with 1013. In-process unless the config's "broadcast" names
+ * a Redis server, through which every message then passes, so that every
+ * process and host on that Redis (and prefix) delivers it, in Redis's
+ * order.
+ * ------------------------------------------------------------------------- */
+
+/* METHOD: subscribe the open WebSocket of exchange to channel (channel_len
+ * bytes; copied). Subscribing again is harmless; subscriptions end with
+ * the WebSocket. Any thread. SPIKARD_E_NOT_FOUND if exchange is no open
+ * WebSocket (not accepted, or its WS_CLOSE queued), SPIKARD_E_INVALID for
+ * an empty or overlong channel. With Redis, the subscription reaches Redis
+ * in the background; a publish of this process made after this call waits
+ * for it, so it reaches this subscriber too. */
+int spikard_ws_subscribe(spikard_app *app, uint64_t exchange, const char *channel,
+                         size_t channel_len);
+
+/* METHOD: take the WebSocket of exchange off channel; harmless if it was
+ * not on it. Errors as spikard_ws_subscribe. */
+int spikard_ws_unsubscribe(spikard_app *app, uint64_t exchange, const char *channel,
+                           size_t channel_len);
+
+/* METHOD: send data (data_len bytes; copied before the call returns) to
+ * every WebSocket subscribed to channel, as a text message (flags 0; data
+ * must be UTF-8, else SPIKARD_E_INVALID) or a binary one
+ * (SPIKARD_CHUNK_WS_BINARY; any other flag is SPIKARD_E_UNSUPPORTED). Never
+ * blocks: in-process the message is queued on every local subscriber
+ * before the call returns; with Redis it is queued for Redis, and
+ * SPIKARD_E_AGAIN means that queue (64 MiB) is full: nothing was queued,
+ * no event follows, retry later. A channel without subscribers is fine. */
+int spikard_ws_publish(spikard_app *app, const char *channel, size_t channel_len, uint32_t flags,
+                       const char *data, size_t data_len);
 
 /* ---------------------------------------------------------------------------
  * Section - Callbacks (C convenience)

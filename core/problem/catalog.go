@@ -131,3 +131,17 @@ func Timeout() Problem {
 func Unavailable() Problem {
 	return Problem{Type: TypeBase + "service-unavailable", Title: "Service Unavailable", Status: 503, Detail: "Server is shutting down"}
 }
+
+// UpgradeRequired is the 426 for a request to a WebSocket route that is not
+// a WebSocket handshake (or asks for a version other than 13); detail says
+// what is missing.
+func UpgradeRequired(detail string) Problem {
+	return Problem{Type: TypeBase + "upgrade-required", Title: "Upgrade Required", Status: 426, Detail: detail}
+}
+
+// OriginForbidden is the 403 for a WebSocket handshake from an origin the
+// route does not allow.
+func OriginForbidden(origin string) Problem {
+	return Problem{Type: TypeBase + "forbidden", Title: "Forbidden", Status: 403,
+		Detail: "WebSocket origin '" + origin + "' is not allowed"}
+}

@@ -4,12 +4,13 @@
  * from tiny blocking clients on other threads, so the test drives the raw
  * poll/respond flow itself.
  *
- * run.sh runs this one binary, compiled against the 2.0 header as a host
- * is, twice: against the library built from capi/, and against the
- * next-minor test library (go build -tags spikard_abi_next; see
- * capi/abinext.go), which reports SPIKARD_ABI_VERSION + 1, appends one
- * uint64_t to the event record at the 2.0 sizeof and knows response flag
- * bit 23. The few checks that differ ask spikard_abi_version() which of the
+ * run.sh runs this one binary, compiled against the header (2.1, whose
+ * records are 2.0's) as a host is, twice: against the library built from
+ * capi/, and against the next-minor test library (go build -tags
+ * spikard_abi_next; see capi/abinext.go), which reports
+ * SPIKARD_ABI_VERSION + 1, appends one uint64_t to the event record at the
+ * 2.0 (and 2.1) sizeof and knows response flag bit 23. ws_test.c has the
+ * WebSocket rules 2.1 added. The few checks that differ ask spikard_abi_version() which of the
  * two is loaded.
  */
 #define _XOPEN_SOURCE 700
@@ -234,7 +235,7 @@ static void test_version(void) {
     /* The 2.0 load check every binding makes. */
     CHECK(SPIKARD_ABI_MAJOR(loaded) == SPIKARD_ABI_MAJOR(SPIKARD_ABI_VERSION) && loaded >= SPIKARD_ABI_VERSION,
           "library %d, header %d", loaded, SPIKARD_ABI_VERSION);
-    CHECK(SPIKARD_ABI_VERSION == 20000, "header %d: this test is 2.0's", SPIKARD_ABI_VERSION);
+    CHECK(SPIKARD_ABI_VERSION == 20001, "header %d: this test is 2.1's", SPIKARD_ABI_VERSION);
     /* The checks that differ know only these two. */
     CHECK(loaded == SPIKARD_ABI_VERSION || loaded == NEXT_LIB_VERSION, "library %d is neither %d nor %d", loaded,
           SPIKARD_ABI_VERSION, NEXT_LIB_VERSION);
@@ -370,9 +371,9 @@ static void test_route_refusals(spikard_app *app) {
     CHECK(strstr(spikard_last_error(), "wants_request") != NULL && strstr(spikard_last_error(), "facts") != NULL,
           "wants_request: errmsg %s", spikard_last_error());
 
-    rc = spikard_app_add_route(&id, app, S("{\"method\":\"GET\",\"path\":\"/x\",\"websocket\":true}"));
-    CHECK(rc == SPIKARD_E_UNSUPPORTED, "kept route key websocket: rc %d %s", rc, spikard_last_error());
-    CHECK(strstr(spikard_last_error(), "websocket") != NULL, "websocket: errmsg %s", spikard_last_error());
+    rc = spikard_app_add_route(&id, app, S("{\"method\":\"GET\",\"path\":\"/x\",\"hooks\":[]}"));
+    CHECK(rc == SPIKARD_E_UNSUPPORTED, "kept route key hooks: rc %d %s", rc, spikard_last_error());
+    CHECK(strstr(spikard_last_error(), "hooks") != NULL, "hooks: errmsg %s", spikard_last_error());
     rc = spikard_app_add_route(&id, app, S("{\"method\":\"GET\",\"path\":\"/x\",\"tags\":[]}"));
     CHECK(rc == SPIKARD_E_UNSUPPORTED, "kept route key tags: rc %d %s", rc, spikard_last_error());
 
@@ -742,8 +743,8 @@ static void test_answer_refusals(spikard_app *app, spikard_poller *poller, uint3
         spikard_response r;
         int want;
     } cases[N] = {
-        {"kept WS_ACCEPT", {.status = 101, .flags = SPIKARD_RESPONSE_WS_ACCEPT}, SPIKARD_E_UNSUPPORTED},
         {"kept CONTINUE", {.status = 200, .flags = SPIKARD_RESPONSE_CONTINUE}, SPIKARD_E_UNSUPPORTED},
+        {"WS_ACCEPT on a request", {.status = 101, .flags = SPIKARD_RESPONSE_WS_ACCEPT}, SPIKARD_E_INVALID},
         {"kept FILE", {.status = 200, .flags = SPIKARD_RESPONSE_FILE, .body = {"/etc/hostname", 13}},
          SPIKARD_E_UNSUPPORTED},
         {"SSE without STREAM", {.status = 200, .flags = SPIKARD_RESPONSE_SSE}, SPIKARD_E_UNSUPPORTED},

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh — builds the C consumers of spikard.h against build/libspikard.so,
-# runs abi_test, stream_test and supervise_test, then serves two_routes and
-# checks it with curl.
+# runs abi_test, stream_test, ws_test and supervise_test, then serves
+# two_routes and checks it with curl.
 # abi_test runs a second time, the same binary, against the next-minor test
 # library (build/next/libspikard.so, go build -tags spikard_abi_next; see
 # capi/abinext.go), which is how the GROWTH rule of spikard.h is shown on a
@@ -34,12 +34,12 @@ if [ "${SKIP_LIB_BUILD:-0}" != 1 ]; then
     (cd "$root" && go build -buildmode=c-shared -o "$build/libspikard.so" ./capi) || { bad "build libspikard.so"; finish; }
     rm -f "$build/next/libspikard.so" # a failed build must not leave an old one to test
     if (cd "$root" && go build -tags spikard_abi_next -buildmode=c-shared -o "$build/next/libspikard.so" ./capi); then
-        ok "build the 2.1 test library"
+        ok "build the next-minor test library"
     else
-        bad "build the 2.1 test library"
+        bad "build the next-minor test library"
     fi
 fi
-for prog in abi_test stream_test supervise_test two_routes; do
+for prog in abi_test stream_test ws_test supervise_test two_routes; do
     # --enable-new-dtags writes the rpath as DT_RUNPATH, which LD_LIBRARY_PATH
     # overrides: that is how abi_test's second run loads the test library.
     # shellcheck disable=SC2086 # $sanitize is a flag list
@@ -64,14 +64,15 @@ abi=$(sed -n 's/^#define SPIKARD_ABI_VERSION \([0-9]*\).*/\1/p' "$root/include/s
 if ABI_TEST_WANT_ABI=$abi "$out/abi_test"; then ok "abi_test"; else bad "abi_test"; fi
 if [ -f "$build/next/libspikard.so" ]; then
     if ABI_TEST_WANT_ABI=$((abi + 1)) LD_LIBRARY_PATH="$build/next${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$out/abi_test"; then
-        ok "abi_test against the 2.1 test library"
+        ok "abi_test against the next-minor test library"
     else
-        bad "abi_test against the 2.1 test library"
+        bad "abi_test against the next-minor test library"
     fi
 else
-    bad "abi_test against the 2.1 test library: $build/next/libspikard.so missing"
+    bad "abi_test against the next-minor test library: $build/next/libspikard.so missing"
 fi
 if "$out/stream_test"; then ok "stream_test"; else bad "stream_test"; fi
+if "$out/ws_test"; then ok "ws_test"; else bad "ws_test"; fi
 # supervise_test supervises copies of itself (its own workers).
 if "$out/supervise_test"; then ok "supervise_test"; else bad "supervise_test"; fi
 

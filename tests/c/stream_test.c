@@ -485,8 +485,8 @@ static void test_results(host *h) {
     spikard_chunk batch[N] = {
         raw(ex, 0, "one"),
         {.exchange = ex, .event = STR("e"), .data = STR("x")}, /* an SSE field on a raw stream */
-        {.exchange = ex, .flags = SPIKARD_CHUNK_WS_BINARY, .data = STR("x")}, /* kept */
-        {.exchange = ex, .code = 1000, .data = STR("x")},                     /* code is kept: 0 */
+        {.exchange = ex, .flags = SPIKARD_CHUNK_WS_BINARY, .data = STR("x")}, /* a WebSocket's */
+        {.exchange = ex, .code = 1000, .data = STR("x")},                     /* a close code: 0 */
         raw(0xdeadbeefULL, 0, "x"),                                           /* no such exchange */
         raw(ex, 0, "two"),
     };

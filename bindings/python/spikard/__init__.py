@@ -7,10 +7,11 @@ from .config import ServerConfig
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
 from .responses import Response
-from .routing import delete, get, head, options, patch, post, put, route, sse, trace
+from .routing import delete, get, head, options, patch, post, put, route, sse, trace, websocket
 from .streaming import SseEvent, StreamingResponse
 from .testclient import TestClient
 from .uploads import UploadFile
+from .websockets import WebSocket, WebSocketDisconnect
 
 __all__ = [
     "BackgroundServer",
@@ -28,6 +29,8 @@ __all__ = [
     "StreamingResponse",
     "TestClient",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
     "background",
     "delete",
     "get",
@@ -39,4 +42,5 @@ __all__ = [
     "route",
     "sse",
     "trace",
+    "websocket",
 ]

@@ -69,6 +69,8 @@ class CallPlan:
     """(python name, annotation, default or MISSING) of the body parameter."""
     request_names: list[str] = field(default_factory=list)
     """Parameters annotated ``Request``."""
+    websocket_names: list[str] = field(default_factory=list)
+    """Parameters annotated ``WebSocket``: the event's eighth element."""
     files: list[FileParam] = field(default_factory=list)
 
 
@@ -117,7 +119,7 @@ def make_call(handler: Any, plan: CallPlan) -> Call:
     decode_body = _make_body_decoder(plan.body) if plan.body is not None else None
     body_name = plan.body[0] if plan.body is not None else ""
 
-    if not plan.request_names and not plan.files:
+    if not plan.request_names and not plan.files and not plan.websocket_names:
         if decode_params is None and decode_body is None:
             return lambda ev: handler()
         if decode_body is None:
@@ -145,6 +147,7 @@ def make_call(handler: Any, plan: CallPlan) -> Call:
         return call_params_body
 
     request_names = tuple(plan.request_names)
+    websocket_names = tuple(plan.websocket_names)
     files = tuple(plan.files)
     form_body = plan.body if files else None
     form_convert = _form_converter(form_body) if form_body is not None else None
@@ -164,6 +167,8 @@ def make_call(handler: Any, plan: CallPlan) -> Call:
             request = Request.from_event(ev[4], ev[6], raw)
             for name in request_names:
                 kwargs[name] = request
+        for name in websocket_names:
+            kwargs[name] = ev[7]
         return handler(**kwargs)
 
     return call

@@ -49,6 +49,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from . import _native, background
+from ._sockets import Sockets
 from ._streams import Streams
 from .config import ServerConfig
 from .routing import ASYNC_LANE, SYNC_LANE, RequestValidationError, Route
@@ -228,6 +229,7 @@ class Server:
         # cancel them.
         self._tasks: dict[int, asyncio.Task[Any]] = {}
         self.streams = Streams(self._require_loop, lambda: self._app)
+        self.sockets = Sockets(self._require_loop, lambda: self._app)
         self.port = 0
 
     # -- lifecycle -----------------------------------------------------------
@@ -294,6 +296,11 @@ class Server:
         self._sync_pollers = []
         self._app = None
 
+    @property
+    def running(self) -> bool:
+        """Started and not yet stopping."""
+        return self._loop is not None and self._app is not None and not self._stopping.is_set()
+
     def _require_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             raise RuntimeError("the server has not started")
@@ -343,14 +350,19 @@ class Server:
         # the core sends DISCONNECT first) still run what they scheduled.
         for exchange in list(self._later):
             self._ended(exchange, _native.EVENT_DISCONNECT, _native.GONE_STOPPING)
-        if self._background and self._loop is not None:
+        if (self._background or len(self.sockets)) and self._loop is not None:
             self._loop.create_task(self._finish_background())
             return
         self._finished()
 
     async def _finish_background(self) -> None:
-        """Give running background tasks up to ``shutdown_timeout``, then cancel them."""
+        """Let WebSocket handlers see their close, and give running background
+        tasks up to ``shutdown_timeout``; then cancel what is left."""
+        await self.sockets.wait(self.config.shutdown_timeout or None)
         running = set(self._background)
+        if not running:
+            self._finished()
+            return
         _, late = await asyncio.wait(running, timeout=self.config.shutdown_timeout or None)
         if late:
             logger.warning(
@@ -402,6 +414,7 @@ class Server:
         assert loop is not None
         base = self._context
         tasks = self._tasks
+        sockets = self.sockets
         eager = _EAGER
         start = self._start_task
         out: list[_native.Answer] = []
@@ -413,10 +426,15 @@ class Server:
                 if gone is not None:
                     # DISCONNECT while its handler runs: stop it, drop its answer.
                     gone.cancel()
+                elif exchange in sockets:  # a WebSocket's message, credit or close
+                    sockets.event(ev)
                 else:  # a stream's credit, or the end of an answered exchange
                     self._ended(exchange, ev[3], ev[4])
                 continue
             route = routes[ev[1]]
+            if route.websocket is not None:  # a WebSocket's handshake (WS_OPEN)
+                sockets.open(exchange, route, ev, base.copy())
+                continue
             ctx = base.copy()
             try:
                 coro = ctx.run(route.call, ev)

@@ -8,6 +8,13 @@ RESPONSE_PROBLEM: Final[int]
 RESPONSE_STREAM: Final[int]
 RESPONSE_SSE: Final[int]
 RESPONSE_WRITTEN: Final[int]
+RESPONSE_WS_ACCEPT: Final[int]
+EVENT_WS_OPEN: Final[int]
+EVENT_WS_MESSAGE: Final[int]
+EVENT_WS_CLOSE: Final[int]
+EVENT_F_BINARY: Final[int]
+CHUNK_WS_BINARY: Final[int]
+CHUNK_WS_CLOSE: Final[int]
 EVENT_DISCONNECT: Final[int]
 EVENT_WRITTEN: Final[int]
 EVENT_STREAM_CREDIT: Final[int]
@@ -27,14 +34,21 @@ E_WORKER: Final[int]
 Header = tuple[bytes | str, bytes | str]
 Answer = tuple[int, int, list[Header] | None, bytes | str, int]
 RequestMeta = tuple[str, str, str, list[tuple[str, str]]]
-# (exchange, flags, data, event, id, retry_ms): a chunk of an open stream.
-Chunk = tuple[int, int, bytes | str, bytes | str, bytes | str, int]
+# (exchange, flags, data, event, id, retry_ms[, code]): a chunk of an open
+# stream, or a message of a WebSocket (code: a close code with CHUNK_WS_CLOSE).
+Chunk = (
+    tuple[int, int, bytes | str, bytes | str, bytes | str, int]
+    | tuple[int, int, bytes | str, bytes | str, bytes | str, int, int]
+)
 # (cookies, query_pairs, uploads) for routes that ask for those facts.
 RequestFacts = tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]
 # A request: (exchange, route, params, body, request_meta, attachments, facts);
 # attachments holds the upload bytes that file descriptors in body locate by
-# offset/length. Every other kind (one a route or answer opted into) has
-# params None: (exchange, route, None, kind, code, None, None).
+# offset/length. A WebSocket's WS_OPEN has that shape too. Every other kind
+# (one a route or answer opted into) has params None: (exchange, route,
+# None, kind, code, None, None); WS_MESSAGE and WS_CLOSE carry the message
+# or the reason, and the flags: (exchange, route, None, kind, code, body,
+# flags).
 Event = tuple[
     int,
     int,
@@ -42,7 +56,7 @@ Event = tuple[
     bytes | int | None,
     RequestMeta | int | None,
     bytes | None,
-    RequestFacts | None,
+    RequestFacts | int | None,
 ]
 
 class SpikardError(Exception):
@@ -64,6 +78,9 @@ class App:
     def stop(self, timeout_ms: int = -1) -> None: ...
     def respond(self, batch: list[Answer]) -> bool: ...
     def stream_write(self, batch: list[Chunk], timeout_ms: int = 0) -> list[int]: ...
+    def ws_subscribe(self, exchange: int, channel: str | bytes) -> bool: ...
+    def ws_unsubscribe(self, exchange: int, channel: str | bytes) -> bool: ...
+    def ws_publish(self, channel: str | bytes, flags: int, data: bytes | str) -> int: ...
     @property
     def port(self) -> int: ...
 

@@ -6,14 +6,16 @@ import functools
 import inspect
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
 from .config import ServerConfig
-from .routing import Route, compile_route, raw_route, set_current_app
+from .routing import Route, compile_route, compile_websocket, raw_route, set_current_app
 from .streaming import EventStream
+from .websockets import message_frame
 
 __all__ = ["Spikard"]
 
@@ -34,6 +36,8 @@ class Spikard:
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config if config is not None else ServerConfig()
         self.routes: list[Route] = []
+        # The servers running this app, for broadcast().
+        self._servers: weakref.WeakSet[Server] = weakref.WeakSet()
         set_current_app(self)
 
     # -- registration ------------------------------------------------------------
@@ -101,6 +105,39 @@ class Spikard:
             return handler
 
         return decorator
+
+    def websocket(self, path: str, *, subprotocols: list[str] | None = None) -> Callable[[F], F]:
+        """Serve the decorated ``async def`` as a WebSocket endpoint on ``GET path``.
+
+        A handler with a :class:`~spikard.websockets.WebSocket` parameter runs
+        once per connection and accepts, receives and sends itself. Any other
+        handler runs once per message: the message arrives in its first
+        parameter that is no path parameter, decoded by that parameter's
+        annotation (``bytes`` as received, ``str`` as text, anything else
+        from JSON, as ``dict`` does), and what it returns is sent back (None
+        sends nothing; ``str`` as text, ``bytes`` as binary, anything else
+        as JSON). ``subprotocols`` are the subprotocols the endpoint speaks,
+        in order of preference; the core picks the first the client offers
+        unless the handler chooses in ``accept``.
+        """
+
+        def decorator(handler: F) -> F:
+            self.routes.append(compile_websocket(path, handler, subprotocols=subprotocols))
+            return handler
+
+        return decorator
+
+    def broadcast(self, channel: str, message: object) -> None:
+        """Send ``message`` to every WebSocket subscribed to ``channel`` (str as
+        text, bytes as binary, anything else as JSON); through Redis to every
+        worker when ``ServerConfig.broadcast`` names one. Any thread."""
+        servers = [s for s in self._servers if s.running]
+        if not servers:
+            raise RuntimeError("Spikard.broadcast: the app is not running")
+        flags, data = message_frame(message)
+        for server in servers:
+            if not server.sockets.publish(channel, flags, data):
+                raise BlockingIOError("Spikard.broadcast: the queue for Redis is full")
 
     def post(self, path: str, **kwargs: Any) -> Callable[[F], F]:
         return self.route("POST", path, **kwargs)
@@ -184,13 +221,18 @@ class Spikard:
         if _workers.worker_index() is not None:
             # A worker serves; its core binds the supervisor's address
             # (SO_REUSEPORT, quietly) and tells the supervisor it listens.
-            run_server(Server(list(self.routes), cfg), install_signals=on_main)
+            run_server(self._server(cfg), install_signals=on_main)
         elif cfg.workers > 1:
             if not on_main:
                 raise RuntimeError("ServerConfig.workers > 1: call run() on the main thread")
             _workers.supervise(cfg)
         else:
-            run_server(Server(list(self.routes), cfg), install_signals=on_main)
+            run_server(self._server(cfg), install_signals=on_main)
+
+    def _server(self, cfg: ServerConfig) -> Server:
+        server = Server(list(self.routes), cfg)
+        self._servers.add(server)
+        return server
 
     def serve_in_background(
         self,
@@ -205,4 +247,4 @@ class Spikard:
         manager. No signal handlers are installed.
         """
         cfg = self._config(host, port, config, sched_batch=False)
-        return BackgroundServer(Server(list(self.routes), cfg))
+        return BackgroundServer(self._server(cfg))

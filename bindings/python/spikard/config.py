@@ -30,7 +30,13 @@ _CORE_KEYS = (
     "sched_batch",
     "stream_queue_bytes",
     "sse_keepalive",
+    "ws_max_message_size",
+    "ws_inbound_bytes",
+    "ws_ping_interval",
 )
+
+# Core keys sent only when set (None keeps the core's default).
+_OPTIONAL_KEYS = ("ws_origins", "broadcast")
 
 # Core keys whose values are whole numbers: a float the core took as whole
 # (8080.0) is kept as an int.
@@ -41,6 +47,8 @@ _INTEGER_KEYS = (
     "max_uri_length",
     "max_header_size",
     "max_header_count",
+    "ws_max_message_size",
+    "ws_inbound_bytes",
 )
 
 
@@ -100,6 +108,25 @@ class ServerConfig:
     sse_keepalive: float = 15
     """Seconds of silence after which an SSE stream gets a keep-alive
     comment; 0 sends none."""
+    ws_max_message_size: int = 1024 * 1024
+    """Largest WebSocket message a client may send, in bytes (all its
+    fragments); a larger one closes the connection with 1009. 0 means no
+    limit."""
+    ws_inbound_bytes: int = 1024 * 1024
+    """Bytes of received WebSocket messages the handler has not taken yet
+    before the core stops reading that connection."""
+    ws_ping_interval: float = 0
+    """Seconds between the core's pings of each WebSocket; one that stays
+    silent for two intervals is dropped (1006). 0 sends none."""
+    ws_origins: list[str] | None = None
+    """Origins a WebSocket handshake may come from (``"https://app.example"``,
+    or ``"*"``); None: only pages of the server's own host (a client that
+    sends no Origin, not a browser, always may)."""
+    broadcast: dict[str, str] | None = None
+    """Where ``broadcast``/``WebSocket.publish`` messages go: None in-process,
+    ``{"redis": "redis://host:6379/0"}`` through Redis pub/sub, so every
+    worker and host on that Redis delivers them (``"prefix"`` names the
+    channels, default ``"spikard:"``)."""
     sync_workers: int = 16
     """Python threads serving plain ``def`` handlers (lane 1)."""
     workers: int = 1
@@ -112,8 +139,10 @@ class ServerConfig:
         # judges its own keys, so its rules live in one place
         # (core/config.go); asked one key at a time, its verdict is always
         # about a known field.
-        for key in _CORE_KEYS:
+        for key in _CORE_KEYS + _OPTIONAL_KEYS:
             value = getattr(self, key)
+            if value is None and key in _OPTIONAL_KEYS:
+                continue
             try:
                 doc = json.dumps({key: value}, allow_nan=False).encode()
             except (TypeError, ValueError):
@@ -148,6 +177,9 @@ class ServerConfig:
         stalls (spikard.h, "serial_lanes").
         """
         doc: dict[str, Any] = {key: getattr(self, key) for key in _CORE_KEYS}
+        for key in _OPTIONAL_KEYS:
+            if getattr(self, key) is not None:
+                doc[key] = getattr(self, key)
         if serial_lanes:
             doc["serial_lanes"] = list(serial_lanes)
         return json.dumps(doc, separators=(",", ":")).encode()

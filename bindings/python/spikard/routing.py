@@ -62,8 +62,10 @@ from ._schema import (
 from .params import MISSING, Param
 from .request import REQUEST_FACTS, Request
 from .uploads import upload_from_descriptor
+from .websockets import WebSocket
 
 if TYPE_CHECKING:
+    from ._sockets import WebSocketPlan
     from .app import Spikard
 
 __all__ = [
@@ -83,6 +85,7 @@ __all__ = [
     "route",
     "sse",
     "trace",
+    "websocket",
 ]
 
 ASYNC_LANE = 0
@@ -105,7 +108,17 @@ class Route:
     ``(status, headers, body)``.
     """
 
-    __slots__ = ("call", "declaration", "handler", "is_async", "lane", "method", "path", "render")
+    __slots__ = (
+        "call",
+        "declaration",
+        "handler",
+        "is_async",
+        "lane",
+        "method",
+        "path",
+        "render",
+        "websocket",
+    )
 
     def __init__(
         self,
@@ -129,6 +142,8 @@ class Route:
             self.declaration["events"] = ["disconnect"]
         self.call = call
         self.render = render
+        self.websocket: WebSocketPlan | None = None
+        """How a WebSocket route runs its handler (see compile_websocket)."""
 
     def route_json(self) -> bytes:
         """The route document of ``spikard_app_add_route``."""
@@ -156,8 +171,15 @@ def compile_route(
     request_schema: dict[str, Any] | None = None,
     response_schema: dict[str, Any] | None = None,
     status_code: int = 200,
+    exclude: frozenset[str] = frozenset(),
+    call_target: Handler | None = None,
 ) -> Route:
-    """Compile a handler's signature into a Route (see the module docstring)."""
+    """Compile a handler's signature into a Route (see the module docstring).
+
+    ``exclude`` names parameters left out (a WebSocket handler's message);
+    ``call_target``, when given, is called with the arguments instead of
+    the handler.
+    """
     method = _method(method)
     placeholders = {m.group(1): m.group(2) for m in _PLACEHOLDER.finditer(path)}
     signature = inspect.signature(handler)
@@ -168,7 +190,7 @@ def compile_route(
     plan = CallPlan()
 
     for name, param in signature.parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or name in exclude:
             continue
         annotation = hints.get(name, Any)
         base, meta = split_annotated(annotation)
@@ -185,6 +207,9 @@ def compile_route(
         inner, optional = split_optional(base)
         if inner is Request:
             plan.request_names.append(name)
+            continue
+        if inner is WebSocket:
+            plan.websocket_names.append(name)
             continue
         is_file, many = is_upload_type(base)
         if is_file:
@@ -265,9 +290,86 @@ def compile_route(
         path,
         handler,
         declaration,
-        make_call(handler, plan),
+        make_call(call_target if call_target is not None else handler, plan),
         make_renderer(return_annotation, status_code),
     )
+
+
+def _kwargs(**kwargs: Any) -> dict[str, Any]:
+    return kwargs
+
+
+def compile_websocket(
+    path: str, handler: Handler, *, subprotocols: list[str] | None = None
+) -> Route:
+    """A WebSocket route on ``GET path`` (see ``spikard._sockets``).
+
+    A handler with a ``WebSocket`` parameter runs once per connection; any
+    other handler runs once per message, which arrives in its first
+    parameter that is no path parameter and has no marker, decoded by that
+    parameter's annotation. Other parameters are path, query, header and
+    cookie parameters as on any route.
+    """
+    from ._call import _body_decoder
+    from ._sockets import WebSocketPlan
+
+    if not inspect.iscoroutinefunction(handler):
+        raise TypeError(f"@websocket({path!r}): {handler.__qualname__} must be an async def")
+    placeholders = {m.group(1) for m in _PLACEHOLDER.finditer(path)}
+    hints = typing.get_type_hints(handler, include_extras=True)
+    params = inspect.signature(handler).parameters
+    takes_socket = any(
+        split_optional(split_annotated(hints.get(n, Any))[0])[0] is WebSocket for n in params
+    )
+    message: str | None = None
+    decode: Callable[[str | bytes], Any] | None = None
+    if not takes_socket:
+        for name, param in params.items():
+            annotation, meta = split_annotated(hints.get(name, Any))
+            if name in placeholders or isinstance(param.default, Param):
+                continue
+            if any(isinstance(m, Param) for m in meta) or split_optional(annotation)[0] is Request:
+                continue
+            message = name
+            decode = _message_decoder(annotation, _body_decoder)
+            break
+        if message is None:
+            raise TypeError(
+                f"@websocket({path!r}): {handler.__qualname__} takes neither a message "
+                "parameter nor a WebSocket parameter"
+            )
+    route = compile_route(
+        "GET",
+        path,
+        handler,
+        exclude=frozenset({message} if message else ()),
+        call_target=_kwargs,
+    )
+    route.declaration.pop("response_schema", None)
+    route.declaration["websocket"] = {"subprotocols": list(subprotocols)} if subprotocols else True
+    facts = route.declaration.get("facts", [])
+    route.declaration["facts"] = facts if "meta" in facts else ["meta", *facts]
+    route.websocket = WebSocketPlan(handler, message, decode)
+    return route
+
+
+def _message_decoder(
+    annotation: Any, body_decoder: Callable[[Any], Callable[[Any], Any]]
+) -> Callable[[str | bytes], Any]:
+    """A message handler's decoding of one message, by its annotation."""
+    inner, optional = split_optional(annotation)
+    if inner is bytes:
+        return lambda raw: raw if isinstance(raw, bytes) else raw.encode()
+    if inner is str:
+        return lambda raw: raw if isinstance(raw, str) else raw.decode()
+    decode = body_decoder(inner)
+    if not optional:
+        return decode
+
+    def decode_optional(raw: str | bytes) -> Any:
+        return None if raw in ("null", b"null") else decode(raw)
+
+    return decode_optional
 
 
 def _body_schema(plan: CallPlan) -> dict[str, Any]:
@@ -440,3 +542,8 @@ def trace(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
 def sse(path: str) -> Callable[[Handler], Handler]:
     """Server-sent events on the most recently created app (see ``Spikard.sse``)."""
     return current_app().sse(path)
+
+
+def websocket(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+    """A WebSocket route on the most recently created app (see ``Spikard.websocket``)."""
+    return current_app().websocket(path, **kwargs)

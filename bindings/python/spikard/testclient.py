@@ -4,8 +4,9 @@
 (``serve_in_background``) when it is entered (``with``/``async with``) or on
 its first request, and stops it on ``close()``/``aclose()``, on leaving the
 block, or at interpreter exit. Requests go over loopback through httpx, so a
-test sees exactly the bytes a client would. Install the test dependencies
-with ``pip install spikard[testing]``.
+test sees exactly the bytes a client would; ``client.websocket(path)``
+connects with the ``websockets`` package. Install the test dependencies with
+``pip install spikard[testing]``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ._dispatch import BackgroundServer
 
 if TYPE_CHECKING:
     import httpx
+    from websockets.asyncio.client import ClientConnection
 
     from .app import Spikard
 
@@ -44,6 +46,16 @@ def _httpx() -> Any:
             "spikard.TestClient needs httpx: pip install 'spikard[testing]'"
         ) from None
     return httpx
+
+
+def _websockets() -> Any:
+    try:
+        import websockets.asyncio.client
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "spikard.TestClient.websocket needs websockets: pip install 'spikard[testing]'"
+        ) from None
+    return websockets.asyncio.client
 
 
 class TestResponse:
@@ -256,3 +268,30 @@ class TestClient:
         wanted = {"accept": "text/event-stream", **dict(headers or {})}
         async with http.stream("GET", path, headers=wanted, **kwargs) as response:
             yield EventSource(response)
+
+    @asynccontextmanager
+    async def websocket(
+        self,
+        path: str,
+        *,
+        subprotocols: list[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[ClientConnection]:
+        """``async with client.websocket(path) as ws: await ws.send(text); await ws.recv()``
+
+        ``ws`` is a ``websockets`` client connection: ``send`` takes str
+        (text) or bytes (binary), ``recv`` returns them, ``close(code)``
+        closes; leaving the block closes with 1000.
+        """
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/', got {path!r}")
+        client = _websockets()
+        url = "ws://" + self.base_url.removeprefix("http://") + path
+        async with client.connect(
+            url,
+            subprotocols=subprotocols,
+            additional_headers=dict(headers or {}),
+            open_timeout=30,
+            compression=None,
+        ) as ws:
+            yield ws

@@ -352,8 +352,10 @@ done:
 }
 
 /* stream_write(batch, timeout_ms=0) -> list[int]: queue chunks on open
- * streams; batch is a list of (exchange, flags, data, event, id, retry_ms)
- * with data/event/id bytes or str. Returns one SPIKARD_* code per chunk
+ * streams and WebSockets; batch is a list of (exchange, flags, data, event,
+ * id, retry_ms) or (exchange, flags, data, event, id, retry_ms, code) with
+ * data/event/id bytes or str (code: a WebSocket close code, with
+ * CHUNK_WS_CLOSE). Returns one SPIKARD_* code per chunk
  * (OK, E_AGAIN, E_NOT_FOUND, ...). A timeout other than 0 may wait for room
  * and releases the GIL meanwhile (a tuple copy of batch keeps every buffer
  * alive). */
@@ -383,20 +385,22 @@ static PyObject *App_stream_write(PyObject *self, PyObject *args) {
         PyObject *item = PyTuple_GET_ITEM(items, i);
         spikard_chunk *c = &chunks[i];
         unsigned long long exchange;
-        unsigned int flags, retry_ms;
+        unsigned int flags, retry_ms, code = 0;
         PyObject *data, *event, *id;
         if (!PyTuple_Check(item) ||
-            !PyArg_ParseTuple(item, "KIOOOI:stream_write item", &exchange, &flags, &data, &event, &id,
-                              &retry_ms)) {
+            !PyArg_ParseTuple(item, "KIOOOI|I:stream_write item", &exchange, &flags, &data, &event, &id,
+                              &retry_ms, &code)) {
             if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_TypeError,
-                                "stream_write() items must be (exchange, flags, data, event, id, retry_ms)");
+                                "stream_write() items must be (exchange, flags, data, event, id, retry_ms[, "
+                                "code])");
             }
             goto done;
         }
         c->exchange = (uint64_t)exchange;
         c->flags = (uint32_t)flags;
         c->retry_ms = (uint32_t)retry_ms;
+        c->code = (uint32_t)code;
         if (as_str(data, &c->data) < 0 || as_str(event, &c->event) < 0 || as_str(id, &c->id) < 0) {
             goto done;
         }
@@ -425,6 +429,73 @@ done:
     return out;
 }
 
+/* The channel argument of the ws_* calls: str (UTF-8) or bytes. */
+static int channel_arg(PyObject *o, spikard_str *out) {
+    if (as_str(o, out) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* ws_subscribe(exchange, channel) -> bool: False once the WebSocket is
+ * over (SPIKARD_E_NOT_FOUND); other failures raise. */
+static PyObject *App_ws_subscribe(PyObject *self, PyObject *args) {
+    AppObject *a = (AppObject *)self;
+    unsigned long long exchange;
+    PyObject *channel;
+    spikard_str ch;
+    if (!PyArg_ParseTuple(args, "KO:ws_subscribe", &exchange, &channel) || !app_ready(a) ||
+        channel_arg(channel, &ch) < 0) {
+        return NULL;
+    }
+    int rc = spikard_ws_subscribe(a->app, (uint64_t)exchange, ch.ptr, ch.len);
+    if (rc == SPIKARD_E_NOT_FOUND) {
+        Py_RETURN_FALSE;
+    }
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(self, rc, "spikard_ws_subscribe failed");
+    }
+    Py_RETURN_TRUE;
+}
+
+/* ws_unsubscribe(exchange, channel) -> bool, as ws_subscribe. */
+static PyObject *App_ws_unsubscribe(PyObject *self, PyObject *args) {
+    AppObject *a = (AppObject *)self;
+    unsigned long long exchange;
+    PyObject *channel;
+    spikard_str ch;
+    if (!PyArg_ParseTuple(args, "KO:ws_unsubscribe", &exchange, &channel) || !app_ready(a) ||
+        channel_arg(channel, &ch) < 0) {
+        return NULL;
+    }
+    int rc = spikard_ws_unsubscribe(a->app, (uint64_t)exchange, ch.ptr, ch.len);
+    if (rc == SPIKARD_E_NOT_FOUND) {
+        Py_RETURN_FALSE;
+    }
+    if (rc != SPIKARD_OK) {
+        return raise_app_error(self, rc, "spikard_ws_unsubscribe failed");
+    }
+    Py_RETURN_TRUE;
+}
+
+/* ws_publish(channel, flags, data) -> int: SPIKARD_OK, or SPIKARD_E_AGAIN
+ * when the Redis queue is full; other failures raise. Never blocks. */
+static PyObject *App_ws_publish(PyObject *self, PyObject *args) {
+    AppObject *a = (AppObject *)self;
+    PyObject *channel, *data;
+    unsigned int flags;
+    spikard_str ch, d;
+    if (!PyArg_ParseTuple(args, "OIO:ws_publish", &channel, &flags, &data) || !app_ready(a) ||
+        channel_arg(channel, &ch) < 0 || as_str(data, &d) < 0) {
+        return NULL;
+    }
+    int rc = spikard_ws_publish(a->app, ch.ptr, ch.len, (uint32_t)flags, d.ptr, d.len);
+    if (rc != SPIKARD_OK && rc != SPIKARD_E_AGAIN) {
+        return raise_app_error(self, rc, "spikard_ws_publish failed");
+    }
+    return PyLong_FromLong(rc);
+}
+
 static PyMethodDef App_methods[] = {
     {"add_route", App_add_route, METH_O, "add_route(route_json: bytes) -> int"},
     {"start", App_start, METH_NOARGS, "start() -> None: open the listener and serve."},
@@ -434,7 +505,14 @@ static PyMethodDef App_methods[] = {
      "respond(batch) -> bool: answer (exchange, status, headers, body, flags) tuples."},
     {"stream_write", App_stream_write, METH_VARARGS,
      "stream_write(batch, timeout_ms=0) -> list[int]: queue (exchange, flags, data, event, id, "
-     "retry_ms) chunks on open streams; one result code each."},
+     "retry_ms[, code]) chunks on open streams and WebSockets; one result code each."},
+    {"ws_subscribe", App_ws_subscribe, METH_VARARGS,
+     "ws_subscribe(exchange, channel) -> bool: subscribe a WebSocket; False once it is over."},
+    {"ws_unsubscribe", App_ws_unsubscribe, METH_VARARGS,
+     "ws_unsubscribe(exchange, channel) -> bool: unsubscribe a WebSocket; False once it is over."},
+    {"ws_publish", App_ws_publish, METH_VARARGS,
+     "ws_publish(channel, flags, data) -> int: publish to a channel; 0, or E_AGAIN (Redis queue "
+     "full)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -611,8 +689,11 @@ static PyObject *event_facts(const spikard_event *ev) {
  * (exchange, route, params: bytes, body: bytes | None, meta | None,
  *  attachments: bytes | None, facts | None) — attachments holds the upload
  * bytes that file descriptors in body locate by offset/length (see
- * spikard.h). Every other kind (the ones routes and answers opted into)
- * comes as (exchange, route, None, kind, code, None, None). */
+ * spikard.h). A WebSocket's WS_OPEN comes in that shape too (its route
+ * says it is one). Every other kind (the ones routes and answers opted
+ * into) comes as (exchange, route, None, kind, code, None, None), and
+ * WS_MESSAGE and WS_CLOSE as (exchange, route, None, kind, code, body:
+ * bytes, flags). */
 static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     PollerObject *p = (PollerObject *)self;
     Py_ssize_t max_events = 64;
@@ -657,7 +738,20 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     }
     for (size_t i = 0; i < count; i++) {
         const spikard_event *ev = &p->events[i];
-        if (ev->kind != SPIKARD_EVENT_REQUEST) {
+        if (ev->kind == SPIKARD_EVENT_WS_MESSAGE || ev->kind == SPIKARD_EVENT_WS_CLOSE) {
+            PyObject *msg = Py_BuildValue("(KkOkkNk)", (unsigned long long)ev->exchange,
+                                          (unsigned long)ev->route, Py_None, (unsigned long)ev->kind,
+                                          (unsigned long)ev->code, str_to_bytes(ev->body),
+                                          (unsigned long)ev->flags);
+            if (msg == NULL || PyList_Append(out, msg) < 0) {
+                Py_XDECREF(msg);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(msg);
+            continue;
+        }
+        if (ev->kind != SPIKARD_EVENT_REQUEST && ev->kind != SPIKARD_EVENT_WS_OPEN) {
             /* Told apart by params None: the dispatcher cancels a handler
              * on DISCONNECT, and streams wait for credit or WRITTEN. */
             PyObject *other = Py_BuildValue("(KkOkkOO)", (unsigned long long)ev->exchange,
@@ -1156,6 +1250,13 @@ static int module_exec(PyObject *m) {
         PyModule_AddIntConstant(m, "RESPONSE_STREAM", SPIKARD_RESPONSE_STREAM) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_SSE", SPIKARD_RESPONSE_SSE) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_WRITTEN", SPIKARD_RESPONSE_WRITTEN) < 0 ||
+        PyModule_AddIntConstant(m, "RESPONSE_WS_ACCEPT", SPIKARD_RESPONSE_WS_ACCEPT) < 0 ||
+        PyModule_AddIntConstant(m, "EVENT_WS_OPEN", SPIKARD_EVENT_WS_OPEN) < 0 ||
+        PyModule_AddIntConstant(m, "EVENT_WS_MESSAGE", SPIKARD_EVENT_WS_MESSAGE) < 0 ||
+        PyModule_AddIntConstant(m, "EVENT_WS_CLOSE", SPIKARD_EVENT_WS_CLOSE) < 0 ||
+        PyModule_AddIntConstant(m, "EVENT_F_BINARY", SPIKARD_EVENT_F_BINARY) < 0 ||
+        PyModule_AddIntConstant(m, "CHUNK_WS_BINARY", SPIKARD_CHUNK_WS_BINARY) < 0 ||
+        PyModule_AddIntConstant(m, "CHUNK_WS_CLOSE", SPIKARD_CHUNK_WS_CLOSE) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_DISCONNECT", SPIKARD_EVENT_DISCONNECT) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_WRITTEN", SPIKARD_EVENT_WRITTEN) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_STREAM_CREDIT", SPIKARD_EVENT_STREAM_CREDIT) < 0 ||

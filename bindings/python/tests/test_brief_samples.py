@@ -280,6 +280,19 @@ def _sse_sample_app():
             await asyncio.sleep(1)
             yield {"count": i, "message": f"Event {i}", "timestamp": i}
 
+    # The WebSocket sample, on the same app: the WebSocket Testing sample
+    # below calls /ws through the same client. (Its own `from spikard import
+    # Spikard, websocket` and `app = Spikard()` lines are the SSE sample's;
+    # test_websocket_sample_as_written runs it whole, on an app of its own.)
+    from spikard import websocket
+
+    @websocket("/ws")
+    async def chat_handler(message: dict) -> dict | None:
+        """Handle incoming WebSocket messages."""
+        print(f"Received: {message}")
+        # Echo back the message
+        return {"echo": message}
+
     from spikard import Response
 
     @app.get("/users/{user_id}")
@@ -355,3 +368,47 @@ def test_background_tasks_sample(serve):
     assert r.json() == {"status": "processing"}
     assert ran.wait(10)
     assert seen == [{"job": 7}]
+
+
+# The WebSocket Testing sample, unchanged, against the app above.
+
+import json  # noqa: E402, F811 (the sample's own import line)
+
+
+@pytest.mark.asyncio
+async def test_websocket(client):
+    async with client.websocket("/ws") as ws:
+        await ws.send(json.dumps({"message": "hello"}))
+        response_text = await ws.recv()
+        response = json.loads(response_text)
+        assert response["echo"]["message"] == "hello"
+
+
+from websockets.exceptions import ConnectionClosed  # noqa: E402
+
+
+def _websocket_sample_app():
+    from spikard import Spikard, websocket
+
+    app = Spikard()
+
+    @websocket("/ws")
+    async def chat_handler(message: dict) -> dict | None:
+        """Handle incoming WebSocket messages."""
+        print(f"Received: {message}")
+        # Echo back the message
+        return {"echo": message}
+
+    return app
+
+
+@pytest.mark.asyncio
+async def test_websocket_sample_as_written(capsys):
+    async with TestClient(_websocket_sample_app()) as client, client.websocket("/ws") as ws:
+        await ws.send(json.dumps({"message": "hello"}))
+        assert json.loads(await ws.recv()) == {"echo": {"message": "hello"}}
+        await ws.send(json.dumps([1, 2]))  # a list for `message: dict`: closed with 1007
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+        assert info.value.rcvd is not None and info.value.rcvd.code == 1007
+    assert "Received: {'message': 'hello'}" in capsys.readouterr().out
