@@ -549,8 +549,10 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
  * sets Content-Type; headers add to it (Retry-After, WWW-Authenticate) and
  * may not include Content-Type or Content-Length. */
 #define SPIKARD_RESPONSE_PROBLEM (1u << 1)
-/* Open a stream: status and headers are sent now, body is the first chunk
- * (may be empty), and the exchange stays open for spikard_stream_write.
+/* Open a stream: status and headers are queued now, ahead of the body's
+ * first chunk (may be empty), and the exchange stays open for
+ * spikard_stream_write. An abort before they have left (SPIKARD_CHUNK_ABORT
+ * at once) closes the connection with nothing sent.
  * Without a content-length header the body is chunked (close-delimited for
  * an HTTP/1.0 client); with one, exactly that many bytes must follow. For
  * HEAD core sends the headers and drops the chunks. The status must allow a

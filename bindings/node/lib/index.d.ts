@@ -426,6 +426,28 @@ export declare class TestResponse {
   json(): any;
 }
 
+/** One server-sent event as a `TestClient` reads it. */
+export interface TestServerSentEvent {
+  /** The data lines, joined with "\n". */
+  readonly data: string;
+  /** The event type ("message" unless named). */
+  readonly event: string;
+  /** The last `id:` seen, or null. */
+  readonly id: string | null;
+  /** This event's `retry:`, or null. */
+  readonly retry: number | null;
+  /** `data` parsed as JSON. */
+  json(): any;
+}
+
+/** The events of an SSE answer: `for await (const event of stream)`. */
+export interface TestEventStream extends AsyncIterable<TestServerSentEvent> {
+  readonly status: number;
+  readonly headers: { [name: string]: string | string[] | undefined };
+  /** Stop reading and close the connection. */
+  close(): void;
+}
+
 /**
  * Tests an app over real HTTP: from the first request it serves the app on
  * 127.0.0.1 at a free port (unless it already listens) and sends requests over
@@ -447,6 +469,11 @@ export declare class TestClient {
   delete(path: string, options?: TestRequestOptions): Promise<TestResponse>;
   head(path: string, options?: TestRequestOptions): Promise<TestResponse>;
   options(path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  /** Open an SSE stream (its own connection); resolves once the answer's head has arrived. */
+  sse(
+    path: string,
+    options?: { query?: TestRequestOptions['query']; headers?: { [name: string]: string } },
+  ): Promise<TestEventStream>;
   /** Close the connections, then the app if this client started it. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

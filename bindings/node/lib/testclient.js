@@ -118,6 +118,68 @@ async function encodeBody(options) {
   return { contentType: undefined, bytes: null };
 }
 
+/** One server-sent event as a client reads it. */
+class ServerSentEvent {
+  constructor(data, event, id, retry) {
+    this.data = data;
+    this.event = event;
+    this.id = id;
+    this.retry = retry;
+  }
+
+  /** `data` parsed as JSON. */
+  json() {
+    return JSON.parse(this.data);
+  }
+}
+
+/** The events of one SSE answer, in order. */
+class EventReader {
+  constructor(res) {
+    this.status = res.statusCode;
+    this.headers = res.headers;
+    this._res = res;
+  }
+
+  async *[Symbol.asyncIterator]() {
+    let buffered = '';
+    let data = [];
+    let event = 'message';
+    let id = null;
+    let retry = null;
+    this._res.setEncoding('utf8');
+    for await (const text of this._res) {
+      buffered += text;
+      let at;
+      while ((at = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, at);
+        buffered = buffered.slice(at + 1);
+        if (line === '') {
+          if (data.length > 0) yield new ServerSentEvent(data.join('\n'), event, id, retry);
+          data = [];
+          event = 'message';
+          retry = null;
+          continue;
+        }
+        if (line.startsWith(':')) continue; // a comment: the core's keep-alive
+        const colon = line.indexOf(':');
+        const name = colon < 0 ? line : line.slice(0, colon);
+        let value = colon < 0 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (name === 'data') data.push(value);
+        else if (name === 'event') event = value;
+        else if (name === 'id') id = value;
+        else if (name === 'retry' && /^\d+$/.test(value)) retry = Number(value);
+      }
+    }
+  }
+
+  /** Stop reading: the connection is closed (the server's generator ends). */
+  close() {
+    this._res.destroy();
+  }
+}
+
 /**
  * Serves `app` on 127.0.0.1 (a free port) from its first request, unless it
  * already listens, and sends it requests over keep-alive connections.
@@ -132,6 +194,7 @@ class TestClient {
     this._agent = new http.Agent({ keepAlive: true });
     this._started = null; // the listen() promise when this client started the app
     this._closed = false;
+    this._streams = new Set(); // open SSE answers
   }
 
   /** The served app's base URL, starting it if needed. */
@@ -215,11 +278,38 @@ class TestClient {
     return this.request('OPTIONS', path, options);
   }
 
+  /**
+   * Open an SSE stream: resolves once the answer's head has arrived with an
+   * `EventSource`-like reader: `status`, `headers`, `for await (const event
+   * of events)` (each `{ data, event, id, retry, json() }`, comments skipped)
+   * and `close()`. The connection is its own, not the keep-alive pool's.
+   */
+  async sse(path, options = {}) {
+    const base = new URL(await this.url());
+    const query = queryString(options.query);
+    const target = query === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${query}`;
+    const headers = { accept: 'text/event-stream' };
+    for (const [name, value] of Object.entries(options.headers || {})) {
+      headers[name.toLowerCase()] = value;
+    }
+    const res = await new Promise((resolve, reject) => {
+      const req = http.get(
+        { host: base.hostname, port: base.port, path: target, headers },
+        resolve,
+      );
+      req.on('error', reject);
+    });
+    this._streams.add(res);
+    res.on('close', () => this._streams.delete(res));
+    return new EventReader(res);
+  }
+
   /** Close the client's connections, then the app if this client started it. */
   async close() {
     if (this._closed) return;
     this._closed = true;
     this._agent.destroy();
+    for (const res of this._streams) res.destroy();
     if (this._started !== null) {
       await this._started.catch(() => undefined);
       await this.app.close();
@@ -231,4 +321,4 @@ class TestClient {
   }
 }
 
-module.exports = { TestClient, TestResponse };
+module.exports = { ServerSentEvent, TestClient, TestResponse };

@@ -192,3 +192,40 @@ test('bad arguments are TypeErrors that say what is wrong', async (t) => {
     /body must be a string, a Buffer or a Uint8Array/,
   );
 });
+
+test('client.sse(): events in order, fields, and closing ends the producer', async (t) => {
+  const { SseEvent } = require('..');
+  const app = new Spikard({ quiet: true });
+  let closed;
+  const ended = new Promise((resolve) => (closed = resolve));
+  app.sse('/events', async function* events() {
+    yield { n: 0 };
+    yield new SseEvent({ data: 'two\nlines', event: 'tick', id: '1', retry: 500 });
+    try {
+      for (let n = 2; ; n++) {
+        yield { n };
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    } finally {
+      closed();
+    }
+  });
+  const client = new TestClient(app);
+  t.after(() => client.close());
+  const stream = await client.sse('/events');
+  assert.equal(stream.status, 200);
+  assert.equal(stream.headers['content-type'], 'text/event-stream');
+  const got = [];
+  for await (const event of stream) {
+    got.push(event);
+    if (got.length === 3) break;
+  }
+  stream.close();
+  assert.deepEqual(got[0].json(), { n: 0 });
+  assert.deepEqual(
+    [got[1].data, got[1].event, got[1].id, got[1].retry],
+    ['two\nlines', 'tick', '1', 500],
+  );
+  assert.deepEqual(got[2].json(), { n: 2 });
+  await ended; // the client left: the generator's finally ran
+});

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import re
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -36,6 +37,27 @@ _open_clients: weakref.WeakSet[TestClient] = weakref.WeakSet()
 def _stop_leftovers() -> None:
     for client in list(_open_clients):
         client.close()
+
+
+# RFC 6265: a cookie name is a token, a value cookie-octets. Values are sent
+# as given, so one a server could not read back unchanged is refused here
+# rather than mangled (as @spikard/node's TestClient does).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
+
+
+def _cookie_header(cookies: dict[str, Any]) -> str:
+    parts = []
+    for name, value in cookies.items():
+        text = str(value)
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"cookie name {name!r} is not a token")
+        if not _COOKIE_VALUE.fullmatch(text):
+            raise ValueError(
+                f"cookie {name}: {text!r} has characters a cookie value cannot carry (RFC 6265)"
+            )
+        parts.append(f"{name}={text}")
+    return "; ".join(parts)
 
 
 def _httpx() -> Any:
@@ -233,7 +255,7 @@ class TestClient:
         cookies = kwargs.pop("cookies", None)
         if cookies:
             headers = dict(kwargs.pop("headers", None) or {})
-            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in dict(cookies).items())
+            headers["cookie"] = _cookie_header(dict(cookies))
             kwargs["headers"] = headers
         response = await http.request(method, path, **kwargs)
         return TestResponse(response)

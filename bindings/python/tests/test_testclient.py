@@ -113,7 +113,7 @@ async def test_sse(client):
             if len(events) >= 3:
                 break
     assert len(events) == 3
-    assert [json_data for json_data in events] == ['{"n":0}', '{"n":1}', '{"n":2}']
+    assert events == ['{"n":0}', '{"n":1}', '{"n":2}']
 
 
 @pytest.mark.asyncio
@@ -151,6 +151,8 @@ def test_bad_arguments_say_what_is_wrong():
     try:
         with pytest.raises(ValueError, match="path must start with '/'"):
             asyncio.run(client.get("users/1"))
+        with pytest.raises(ValueError, match="cannot carry"):
+            asyncio.run(client.get("/users/1", cookies={"session": "a b"}))
     finally:
         client.close()
 
