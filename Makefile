@@ -135,9 +135,10 @@ test-conformance: setup parity-servers
 		echo "SKIPPED, fixture directory $(FIXTURES) not found (set FIXTURES=dir)" | tee build/conformance.summary; \
 	fi
 
-# test-runner: the runner's own tests (a broken C server must fail a run).
+# test-runner: the runner's own tests (a broken C server must fail a run;
+# each realtime check fails against a wrong server).
 test-runner: setup parity-servers
-	$(VPY) -m pytest -q tests/conformance/test_runner.py
+	$(VPY) -m pytest -q tests/conformance/test_runner.py tests/conformance/test_realtime.py
 
 ## bench: the benchmark harness (see bench/README.md).
 bench: setup bench-tools

@@ -11,6 +11,20 @@ with ``http.client`` and compares status, body and the listed headers. The
 handler never produces what is checked: every error, and every header a
 framework feature owns, must come from the framework.
 
+Streams, events and sockets: a case with ``streaming`` has its handler
+produce the chunks (the runner checks the bytes and the chunked framing); a
+case with ``background`` has its handler hand the recording of a body field
+to the framework's background tasks, and the runner reads the record after
+the answer. An AsyncAPI message fixture (``protocol`` "sse" or "websocket",
+a ``channel``, ``examples`` and a ``schema``) becomes a producer of its
+examples: for SSE the runner subscribes and checks the framing, the order,
+each event's data (and, with the parity corpus's ``sse_fields``, its event,
+id and retry) and the schema; for WebSockets the endpoint sends the
+examples when an operation of the fixture sends, then echoes, and the
+runner checks the handshake, what it receives, the echo of every example,
+a fragmented message with a ping between its fragments, and the close
+handshake.
+
 This file is the client side only, standard library only: it never imports
 spikard.
 
@@ -45,11 +59,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import realtime  # the sibling module, found through the line above
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_FIXTURES = REPO.parent / "shared" / "conformance" / "fixtures"
 DEFAULT_SERVERS = REPO / "tests" / "parity" / "servers" / "servers.json"
 DEFAULT_DIVERGENCES = REPO / "tests" / "conformance" / "divergences.json"
-PROTOCOL_VERSION = "1"
+PROTOCOL_VERSION = "2"
 
 # Categories whose failures fail the run; the others are reported only.
 OWNED = frozenset(
@@ -67,6 +84,10 @@ OWNED = frozenset(
         "status_codes",
         "http_methods",
         "body_limits",
+        "streaming",
+        "sse",
+        "websockets",
+        "background",
     }
 )
 
@@ -138,13 +159,27 @@ REQUEST_TIMEOUT = 5.0
 
 
 class Case:
-    """One fixture file."""
+    """One fixture file: an HTTP case (request, expected_response), or an
+    AsyncAPI message fixture (protocol "sse" or "websocket", a channel, its
+    example messages and their schema)."""
 
     def __init__(self, path: Path, category: str, doc: dict[str, Any]) -> None:
         self.path = path
         self.category = category
         self.doc = doc
         self.name = f"{category}/{path.stem}"
+        self.kind = "http" if "request" in doc else str(doc.get("protocol"))
+
+
+def is_message_fixture(doc: Any) -> bool:
+    """Whether doc is an AsyncAPI message fixture the runner can play."""
+    return (
+        isinstance(doc, dict)
+        and doc.get("protocol") in ("sse", "websocket")
+        and isinstance(doc.get("channel"), str)
+        and doc["channel"].startswith("/")
+        and isinstance(doc.get("examples"), list)
+    )
 
 
 def load_cases(root: Path) -> list[Case]:
@@ -157,7 +192,7 @@ def load_cases(root: Path) -> list[Case]:
         except (OSError, ValueError) as exc:
             print(f"skip {path}: {exc}", file=sys.stderr)
             continue
-        if (
+        if not is_message_fixture(doc) and (
             not isinstance(doc, dict)
             or "request" not in doc
             or "expected_response" not in doc
@@ -206,20 +241,57 @@ def expand_one(m: re.Match[str]) -> str:
 
 @dataclass
 class Answer:
-    """What a route's handler returns on success: the bytes it sends."""
+    """What a route's handler returns on success: the bytes it sends, and,
+    with ``background``, the body field whose value a background task then
+    records (see Record)."""
 
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    background: str | None = None
+
+
+@dataclass
+class Stream:
+    """A streamed answer: status, headers, then the body piece by piece."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    chunks: list[bytes]
+
+
+@dataclass
+class Events:
+    """A server-sent event producer: each event's data as JSON text (the
+    producer yields it decoded, so the framework encodes and frames it) and
+    its other fields (event, id, retry)."""
+
+    events: list[tuple[bytes, dict[str, Any]]]
+
+
+@dataclass
+class Socket:
+    """A WebSocket endpoint: accept, send ``sends`` as text messages, then
+    echo every message until the client closes."""
+
+    sends: list[bytes]
+
+
+@dataclass
+class Record:
+    """A handler answering 200 {key: [the values background tasks recorded,
+    in order]}."""
+
+    key: str
 
 
 @dataclass
 class PlanRoute:
-    """One route: its registration document and its handler's answer
+    """One route: its registration document and what its handler does
     (None: the handler fails)."""
 
     doc: dict[str, Any]
-    answer: Answer | None
+    answer: Answer | Stream | Events | Socket | Record | None
 
 
 @dataclass
@@ -314,6 +386,71 @@ def encode_json(value: Any) -> bytes:
 
 
 def build_plan(case: Case) -> Plan:
+    if case.kind != "http":
+        return message_plan(case)
+    plan = http_plan(case)
+    doc = case.doc
+    served = plan.routes[0].answer
+    streaming = doc.get("streaming")
+    if isinstance(streaming, dict) and isinstance(served, Answer):
+        plan.routes[0].answer = stream_answer(served, streaming)
+    background = doc.get("background")
+    if isinstance(background, dict):
+        field_name = background.get("value_field")
+        state_path = background.get("state_path")
+        key = background.get("state_key")
+        if not all(isinstance(v, str) for v in (field_name, state_path, key)):
+            raise ValueError("background: want value_field, state_path and state_key")
+        if isinstance(served, Answer):
+            served.background = field_name
+        plan.routes.append(
+            PlanRoute({"method": "GET", "path": state_path}, Record(str(key)))
+        )
+    return plan
+
+
+def stream_answer(answer: Answer, streaming: dict[str, Any]) -> Stream:
+    """The streamed form of a success answer: the case's chunks, with the
+    streaming content type unless the answer names one."""
+    chunks = []
+    for i, chunk in enumerate(streaming.get("chunks") or []):
+        kind = chunk.get("type")
+        if kind == "text" and isinstance(chunk.get("value"), str):
+            chunks.append(chunk["value"].encode("utf-8"))
+        elif kind == "bytes" and isinstance(chunk.get("base64"), str):
+            chunks.append(base64.b64decode(chunk["base64"]))
+        else:
+            raise ValueError(f"streaming.chunks[{i}]: want text+value or bytes+base64")
+    headers = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
+    ctype = next((v for k, v in answer.headers if k.lower() == "content-type"), None)
+    ctype = streaming.get("content_type") or ctype
+    if ctype:
+        headers.insert(0, ("content-type", ctype))
+    return Stream(answer.status, headers, chunks)
+
+
+def channel_target(channel: str) -> str:
+    """The request path for a channel: each {parameter} becomes "probe"."""
+    return re.sub(r"\{[^}/]*\}", "probe", channel)
+
+
+def message_plan(case: Case) -> Plan:
+    """The plan of an AsyncAPI message fixture: an SSE producer of its
+    examples, or a WebSocket endpoint that sends them (when an operation of
+    the fixture sends) and echoes what it receives."""
+    doc = case.doc
+    route = {"method": "GET", "path": doc["channel"]}
+    examples = [encode_json(e) for e in doc["examples"]]
+    if case.kind == "sse":
+        fields = doc.get("sse_fields") or [{} for _ in examples]
+        if len(fields) != len(examples) or not all(isinstance(f, dict) for f in fields):
+            raise ValueError("sse_fields: want one object per example")
+        return Plan({}, [PlanRoute(route, Events(list(zip(examples, fields))))])
+    sends = any(op.get("action") == "send" for op in doc.get("operations") or [])
+    return Plan({}, [PlanRoute(route, Socket(examples if sends else []))])
+
+
+def http_plan(case: Case) -> Plan:
     doc = case.doc
     req = doc["request"]
     exp = doc["expected_response"]
@@ -406,15 +543,40 @@ def plan_message(name: str, plan: Plan) -> bytes:
     out += b"config " + encode_json(plan.config) + b"\n"
     for route in plan.routes:
         out += b"route " + encode_json(route.doc) + b"\n"
-        if route.answer is None:
+        answer = route.answer
+        if answer is None:
             out += b"raise\n"
-            continue
-        out += f"answer {route.answer.status}\n".encode()
-        for k, v in route.answer.headers:
-            out += f"header {k}: {v}\n".encode()
-        out += f"body {len(route.answer.body)}\n".encode() + route.answer.body + b"\n"
+        elif isinstance(answer, Answer):
+            out += f"answer {answer.status}\n".encode()
+            out += header_lines(answer.headers)
+            out += f"body {len(answer.body)}\n".encode() + answer.body + b"\n"
+            if answer.background is not None:
+                out += f"background {answer.background}\n".encode()
+        elif isinstance(answer, Stream):
+            out += f"stream {answer.status}\n".encode()
+            out += header_lines(answer.headers)
+            for chunk in answer.chunks:
+                out += f"chunk {len(chunk)}\n".encode() + chunk + b"\n"
+            out += b"end\n"
+        elif isinstance(answer, Events):
+            out += b"sse\n"
+            for data, fields in answer.events:
+                meta = b" " + encode_json(fields) if fields else b""
+                out += f"event {len(data)}".encode() + meta + b"\n" + data + b"\n"
+            out += b"end\n"
+        elif isinstance(answer, Socket):
+            out += b"websocket\n"
+            for message in answer.sends:
+                out += f"send {len(message)}\n".encode() + message + b"\n"
+            out += b"end\n"
+        else:
+            out += f"record {answer.key}\n".encode()
     out += b"serve\n"
     return bytes(out)
+
+
+def header_lines(headers: list[tuple[str, str]]) -> bytes:
+    return b"".join(f"header {k}: {v}\n".encode() for k, v in headers)
 
 
 # -- fixture servers ----------------------------------------------------------
@@ -638,6 +800,8 @@ Request = tuple[str, str, dict[str, str], bytes | None]
 
 
 def build_request(case: Case) -> Request:
+    if case.kind != "http":
+        return "GET", channel_target(case.doc["channel"]), {}, None
     req = case.doc["request"]
     handler = case.doc.get("handler") or {}
     method = req["method"]
@@ -919,15 +1083,249 @@ def run_on(server: FixtureServer, case: Case, plan: Plan, request: Request) -> O
         raise server.gone(f"replied 'listening {rest}'") from None
     try:
         try:
-            status, headers, raw = send_request(port, request)
+            if case.kind == "sse":
+                diffs, seen = play_events(port, case, plan)
+            elif case.kind == "websocket":
+                diffs, seen = play_socket(port, case, plan)
+            else:
+                diffs, seen = play_http(port, case, plan, request)
         except Exception as exc:  # noqa: BLE001 - any failure is the case's result
             why = f"request: {type(exc).__name__}: {exc}"
             return Outcome("fail", [why], why)
-        diffs = compare(case, status, headers, raw)
-        seen = (status, listed_headers(case, headers), raw)
         return Outcome("fail" if diffs else "pass", diffs, seen)
     finally:
         server.stop_app()
+
+
+Seen = tuple[int, tuple[tuple[str, str | None], ...], bytes]
+
+# How long a background task may take to record its value once the answer
+# has arrived.
+BACKGROUND_DEADLINE = 5.0
+
+
+def play_http(
+    port: int, case: Case, plan: Plan, request: Request
+) -> tuple[list[str], Seen]:
+    """Send an HTTP case's request; then, for a streamed answer, check its
+    framing, and for a case with background work, wait for what it records."""
+    status, headers, raw = send_request(port, request)
+    diffs = compare(case, status, headers, raw)
+    served = plan.routes[0].answer
+    if (
+        isinstance(served, Stream)
+        and status == served.status
+        and not any(k.lower() == "content-length" for k, _ in served.headers)
+        and headers.get("transfer-encoding") != "chunked"
+    ):
+        diffs.append(
+            "header transfer-encoding: a stream without a content-length is"
+            f" chunked, got {headers.get('transfer-encoding')!r}"
+            f" (content-length {headers.get('content-length')!r})"
+        )
+    if (
+        isinstance(served, Stream)
+        and status == served.status
+        and request[0] != "HEAD"
+        and raw != b"".join(served.chunks)
+    ):
+        # The pieces the handler produced, unchanged and in order (a case
+        # may give the body as a size only).
+        whole = b"".join(served.chunks)
+        at = next((i for i, (p, q) in enumerate(zip(raw, whole)) if p != q), None)
+        at = min(len(raw), len(whole)) if at is None else at
+        diffs.append(
+            f"body: {len(raw)} bytes, the chunks produced {len(whole)};"
+            f" first difference at byte {at}"
+        )
+    seen = (status, listed_headers(case, headers), raw)
+    background = case.doc.get("background")
+    if isinstance(background, dict):
+        want = background.get("expected_state")
+        got, why = recorded(port, background, want)
+        if why:
+            diffs.append(why)
+        seen = (status, seen[1], raw + b"\nrecorded " + encode_json(got))
+    return diffs, seen
+
+
+def recorded(
+    port: int, background: dict[str, Any], want: Any
+) -> tuple[Any, str | None]:
+    """What the app's background tasks recorded (GET state_path, its
+    state_key), once it is the expected state or the deadline has passed;
+    and a difference, or None. A state that is expected to stay empty is
+    read once, right after the answer."""
+    request: Request = ("GET", background["state_path"], {}, None)
+    key = background["state_key"]
+    deadline = time.monotonic() + BACKGROUND_DEADLINE
+    got: Any = None
+    while True:
+        status, _, raw = send_request(port, request)
+        if status != 200:
+            return None, f"background: GET {background['state_path']} answered {status}"
+        try:
+            got = json.loads(raw).get(key)
+        except (ValueError, AttributeError):
+            return None, f"background: the record is not a JSON object: {raw[:80]!r}"
+        if json_equal(want, got) or not want or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)  # a poll with a deadline: the task runs after the answer
+    if json_equal(want, got):
+        return got, None
+    return got, (
+        f"background: want {short(want)} recorded, got {short(got)}"
+        f" {BACKGROUND_DEADLINE:.0f}s after the answer"
+    )
+
+
+def play_events(port: int, case: Case, plan: Plan) -> tuple[list[str], Seen]:
+    """Subscribe to an SSE fixture's channel; check the framing, that every
+    example arrives in order as one event's JSON data (with its fields), and
+    each against the fixture's schema."""
+    served = plan.routes[0].answer
+    assert isinstance(served, Events)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        conn.request(
+            "GET",
+            channel_target(case.doc["channel"]),
+            headers={"Accept": "text/event-stream"},
+        )
+        resp = conn.getresponse()
+        raw = resp.read()
+        ctype = resp.getheader("content-type")
+        status = resp.status
+    finally:
+        conn.close()
+    seen: Seen = (status, (("content-type", ctype),), raw)
+    if status != 200:
+        return [f"status: want 200, got {status}: {raw[:200]!r}"], seen
+    diffs = []
+    if not (ctype or "").startswith("text/event-stream"):
+        diffs.append(f"header content-type: want text/event-stream, got {ctype!r}")
+    events, kept, mistakes = realtime.parse_sse(raw)
+    seen = (status, seen[1], kept)
+    diffs += [f"framing: {m}" for m in mistakes]
+    if len(events) != len(served.events):
+        diffs.append(
+            f"events: want {len(served.events)}, got {len(events)}: {short(raw.decode('utf-8', 'replace'))}"
+        )
+    schema = case.doc.get("schema")
+    for i, (event, (data, fields)) in enumerate(zip(events, served.events)):
+        want = json.loads(data)
+        if isinstance(want, str):
+            # A string is an event's data as is (its lines data: lines).
+            got: Any = event.data
+        else:
+            try:
+                got = json.loads(event.data)
+            except ValueError:
+                diffs.append(f"event {i}: data is not JSON: {event.data[:80]!r}")
+                continue
+        if not json_equal(want, got):
+            diffs.append(f"event {i}: " + body_diff(want, got))
+        diffs += [
+            f"event {i}: schema: {e}" for e in realtime.schema_errors(schema, got)
+        ]
+        for name in ("event", "id", "retry"):
+            if getattr(event, name) != fields.get(name):
+                diffs.append(
+                    f"event {i}: {name}: want {fields.get(name)!r}, got {getattr(event, name)!r}"
+                )
+    return diffs, seen
+
+
+def play_socket(port: int, case: Case, plan: Plan) -> tuple[list[str], Seen]:
+    """Open a WebSocket on the fixture's channel: receive the messages the
+    endpoint sends (each checked against the example and the schema), send
+    every example and expect its echo, send one fragmented with a ping
+    between the fragments (a pong, then the whole message back), then close
+    with 1000 and expect 1000 back."""
+    served = plan.routes[0].answer
+    assert isinstance(served, Socket)
+    target = channel_target(case.doc["channel"])
+    client, hand = realtime.WsClient.connect(port, target, REQUEST_TIMEOUT)
+    if hand.status != 101:
+        return [f"handshake: want 101, got {hand.status}: {hand.body[:200]!r}"], (
+            hand.status,
+            (),
+            hand.body,
+        )
+    transcript: list[bytes] = []
+    diffs: list[str] = []
+    schema = case.doc.get("schema")
+
+    def receive(what: str) -> bytes | None:
+        op, payload = client.read_message()
+        transcript.append(b"%d %s" % (op, payload))
+        if op != realtime.OP_TEXT:
+            diffs.append(
+                f"{what}: want a text message, got opcode {op} {payload[:80]!r}"
+            )
+            return None
+        return payload
+
+    try:
+        for i, want in enumerate(served.sends):
+            got = receive(f"sent message {i}")
+            if got is None:
+                break
+            if got != want:
+                diffs.append(
+                    f"sent message {i}: want {want[:120]!r}, got {got[:120]!r}"
+                )
+            try:
+                value = json.loads(got)
+            except ValueError:
+                continue
+            diffs += [
+                f"sent message {i}: schema: {e}"
+                for e in realtime.schema_errors(schema, value)
+            ]
+        examples = [encode_json(e) for e in case.doc["examples"]]
+        for i, message in enumerate(examples if not diffs else []):
+            client.send_frame(realtime.OP_TEXT, message)
+            got = receive(f"echo of example {i}")
+            if got is not None and got != message:
+                diffs.append(
+                    f"echo of example {i}: want {message[:120]!r}, got {got[:120]!r}"
+                )
+        if not diffs:
+            probe = examples[0] if examples else b'{"probe":true}'
+            a, b = len(probe) // 3, 2 * len(probe) // 3
+            client.send_frame(realtime.OP_TEXT, probe[:a], fin=False)
+            client.send_frame(realtime.OP_PING, b"runner")
+            client.send_frame(realtime.OP_CONT, probe[a:b], fin=False)
+            client.send_frame(realtime.OP_CONT, probe[b:], fin=True)
+            got = receive("echo of a fragmented message")
+            if got is not None and got != probe:
+                diffs.append(
+                    f"echo of a fragmented message: want {probe[:120]!r}, got {got[:120]!r}"
+                )
+            if client.pongs != [b"runner"]:
+                diffs.append(
+                    f"ping between fragments: want one pong 'runner', got {client.pongs!r}"
+                )
+        client.send_close(1000, "done")
+        while True:
+            op, payload = client.read_message()
+            if op == realtime.OP_CLOSE:
+                break
+            transcript.append(b"%d %s" % (op, payload))
+            diffs.append(f"after the client's close: a message {payload[:80]!r}")
+        transcript.append(b"close %d" % (client.close_code or 0))
+        if client.close_code != 1000:
+            diffs.append(
+                f"close: want 1000 back, got {client.close_code} {client.close_reason!r}"
+            )
+        if client.sock.recv(1) != b"":
+            diffs.append("close: the server sent bytes after its close frame")
+    except (realtime.WsError, OSError) as exc:
+        diffs.append(f"websocket: {type(exc).__name__}: {exc}")
+    finally:
+        client.close()
+    return diffs, (101, (), b"\n".join(transcript))
 
 
 def seen_diff(a: Any, b: Any) -> str:

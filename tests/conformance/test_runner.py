@@ -370,7 +370,7 @@ def test_missing_server_is_reported(tmp_path: Path) -> None:
 
 UNSUPPORTING_SERVER = """\
 import sys
-print("spikard-fixture 1 nolang", flush=True)
+print("spikard-fixture 2 nolang", flush=True)
 for line in sys.stdin.buffer:
     if line.startswith(b"body "):
         sys.stdin.buffer.read(int(line.split()[1]) + 1)

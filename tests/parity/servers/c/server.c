@@ -82,6 +82,7 @@ typedef struct plan {
     size_t route_count;
     size_t route_cap;
     char mistake[256];
+    char unsupported[256];
 } plan;
 
 /* The app being served, if any, with the plan its handlers answer from. */
@@ -259,6 +260,9 @@ static void plan_answer(plan *p, const char *arg, size_t n) {
  * separator, anything more belongs to the value. */
 static void plan_header(plan *p, const char *arg, size_t n) {
     route_plan *r = last_route(p);
+    if (p->unsupported[0] != '\0') {
+        return; /* a stream block's headers: the plan is refused whole */
+    }
     const char *colon = memchr(arg, ':', n);
     if (r == NULL || r->outcome != OUTCOME_ANSWER || r->has_body) {
         plan_mistake(p, "fixture: a header line outside an answer block");
@@ -285,6 +289,44 @@ static void plan_header(plan *p, const char *arg, size_t n) {
     r->headers[r->header_count] = (spikard_pair){{text, name_len}, {text + value_at, n - value_at}};
     r->header_text[r->header_count] = text;
     r->header_count++;
+}
+
+/* What the C server leaves to the bindings: a stream, SSE or WebSocket
+ * block needs the poller loop and spikard_stream_write, which the callback
+ * convenience this server answers through does not offer (spikard.h: a
+ * callback "cannot open a stream"; tests/c/stream_test.c covers those calls),
+ * and background work with a record needs a JSON decoder. The plan is
+ * answered "unsupported", never served without it. */
+static void plan_unsupported(plan *p, const char *word) {
+    if (p->unsupported[0] == '\0') {
+        snprintf(p->unsupported, sizeof p->unsupported,
+                 "%s: the C fixture server answers through spikard_serve's callbacks, which cannot stream, "
+                 "hold a WebSocket or record background work",
+                 word);
+    }
+}
+
+/* Reads and drops the n raw bytes (and "\n") after a chunk, event or send
+ * line, to keep the framing; -1 when it is lost. */
+static int skip_bytes(const char *what, const char *arg, size_t n) {
+    const char *space = memchr(arg, ' ', n);
+    size_t digits = space != NULL ? (size_t)(space - arg) : n;
+    unsigned long long len;
+    if (parse_count(arg, digits, &len) != 0) {
+        fprintf(stderr, "server-c: %s %.*s is not a byte count\n", what, (int)n, arg);
+        return -1;
+    }
+    for (unsigned long long i = 0; i < len; i++) {
+        if (getc(stdin) == EOF) {
+            fprintf(stderr, "server-c: %s of %llu bytes cut short by the end of stdin\n", what, len);
+            return -1;
+        }
+    }
+    if (getc(stdin) != '\n') {
+        fprintf(stderr, "server-c: %s of %llu bytes not followed by \"\\n\"\n", what, len);
+        return -1;
+    }
+    return 0;
 }
 
 /* body <n>: then exactly n raw bytes and "\n". The bytes are read whatever
@@ -340,7 +382,7 @@ static void plan_check(plan *p) {
     if (p->route_count == 0) {
         plan_mistake(p, "fixture: the plan has no route");
     }
-    for (size_t i = 0; i < p->route_count; i++) {
+    for (size_t i = 0; i < p->route_count && p->unsupported[0] == '\0'; i++) {
         const route_plan *r = &p->routes[i];
         if (r->outcome == OUTCOME_NONE || (r->outcome == OUTCOME_ANSWER && !r->has_body)) {
             plan_mistake(p, "fixture: route %zu has no complete answer or raise", i + 1);
@@ -422,6 +464,11 @@ static void server_serve(server *s, plan *p) {
         plan_free(p);
         return;
     }
+    if (p->unsupported[0] != '\0') {
+        reply_refusal("unsupported", p->unsupported);
+        plan_free(p);
+        return;
+    }
     spikard_app *app;
     int rc = spikard_app_new(&app, p->config, p->config_len);
     if (rc != SPIKARD_OK) {
@@ -491,7 +538,7 @@ int main(void) {
         fprintf(stderr, "server-c: libspikard has ABI %d, spikard.h describes %d\n", loaded, SPIKARD_ABI_VERSION);
         return 1;
     }
-    reply("spikard-fixture 1 c");
+    reply("spikard-fixture 2 c");
 
     server s;
     plan p;
@@ -526,6 +573,22 @@ int main(void) {
             }
         } else if (n == 5 && memcmp(line, "raise", 5) == 0) {
             plan_raise(&p);
+        } else if (keyword(line, n, "stream", &arg, &arg_len) || keyword(line, n, "sse", &arg, &arg_len) ||
+                   keyword(line, n, "websocket", &arg, &arg_len) || keyword(line, n, "record", &arg, &arg_len) ||
+                   keyword(line, n, "background", &arg, &arg_len)) {
+            char word[16];
+            snprintf(word, sizeof word, "%.*s", (int)strcspn(line, " \n"), line);
+            plan_unsupported(&p, word);
+        } else if (keyword(line, n, "chunk", &arg, &arg_len) || keyword(line, n, "event", &arg, &arg_len) ||
+                   keyword(line, n, "send", &arg, &arg_len)) {
+            if (skip_bytes("a block's bytes", arg, arg_len) != 0) {
+                status = 1;
+                break;
+            }
+        } else if (n == 3 && memcmp(line, "end", 3) == 0) {
+            if (p.unsupported[0] == '\0') {
+                plan_mistake(&p, "fixture: an end line outside a stream, sse or websocket block");
+            }
         } else if (n == 5 && memcmp(line, "serve", 5) == 0) {
             server_serve(&s, &p);
         } else if (n == 4 && memcmp(line, "stop", 4) == 0) {

@@ -7,7 +7,11 @@
 // loopback port and replies `listening <port>`; `stop` closes it. Every
 // route's handler returns its plan's answer as a `Response` of a Buffer
 // (which adds no content-type), unchanged; a `raise` route's handler throws,
-// which the framework turns into its standard 500.
+// which the framework turns into its standard 500. A `stream` route returns
+// a `StreamingResponse` of its chunks, an `sse` route is an `app.sse`
+// generator of its events, a `websocket` route an `app.websocket` handler
+// that sends its messages and echoes; `background` hands `req.background` the
+// recording of a body field, which a `record` route answers.
 //
 // A config key the JS ServerConfig has no field for, or a route key
 // registerRoute has no option for, is `unsupported`; a plan the framework
@@ -18,12 +22,12 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { Response, Spikard } = require(
+const { Response, SseEvent, Spikard, StreamingResponse } = require(
   path.join(__dirname, '..', '..', '..', '..', 'bindings', 'node'),
 );
 
 const LANGUAGE = 'node';
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
 
 // The ServerConfig fields of @spikard/node (lib/index.d.ts), by the
 // snake_case key plans use; host, port and quiet are the server's own.
@@ -111,7 +115,26 @@ class Input {
 }
 
 function newPlan(name = '') {
-  return { name, config: undefined, routes: [], mistake: null };
+  // recorded: what the plan's background tasks recorded, for its record routes.
+  return { name, config: undefined, routes: [], mistake: null, recorded: [] };
+}
+
+// The line that opens each kind of block after a route line.
+const OPENERS = new Set(['answer', 'raise', 'stream', 'sse', 'websocket', 'record']);
+// The lines inside a block, by the kind of block they belong to.
+const ITEM_KINDS = { chunk: 'stream', event: 'sse', send: 'websocket' };
+
+/** The n raw bytes after a `<what> <n>` line, and its newline; read whatever
+ * the plan's state, to keep the framing. */
+async function readBytes(input, arg, what) {
+  const count = arg.split(' ', 1)[0];
+  if (!/^[0-9]+$/.test(count)) throw new ProtocolError(`${what} ${count} is not a byte count`);
+  const n = Number(count);
+  const data = await input.bytes(n);
+  if (data.length !== n || (await input.bytes(1)).toString() !== '\n') {
+    throw new ProtocolError(`${what} of ${n} bytes not followed by a newline`);
+  }
+  return data;
 }
 
 /** Keep the plan's first mistake; it is the reply to `serve`. */
@@ -139,37 +162,62 @@ async function readPlanLine(line, input, plan) {
   } else if (word === 'route') {
     plan.routes.push({
       doc: parseJson(arg, plan, 'route'),
-      raises: false,
+      // answer, raise, stream, sse, websocket or record; null until the next line says.
+      kind: null,
       status: null,
       headers: [],
       body: null,
+      background: null, // the body field a background task records
+      items: [], // chunks, events or messages to send
+      fields: [], // each event's fields beyond its data
+      ended: false, // a stream, sse or websocket block's `end`
+      key: null, // a record route's key
     });
-  } else if (word === 'answer') {
-    if (last === null || last.raises || last.status !== null)
-      wrong(plan, 'fixture: an answer line not right after a route line');
-    else if (!/^[0-9]+$/.test(arg)) wrong(plan, `fixture: answer ${arg} is not a status`);
-    else last.status = Number(arg);
+  } else if (OPENERS.has(word)) {
+    if (last === null || last.kind !== null) {
+      wrong(plan, `fixture: a ${word} line not right after a route line`);
+      return;
+    }
+    last.kind = word;
+    if (word === 'answer' || word === 'stream') {
+      if (!/^[0-9]+$/.test(arg)) wrong(plan, `fixture: ${word} ${arg} is not a status`);
+      else last.status = Number(arg);
+    } else if (word === 'record') {
+      last.key = arg;
+    }
   } else if (word === 'header') {
     const colon = arg.indexOf(':');
-    if (last === null || last.status === null || last.body !== null)
-      wrong(plan, 'fixture: a header line outside an answer block');
+    if (
+      last === null ||
+      (last.kind !== 'answer' && last.kind !== 'stream') ||
+      last.body !== null ||
+      last.items.length > 0
+    )
+      wrong(plan, 'fixture: a header line outside an answer or stream block');
     else if (colon <= 0) wrong(plan, `fixture: header ${arg} is not "<name>: <value>"`);
     else last.headers.push([arg.slice(0, colon), arg.slice(colon + 1).replace(/^ /, '')]);
   } else if (word === 'body') {
-    // The bytes are read whatever the plan's state, to keep the framing.
-    if (!/^[0-9]+$/.test(arg)) throw new ProtocolError(`body ${arg} is not a byte count`);
-    const n = Number(arg);
-    const data = await input.bytes(n);
-    if (data.length !== n || (await input.bytes(1)).toString() !== '\n') {
-      throw new ProtocolError(`body of ${n} bytes not followed by a newline`);
-    }
-    if (last === null || last.status === null || last.body !== null)
+    const data = await readBytes(input, arg, 'body');
+    if (last === null || last.kind !== 'answer' || last.body !== null)
       wrong(plan, 'fixture: a body line outside an answer block');
     else last.body = data;
-  } else if (line === 'raise') {
-    if (last === null || last.raises || last.status !== null)
-      wrong(plan, 'fixture: a raise line not right after a route line');
-    else last.raises = true;
+  } else if (word === 'background') {
+    if (last === null || last.kind !== 'answer' || last.body === null || arg === '')
+      wrong(plan, "fixture: a background line not right after an answer's body");
+    else last.background = arg;
+  } else if (Object.prototype.hasOwnProperty.call(ITEM_KINDS, word)) {
+    const data = await readBytes(input, arg, word);
+    const meta = arg.indexOf(' ') < 0 ? '' : arg.slice(arg.indexOf(' ') + 1);
+    if (last === null || last.kind !== ITEM_KINDS[word] || last.ended) {
+      wrong(plan, `fixture: a ${word} line outside a ${ITEM_KINDS[word]} block`);
+      return;
+    }
+    last.items.push(data);
+    last.fields.push(meta === '' ? {} : parseJson(meta, plan, 'event fields'));
+  } else if (line === 'end') {
+    if (last === null || !['stream', 'sse', 'websocket'].includes(last.kind) || last.ended)
+      wrong(plan, 'fixture: an end line outside a stream, sse or websocket block');
+    else last.ended = true;
   } else {
     wrong(plan, `fixture: unknown line ${line.slice(0, 60)}`);
   }
@@ -187,7 +235,15 @@ function check(plan) {
     if (doc === null || typeof doc !== 'object' || !('method' in doc) || !('path' in doc)) {
       return `fixture: route ${i + 1} is not an object with method and path`;
     }
-    if (!route.raises && route.body === null)
+    const complete = {
+      answer: route.body !== null,
+      raise: true,
+      record: true,
+      stream: route.ended,
+      sse: route.ended,
+      websocket: route.ended,
+    };
+    if (complete[route.kind] !== true)
       return `fixture: route ${i + 1} has no complete answer or raise`;
   }
   return null;
@@ -209,19 +265,75 @@ function unsupported(plan) {
       ) {
         return `route key ${JSON.stringify(key)}: registerRoute takes no such option`;
       }
+      if (
+        (route.kind === 'sse' || route.kind === 'websocket') &&
+        key !== 'method' &&
+        key !== 'path'
+      ) {
+        return `route key ${JSON.stringify(key)}: app.${route.kind} takes no raw schemas`;
+      }
+    }
+    if ((route.kind === 'sse' || route.kind === 'websocket') && route.doc.method !== 'GET') {
+      return `app.${route.kind} serves GET only`;
     }
   }
   return null;
 }
 
-function handlerFor(route) {
-  if (route.raises) {
+function handlerFor(route, plan) {
+  if (route.kind === 'raise') {
     return () => {
       throw new Error('fixture: the plan says this handler fails');
     };
   }
+  if (route.kind === 'record') {
+    const key = route.key;
+    return () =>
+      new Response(Buffer.from(JSON.stringify({ [key]: plan.recorded })), {
+        headers: { 'content-type': 'application/json' },
+      });
+  }
   const { status, headers, body } = route;
-  return () => new Response(body, { status, headers });
+  if (route.kind === 'stream') {
+    const chunks = route.items;
+    async function* produce() {
+      for (const chunk of chunks) yield chunk;
+    }
+    return () => new StreamingResponse(produce(), { status, headers });
+  }
+  const field = route.background;
+  return (req) => {
+    if (field !== null) {
+      const sent = req.body;
+      const value =
+        sent !== null && typeof sent === 'object' && !Buffer.isBuffer(sent) ? sent[field] : null;
+      req.background(() => {
+        plan.recorded.push(value === undefined ? null : value);
+      });
+    }
+    return new Response(body, { status, headers });
+  };
+}
+
+/** An sse route's producer: each event's data decoded from JSON, so the
+ * framework encodes it, with the event's other fields. */
+function eventsFor(route) {
+  const events = route.items.map((data, i) => [JSON.parse(data.toString('utf8')), route.fields[i]]);
+  return async function* produce() {
+    for (const [data, meta] of events) {
+      yield Object.keys(meta).length > 0 ? new SseEvent({ data, ...meta }) : data;
+    }
+  };
+}
+
+/** A websocket route's handler: send the plan's messages, then echo. */
+function socketFor(route) {
+  const sends = route.items.map((m) => m.toString('utf8'));
+  return async (ws) => {
+    await ws.accept();
+    for (const message of sends) await ws.sendText(message);
+    for await (const message of ws) await ws.send(message);
+  };
 }
 
 async function build(plan) {
@@ -233,7 +345,9 @@ async function build(plan) {
     for (const [key, option] of Object.entries(ROUTE_OPTIONS)) {
       if (key in route.doc) options[option] = route.doc[key];
     }
-    app.registerRoute(route.doc.method, route.doc.path, options, handlerFor(route));
+    if (route.kind === 'sse') app.sse(route.doc.path, eventsFor(route));
+    else if (route.kind === 'websocket') app.websocket(route.doc.path, socketFor(route));
+    else app.registerRoute(route.doc.method, route.doc.path, options, handlerFor(route, plan));
   }
   await app.listen({ host: '127.0.0.1', port: 0 });
   return app;

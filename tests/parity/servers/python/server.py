@@ -6,7 +6,12 @@ app plan per case, builds the app through spikard's public API only
 on an ephemeral loopback port with ``serve_in_background`` and replies
 ``listening <port>``; ``stop`` stops it. Every route's handler returns its
 plan's answer as a ``Response`` of bytes, unchanged; a ``raise`` route's
-handler raises, which the framework turns into its standard 500.
+handler raises, which the framework turns into its standard 500. A
+``stream`` route returns a ``StreamingResponse`` of its chunks, an ``sse``
+route is an ``app.sse`` generator of its events, a ``websocket`` route an
+``app.websocket`` handler that sends its messages and echoes; ``background``
+hands ``background.run`` the recording of a body field, which a ``record``
+route answers.
 
 A config key ``ServerConfig`` has no field for, or a route key
 ``register_route`` has no argument for, is ``unsupported``; a plan the
@@ -21,13 +26,21 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO
 
-from spikard import Response, ServerConfig, Spikard
+from spikard import (
+    Response,
+    ServerConfig,
+    Spikard,
+    SseEvent,
+    StreamingResponse,
+    WebSocket,
+    background,
+)
 
 LANGUAGE = "python"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 # What register_route takes besides method and path.
 ROUTE_ARGUMENTS = ("parameter_schema", "body_schema", "response_schema", "file_params")
@@ -42,10 +55,23 @@ class ProtocolError(Exception):
 @dataclasses.dataclass
 class PlanRoute:
     doc: dict[str, Any]
-    raises: bool = False
+    # "answer", "raise", "stream", "sse", "websocket", "record"; None until
+    # the line after the route says.
+    kind: str | None = None
     status: int | None = None
     headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     body: bytes | None = None
+    background: str | None = None  # the body field a background task records
+    items: list[bytes] = dataclasses.field(
+        default_factory=list
+    )  # chunks, events, sends
+    fields: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # per event
+    ended: bool = False  # a stream, sse or websocket block's "end"
+    key: str | None = None  # a record route's key
+
+    @property
+    def raises(self) -> bool:
+        return self.kind == "raise"
 
 
 @dataclasses.dataclass
@@ -54,6 +80,8 @@ class Plan:
     config: Any = None
     routes: list[PlanRoute] = dataclasses.field(default_factory=list)
     mistake: str | None = None
+    # What the plan's background tasks recorded, for its record routes.
+    recorded: list[Any] = dataclasses.field(default_factory=list)
 
     def wrong(self, why: str) -> None:
         """Keep the plan's first mistake; it is the reply to ``serve``."""
@@ -61,7 +89,7 @@ class Plan:
             self.mistake = why
 
 
-def handler_for(route: PlanRoute) -> Callable[..., Response]:
+def handler_for(route: PlanRoute, plan: Plan) -> Callable[..., Response]:
     """The route's handler: its plan's answer, whatever the request."""
     if route.raises:
 
@@ -69,12 +97,66 @@ def handler_for(route: PlanRoute) -> Callable[..., Response]:
             raise RuntimeError("fixture: the plan says this handler fails")
 
         return fail
-    status, headers, body = route.status, dict(route.headers), route.body
+    if route.kind == "record":
+        key = route.key
 
-    def answer(**_: Any) -> Response:
+        def answer_record(**_: Any) -> Response:
+            body = json.dumps({key: plan.recorded}, separators=(",", ":")).encode()
+            return Response(content=body, headers={"content-type": "application/json"})
+
+        return answer_record
+    status, headers, body = route.status, dict(route.headers), route.body
+    if route.kind == "stream":
+        chunks = list(route.items)
+
+        async def produce() -> AsyncIterator[bytes]:
+            for chunk in chunks:
+                yield chunk
+
+        def answer_stream(**_: Any) -> Response:
+            return StreamingResponse(
+                produce(), status_code=status or 200, headers=headers
+            )
+
+        return answer_stream
+    field = route.background
+
+    def answer(**kwargs: Any) -> Response:
+        if field is not None:
+            sent = kwargs.get("body")
+            background.run(
+                plan.recorded.append,
+                sent.get(field) if isinstance(sent, dict) else None,
+            )
         return Response(content=body, status_code=status, headers=headers)
 
     return answer
+
+
+def events_for(route: PlanRoute) -> Callable[[], AsyncIterator[Any]]:
+    """An sse route's producer: each event's data decoded from JSON, so the
+    framework encodes it, with the event's other fields."""
+    events = [(json.loads(data), meta) for data, meta in zip(route.items, route.fields)]
+
+    async def produce() -> AsyncIterator[Any]:
+        for data, meta in events:
+            yield SseEvent(data, **meta) if meta else data
+
+    return produce
+
+
+def socket_for(route: PlanRoute) -> Callable[[WebSocket], Any]:
+    """A websocket route's handler: send the plan's messages, then echo."""
+    sends = [m.decode("utf-8") for m in route.items]
+
+    async def converse(ws: WebSocket) -> None:
+        await ws.accept()
+        for message in sends:
+            await ws.send_text(message)
+        async for message in ws:
+            await ws.send(message)
+
+    return converse
 
 
 def unsupported(plan: Plan) -> str | None:
@@ -87,6 +169,10 @@ def unsupported(plan: Plan) -> str | None:
         for key in route.doc:
             if key not in ("method", "path", *ROUTE_ARGUMENTS):
                 return f"route key {key!r}: register_route takes no such argument"
+            if route.kind in ("sse", "websocket") and key not in ("method", "path"):
+                return f"route key {key!r}: app.{route.kind} takes no raw schemas"
+        if route.kind in ("sse", "websocket") and route.doc.get("method") != "GET":
+            return f"app.{route.kind} serves GET only"
         names = [k for k, _ in route.headers]
         if len(set(names)) != len(names):
             return "a header named twice: Response takes a dict of headers"
@@ -104,7 +190,15 @@ def check(plan: Plan) -> str | None:
     for i, route in enumerate(plan.routes, 1):
         if not isinstance(route.doc, dict) or not {"method", "path"} <= set(route.doc):
             return f"fixture: route {i} is not an object with method and path"
-        if not route.raises and route.body is None:
+        complete = {
+            "answer": route.body is not None,
+            "raise": True,
+            "record": True,
+            "stream": route.ended,
+            "sse": route.ended,
+            "websocket": route.ended,
+        }
+        if not complete.get(route.kind or "", False):
             return f"fixture: route {i} has no complete answer or raise"
     return None
 
@@ -114,11 +208,16 @@ def build(plan: Plan) -> Any:
     app = Spikard(config=ServerConfig(**{**plan.config, "quiet": True}))
     for route in plan.routes:
         doc = route.doc
-        app.register_route(
-            doc["method"],
-            doc["path"],
-            **{k: doc[k] for k in ROUTE_ARGUMENTS if k in doc},
-        )(handler_for(route))
+        if route.kind == "sse":
+            app.sse(doc["path"])(events_for(route))
+        elif route.kind == "websocket":
+            app.websocket(doc["path"])(socket_for(route))
+        else:
+            app.register_route(
+                doc["method"],
+                doc["path"],
+                **{k: doc[k] for k in ROUTE_ARGUMENTS if k in doc},
+            )(handler_for(route, plan))
     return app.serve_in_background(host="127.0.0.1", port=0)
 
 
@@ -141,6 +240,25 @@ def parse_json(text: str, plan: Plan, what: str) -> Any:
         return None
 
 
+def read_bytes(stdin: BinaryIO, arg: str, what: str) -> bytes:
+    """The n raw bytes after a ``<what> <n>`` line, and its newline; read
+    whatever the plan's state, to keep the framing."""
+    count = arg.split(" ", 1)[0]
+    if not count.isdigit():
+        raise ProtocolError(f"{what} {count} is not a byte count")
+    n = int(count)
+    data = stdin.read(n)
+    if len(data) != n or stdin.read(1) != b"\n":
+        raise ProtocolError(f"{what} of {n} bytes not followed by a newline")
+    return data
+
+
+# The line that opens each kind of block after a route line.
+OPENERS = {"answer", "raise", "stream", "sse", "websocket", "record"}
+# The lines inside a block, by the kind of block they belong to.
+ITEM_KINDS = {"chunk": "stream", "event": "sse", "send": "websocket"}
+
+
 def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
     """Add one plan line (not ``serve``/``stop``) to the plan."""
     word, _, arg = line.partition(" ")
@@ -151,38 +269,59 @@ def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
         plan.config = parse_json(arg, plan, "config")
     elif word == "route":
         plan.routes.append(PlanRoute(parse_json(arg, plan, "route")))
-    elif word == "answer":
-        if last is None or last.raises or last.status is not None:
-            plan.wrong("fixture: an answer line not right after a route line")
-        elif not arg.isdigit():
-            plan.wrong(f"fixture: answer {arg} is not a status")
-        else:
-            last.status = int(arg)
+    elif word in OPENERS:
+        if last is None or last.kind is not None:
+            plan.wrong(f"fixture: a {word} line not right after a route line")
+            return
+        last.kind = word
+        if word in ("answer", "stream"):
+            if not arg.isdigit():
+                plan.wrong(f"fixture: {word} {arg} is not a status")
+            else:
+                last.status = int(arg)
+        elif word == "record":
+            last.key = arg
     elif word == "header":
         name, colon, value = arg.partition(":")
-        if last is None or last.status is None or last.body is not None:
-            plan.wrong("fixture: a header line outside an answer block")
+        if (
+            last is None
+            or last.kind not in ("answer", "stream")
+            or last.body
+            or last.items
+        ):
+            plan.wrong("fixture: a header line outside an answer or stream block")
         elif not colon or not name:
             plan.wrong(f'fixture: header {arg} is not "<name>: <value>"')
         else:
             last.headers.append((name, value.removeprefix(" ")))
     elif word == "body":
-        # The bytes are read whatever the plan's state, to keep the framing.
-        if not arg.isdigit():
-            raise ProtocolError(f"body {arg} is not a byte count")
-        n = int(arg)
-        data = stdin.read(n)
-        if len(data) != n or stdin.read(1) != b"\n":
-            raise ProtocolError(f"body of {n} bytes not followed by a newline")
-        if last is None or last.status is None or last.body is not None:
+        data = read_bytes(stdin, arg, "body")
+        if last is None or last.kind != "answer" or last.body is not None:
             plan.wrong("fixture: a body line outside an answer block")
         else:
             last.body = data
-    elif line == "raise":
-        if last is None or last.raises or last.status is not None:
-            plan.wrong("fixture: a raise line not right after a route line")
+    elif word == "background":
+        if last is None or last.kind != "answer" or last.body is None or not arg:
+            plan.wrong("fixture: a background line not right after an answer's body")
         else:
-            last.raises = True
+            last.background = arg
+    elif word in ITEM_KINDS:
+        data = read_bytes(stdin, arg, word)
+        _, _, meta = arg.partition(" ")
+        if last is None or last.kind != ITEM_KINDS[word] or last.ended:
+            plan.wrong(f"fixture: a {word} line outside a {ITEM_KINDS[word]} block")
+            return
+        last.items.append(data)
+        last.fields.append(parse_json(meta, plan, "event fields") if meta else {})
+    elif line == "end":
+        if (
+            last is None
+            or last.kind not in ("stream", "sse", "websocket")
+            or last.ended
+        ):
+            plan.wrong("fixture: an end line outside a stream, sse or websocket block")
+        else:
+            last.ended = True
     else:
         plan.wrong(f"fixture: unknown line {line[:60]}")
 
