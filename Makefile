@@ -19,7 +19,7 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: all setup test-tools setup-node test-node run test test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-node bench-tools soak example-go example-c clean
+.PHONY: all setup test-tools setup-node test-node run test wheel test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-node bench-tools soak example-go example-c clean
 
 all: setup
 
@@ -60,8 +60,8 @@ run: setup
 ## test: every suite. The last two lines say what passed and what the
 ## corpus run only reports (its failures outside the owned categories, its
 ## known limitations and its listed divergences do not fail make test).
-test: setup lint test-go test-c test-python test-python-alt test-node test-bench test-runner parity test-conformance
-	@echo "make test: passed: lint test-go test-c test-python test-python-alt test-node test-bench test-runner; parity: $$(cat build/parity.summary)"
+test: setup lint test-go test-c test-python test-python-alt test-node test-bench test-runner wheel parity test-conformance
+	@echo "make test: passed: lint test-go test-c test-python test-python-alt test-node test-bench test-runner wheel; parity: $$(cat build/parity.summary)"
 	@echo "make test: conformance corpus, reported only but for an owned category's failure, a difference between languages or a stale divergence list: $$(cat build/conformance.summary)"
 
 lint: setup setup-node
@@ -103,6 +103,12 @@ test-node: setup-node
 	node --test bindings/node/test/
 	bash bindings/node/test/pack.sh
 	bindings/node/node_modules/.bin/tsc -p bindings/node/tsconfig.json
+
+## wheel: the wheels a user installs without Go (CPython 3.10-3.13,
+## auditwheel-repaired), each smoke-tested in a fresh virtualenv with no Go
+## or compiler on the PATH; build/wheel/dist.
+wheel: $(LIB)
+	bash ci/wheel.sh
 
 ## test-bench: the benchmark tooling's own tests (no timing).
 test-bench: setup
