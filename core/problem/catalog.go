@@ -61,9 +61,12 @@ func UnsupportedCharset(charset string) Problem {
 		Detail: "Unsupported charset '" + charset + "' for JSON. Only UTF-8 is supported."}
 }
 
-// MalformedJSON is the 400 for a body that does not parse as JSON.
+// MalformedJSON is the 400 for a body that does not parse as JSON: a
+// problem document like every other error, whose detail is the words
+// FastAPI's {"detail": ...} answer uses, so a client reading "detail" finds
+// the same text.
 func MalformedJSON() Problem {
-	return Problem{Type: TypeBase + "bad-request", Title: "Bad Request", Status: 400, Detail: "Invalid request format", Bare: true}
+	return Problem{Type: TypeBase + "bad-request", Title: "Bad Request", Status: 400, Detail: "Invalid request format"}
 }
 
 // BadRequest is a 400 with the given detail.

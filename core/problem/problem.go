@@ -23,10 +23,6 @@ type Problem struct {
 	Status int
 	Detail string
 	Errors []Entry
-	// Bare problems are sent as {"detail": ...} in application/json, the
-	// FastAPI-compatible shape clients expect for a request whose body
-	// could not be read at all (malformed JSON).
-	Bare bool
 }
 
 // Entry is one validation error, in pydantic's shape so hosts can reuse
@@ -59,19 +55,11 @@ func Index(i int) Loc { return Loc{Index: i, IsIndex: true} }
 
 // MediaType is the Content-Type of p's encoding.
 func (p *Problem) MediaType() string {
-	if p.Bare {
-		return "application/json"
-	}
 	return ContentType
 }
 
 // Append appends p's JSON encoding to dst.
 func Append(dst []byte, p *Problem) []byte {
-	if p.Bare {
-		dst = append(dst, `{"detail":`...)
-		dst = AppendString(dst, p.Detail)
-		return append(dst, '}')
-	}
 	dst = append(dst, `{"type":`...)
 	dst = AppendString(dst, p.Type)
 	dst = append(dst, `,"title":`...)

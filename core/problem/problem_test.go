@@ -35,7 +35,7 @@ func TestAppendString(t *testing.T) {
 	}
 }
 
-func TestNoInputAndBare(t *testing.T) {
+func TestNoInputAndMalformedJSON(t *testing.T) {
 	e := Entry{Type: "validation_error", Loc: []Loc{Key("query"), Key("n")}, Msg: "m", Ctx: []byte(`{"a":1}`), NoInput: true}
 	p := Validation([]Entry{e})
 	got := string(Append(nil, &p))
@@ -43,9 +43,9 @@ func TestNoInputAndBare(t *testing.T) {
 	if got != want || p.MediaType() != ContentType {
 		t.Fatalf("got %s", got)
 	}
-	b := Problem{Status: 400, Detail: "Invalid request format", Bare: true}
-	if got := string(Append(nil, &b)); got != `{"detail":"Invalid request format"}` || b.MediaType() != "application/json" {
-		t.Fatalf("bare: %s", got)
+	b := MalformedJSON()
+	if got := string(Append(nil, &b)); got != `{"type":"https://spikard.dev/errors/bad-request","title":"Bad Request","status":400,"detail":"Invalid request format"}` || b.MediaType() != ContentType {
+		t.Fatalf("malformed JSON: %s", got)
 	}
 }
 

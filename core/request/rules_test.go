@@ -170,7 +170,7 @@ func TestBodyRules(t *testing.T) {
 		})
 	}
 	b, _ := CompileBody([]byte(`{"type":"object"}`))
-	if p := b.Validate([]byte(`{"a":`)); p == nil || p.Status != 400 || string(problem.Append(nil, p)) != `{"detail":"Invalid request format"}` || p.MediaType() != "application/json" {
+	if p := b.Validate([]byte(`{"a":`)); p == nil || p.Status != 400 || string(problem.Append(nil, p)) != `{"type":"https://spikard.dev/errors/bad-request","title":"Bad Request","status":400,"detail":"Invalid request format"}` || p.MediaType() != problem.ContentType {
 		t.Fatalf("malformed JSON: %+v", p)
 	}
 }

@@ -131,7 +131,7 @@ func TestLimitProblems(t *testing.T) {
 		{problem.PayloadTooLarge(64), 413, "Payload Too Large", "Request body exceeds max_body_size (64 bytes)"},
 		{problem.TooDeep(128), 400, "Bad Request", "JSON body nesting exceeds max_json_depth (128 levels)"},
 	} {
-		if c.p.Status != c.status || c.p.Title != c.title || c.p.Detail != c.detail || c.p.Bare {
+		if c.p.Status != c.status || c.p.Title != c.title || c.p.Detail != c.detail {
 			t.Errorf("%+v", c.p)
 		}
 	}

@@ -4,6 +4,7 @@ from . import background
 from ._dispatch import BackgroundServer
 from .app import Spikard
 from .config import ServerConfig
+from .errors import ListenError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
 from .responses import Response
@@ -19,6 +20,7 @@ __all__ = [
     "Cookie",
     "Header",
     "Headers",
+    "ListenError",
     "Path",
     "Query",
     "Request",

@@ -49,9 +49,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from . import _native, background
+from ._results import ReturnedNothing
 from ._sockets import Sockets
 from ._streams import Streams
 from .config import ServerConfig
+from .errors import listen_error
 from .routing import ASYNC_LANE, SYNC_LANE, RequestValidationError, Route
 from .streaming import OpenStream
 
@@ -95,6 +97,9 @@ def _task_starter(loop: asyncio.AbstractEventLoop) -> Callable[..., asyncio.Task
 def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
     if isinstance(exc, RequestValidationError):
         return (exchange, 422, None, exc.description, PROBLEM)
+    if isinstance(exc, ReturnedNothing):  # the message says all; no traceback
+        logger.error("%s %s: %s", route.method, route.path, exc)
+        return (exchange, 500, None, b"", HANDLER_ERROR)
     logger.error(
         "handler %s for %s %s raised",
         route.handler.__qualname__,
@@ -246,7 +251,12 @@ class Server:
             self._sync_pollers = [
                 _native.Poller(app, SYNC_LANE) for _ in range(max(1, self.config.sync_workers))
             ]
-        app.start()
+        try:
+            app.start()
+        except _native.SpikardError as exc:
+            if exc.args[0] == _native.E_IO:
+                raise listen_error(self.config.host, self.config.port, exc.args[-1]) from None
+            raise
         self.port = app.port
         if self._async_poller is not None:
             loop.add_reader(self._async_poller.fileno(), self._on_ready)

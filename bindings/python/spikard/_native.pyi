@@ -28,6 +28,7 @@ E_INVALID: Final[int]
 E_UNSUPPORTED: Final[int]
 E_AGAIN: Final[int]
 E_NOT_FOUND: Final[int]
+E_IO: Final[int]
 E_CLOSED: Final[int]
 E_WORKER: Final[int]
 

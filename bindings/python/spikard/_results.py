@@ -2,7 +2,8 @@
 
 Struct, dict, list and other JSON values -> application/json (one shared
 msgspec Encoder); str -> text/plain; charset=utf-8; bytes ->
-application/octet-stream; None -> JSON ``null`` (as FastAPI answers);
+application/octet-stream; None -> JSON ``null`` (as FastAPI answers) when
+the return annotation admits None, else a 500 whose log line says so;
 Response -> its own status and headers with the content encoded by the same
 rules. A declared return annotation converts the result first
 (``-> User`` with a dict result answers a User).
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -94,10 +97,36 @@ def _converter(annotation: Any) -> Callable[[Any], Any] | None:
     return convert
 
 
-def make_renderer(annotation: Any, status_code: int) -> Callable[[Any], Rendered]:
-    """Build the per-route function turning a handler result into an answer."""
+def may_be_none(annotation: Any) -> bool:
+    """Whether a return annotation admits None: none given, Any, object,
+    None itself, an Optional or a union with None."""
+    if annotation in (inspect.Signature.empty, Any, object, None, type(None)):
+        return True
+    if isinstance(annotation, typing.TypeVar):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return may_be_none(typing.get_args(annotation)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return any(may_be_none(a) for a in typing.get_args(annotation))
+    return False
+
+
+class ReturnedNothing(TypeError):
+    """A handler returned None although its return annotation does not allow it."""
+
+
+def make_renderer(
+    annotation: Any, status_code: int, owner: str = "the handler"
+) -> Callable[[Any], Rendered]:
+    """Build the per-route function turning a handler result into an answer.
+
+    A None result where the annotation does not admit one raises
+    ReturnedNothing (the caller's 500 and log line), naming ``owner``.
+    """
     convert = _converter(annotation)
     null = b"null"
+    none_allowed = may_be_none(annotation)
 
     def render(result: Any) -> Rendered:
         if convert is not None:
@@ -110,6 +139,10 @@ def make_renderer(annotation: Any, status_code: int) -> Callable[[Any], Rendered
         if kind is str:
             return status_code, TEXT_HEADERS, result.encode()
         if result is None:
+            if not none_allowed:
+                raise ReturnedNothing(
+                    f"{owner} returned None, but its return annotation is {annotation!r}"
+                )
             return status_code, JSON_HEADERS, null
         if isinstance(result, Response):
             return render_response(result)

@@ -22,6 +22,7 @@ from types import FrameType
 
 from . import _native
 from .config import ServerConfig
+from .errors import listen_error
 
 # The variables a supervisor gives its workers. libspikard removed them
 # from the C environment when it loaded; os.environ copied them before
@@ -92,6 +93,8 @@ def supervise(cfg: ServerConfig) -> None:
         while status is None:
             status = supervisor.wait(_WAIT_MS)  # the GIL released; handlers run in between
     except _native.SpikardError as exc:
+        if exc.args[0] == _native.E_IO:
+            raise listen_error(cfg.host, cfg.port, exc.args[-1]) from None
         raise RuntimeError(exc.args[-1]) from None
     finally:
         for sig, handler in previous.items():

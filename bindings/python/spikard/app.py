@@ -13,7 +13,15 @@ from typing import Any, TypeVar
 from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
 from .config import ServerConfig
-from .routing import Route, compile_route, compile_websocket, raw_route, set_current_app
+from .routing import (
+    Route,
+    compile_route,
+    compile_websocket,
+    describe,
+    raw_route,
+    route_shape,
+    set_current_app,
+)
 from .streaming import EventStream
 from .websockets import message_frame
 
@@ -42,6 +50,19 @@ class Spikard:
 
     # -- registration ------------------------------------------------------------
 
+    def _add(self, route: Route) -> None:
+        """Keep a compiled route; the same method and path twice is refused
+        here, at decoration, naming both handlers (the core would refuse it
+        only at start)."""
+        key = (route.method, route_shape(route.path))
+        for earlier in self.routes:
+            if (earlier.method, route_shape(earlier.path)) == key:
+                raise ValueError(
+                    f"{route.method} {route.path} is registered twice: by "
+                    f"{describe(earlier.handler)} and by {describe(route.handler)}"
+                )
+        self.routes.append(route)
+
     def route(
         self,
         method: str,
@@ -58,7 +79,7 @@ class Spikard:
         """
 
         def decorator(handler: F) -> F:
-            self.routes.append(
+            self._add(
                 compile_route(
                     method,
                     path,
@@ -101,7 +122,7 @@ class Spikard:
             open_events.__annotations__ = {
                 k: v for k, v in handler.__annotations__.items() if k != "return"
             }
-            self.routes.append(compile_route("GET", path, open_events))
+            self._add(compile_route("GET", path, open_events))
             return handler
 
         return decorator
@@ -122,7 +143,7 @@ class Spikard:
         """
 
         def decorator(handler: F) -> F:
-            self.routes.append(compile_websocket(path, handler, subprotocols=subprotocols))
+            self._add(compile_websocket(path, handler, subprotocols=subprotocols))
             return handler
 
         return decorator
@@ -178,7 +199,7 @@ class Spikard:
         """
 
         def decorator(handler: F) -> F:
-            self.routes.append(
+            self._add(
                 raw_route(
                     method,
                     path,

@@ -249,7 +249,7 @@ def compile_route(
         if optional and default is MISSING:
             default = None
 
-        schema = type_schema(inner)
+        schema = schema_of(inner, handler, name)
         schema.update(annotated_constraints(extra_meta, schema.get("type")))
         if marker is not None:
             schema.update(marker.constraints(schema.get("type")))
@@ -274,7 +274,7 @@ def compile_route(
     if request_schema is not None:
         declaration["body_schema"] = request_schema
     elif plan.body is not None or plan.files:
-        declaration["body_schema"] = _body_schema(plan)
+        declaration["body_schema"] = _body_schema(plan, handler)
     if plan.request_names:
         declaration["facts"] = list(REQUEST_FACTS)
 
@@ -291,7 +291,7 @@ def compile_route(
         handler,
         declaration,
         make_call(call_target if call_target is not None else handler, plan),
-        make_renderer(return_annotation, status_code),
+        make_renderer(return_annotation, status_code, owner=describe(handler)),
     )
 
 
@@ -372,7 +372,43 @@ def _message_decoder(
     return decode_optional
 
 
-def _body_schema(plan: CallPlan) -> dict[str, Any]:
+def route_shape(path: str) -> str:
+    """A path with its parameter names blanked: two routes of one shape
+    (``/users/{id}`` and ``/users/{user_id}``) match the same requests."""
+    return _PLACEHOLDER.sub(lambda m: "{" + (m.group(2) or "") + "}", path)
+
+
+def describe(handler: Handler) -> str:
+    """A handler as an error message names it: where it is defined."""
+    name = f"{getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', handler)}"
+    code = getattr(inspect.unwrap(handler), "__code__", None)
+    if code is None:
+        return name
+    return f"{name} ({code.co_filename}:{code.co_firstlineno})"
+
+
+def schema_of(annotation: Any, handler: Handler, parameter: str) -> dict[str, Any]:
+    """The JSON Schema of a parameter's type, or a TypeError naming the
+    handler and the parameter (not the schema library's internals)."""
+    try:
+        return type_schema(annotation)
+    except (TypeError, ValueError) as exc:
+        shown = getattr(annotation, "__qualname__", None) or repr(annotation)
+        raise TypeError(
+            f"{describe(handler)}: parameter {parameter!r}: spikard cannot validate the type "
+            f"{shown}: annotate it with a msgspec Struct, a dataclass, a TypedDict, a "
+            "NamedTuple, an attrs class, a pydantic model, or a standard type "
+            f"(int, str, list[...], ...){_reason(exc)}"
+        ) from None
+
+
+def _reason(exc: Exception) -> str:
+    """The last line of a library's message, where it names the type."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return f" ({lines[-1].strip()})" if lines else ""
+
+
+def _body_schema(plan: CallPlan, handler: Handler) -> dict[str, Any]:
     """The body's JSON Schema; file parameters add ``format: binary`` fields.
 
     Files travel as multipart/form-data, so a route with file parameters
@@ -384,7 +420,7 @@ def _body_schema(plan: CallPlan) -> dict[str, Any]:
     optional = False
     if plan.body is not None:
         inner, optional = split_optional(plan.body[1])
-        schema = type_schema(inner)
+        schema = schema_of(inner, handler, plan.body[0])
         if optional and not plan.files:
             return {"anyOf": [schema, {"type": "null"}]}
     if not plan.files:

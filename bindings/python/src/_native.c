@@ -1270,6 +1270,7 @@ static int module_exec(PyObject *m) {
         PyModule_AddIntConstant(m, "E_UNSUPPORTED", SPIKARD_E_UNSUPPORTED) < 0 ||
         PyModule_AddIntConstant(m, "E_AGAIN", SPIKARD_E_AGAIN) < 0 ||
         PyModule_AddIntConstant(m, "E_NOT_FOUND", SPIKARD_E_NOT_FOUND) < 0 ||
+        PyModule_AddIntConstant(m, "E_IO", SPIKARD_E_IO) < 0 ||
         PyModule_AddIntConstant(m, "E_CLOSED", SPIKARD_E_CLOSED) < 0 ||
         PyModule_AddIntConstant(m, "E_WORKER", SPIKARD_E_WORKER) < 0) {
         return -1;
