@@ -51,6 +51,15 @@ var testRoles = map[string]func() int{
 	},
 	// A worker that exits 3 before it listens.
 	"exit-3": func() int { return 3 },
+	// A worker that exits 3 before it listens while the file named by
+	// SPIKARD_TEST_RELOAD_FILE says "broken" (a syntax error), else serves.
+	"serve-unless-broken": func() int {
+		if b, _ := os.ReadFile(os.Getenv("SPIKARD_TEST_RELOAD_FILE")); string(b) == "broken" {
+			fmt.Fprintln(os.Stderr, "worker: app.txt:1: broken")
+			return 3
+		}
+		return serveAsWorker(0)
+	},
 	// A worker that never listens; SIGTERM ends it.
 	"hang": func() int {
 		time.Sleep(time.Hour)

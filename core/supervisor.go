@@ -43,10 +43,11 @@ type Supervisor struct {
 	sigR *os.File // the signal pipe's read end, read by readSignals
 	sigW int      // its write end, non-blocking: one byte per signal number
 
-	events chan supervisorEvent
-	done   chan struct{} // closed once every worker has exited; status and err are set
-	status int
-	err    error
+	events  chan supervisorEvent
+	done    chan struct{} // closed once every worker has exited; status and err are set
+	watcher *fileWatcher  // with opts.Reload
+	status  int
+	err     error
 
 	closeOnce sync.Once
 }
@@ -108,6 +109,15 @@ func Supervise(argv, env []string, opts SupervisorOptions) (*Supervisor, error) 
 		sigW:   sigW,
 		events: make(chan supervisorEvent, 64),
 		done:   make(chan struct{}),
+	}
+	if opts.Reload != nil {
+		s.watcher, err = watchFiles(*opts.Reload, func(path string) {
+			s.send(supervisorEvent{kind: filesChanged, path: path})
+		})
+		if err != nil {
+			s.closePipe()
+			return nil, err
+		}
 	}
 	started := make(chan error, 1)
 	go s.run(started)
@@ -261,6 +271,8 @@ const (
 	stopDeadline                  // ShutdownTimeout + stopGrace passed since the stop began
 	signalled                     // the host passed a signal
 	abandoned                     // Close was called before the end
+	filesChanged                  // with Reload: a watched file changed
+	reloadNow                     // with Reload: reloadSettle passed since the first change
 )
 
 type supervisorEvent struct {
@@ -269,17 +281,19 @@ type supervisorEvent struct {
 	gen   int // which spawn of index: a late timer of an earlier one is stale
 	state *os.ProcessState
 	signo syscall.Signal
+	path  string // filesChanged
 }
 
 // workerSlot is one worker index and its current process.
 type workerSlot struct {
-	index int
-	gen   int // spawns so far
-	cmd   *exec.Cmd
-	alive bool
-	ready bool
-	late  *time.Timer // the start timeout, nil once ready
-	exits []time.Time // recent exits after ready, for restartLimit
+	index   int
+	gen     int // spawns so far
+	cmd     *exec.Cmd
+	alive   bool
+	ready   bool
+	late    *time.Timer // the start timeout, nil once ready
+	exits   []time.Time // recent exits after ready, for restartLimit
+	restart bool        // with Reload: stopped for a change, to be spawned again at its exit
 }
 
 // supervision is the state of the run goroutine, which alone touches it.
@@ -294,6 +308,8 @@ type supervision struct {
 	status     int
 	err        error
 	deadline   *time.Timer
+	settle     *time.Timer // with Reload: armed by the first change of a burst
+	changed    string      // with Reload: the first file of the burst, for the log line
 }
 
 // run is the supervisor's one goroutine: it spawns every worker and
@@ -318,11 +334,19 @@ func (s *Supervisor) run(started chan<- error) {
 		}
 	}
 	started <- startErr
-	for v.alive > 0 {
+	// With Reload the supervisor outlives workers that failed to start: it
+	// waits for a change, or a stop.
+	for v.alive > 0 || (s.opts.Reload != nil && !v.stopping) {
 		v.handle(<-s.events)
 	}
 	if v.deadline != nil {
 		v.deadline.Stop()
+	}
+	if v.settle != nil {
+		v.settle.Stop()
+	}
+	if s.watcher != nil {
+		s.watcher.close()
 	}
 	s.status, s.err = v.status, v.err
 	close(s.done)
@@ -344,6 +368,16 @@ func (v *supervision) handle(ev supervisorEvent) {
 	case abandoned:
 		v.stopping = true
 		v.killAll()
+	case filesChanged:
+		if !v.stopping && v.settle == nil {
+			v.changed = ev.path
+			v.settle = time.AfterFunc(reloadSettle, func() { v.send(supervisorEvent{kind: reloadNow}) })
+		}
+	case reloadNow:
+		v.settle = nil
+		if !v.stopping {
+			v.reload()
+		}
 	case workerReady, workerExited, workerLate:
 		slot := v.slots[ev.index]
 		switch {
@@ -397,6 +431,10 @@ func (v *supervision) onExit(slot *workerSlot, state *os.ProcessState) {
 		slot.late = nil
 	}
 	status := exitStatus(state)
+	if v.opts.Reload != nil && !v.stopping {
+		v.onReloadExit(slot, state)
+		return
+	}
 	switch {
 	case v.stopping:
 		// Exiting 0 or by the signal it was sent is how a worker stops.
@@ -424,6 +462,57 @@ func (v *supervision) onExit(slot *workerSlot, state *os.ProcessState) {
 	}
 }
 
+// reload restarts every worker after a change: a live one is stopped
+// gracefully and spawned again at its exit; one that had failed is spawned
+// now.
+func (v *supervision) reload() {
+	if !v.opts.Quiet {
+		v.log.Printf("spikard: %s changed; restarting the workers", v.changed)
+	}
+	for _, w := range v.slots {
+		w.exits = w.exits[:0]
+		if w.alive {
+			w.restart = true
+			_ = w.cmd.Process.Signal(syscall.SIGTERM) // an error: it has just exited, and its event follows
+			continue
+		}
+		if err := v.spawn(w); err != nil {
+			v.giveUp(1, err)
+			return
+		}
+	}
+}
+
+// onReloadExit is onExit with Reload: a worker stopped for a change starts
+// again; one that failed (before it listened, or repeatedly after) waits
+// for the next change instead of ending supervision, since the user is
+// editing the code it failed on.
+func (v *supervision) onReloadExit(slot *workerSlot, state *os.ProcessState) {
+	if slot.restart {
+		slot.restart = false
+		if err := v.spawn(slot); err != nil {
+			v.giveUp(1, err)
+		}
+		return
+	}
+	if !slot.ready {
+		v.log.Printf("spikard: worker %d exited with %s before it listened; waiting for a change to a watched file",
+			slot.index, describeExit(state))
+		return
+	}
+	now := time.Now()
+	slot.exits = append(slot.exits, now)
+	if len(slot.exits) >= restartLimit {
+		v.log.Printf("spikard: worker %d exited %d times (the last with %s); waiting for a change to a watched file",
+			slot.index, len(slot.exits), describeExit(state))
+		return
+	}
+	v.log.Printf("spikard: worker %d exited with %s; restarting it", slot.index, describeExit(state))
+	if err := v.spawn(slot); err != nil {
+		v.giveUp(1, err)
+	}
+}
+
 // giveUp ends supervision with err: the other workers are stopped, and
 // status is what the host exits with.
 func (v *supervision) giveUp(status int, err error) {
@@ -439,6 +528,10 @@ func (v *supervision) beginStop(sig syscall.Signal) {
 		return
 	}
 	v.stopping, v.stopSignal = true, sig
+	if v.settle != nil {
+		v.settle.Stop()
+		v.settle = nil
+	}
 	for _, w := range v.slots {
 		if w.late != nil {
 			w.late.Stop()

@@ -88,7 +88,8 @@
  * route key "websocket", the kinds WS_OPEN, WS_MESSAGE and WS_CLOSE, the
  * flags SPIKARD_RESPONSE_WS_ACCEPT, SPIKARD_CHUNK_WS_BINARY and
  * SPIKARD_CHUNK_WS_CLOSE, the config keys "ws_*" and "broadcast", and
- * spikard_ws_subscribe/unsubscribe/publish) and appended no field.
+ * spikard_ws_subscribe/unsubscribe/publish) and appended no field. ABI
+ * 2.2 added the spikard_supervise option "reload".
  */
 #ifndef SPIKARD_H
 #define SPIKARD_H
@@ -105,7 +106,7 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 /* major * 10000 + minor. */
-#define SPIKARD_ABI_VERSION 20001
+#define SPIKARD_ABI_VERSION 20002
 #define SPIKARD_ABI_MAJOR(v) ((v) / 10000)
 
 /* The ABI version of the loaded library, to compare with SPIKARD_ABI_VERSION. */
@@ -870,6 +871,17 @@ typedef struct spikard_supervisor spikard_supervisor;
  *   "shutdown_timeout": seconds workers get to drain after the stop
  *       signal, default 5 (SIGKILL follows 5 s after it)
  *   "quiet": boolean, default false: no "listening" lines
+ *   "reload" (2.2): {"paths": [files or directories], "patterns": [base-name
+ *       globs such as "*.py"]}: a development server. When a watched file
+ *       matching a pattern (any file, without patterns) changes, the
+ *       supervisor logs "spikard: <path> changed; restarting the workers",
+ *       stops each worker with SIGTERM and spawns it again once it exited
+ *       (changes within 100 ms are one restart). A worker that exits
+ *       before it listens (the user's code does not load) or crash-loops
+ *       no longer ends supervision: the supervisor logs it and waits for
+ *       the next change; SIGINT/SIGTERM still stop it. Directories are
+ *       watched recursively, skipping names starting with "." and
+ *       __pycache__ and node_modules.
  *
  * On success *out is a new supervisor, freed with spikard_supervisor_free.
  * Fails with SPIKARD_E_INVALID (arguments, options), SPIKARD_E_IO (a worker

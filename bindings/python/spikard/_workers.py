@@ -58,12 +58,13 @@ def rerun_argv() -> list[str]:
     return argv
 
 
-def supervise(cfg: ServerConfig) -> None:
+def supervise(cfg: ServerConfig, reload: dict[str, list[str]] | None = None) -> None:
     """Run ``cfg.workers`` workers until SIGINT or SIGTERM, then return once
     all have stopped. Raises RuntimeError naming the worker if the supervisor
     gave up on one, and SystemExit with the status of a worker that did not
-    stop cleanly."""
-    options = {
+    stop cleanly. ``reload`` ({"paths": [...], "patterns": [...]}) makes the
+    supervisor restart the workers when a watched file changes."""
+    options: dict[str, object] = {
         "workers": cfg.workers,
         "host": cfg.host,
         "port": cfg.port,
@@ -71,6 +72,8 @@ def supervise(cfg: ServerConfig) -> None:
         "shutdown_timeout": cfg.shutdown_timeout,
         "quiet": cfg.quiet,
     }
+    if reload is not None:
+        options["reload"] = reload
     argv = rerun_argv()
     supervisor: _native.Supervisor | None = None
     early: list[int] = []  # signals that came before the supervisor existed
