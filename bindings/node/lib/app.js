@@ -7,6 +7,8 @@ const { checkConfig, configJson } = require('./config');
 const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
 const { Server } = require('./server');
 const { EventStream } = require('./streaming');
+const { compileSocket } = require('./sockets');
+const { publishOn } = require('./websocket');
 const workers = require('./workers');
 
 /** What every route asks of the core: the request object needs these facts,
@@ -33,6 +35,7 @@ function routeOf(method, path, compiled, handler) {
     fields: compiled.fields,
     onlyGroup,
     hasBody: compiled.hasBody,
+    socket: null, // a WebSocket route's SocketPlan (lib/sockets.js)
   };
 }
 
@@ -133,6 +136,46 @@ class Spikard {
     }
     const open = (req) => new EventStream(handler(req));
     return this.route('GET', path, schemas, open);
+  }
+
+  /**
+   * Serve a WebSocket endpoint on `GET path`. By default `handler(message,
+   * ws)` runs once per message: the message arrives decoded by
+   * `options.message` (JSON by default; "text", "binary", or a Zod schema
+   * that checks the JSON), and what it returns is sent back (undefined and
+   * null send nothing; a string as text, bytes as binary, anything else as
+   * JSON). With `options.connection` the handler is `handler(ws)`, run once
+   * per connection: it accepts, receives and sends itself (see WebSocket).
+   * `options.subprotocols` are the subprotocols the endpoint speaks, in
+   * order of preference; `params`, `query`, `headers` and `cookies` are
+   * schemas of the handshake's parameters, as a route's, checked before the
+   * handshake is answered (422).
+   */
+  websocket(path, handler, options) {
+    const { schemas, websocket, plan } = compileSocket(path, handler, options);
+    const route = routeOf('GET', path, compileSchemas('GET', path, schemas), handler);
+    route.doc.websocket = websocket;
+    route.socket = plan;
+    this.routes.push(route);
+    return this;
+  }
+
+  /**
+   * Send `message` to every WebSocket subscribed to `channel`: a string as
+   * text, bytes as binary, anything else as JSON; through Redis to every
+   * worker when the config's `broadcast` names one. Any time the app
+   * listens; throws when it does not, and (code "EAGAIN") when the queue for
+   * Redis is full.
+   */
+  broadcast(channel, message) {
+    const server = this._server;
+    const app = server === null ? null : server.nativeApp();
+    if (app === null) throw new Error('Spikard.broadcast: the app is not listening');
+    if (!publishOn(app, channel, message, 'Spikard.broadcast')) {
+      const err = new Error('Spikard.broadcast: the queue for Redis is full; retry later');
+      err.code = 'EAGAIN';
+      throw err;
+    }
   }
 
   /**

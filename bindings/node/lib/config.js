@@ -29,6 +29,11 @@ const FIELDS = {
   schedBatch: ['sched_batch', 'boolean'],
   streamQueueBytes: ['stream_queue_bytes', 'number'],
   sseKeepalive: ['sse_keepalive', 'number'],
+  wsMaxMessageSize: ['ws_max_message_size', 'number'],
+  wsInboundBytes: ['ws_inbound_bytes', 'number'],
+  wsPingInterval: ['ws_ping_interval', 'number'],
+  wsOrigins: ['ws_origins', 'object'],
+  broadcast: ['broadcast', 'object'],
 };
 
 /** `workers` is never in the app's document: it is spikard_supervise's
@@ -50,7 +55,15 @@ function coreKey(field) {
 }
 
 function show(value) {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value !== null && typeof value === 'object') {
+    try {
+      return JSON.stringify(value); // the origins list, the broadcast object
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
 }
 
 /**
@@ -93,7 +106,7 @@ function checkConfig(config) {
       native.checkConfig(doc);
     } catch (err) {
       const reason = String(err && err.message).replace(`config: "${key}": `, '');
-      const Kind = typeof value === type ? RangeError : TypeError;
+      const Kind = value !== null && typeof value === type ? RangeError : TypeError;
       throw new Kind(`ServerConfig.${field}=${show(value)}: ${reason}`);
     }
     out[field] = value;

@@ -69,6 +69,36 @@ export interface ServerConfig {
   /** Seconds of silence after which an SSE stream gets a keep-alive comment; 0 sends none. Default 15. */
   sseKeepalive?: number;
   /**
+   * Largest WebSocket message a client may send, in bytes (all its
+   * fragments); a larger one closes the connection with 1009. 0 means no
+   * limit. Default 1 MiB.
+   */
+  wsMaxMessageSize?: number;
+  /**
+   * Bytes of received WebSocket messages the server has not taken yet before
+   * the core stops reading that connection. Default 1 MiB.
+   */
+  wsInboundBytes?: number;
+  /**
+   * Seconds between the core's pings of each WebSocket; one that stays silent
+   * for two intervals is dropped (1006). 0 sends none. Default 0.
+   */
+  wsPingInterval?: number;
+  /**
+   * Origins a WebSocket handshake may come from (`"https://app.example"`, or
+   * `"*"` for any); others are refused with a 403 problem. Default: only pages
+   * of the server's own host (a client that sends no Origin, not a browser,
+   * always may).
+   */
+  wsOrigins?: string[];
+  /**
+   * Where `broadcast` and `WebSocket.publish` messages go. Default in-process;
+   * `{ redis: "redis://host:6379/0" }` through Redis pub/sub, so every worker
+   * and host on that Redis (and `prefix`, default `"spikard:"`) delivers them.
+   * `listen()` fails when Redis does not answer within 3 s.
+   */
+  broadcast?: { redis: string; prefix?: string };
+  /**
    * Processes serving the app, an integer in 1..1024. Default 1. Above 1,
    * `listen()` makes this process libspikard's supervisor: it runs this
    * program again once per worker (every worker binds the same address with
@@ -307,6 +337,189 @@ export declare class SseEvent {
   readonly retry: number;
 }
 
+/**
+ * What checks each message of a message handler: a Zod schema, or anything
+ * with Zod's `safeParse` (the handler gets its `data`; a failure closes the
+ * connection with 1007, the first issue as the reason). Plain JSON Schema is
+ * not taken here: the core validates requests, not messages.
+ */
+export interface MessageSchema<T = unknown> {
+  safeParse(value: unknown): {
+    success: boolean;
+    data?: T;
+    error?:
+      { issues?: ReadonlyArray<{ path?: ReadonlyArray<PropertyKey>; message: string }> } | unknown;
+  };
+}
+
+/** The options every `Spikard.websocket` endpoint takes. */
+export interface WebSocketRouteOptions {
+  /**
+   * The subprotocols the endpoint speaks, in order of preference (tokens such
+   * as `"chat.v1"`): the core picks the first the client offers unless the
+   * handler chooses in `accept`.
+   */
+  subprotocols?: string[];
+  /** Path parameters of the handshake: an object schema, as a route's. */
+  params?: Schema;
+  /** Query parameters of the handshake: an object schema (checked before it is answered: 422). */
+  query?: Schema;
+  /** Header parameters of the handshake: an object schema. */
+  headers?: Schema;
+  /** Cookie parameters of the handshake: an object schema. */
+  cookies?: Schema;
+}
+
+/** The options of a message-handler endpoint (the default). */
+export interface WebSocketMessageOptions<
+  M extends 'json' | 'text' | 'binary' | MessageSchema = 'json',
+> extends WebSocketRouteOptions {
+  connection?: false;
+  /**
+   * How each message reaches the handler: `"json"` (the default: text, or
+   * binary holding UTF-8, parsed as JSON), `"text"` (a string; binary must be
+   * UTF-8), `"binary"` (a Buffer; text as its UTF-8), or a Zod schema that
+   * checks the JSON. A message that does not decode closes with 1007.
+   */
+  message?: M;
+}
+
+/** The options of a connection-handler endpoint. */
+export interface WebSocketConnectionOptions extends WebSocketRouteOptions {
+  /** The handler runs once per connection with the `WebSocket`, and accepts, receives and sends itself. */
+  connection: true;
+}
+
+/**
+ * What a message handler may return (or resolve to): undefined or null send
+ * nothing, a string is sent as text, bytes as binary, anything else as JSON
+ * text (the Spikard output rules).
+ */
+export type WebSocketReply = unknown;
+
+/** A message handler: runs once per message, in order; may be async. */
+export type WebSocketMessageHandler<T> = (
+  message: T,
+  ws: WebSocket<any>,
+) => WebSocketReply | Promise<WebSocketReply>;
+
+/** A connection handler: runs once per connection; may be async. */
+export type WebSocketHandler = (ws: WebSocket<any>) => unknown;
+
+/** The options of `WebSocket.accept`. */
+export interface AcceptOptions {
+  /** The subprotocol chosen: one the client offered (and the route lists, if it lists any). */
+  subprotocol?: string;
+  /** Headers added to the 101 answer (a set-cookie, say). */
+  headers?: HeadersInit;
+}
+
+/**
+ * The connection is over. `code` is its close code (1000 normal, 1001 the
+ * server stopped, 1005 closed without a code, 1006 dropped without a close,
+ * 1007 a message that did not decode, 1009 too big, 1011 a handler error,
+ * ...), `reason` its reason.
+ */
+export declare class WebSocketDisconnect extends Error {
+  constructor(code?: number, reason?: string);
+  readonly code: number;
+  readonly reason: string;
+}
+
+/**
+ * One WebSocket connection, as a connection handler gets it, before it is
+ * accepted. The core does the transport (handshake checks, frames,
+ * fragments, ping/pong, the close handshake, size limits, origins); this
+ * object only hands messages over. When the handler returns the connection
+ * is closed with 1000 (never accepted: the handshake is refused, 403); a
+ * `ProblemError` thrown before `accept` refuses it with that problem (after
+ * it: closes with 1008); any other throw is logged with its stack and
+ * answers a 500 (after `accept`: closes with 1011).
+ *
+ * @example
+ * app.websocket('/chat/{room}', async (ws) => {
+ *   await ws.accept();
+ *   ws.subscribe(ws.params.room);
+ *   for await (const message of ws) await ws.publish(ws.params.room, message);
+ * }, { connection: true });
+ */
+export declare class WebSocket<P = { [name: string]: unknown }> {
+  private constructor();
+  /** The handshake request (params, query, headers, cookies, path). */
+  readonly request: Request<P>;
+  /**
+   * Aborted once the connection is over, however it ends (the client left
+   * before the accept, a close either side, the server's stop); its reason is
+   * a `WebSocketDisconnect`.
+   */
+  readonly signal: AbortSignal;
+  /** Path parameters, validated and coerced by the core. */
+  readonly params: P;
+  /** Query parameters of the handshake. */
+  readonly query: { [name: string]: unknown };
+  /** The handshake's headers, lower-case names. */
+  readonly headers: { [name: string]: unknown };
+  /** The handshake's cookies. */
+  readonly cookies: { [name: string]: unknown };
+  /** The request path, percent-decoded. */
+  readonly path: string;
+  /** The subprotocols the client offered, in its order. */
+  readonly subprotocols: string[];
+  /** The close code once the connection is over, else null. */
+  readonly closeCode: number | null;
+  /** The close reason once the connection is over, else null. */
+  readonly closeReason: string | null;
+  /**
+   * Accept the handshake, choosing a subprotocol (a string is taken as one)
+   * and adding headers to the 101. Rejects with `WebSocketDisconnect` (1006)
+   * if the client left meanwhile, and with an Error if it was accepted already.
+   */
+  accept(options?: AcceptOptions | string): Promise<void>;
+  /**
+   * The next message: a string for text, a Buffer for binary. Rejects with
+   * `WebSocketDisconnect` once the connection is over.
+   */
+  receive(): Promise<string | Buffer>;
+  /** The next message, which must be text. */
+  receiveText(): Promise<string>;
+  /** The next message as bytes (a text message as its UTF-8). */
+  receiveBytes(): Promise<Buffer>;
+  /** The next message parsed as JSON. */
+  receiveJson(): Promise<any>;
+  /** Every message until the connection ends (then the loop just ends). */
+  [Symbol.asyncIterator](): AsyncIterator<string | Buffer>;
+  /**
+   * Send a string as text, bytes as binary, anything else as JSON text.
+   * Resolves once the core has queued it; while the core's queue for the
+   * connection is full (`streamQueueBytes`) it waits, so a client that stops
+   * reading suspends its sender. Rejects with `WebSocketDisconnect` once the
+   * connection is over.
+   */
+  send(message: unknown): Promise<void>;
+  /** Send a text message. */
+  sendText(text: string): Promise<void>;
+  /** Send a binary message. */
+  sendBytes(bytes: Uint8Array): Promise<void>;
+  /** Send `value` as a JSON text message. */
+  sendJson(value: unknown): Promise<void>;
+  /**
+   * Close with `code` (1000..1003, 1007..1014, 3000..4999; default 1000) and
+   * `reason` (at most 123 bytes of UTF-8), after what is queued. Before
+   * `accept` it refuses the handshake (403). Harmless once closed.
+   */
+  close(code?: number, reason?: string): Promise<void>;
+  /** Receive what is published on `channel` (1..1024 bytes) until the connection ends. */
+  subscribe(channel: string | Uint8Array): void;
+  /** Stop receiving what is published on `channel`. */
+  unsubscribe(channel: string | Uint8Array): void;
+  /**
+   * Send `message` (a string as text, bytes as binary, anything else as JSON)
+   * to every WebSocket subscribed to `channel`, this one too if it is; with
+   * the config's `broadcast.redis`, in every worker and host on that Redis.
+   */
+  publish(channel: string | Uint8Array, message: unknown): Promise<void>;
+}
+
 /** The options of `listen`. */
 export interface ListenOptions {
   /** Overrides the config's host. */
@@ -367,6 +580,46 @@ export declare class Spikard {
    */
   sse(path: string, schemas: RouteSchemas | undefined, handler: SseHandler): this;
   sse(path: string, handler: SseHandler): this;
+  /**
+   * Serve a WebSocket endpoint on `GET path`. By default the handler runs
+   * once per message, `handler(message, ws)`, with the message decoded by
+   * `options.message` (JSON unless told), and what it returns is sent back
+   * (undefined and null send nothing). With `{ connection: true }` it runs
+   * once per connection, `handler(ws)`, and accepts, receives and sends
+   * itself (see `WebSocket`).
+   *
+   * @example
+   * app.websocket('/ws', (message) => ({ echo: message }));
+   */
+  websocket(path: string, handler: WebSocketHandler, options: WebSocketConnectionOptions): this;
+  websocket(
+    path: string,
+    handler: WebSocketMessageHandler<string>,
+    options: WebSocketMessageOptions<'text'> & { message: 'text' },
+  ): this;
+  websocket(
+    path: string,
+    handler: WebSocketMessageHandler<Buffer>,
+    options: WebSocketMessageOptions<'binary'> & { message: 'binary' },
+  ): this;
+  websocket<T>(
+    path: string,
+    handler: WebSocketMessageHandler<T>,
+    options: WebSocketMessageOptions<MessageSchema<T>> & { message: MessageSchema<T> },
+  ): this;
+  websocket(
+    path: string,
+    handler: WebSocketMessageHandler<any>,
+    options?: WebSocketMessageOptions<'json'>,
+  ): this;
+  /**
+   * Send `message` to every WebSocket subscribed to `channel`: a string as
+   * text, bytes as binary, anything else as JSON; through Redis to every
+   * worker when the config's `broadcast` names one. Throws when the app does
+   * not listen, and an Error with code `"EAGAIN"` when the queue for Redis is
+   * full (retry later).
+   */
+  broadcast(channel: string | Uint8Array, message: unknown): void;
   /** Low-level registration with raw JSON Schemas (Python's `register_route`). */
   registerRoute(
     method: string,
@@ -448,6 +701,54 @@ export interface TestEventStream extends AsyncIterable<TestServerSentEvent> {
   close(): void;
 }
 
+/** The options of `TestClient.websocket`. */
+export interface TestWebSocketOptions {
+  /** Query parameters of the handshake. */
+  query?: TestRequestOptions['query'];
+  /** Handshake headers (an `origin`, say). */
+  headers?: { [name: string]: string };
+  /** Cookies, sent in one `Cookie` header. */
+  cookies?: { [name: string]: string | number };
+  /** The subprotocols to offer, in order of preference. */
+  subprotocols?: string[];
+}
+
+/** A WebSocket as a `TestClient` holds it; `await using` closes it (1000). */
+export interface TestWebSocket {
+  /** The subprotocol the server chose, or null. */
+  readonly subprotocol: string | null;
+  /** The 101 answer. */
+  readonly response: {
+    readonly status: number;
+    readonly headers: { [name: string]: string | string[] | undefined };
+  };
+  /** The close code once the connection is over (1006 when it dropped), else null. */
+  readonly closeCode: number | null;
+  /** The close reason once the connection is over, else null. */
+  readonly closeReason: string | null;
+  /** Send a string as a text message, bytes as a binary one. */
+  send(data: string | Uint8Array): Promise<void>;
+  /** Send `value` as a JSON text message. */
+  sendJson(value: unknown): Promise<void>;
+  /**
+   * The next message: a string for text, a Buffer for binary. Once the server
+   * closed (and every earlier message was received) it rejects with a
+   * `WebSocketDisconnect` carrying the close code and reason.
+   */
+  receive(): Promise<string | Buffer>;
+  /** The next message parsed as JSON. */
+  receiveJson(): Promise<any>;
+  /** Close with `code` (default 1000) and `reason`; resolves once the connection is closed. */
+  close(code?: number, reason?: string): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** How `TestClient.websocket` rejects when the server refuses the handshake. */
+export interface TestWebSocketRefusal extends Error {
+  /** The refusing answer (a 403 problem, a 422, a 426, ...). */
+  readonly response: TestResponse;
+}
+
 /**
  * Tests an app over real HTTP: from the first request it serves the app on
  * 127.0.0.1 at a free port (unless it already listens) and sends requests over
@@ -474,6 +775,11 @@ export declare class TestClient {
     path: string,
     options?: { query?: TestRequestOptions['query']; headers?: { [name: string]: string } },
   ): Promise<TestEventStream>;
+  /**
+   * Open a WebSocket (its own connection); resolves once the server accepted
+   * it. A refused handshake rejects with a `TestWebSocketRefusal`.
+   */
+  websocket(path: string, options?: TestWebSocketOptions): Promise<TestWebSocket>;
   /** Close the connections, then the app if this client started it. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

@@ -7,6 +7,7 @@ const { Request } = require('./request');
 const { SseEvent, StreamingResponse } = require('./streaming');
 const { TestClient, TestResponse } = require('./testclient');
 const { UploadFile } = require('./upload');
+const { WebSocket, WebSocketDisconnect } = require('./websocket');
 
 module.exports = {
   ProblemError,
@@ -18,4 +19,6 @@ module.exports = {
   TestClient,
   TestResponse,
   UploadFile,
+  WebSocket,
+  WebSocketDisconnect,
 };

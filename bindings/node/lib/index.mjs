@@ -11,5 +11,7 @@ export const {
   TestClient,
   TestResponse,
   UploadFile,
+  WebSocket,
+  WebSocketDisconnect,
 } = cjs;
 export default cjs;

@@ -1,11 +1,12 @@
 'use strict';
 // The addon (src/NATIVE.md), loaded once and checked against the ABI this
-// package was written for: major 2, at least 2.0 (docs/bindings.md, section 1).
+// package was written for: major 2, at least 2.1, whose WebSockets and
+// broadcast channels lib/ calls (docs/bindings.md, section 1).
 
 const native = require('../build/Release/spikard.node');
 
 /** The ABI version this JS layer is written against (spikard.h SPIKARD_ABI_VERSION). */
-const ABI_VERSION = 20000;
+const ABI_VERSION = 20001;
 const major = (v) => Math.floor(v / 10000);
 
 if (major(native.abiVersion) !== major(ABI_VERSION) || native.abiVersion < ABI_VERSION) {

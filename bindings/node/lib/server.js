@@ -13,11 +13,16 @@
 // (the core sends its standard 500) and its stack goes to console.error,
 // never to the client; a ProblemError is answered SPIKARD_RESPONSE_PROBLEM
 // with its description, and the core renders the document.
+//
+// A WebSocket route's WS_OPEN comes shaped as a REQUEST, told apart by its
+// route; it and the connection's later events go to lib/sockets.js, which
+// exists only for apps with WebSocket routes.
 
 const native = require('./native');
 const { Request } = require('./request');
 const { StreamingResponse } = require('./streaming');
 const { Streams } = require('./streams');
+const { Sockets } = require('./sockets');
 const {
   ProblemError,
   isFetchResponse,
@@ -75,6 +80,9 @@ class Server {
     });
     this._app = new native.App(configJson);
     this._streams = new Streams(() => this._app);
+    this._sockets = routes.some((route) => route.socket !== null)
+      ? new Sockets(() => this._app)
+      : null;
     try {
       this._table = [];
       for (const route of routes)
@@ -125,12 +133,19 @@ class Server {
           // Its handler is still running: abort its signal, drop its answer.
           this._pending.delete(exchange);
           req._abort(abortReason(events[i + 4]));
-        } else {
+        } else if (
+          this._sockets === null ||
+          !this._sockets.event(exchange, kind, events[i + 4], events[i + 5])
+        ) {
           this._ended(exchange, kind); // a stream's credit, or the end of an answered exchange
         }
         continue;
       }
       const route = table[events[i + 1]];
+      if (route.socket !== null) {
+        this._sockets.open(exchange, route, params, events[i + 4]); // a WebSocket's WS_OPEN
+        continue;
+      }
       const req = new Request(route, params, events[i + 3], events[i + 4], events[i + 5]);
       let result;
       try {
@@ -249,6 +264,11 @@ class Server {
     }
   }
 
+  /** The native App while the server runs, else null. */
+  nativeApp() {
+    return this._stopped ? null : this._app;
+  }
+
   /** Stop gracefully (in-flight requests may finish), then free the handles. Idempotent. */
   close() {
     if (this._closing === null) this._closing = this._close();
@@ -270,6 +290,9 @@ class Server {
         console.error('spikard: the poller did not report the lane closed; closing it anyway');
       for (const req of this._pending.values()) req._abort(abortReason(C.GONE_STOPPING));
       this._pending.clear();
+      // WebSocket handlers have seen their close (1001): they get up to the
+      // shutdown timeout to end (a handler's cleanup may take a while).
+      if (this._sockets !== null) await this._sockets.wait(this.shutdownMs);
       // Exchanges the stop ended without their event still run what they
       // scheduled; running tasks get up to the shutdown timeout.
       for (const exchange of [...this._later.keys()]) this._ended(exchange, C.EVENT_DISCONNECT);

@@ -3,6 +3,7 @@
 // spoken to over HTTP/1.1, so a test sees exactly the bytes a user would.
 
 const http = require('node:http');
+const { connect } = require('./testsocket');
 
 const BODY_OPTIONS = ['json', 'body', 'form', 'files'];
 
@@ -195,6 +196,7 @@ class TestClient {
     this._started = null; // the listen() promise when this client started the app
     this._closed = false;
     this._streams = new Set(); // open SSE answers
+    this._sockets = new Set(); // open WebSockets
   }
 
   /** The served app's base URL, starting it if needed. */
@@ -304,12 +306,51 @@ class TestClient {
     return new EventReader(res);
   }
 
-  /** Close the client's connections, then the app if this client started it. */
+  /**
+   * Open a WebSocket: resolves once the server accepted it (the 101 has
+   * arrived) with a connection that has `send`, `sendJson`, `receive`,
+   * `receiveJson`, `close(code, reason)`, `subprotocol` and `response`.
+   * `options`: `query`, `headers`, `cookies`, and `subprotocols` to offer.
+   * A refused handshake rejects with an Error whose `response` is the
+   * answer (`status`, `headers`, `body`, `json()`).
+   */
+  async websocket(path, options = {}) {
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      throw new TypeError(`path must start with "/", got ${JSON.stringify(path)}`);
+    }
+    const { query: q, headers: extra, cookies, subprotocols = [] } = options || {};
+    if (!Array.isArray(subprotocols) || subprotocols.some((p) => typeof p !== 'string')) {
+      throw new TypeError('websocket: subprotocols must be an array of strings');
+    }
+    const base = new URL(await this.url());
+    const query = queryString(q);
+    const target = query === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${query}`;
+    const headers = {};
+    if (cookies !== undefined) headers.cookie = cookieHeader(cookies);
+    for (const [name, value] of Object.entries(extra || {})) headers[name.toLowerCase()] = value;
+    const ws = await connect(
+      base.hostname,
+      base.port,
+      target,
+      headers,
+      subprotocols,
+      (status, head, body) => new TestResponse(status, head, body),
+    );
+    this._sockets.add(ws);
+    ws._ended.then(() => this._sockets.delete(ws));
+    return ws;
+  }
+
+  /**
+   * Close the client's connections (its WebSockets with 1000), then the app
+   * if this client started it.
+   */
   async close() {
     if (this._closed) return;
     this._closed = true;
     this._agent.destroy();
     for (const res of this._streams) res.destroy();
+    await Promise.all([...this._sockets].map((ws) => ws.close()));
     if (this._started !== null) {
       await this._started.catch(() => undefined);
       await this.app.close();

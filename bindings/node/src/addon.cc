@@ -361,20 +361,30 @@ napi_value ExchangeValue(napi_env env, uint64_t exchange) {
 /* Stride of the flat event array onEvents receives. */
 constexpr uint32_t kEventFields = 6;
 
-/* One event's kEventFields values into events at base: a request is
- * [exchange, route, params, body, facts, attachments], anything else
- * [exchange, route, null, kind, code, null]. text_body: the route's body
- * is JSON text (it has a body schema), handed over as a string. */
+/* One event's kEventFields values into events at base: a request (and a
+ * WebSocket's WS_OPEN, which its route tells apart) is [exchange, route,
+ * params, body, facts, attachments], anything else [exchange, route, null,
+ * kind, code, data], where data is a WS_MESSAGE's message (a string, or a
+ * Buffer for a binary one: the type says which, so no flags cross), a
+ * WS_CLOSE's reason (a string), else null. text_body: the route's body is
+ * JSON text (it has a body schema), handed over as a string. */
 void PutEvent(napi_env env, napi_value events, uint32_t base, const spikard_event &ev,
               bool text_body, FactsText &facts, napi_value null) {
     napi_value v[kEventFields];
     v[0] = ExchangeValue(env, ev.exchange);
     Check(env, napi_create_uint32(env, ev.route, &v[1]));
-    if (ev.kind != SPIKARD_EVENT_REQUEST) {
+    if (ev.kind != SPIKARD_EVENT_REQUEST && ev.kind != SPIKARD_EVENT_WS_OPEN) {
         v[2] = null;
         Check(env, napi_create_uint32(env, ev.kind, &v[3]));
         Check(env, napi_create_uint32(env, ev.code, &v[4]));
-        v[5] = null;
+        if (ev.kind == SPIKARD_EVENT_WS_MESSAGE) {
+            /* Text is valid UTF-8: the core checked it (1007 otherwise). */
+            v[5] = (ev.flags & SPIKARD_EVENT_F_BINARY) ? BufferCopy(env, ev.body) : Utf8(env, ev.body);
+        } else if (ev.kind == SPIKARD_EVENT_WS_CLOSE) {
+            v[5] = Utf8(env, ev.body);
+        } else {
+            v[5] = null;
+        }
     } else {
         v[2] = ev.params.len == 0 ? Utf8(env, spikard_str{"{}", 2}) : Utf8(env, ev.params);
         if (ev.body.len == 0) {
@@ -429,6 +439,9 @@ class App : public Napi::ObjectWrap<App> {
                                InstanceMethod<&App::Stop>("stop"),
                                InstanceMethod<&App::Respond>("respond"),
                                InstanceMethod<&App::StreamWrite>("streamWrite"),
+                               InstanceMethod<&App::WsSubscribe>("wsSubscribe"),
+                               InstanceMethod<&App::WsUnsubscribe>("wsUnsubscribe"),
+                               InstanceMethod<&App::WsPublish>("wsPublish"),
                                InstanceMethod<&App::Close>("close"),
                            });
     }
@@ -604,7 +617,7 @@ class App : public Napi::ObjectWrap<App> {
             napi_value item = Element(env, chunks, i);
             if (!IsArray(env, item) || Length(env, item) < 3) {
                 TypeError(env, "streamWrite(chunks): a chunk must be "
-                               "[exchange, flags, data, event, id, retryMs]");
+                               "[exchange, flags, data, event, id, retryMs, code]");
             }
             spikard_chunk &c = chunks_[i];
             c.exchange = Exchange(env, Element(env, item, 0));
@@ -613,6 +626,7 @@ class App : public Napi::ObjectWrap<App> {
             c.event = Bytes(env, Element(env, item, 3), Encoding::kUtf8, arena_, "a chunk's event");
             c.id = Bytes(env, Element(env, item, 4), Encoding::kUtf8, arena_, "a chunk's id");
             c.retry_ms = Uint32(env, Element(env, item, 5), "a chunk's retryMs", true);
+            c.code = Uint32(env, Element(env, item, 6), "a chunk's code", true);
         }
         if (n > 0) {
             (void)spikard_stream_write(results_.data(), app, chunks_.data(), n, sizeof(spikard_chunk), 0);
@@ -622,6 +636,55 @@ class App : public Napi::ObjectWrap<App> {
             out.Set(i, Napi::Number::New(env, results_[i]));
         }
         return out;
+    }
+
+    /* wsSubscribe(exchange, channel) -> boolean: false once the WebSocket
+     * is over (SPIKARD_E_NOT_FOUND); other failures throw. */
+    Napi::Value WsSubscribe(const Napi::CallbackInfo &info) {
+        return Subscription(info, spikard_ws_subscribe, "wsSubscribe(exchange, channel): channel",
+                            "spikard_ws_subscribe failed");
+    }
+
+    /* wsUnsubscribe(exchange, channel) -> boolean, as wsSubscribe. */
+    Napi::Value WsUnsubscribe(const Napi::CallbackInfo &info) {
+        return Subscription(info, spikard_ws_unsubscribe, "wsUnsubscribe(exchange, channel): channel",
+                            "spikard_ws_unsubscribe failed");
+    }
+
+    Napi::Value Subscription(const Napi::CallbackInfo &info,
+                             int (*call)(spikard_app *, uint64_t, const char *, size_t), const char *what,
+                             const char *failed) {
+        Napi::Env env = info.Env();
+        spikard_app *app = Ready(env);
+        uint64_t exchange = Exchange(env, info[0]);
+        Batch batch(this, env);
+        spikard_str channel = Bytes(env, info[1], Encoding::kUtf8, arena_, what);
+        int rc = call(app, exchange, channel.ptr, channel.len);
+        if (rc == SPIKARD_E_NOT_FOUND) {
+            return Napi::Boolean::New(env, false);
+        }
+        if (rc != SPIKARD_OK) {
+            throw LastError(env, rc, failed);
+        }
+        return Napi::Boolean::New(env, true);
+    }
+
+    /* wsPublish(channel, flags, data) -> number: OK, or E_AGAIN when the
+     * queue for Redis is full (nothing queued, no event follows); other
+     * failures throw. Never blocks. */
+    Napi::Value WsPublish(const Napi::CallbackInfo &info) {
+        Napi::Env env = info.Env();
+        spikard_app *app = Ready(env);
+        Batch batch(this, env); /* the strings go into the batch arena */
+        spikard_str channel =
+            Bytes(env, info[0], Encoding::kUtf8, arena_, "wsPublish(channel, flags, data): channel");
+        uint32_t flags = Uint32(env, info[1], "wsPublish(channel, flags, data): flags");
+        spikard_str data = Bytes(env, info[2], Encoding::kUtf8, arena_, "wsPublish(channel, flags, data): data");
+        int rc = spikard_ws_publish(app, channel.ptr, channel.len, flags, data.ptr, data.len);
+        if (rc != SPIKARD_OK && rc != SPIKARD_E_AGAIN) {
+            throw LastError(env, rc, "spikard_ws_publish failed");
+        }
+        return Napi::Number::New(env, rc);
     }
 
     /* close(): free the app; refused while a poller is open. During a
@@ -648,8 +711,8 @@ class App : public Napi::ObjectWrap<App> {
         return env.Undefined();
     }
 
-    /* The scratch vectors of one respond/streamWrite call; a getter that
-     * called back in would overwrite them, so that is refused. */
+    /* The scratch vectors of one respond/streamWrite/ws* call; a getter
+     * that called back in would overwrite them, so that is refused. */
     class Batch {
       public:
         Batch(App *app, Napi::Env env) : app_(app) {
@@ -1269,6 +1332,10 @@ Napi::Object Constants(Napi::Env env) {
         {"EVENT_DISCONNECT", SPIKARD_EVENT_DISCONNECT},
         {"EVENT_WRITTEN", SPIKARD_EVENT_WRITTEN},
         {"EVENT_STREAM_CREDIT", SPIKARD_EVENT_STREAM_CREDIT},
+        {"EVENT_WS_OPEN", SPIKARD_EVENT_WS_OPEN},
+        {"EVENT_WS_MESSAGE", SPIKARD_EVENT_WS_MESSAGE},
+        {"EVENT_WS_CLOSE", SPIKARD_EVENT_WS_CLOSE},
+        {"EVENT_F_BINARY", SPIKARD_EVENT_F_BINARY},
         {"GONE_CLIENT", SPIKARD_GONE_CLIENT},
         {"GONE_TIMEOUT", SPIKARD_GONE_TIMEOUT},
         {"GONE_STOPPING", SPIKARD_GONE_STOPPING},
@@ -1279,8 +1346,11 @@ Napi::Object Constants(Napi::Env env) {
         {"RESPONSE_STREAM", SPIKARD_RESPONSE_STREAM},
         {"RESPONSE_SSE", SPIKARD_RESPONSE_SSE},
         {"RESPONSE_WRITTEN", SPIKARD_RESPONSE_WRITTEN},
+        {"RESPONSE_WS_ACCEPT", SPIKARD_RESPONSE_WS_ACCEPT},
         {"CHUNK_END", SPIKARD_CHUNK_END},
         {"CHUNK_ABORT", SPIKARD_CHUNK_ABORT},
+        {"CHUNK_WS_BINARY", SPIKARD_CHUNK_WS_BINARY},
+        {"CHUNK_WS_CLOSE", SPIKARD_CHUNK_WS_CLOSE},
     };
     for (const auto &entry : table) {
         c.Set(entry.name, Napi::Number::New(env, static_cast<double>(entry.value)));

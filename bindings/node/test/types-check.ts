@@ -8,8 +8,18 @@ import {
   SseEvent,
   StreamingResponse,
   TestClient,
+  WebSocket,
+  WebSocketDisconnect,
 } from '@spikard/node';
-import type { Listening, Request, RouteSchemas, TestResponse } from '@spikard/node';
+import type {
+  Listening,
+  MessageSchema,
+  Request,
+  RouteSchemas,
+  TestResponse,
+  TestWebSocket,
+  TestWebSocketRefusal,
+} from '@spikard/node';
 
 const schemas: RouteSchemas = {
   params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
@@ -69,5 +79,65 @@ async function withClient(): Promise<void> {
   await client.close();
 }
 
+// WebSockets: the brief's message handler, typed messages, a connection handler, broadcast.
+app.websocket('/ws', (message) => ({ echo: message }));
+app.websocket('/upper', (text: string) => text.toUpperCase(), { message: 'text' });
+app.websocket('/reverse', (bytes: Buffer) => Buffer.from(bytes).reverse(), { message: 'binary' });
+const note: MessageSchema<{ text: string }> = {
+  safeParse: (value) =>
+    typeof value === 'object' && value !== null && 'text' in value
+      ? { success: true, data: { text: String(value.text) } }
+      : { success: false, error: { issues: [{ path: ['text'], message: 'Required' }] } },
+};
+app.websocket('/note', (n, ws: WebSocket) => ({ text: n.text, room: ws.params.room }), {
+  message: note,
+  subprotocols: ['notes.v1'],
+});
+app.websocket(
+  '/chat/{room}',
+  async (ws: WebSocket<{ room: string }>) => {
+    await ws.accept({ subprotocol: ws.subprotocols[0], headers: { 'x-room': ws.params.room } });
+    ws.subscribe(ws.params.room);
+    await ws.sendText('welcome');
+    try {
+      for await (const message of ws) {
+        if (typeof message === 'string') await ws.publish(ws.params.room, { said: message });
+        else await ws.sendBytes(message);
+      }
+    } catch (err) {
+      if (!(err instanceof WebSocketDisconnect)) throw err;
+      const code: number = err.code;
+      console.log(code, err.reason);
+    }
+    const json: unknown = await ws.receiveJson().catch(() => null);
+    console.log(json, ws.closeCode);
+    await ws.close(1000, 'bye');
+  },
+  { connection: true, params: { type: 'object', properties: { room: { type: 'string' } } } },
+);
+app.broadcast('lobby', { news: true });
+
+async function withSockets(): Promise<void> {
+  const client = new TestClient(app);
+  const ws: TestWebSocket = await client.websocket('/chat/lobby', {
+    subprotocols: ['chat.v1'],
+    headers: { origin: 'http://127.0.0.1' },
+  });
+  const chosen: string | null = ws.subprotocol;
+  await ws.send('hello');
+  await ws.sendJson({ n: 1 });
+  const got: string | Buffer = await ws.receive();
+  console.log(chosen, got, await ws.receiveJson(), ws.response.status);
+  await ws.close(4000, 'done');
+  const code: number | null = ws.closeCode;
+  try {
+    await client.websocket('/nope');
+  } catch (err) {
+    console.log(code, (err as TestWebSocketRefusal).response.status);
+  }
+  await client.close();
+}
+
 void main();
 void withClient();
+void withSockets();

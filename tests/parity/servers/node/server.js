@@ -346,7 +346,8 @@ async function build(plan) {
       if (key in route.doc) options[option] = route.doc[key];
     }
     if (route.kind === 'sse') app.sse(route.doc.path, eventsFor(route));
-    else if (route.kind === 'websocket') app.websocket(route.doc.path, socketFor(route));
+    else if (route.kind === 'websocket')
+      app.websocket(route.doc.path, socketFor(route), { connection: true });
     else app.registerRoute(route.doc.method, route.doc.path, options, handlerFor(route, plan));
   }
   await app.listen({ host: '127.0.0.1', port: 0 });
