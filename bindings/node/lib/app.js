@@ -10,12 +10,28 @@ const { EventStream } = require('./streaming');
 const { compileSocket } = require('./sockets');
 const { publishOn } = require('./websocket');
 const workers = require('./workers');
+const { callerSite, describe, listenError, routeShape } = require('./culprit');
 
 /** What every route asks of the core: the request object needs these facts,
  *  and any handler may be async, so each can be aborted (docs/bindings.md §2). */
 const FACTS = ['meta', 'cookies', 'query'];
 const EVENTS = ['disconnect'];
 const DEFAULT_SHUTDOWN_TIMEOUT = 5; // seconds, the core's default
+
+/** Keep a route; the same method and path twice is refused at registration,
+ * naming both handlers and where they were registered (the core would
+ * refuse it only at listen()). */
+function addRoute(routes, route) {
+  const shape = routeShape(route.path);
+  for (const earlier of routes) {
+    if (earlier.method === route.method && routeShape(earlier.path) === shape) {
+      throw new Error(
+        `${route.method} ${route.path} is registered twice: by ${describe(earlier)} and by ${describe(route)}`,
+      );
+    }
+  }
+  routes.push(route);
+}
 
 function routeOf(method, path, compiled, handler) {
   if (typeof handler !== 'function') {
@@ -36,6 +52,7 @@ function routeOf(method, path, compiled, handler) {
     onlyGroup,
     hasBody: compiled.hasBody,
     socket: null, // a WebSocket route's SocketPlan (lib/sockets.js)
+    site: callerSite(), // where the user registered it, for error messages
   };
 }
 
@@ -83,7 +100,7 @@ class Spikard {
       schemas = undefined;
     }
     const upper = upperMethod(method);
-    this.routes.push(routeOf(upper, path, compileSchemas(upper, path, schemas), handler));
+    this._add(routeOf(upper, path, compileSchemas(upper, path, schemas), handler));
     return this;
   }
 
@@ -156,7 +173,7 @@ class Spikard {
     const route = routeOf('GET', path, compileSchemas('GET', path, schemas), handler);
     route.doc.websocket = websocket;
     route.socket = plan;
-    this.routes.push(route);
+    this._add(route);
     return this;
   }
 
@@ -183,9 +200,13 @@ class Spikard {
    * `register_route`: `parameterSchema` properties carry their "source"
    * ("path", "query", "header", "cookie").
    */
+  _add(route) {
+    addRoute(this.routes, route);
+  }
+
   registerRoute(method, path, options, handler) {
     const upper = upperMethod(method);
-    this.routes.push(routeOf(upper, path, compileRaw(upper, path, options), handler));
+    this._add(routeOf(upper, path, compileRaw(upper, path, options), handler));
     return this;
   }
 
@@ -221,7 +242,18 @@ class Spikard {
       });
     }
     const server = new Server(this.routes, configJson(config), Math.round(shutdown * 1000));
-    server.start();
+    try {
+      server.start();
+    } catch (err) {
+      if (err.code !== native.constants.E_IO) throw err;
+      const where = {
+        host: '127.0.0.1',
+        port: 8000,
+        ...this.config,
+        ...checkConfig({ host, port }),
+      };
+      throw listenError(where.host, where.port, err.message);
+    }
     this._server = server;
     this._host = config.host === undefined ? '127.0.0.1' : config.host;
     watchSignals();

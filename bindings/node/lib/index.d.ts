@@ -784,3 +784,14 @@ export declare class TestClient {
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+/**
+ * Thrown by `listen()` when the core cannot open its listener on
+ * `host`:`port` (the port is in use, the address is not this machine's, or
+ * binding it needs privileges); `reason` is the system's words.
+ */
+export declare class ListenError extends Error {
+  readonly host: string;
+  readonly port: number;
+  readonly reason: string;
+}

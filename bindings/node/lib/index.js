@@ -7,9 +7,11 @@ const { Request } = require('./request');
 const { SseEvent, StreamingResponse } = require('./streaming');
 const { TestClient, TestResponse } = require('./testclient');
 const { UploadFile } = require('./upload');
+const { ListenError } = require('./culprit');
 const { WebSocket, WebSocketDisconnect } = require('./websocket');
 
 module.exports = {
+  ListenError,
   ProblemError,
   Request,
   Response,
