@@ -61,10 +61,7 @@ func TestReloadRestartsOnAChangeAndOutlivesABrokenWorker(t *testing.T) {
 	log.waitFor(t, "listening again")
 	answeringPids(t, s.Port(), 1, 0)
 
-	if err := s.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if status, err := end(t, s); status != 0 || err != nil {
+	if status, err := stopWith(t, s, syscall.SIGTERM); status != 0 || err != nil {
 		t.Errorf("after SIGTERM: status %d, %v; want 0", status, err)
 	}
 }
@@ -83,10 +80,7 @@ func TestReloadStopsWhileEveryWorkerIsBroken(t *testing.T) {
 	})
 	log.waitFor(t, "before it listened")
 	log.waitFor(t, "before it listened")
-	if err := s.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if status, err := end(t, s); status != 0 || err != nil {
+	if status, err := stopWith(t, s, syscall.SIGTERM); status != 0 || err != nil {
 		t.Errorf("after SIGTERM: status %d, %v; want 0", status, err)
 	}
 }

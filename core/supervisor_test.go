@@ -61,6 +61,16 @@ func (l *lineLog) rest() []string {
 	}
 }
 
+// stopWith passes sig to the supervisor and waits for the end: the status
+// and error supervision ended with.
+func stopWith(t *testing.T, s *Supervisor, sig syscall.Signal) (int, error) {
+	t.Helper()
+	if err := s.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	return end(t, s)
+}
+
 // supervise runs workers of the role on 127.0.0.1 and a free port.
 func supervise(t *testing.T, role string, workers int, mod func(*SupervisorOptions)) (*Supervisor, *lineLog) {
 	t.Helper()
@@ -149,10 +159,7 @@ func TestSupervisorServesFromEveryWorkerAndStopsOnSIGTERM(t *testing.T) {
 	if done, _, _ := s.Wait(0); done {
 		t.Fatal("supervision ended before it was asked to")
 	}
-	if err := s.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if status, err := end(t, s); status != 0 || err != nil {
+	if status, err := stopWith(t, s, syscall.SIGTERM); status != 0 || err != nil {
 		t.Errorf("after SIGTERM: status %d, %v; want 0", status, err)
 	}
 	for pid := range pids {
@@ -186,10 +193,7 @@ func TestSupervisorRestartsAWorkerThatDiesAfterItListened(t *testing.T) {
 		t.Fatalf("replacement pid %d is an old worker's", replacement)
 	}
 	answeringPids(t, s.Port(), 1, replacement)
-	if err := s.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	if status, err := end(t, s); status != 0 || err != nil {
+	if status, err := stopWith(t, s, syscall.SIGINT); status != 0 || err != nil {
 		t.Errorf("after SIGINT: status %d, %v; want 0", status, err)
 	}
 }
@@ -232,10 +236,7 @@ func TestSupervisorGivesUpOnAWorkerThatNeverListens(t *testing.T) {
 func TestSupervisorExitsWithTheStatusOfAWorkerThatStoppedBadly(t *testing.T) {
 	s, log := supervise(t, "serve-exit-7", 2, nil)
 	log.waitFor(t, "listening on")
-	if err := s.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if status, err := end(t, s); status != 7 || err != nil {
+	if status, err := stopWith(t, s, syscall.SIGTERM); status != 7 || err != nil {
 		t.Errorf("status %d, %v; want 7 and no error (the stop was asked for)", status, err)
 	}
 }
@@ -257,10 +258,7 @@ func TestSupervisorKillsAfterTheShutdownDeadline(t *testing.T) {
 	s, log := supervise(t, "serve-ignore-stop", 1, func(o *SupervisorOptions) { o.ShutdownTimeout = 0 })
 	log.waitFor(t, "listening on")
 	began := time.Now()
-	if err := s.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	status, err := end(t, s)
+	status, err := stopWith(t, s, syscall.SIGTERM)
 	if status != 137 || err != nil {
 		t.Errorf("status %d, %v; want 137 (SIGKILL)", status, err)
 	}
