@@ -9,4 +9,4 @@ package main
 const abiVersion = headerABIVersion + nextMinor
 
 // headerABIVersion is SPIKARD_ABI_VERSION.
-const headerABIVersion = 20002
+const headerABIVersion = 20003

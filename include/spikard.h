@@ -89,7 +89,11 @@
  * flags SPIKARD_RESPONSE_WS_ACCEPT, SPIKARD_CHUNK_WS_BINARY and
  * SPIKARD_CHUNK_WS_CLOSE, the config keys "ws_*" and "broadcast", and
  * spikard_ws_subscribe/unsubscribe/publish) and appended no field. ABI
- * 2.2 added the spikard_supervise option "reload".
+ * 2.2 added the spikard_supervise option "reload". ABI 2.3 adds the
+ * middleware of core: the config keys "request_id", "cors",
+ * "compression" and "static_files", the route key "cors", file answers
+ * (SPIKARD_RESPONSE_FILE) and the access log (SPIKARD_EVENT_LOG); it
+ * appends no field.
  */
 #ifndef SPIKARD_H
 #define SPIKARD_H
@@ -106,7 +110,7 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 /* major * 10000 + minor. */
-#define SPIKARD_ABI_VERSION 20002
+#define SPIKARD_ABI_VERSION 20003
 #define SPIKARD_ABI_MAJOR(v) ((v) / 10000)
 
 /* The ABI version of the loaded library, to compare with SPIKARD_ABI_VERSION. */
