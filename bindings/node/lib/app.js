@@ -10,6 +10,7 @@ const { EventStream } = require('./streaming');
 const { compileSocket } = require('./sockets');
 const { publishOn } = require('./websocket');
 const workers = require('./workers');
+const { reloadOptions } = require('./reload');
 const { callerSite, describe, listenError, routeShape } = require('./culprit');
 
 /** What every route asks of the core: the request object needs these facts,
@@ -220,10 +221,16 @@ class Spikard {
    * and exits with the supervisor's status; the promise never resolves. A
    * worker's listen() serves on the supervisor's address, and on SIGINT or
    * SIGTERM closes gracefully and exits.
+   *
+   * `reload` (development): this process becomes the supervisor even with
+   * one worker, and the core restarts the workers whenever a watched file
+   * changes (lib/reload.js says what is watched); a worker that fails to
+   * load leaves the supervisor waiting for the next change.
    */
   async listen(options = {}) {
     if (this._server !== null) throw new Error('this app is already listening; close() it first');
-    const { host, port, signals = false } = options || {};
+    const { host, port, signals = false, reload } = options || {};
+    const watch = reload === undefined || reload === false ? null : reloadOptions(reload);
     // SCHED_BATCH unless told otherwise, as Python's run(): the core's
     // threads and this one then hand batches over without preempting each
     // other at every hand-off (+16% path-simple req/s on one core).
@@ -231,14 +238,15 @@ class Spikard {
     const shutdown =
       config.shutdownTimeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT : config.shutdownTimeout;
     const inWorker = workers.workerIndex() !== null;
-    if (!inWorker && config.workers !== undefined && config.workers > 1) {
+    if (!inWorker && (watch !== null || (config.workers !== undefined && config.workers > 1))) {
       // This process only supervises: it never serves, and exits at the end.
       return workers.supervise({
-        workers: config.workers,
+        workers: config.workers === undefined ? 1 : config.workers,
         host: config.host,
         port: config.port,
         shutdown_timeout: config.shutdownTimeout,
         quiet: config.quiet,
+        ...(watch === null ? {} : { reload: watch }),
       });
     }
     const server = new Server(this.routes, configJson(config), Math.round(shutdown * 1000));

@@ -528,6 +528,24 @@ export interface ListenOptions {
   port?: number;
   /** Close gracefully on SIGINT and SIGTERM. Default false. */
   signals?: boolean;
+  /**
+   * Development: restart the workers when a watched file changes. This
+   * process becomes the supervisor (as with `workers` > 1) and the promise
+   * never resolves; a worker that fails to load (a syntax error, say)
+   * leaves the supervisor waiting for the next change. `true` watches the
+   * current directory for `*.js`, `*.cjs`, `*.mjs`, `*.ts`, `*.cts`,
+   * `*.mts` and `*.json`; dot-directories and `node_modules` are never
+   * watched. Default false.
+   */
+  reload?: boolean | ReloadOptions;
+}
+
+/** What `listen({ reload })` watches. */
+export interface ReloadOptions {
+  /** Files or directories (relative to the current directory); default: it. */
+  paths?: string[];
+  /** Base-name globs of the files whose change restarts; default as for `true`. */
+  patterns?: string[];
 }
 
 /** Where a listening app serves. */
