@@ -386,6 +386,10 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	if err != nil {
 		return 0, err
 	}
+	ws, err := a.compileWS(spec.WebSocket)
+	if err != nil {
+		return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.started || a.stopped {
@@ -396,7 +400,7 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 		return 0, err
 	}
 	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files,
-		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth, ws: a.compileWS(spec.WebSocket)}
+		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth, ws: ws}
 	if cr.jsonDepth <= 0 {
 		cr.jsonDepth = request.DefaultMaxJSONDepth
 	}

@@ -332,10 +332,15 @@ type WebSocketRoute struct {
 	Subprotocols []string
 	// Origins, when not nil, replaces Config.WSOrigins for this route.
 	Origins []string
+	// MessageSchema, when set, is a JSON Schema every received message
+	// (text or binary, read as JSON) must meet; core closes the WebSocket
+	// with 1007 at the first one that does not, and never delivers it.
+	MessageSchema json.RawMessage
 }
 
 // parseRouteWebSocket reads a route's "websocket": true, or an object with
-// "subprotocols" and "origins". false declares a plain route (nil).
+// "subprotocols", "origins" and "message_schema". false declares a plain
+// route (nil).
 func parseRouteWebSocket(raw json.RawMessage) (*WebSocketRoute, error) {
 	var on bool
 	if decode(raw, &on) {
@@ -347,7 +352,7 @@ func parseRouteWebSocket(raw json.RawMessage) (*WebSocketRoute, error) {
 	ws := &WebSocketRoute{}
 	var m map[string]json.RawMessage
 	if !decode(raw, &m) {
-		return nil, errors.New(`must be true or an object with "subprotocols" and "origins"`)
+		return nil, errors.New(`must be true or an object with "subprotocols", "origins" and "message_schema"`)
 	}
 	for k, v := range m {
 		var err error
@@ -356,8 +361,13 @@ func parseRouteWebSocket(raw json.RawMessage) (*WebSocketRoute, error) {
 			ws.Subprotocols, err = tokenList(v)
 		case "origins":
 			ws.Origins, err = originList(v)
+		case "message_schema":
+			if t := bytes.TrimSpace(v); len(t) == 0 || t[0] != '{' {
+				err = errors.New("must be a JSON Schema object")
+			}
+			ws.MessageSchema = v
 		default:
-			return nil, fmt.Errorf("unknown key %q (known: \"subprotocols\", \"origins\")", k)
+			return nil, fmt.Errorf("unknown key %q (known: \"subprotocols\", \"origins\", \"message_schema\")", k)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%q: %v", k, err)

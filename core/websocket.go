@@ -247,6 +247,12 @@ func (w *wsConn) read(wc *websocket.Conn) (uint32, string) {
 			w.close(CloseInvalidData, "text message is not valid UTF-8", true)
 			continue // until the peer answers the close, or wsCloseWait
 		}
+		if m := w.ex.rt.ws.message; m != nil {
+			if p := m.Validate(data); p != nil {
+				w.close(CloseInvalidData, messageReason(p), true)
+				continue
+			}
+		}
 		w.deliver(kind, data)
 	}
 }

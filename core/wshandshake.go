@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spikard/spikard/core/problem"
+	"github.com/spikard/spikard/core/request"
 )
 
 // The WebSocket handshake (websocket.go has the connection): the route's
@@ -19,19 +20,27 @@ type wsRoute struct {
 	subprotocols []string
 	origins      []string // nil: the request's own host only
 	anyOrigin    bool
+	message      *request.Body // what every received message must be, or nil
 }
 
 // compileWS compiles a route's declaration against the app's config.
-func (a *App) compileWS(spec *WebSocketRoute) *wsRoute {
+func (a *App) compileWS(spec *WebSocketRoute) (*wsRoute, error) {
 	if spec == nil {
-		return nil
+		return nil, nil
 	}
 	r := &wsRoute{subprotocols: spec.Subprotocols, origins: a.cfg.WSOrigins}
 	if spec.Origins != nil {
 		r.origins = spec.Origins
 	}
 	r.anyOrigin = slices.Contains(r.origins, "*")
-	return r
+	if len(spec.MessageSchema) > 0 {
+		m, err := request.CompileBodyDepth(spec.MessageSchema, a.cfg.MaxJSONDepth)
+		if err != nil {
+			return nil, fmt.Errorf("websocket: message_schema: %w", err)
+		}
+		r.message = m
+	}
+	return r, nil
 }
 
 // checkHandshake refuses a request to a WebSocket route that is not a

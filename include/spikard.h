@@ -91,7 +91,7 @@
  * spikard_ws_subscribe/unsubscribe/publish) and appended no field. ABI
  * 2.2 added the spikard_supervise option "reload". ABI 2.3 adds the
  * middleware of core: the config keys "request_id", "cors",
- * "compression" and "static_files", the route key "cors", file answers
+ * "compression" and "static_files", the route keys "cors" and "websocket"."message_schema", file answers
  * (SPIKARD_RESPONSE_FILE) and the access log (SPIKARD_EVENT_LOG); it
  * appends no field.
  */
@@ -340,12 +340,18 @@ void spikard_app_free(spikard_app *app);
  *   "websocket": true, or an object (2.1), on a GET route: the route is a
  *       WebSocket endpoint (see Section - WebSockets). Its requests must be
  *       version-13 handshakes; each reaches the host as
- *       SPIKARD_EVENT_WS_OPEN instead of a REQUEST. Object keys, both
+ *       SPIKARD_EVENT_WS_OPEN instead of a REQUEST. Object keys, all
  *       optional: "subprotocols": list of tokens, in order of preference
  *       (the host may choose only one of these; when it chooses none, core
  *       picks the first the client offered); "origins": an allow-list
- *       that replaces the config's "ws_origins" for this route. false: a
- *       plain route. Not with spikard_app_add_handler.
+ *       that replaces the config's "ws_origins" for this route;
+ *       "message_schema" (2.3): a JSON Schema object, compiled like
+ *       "body_schema", that every received message, text or binary, must
+ *       meet as a JSON document: the first that does not is never
+ *       delivered, and core closes the WebSocket with 1007 and a reason
+ *       naming the first error's location ("message.to[1]: Input should
+ *       be a valid integer", at most 123 bytes). false: a plain route.
+ *       Not with spikard_app_add_handler.
  * Unknown keys, unknown names in a list and null values are refused with
  * SPIKARD_E_INVALID and a message naming the key, so that a misspelt
  * "body_schema" cannot turn validation off; 1.x's "wants_request" gets a

@@ -338,10 +338,11 @@ export declare class SseEvent {
 }
 
 /**
- * What checks each message of a message handler: a Zod schema, or anything
- * with Zod's `safeParse` (the handler gets its `data`; a failure closes the
- * connection with 1007, the first issue as the reason). Plain JSON Schema is
- * not taken here: the core validates requests, not messages.
+ * A Zod schema that checks each message of a message handler: the core checks
+ * every message against its JSON Schema export first (a failure closes the
+ * connection with 1007, the first error's location as the reason, as for a
+ * JSON Schema object); then the handler gets its `safeParse`'s `data`, and a
+ * failure there (a refinement, say) closes with 1007 too.
  */
 export interface MessageSchema<T = unknown> {
   safeParse(value: unknown): {
@@ -372,14 +373,16 @@ export interface WebSocketRouteOptions {
 
 /** The options of a message-handler endpoint (the default). */
 export interface WebSocketMessageOptions<
-  M extends 'json' | 'text' | 'binary' | MessageSchema = 'json',
+  M extends 'json' | 'text' | 'binary' | MessageSchema | JsonSchema = 'json',
 > extends WebSocketRouteOptions {
   connection?: false;
   /**
    * How each message reaches the handler: `"json"` (the default: text, or
    * binary holding UTF-8, parsed as JSON), `"text"` (a string; binary must be
-   * UTF-8), `"binary"` (a Buffer; text as its UTF-8), or a Zod schema that
-   * checks the JSON. A message that does not decode closes with 1007.
+   * UTF-8), `"binary"` (a Buffer; text as its UTF-8), or a JSON Schema object
+   * or Zod schema the JSON must meet. The core checks JSON messages and
+   * closes with 1007 at the first that is not JSON or does not meet the
+   * schema (reason: `message.<location>: <error>`).
    */
   message?: M;
 }
@@ -624,6 +627,11 @@ export declare class Spikard {
     path: string,
     handler: WebSocketMessageHandler<T>,
     options: WebSocketMessageOptions<MessageSchema<T>> & { message: MessageSchema<T> },
+  ): this;
+  websocket(
+    path: string,
+    handler: WebSocketMessageHandler<any>,
+    options: WebSocketMessageOptions<JsonSchema> & { message: JsonSchema },
   ): this;
   websocket(
     path: string,

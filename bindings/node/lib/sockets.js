@@ -9,10 +9,15 @@
 //
 // A message handler (the default) runs inside a loop of this file: accept,
 // then for each message decode it by the route's `message` option (JSON by
-// default, "text", "binary", or JSON checked by a Zod schema), await
-// `handler(message, ws)`, and send what it returns (undefined and null send
-// nothing; a string as text, bytes as binary, anything else as JSON). A
-// message that does not decode closes the connection with 1007. A
+// default, "text", "binary", or JSON meeting a JSON Schema object or a Zod
+// schema), await `handler(message, ws)`, and send what it returns (undefined
+// and null send nothing; a string as text, bytes as binary, anything else as
+// JSON). JSON messages are checked by the core against the route's
+// "message_schema" (the schema's JSON Schema; {} for plain JSON), which
+// closes the connection with 1007 at the first that fails, as Python's
+// binding does; a Zod schema then still parses each message (its transforms
+// and refinements, which no JSON Schema carries), and a message it refuses
+// closes with 1007 here. A
 // `connection: true` handler gets the WebSocket itself and accepts, receives
 // and sends on its own.
 //
@@ -27,6 +32,7 @@ const native = require('./native');
 const { Request } = require('./request');
 const { ProblemError, renderProblem } = require('./response');
 const { WebSocket, WebSocketDisconnect, utf8 } = require('./websocket');
+const { toJsonSchema } = require('./schema');
 
 const C = native.constants;
 const OPTIONS = ['connection', 'message', 'subprotocols', 'params', 'query', 'headers', 'cookies'];
@@ -124,6 +130,7 @@ function compileSocket(path, handler, options) {
     throw new TypeError(`${where}: connection must be a boolean`);
   }
   let decode = null;
+  let messageSchema;
   if (connection) {
     if (message !== undefined) {
       throw new TypeError(
@@ -132,24 +139,16 @@ function compileSocket(path, handler, options) {
     }
   } else if (message === undefined || FORMATS.includes(message)) {
     decode = DECODERS[message === undefined ? 'json' : message];
-  } else if (
-    message !== null &&
-    typeof message === 'object' &&
-    typeof message.safeParse === 'function'
-  ) {
-    decode = zodDecoder(message);
-  } else if (message !== null && typeof message === 'object') {
-    // Requests are validated by the core, which has no per-message check
-    // yet; a second JSON Schema validator here would be a second rulebook.
-    throw new TypeError(
-      `${where}: message: a JSON Schema object cannot check messages (the core validates requests, not messages); pass a Zod schema, or "json", "text" or "binary"`,
-    );
+    if (message === undefined || message === 'json') messageSchema = {};
+  } else if (message !== null && typeof message === 'object' && !Array.isArray(message)) {
+    messageSchema = toJsonSchema(message, `${where}: message`);
+    decode = typeof message.safeParse === 'function' ? zodDecoder(message) : decodeJson;
   } else {
     throw new TypeError(
-      `${where}: message must be "json", "text", "binary" or a Zod schema, got ${JSON.stringify(message)}`,
+      `${where}: message must be "json", "text", "binary", a JSON Schema object or a Zod schema, got ${JSON.stringify(message)}`,
     );
   }
-  let websocket = true;
+  const websocket = {};
   if (subprotocols !== undefined) {
     if (
       !Array.isArray(subprotocols) ||
@@ -159,13 +158,18 @@ function compileSocket(path, handler, options) {
         `${where}: subprotocols must be an array of tokens (such as "chat.v1"), got ${JSON.stringify(subprotocols)}`,
       );
     }
-    if (subprotocols.length > 0) websocket = { subprotocols: [...subprotocols] };
+    if (subprotocols.length > 0) websocket.subprotocols = [...subprotocols];
   }
+  if (messageSchema !== undefined) websocket.message_schema = messageSchema;
   const schemas = {};
   for (const group of SCHEMA_GROUPS) {
     if (options[group] !== undefined) schemas[group] = options[group];
   }
-  return { schemas, websocket, plan: new SocketPlan(handler, connection, decode) };
+  return {
+    schemas,
+    websocket: Object.keys(websocket).length === 0 ? true : websocket,
+    plan: new SocketPlan(handler, connection, decode),
+  };
 }
 
 /** The open WebSockets of one server; every method runs on the JS thread. */

@@ -152,19 +152,29 @@ test('message handlers: JSON in, the returned value out as JSON; null sends noth
   assert.deepEqual(refused.response.json().errors[0].loc, ['query', 'loud']);
 });
 
-test('message handlers: text, binary and Zod-checked messages; what does not fit closes 1007', async (t) => {
-  // A Zod-like schema: what the handler sees is its safeParse's data.
+test('message handlers: text, binary, JSON Schema and Zod-checked messages; what does not fit closes 1007', async (t) => {
+  // A Zod-like schema: the core checks its JSON Schema export; what the
+  // handler sees is its safeParse's data, which may refuse more (here a
+  // refinement no JSON Schema carries).
   const Note = {
     _zod: {},
+    toJSONSchema: () => ({
+      type: 'object',
+      properties: { text: { type: 'string' }, stars: { type: 'integer' } },
+      required: ['text'],
+    }),
     safeParse(value) {
-      if (value !== null && typeof value === 'object' && typeof value.text === 'string') {
+      if (value.text !== 'forbidden') {
         return { success: true, data: { text: value.text, stars: value.stars || 0 } };
       }
-      return { success: false, error: { issues: [{ path: ['text'], message: 'Required' }] } };
+      return { success: false, error: { issues: [{ path: ['text'], message: 'Forbidden' }] } };
     },
   };
   const app = newApp();
   app.websocket('/note', (note) => ({ ...note, stars: note.stars + 1 }), { message: Note });
+  app.websocket('/schema', (value) => ({ n: value.n * 2 }), {
+    message: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
+  });
   app.websocket('/bytes', (data) => Buffer.from(data).reverse(), { message: 'binary' });
   app.websocket('/text', (text) => (text === 'quiet' ? undefined : `${text}!`), {
     message: 'text',
@@ -175,11 +185,22 @@ test('message handlers: text, binary and Zod-checked messages; what does not fit
   const note = await client.websocket('/note');
   await note.sendJson({ text: 'hi', stars: 2 });
   assert.deepEqual(await note.receiveJson(), { text: 'hi', stars: 3 });
-  await note.sendJson({ stars: 1 }); // no text: not a Note
-  assert.deepEqual(await closeOf(note), {
+  await note.sendJson({ stars: 1 }); // no text: the core's check of the schema
+  assert.deepEqual(await closeOf(note), { code: 1007, reason: 'message.text: Field required' });
+  const refined = await client.websocket('/note');
+  await refined.sendJson({ text: 'forbidden' }); // fits the schema, not the refinement
+  assert.deepEqual(await closeOf(refined), {
     code: 1007,
-    reason: 'the message does not fit the handler: text: Required',
+    reason: 'the message does not fit the handler: text: Forbidden',
   });
+
+  const schema = await client.websocket('/schema');
+  await schema.sendJson({ n: 21 });
+  assert.deepEqual(await schema.receiveJson(), { n: 42 });
+  await schema.sendJson({ n: 'x' });
+  const bad = await closeOf(schema);
+  assert.equal(bad.code, 1007);
+  assert.match(bad.reason, /^message\.n: Input should be a valid integer/);
 
   const bytes = await client.websocket('/bytes');
   await bytes.send(Buffer.from([0, 1, 2]));
@@ -199,7 +220,7 @@ test('message handlers: text, binary and Zod-checked messages; what does not fit
   await json.send('not json');
   const { code, reason } = await closeOf(json);
   assert.equal(code, 1007);
-  assert.match(reason, /^the message does not fit the handler: /);
+  assert.match(reason, /^message: /); // the core's: not JSON
   assert.ok(Buffer.byteLength(reason) <= 123);
 });
 
@@ -811,11 +832,12 @@ test('configuration and registration errors name what is wrong', () => {
   app.websocket('/ws/{room}', (m) => m, { subprotocols: ['v1'] });
   const { doc } = app.routes[0];
   assert.equal(doc.method, 'GET');
-  assert.deepEqual(doc.websocket, { subprotocols: ['v1'] });
+  // Plain JSON messages: the core checks that each is JSON ({} admits any).
+  assert.deepEqual(doc.websocket, { subprotocols: ['v1'], message_schema: {} });
   assert.ok(doc.facts.includes('meta'));
   assert.equal(doc.body_schema, undefined);
   assert.equal(doc.parameter_schema.properties.room.source, 'path');
-  app.websocket('/plain', (m) => m);
+  app.websocket('/plain', (m) => m, { message: 'text' });
   assert.equal(app.routes[1].doc.websocket, true);
 
   assert.throws(() => app.websocket('/x', 'nope'), /websocket \/x: the handler must be a function/);
@@ -832,12 +854,8 @@ test('configuration and registration errors name what is wrong', () => {
     /websocket \/x: connection must be a boolean/,
   );
   assert.throws(
-    () => app.websocket('/x', (m) => m, { message: { type: 'object' } }),
-    /websocket \/x: message: a JSON Schema object cannot check messages/,
-  );
-  assert.throws(
     () => app.websocket('/x', (m) => m, { message: 'xml' }),
-    /websocket \/x: message must be "json", "text", "binary" or a Zod schema, got "xml"/,
+    /websocket \/x: message must be "json", "text", "binary", a JSON Schema object or a Zod schema, got "xml"/,
   );
   assert.throws(
     () => app.websocket('/x', (ws) => ws, { connection: true, message: 'text' }),

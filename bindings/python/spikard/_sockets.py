@@ -11,8 +11,11 @@ inside a loop of this module: accept, then for each message decode it by
 the handler's annotation of the message parameter (``bytes`` raw, ``str``
 text, anything else JSON through msgspec), await the handler, and send its
 reply (None sends nothing; str as text, bytes as binary, anything else as
-JSON text). A message the annotation cannot take closes the connection with
-1007; a handler that raises closes it with 1011.
+JSON text). The core checks each JSON message against the annotation's
+schema (the route's "message_schema") and closes the connection with 1007
+at the first that fails, so such a message never arrives here; the decoder's
+own 1007 is left for what a JSON Schema cannot say about a type. A handler
+that raises closes the connection with 1011.
 """
 
 from __future__ import annotations

@@ -323,6 +323,7 @@ def compile_websocket(
     )
     message: str | None = None
     decode: Callable[[str | bytes], Any] | None = None
+    message_schema: dict[str, Any] | None = None
     if not takes_socket:
         for name, param in params.items():
             annotation, meta = split_annotated(hints.get(name, Any))
@@ -332,6 +333,7 @@ def compile_websocket(
                 continue
             message = name
             decode = _message_decoder(annotation, _body_decoder)
+            message_schema = _message_schema(annotation, handler, name)
             break
         if message is None:
             raise TypeError(
@@ -346,11 +348,27 @@ def compile_websocket(
         call_target=_kwargs,
     )
     route.declaration.pop("response_schema", None)
-    route.declaration["websocket"] = {"subprotocols": list(subprotocols)} if subprotocols else True
+    declared: dict[str, Any] = {}
+    if subprotocols:
+        declared["subprotocols"] = list(subprotocols)
+    if message_schema is not None:
+        declared["message_schema"] = message_schema
+    route.declaration["websocket"] = declared or True
     facts = route.declaration.get("facts", [])
     route.declaration["facts"] = facts if "meta" in facts else ["meta", *facts]
     route.websocket = WebSocketPlan(handler, message, decode)
     return route
+
+
+def _message_schema(annotation: Any, handler: Handler, parameter: str) -> dict[str, Any] | None:
+    """The JSON Schema the core checks every message against (closing with
+    1007 at the first that fails), or None for ``str`` and ``bytes``
+    messages, which are taken as they come."""
+    inner, optional = split_optional(annotation)
+    if inner in (str, bytes):
+        return None
+    schema = schema_of(inner, handler, parameter)
+    return {"anyOf": [schema, {"type": "null"}]} if optional else schema
 
 
 def _message_decoder(

@@ -53,7 +53,19 @@ async def test_message_handlers_decode_by_annotation():
             await ws.send(json.dumps({"stars": 1}))  # no text: not a Note
             with pytest.raises(ConnectionClosed) as info:
                 await ws.recv()
+            # The core's check of the Note schema, at the error's location.
             assert _close_code(info.value) == 1007
+            assert info.value.rcvd is not None
+            assert info.value.rcvd.reason == "message.text: Field required"
+        async with client.websocket("/struct/lobby") as ws:
+            await ws.send(json.dumps({"text": "hi", "stars": "many"}))
+            with pytest.raises(ConnectionClosed) as info:
+                await ws.recv()
+            assert info.value.rcvd is not None
+            assert info.value.rcvd.code == 1007
+            assert info.value.rcvd.reason.startswith(
+                "message.stars: Input should be a valid integer"
+            )
         async with client.websocket("/bytes") as ws:
             await ws.send(b"\x00\x01\x02")
             assert await ws.recv() == b"\x02\x01\x00"
@@ -333,7 +345,8 @@ def test_websocket_route_document():
 
     doc = json.loads(app.routes[0].route_json())
     assert doc["method"] == "GET"
-    assert doc["websocket"] == {"subprotocols": ["v1"]}
+    # The message's schema goes to the core, which checks every message.
+    assert doc["websocket"] == {"subprotocols": ["v1"], "message_schema": {"type": "object"}}
     assert doc["facts"] == ["meta"]
     assert "body_schema" not in doc
     assert doc["parameter_schema"]["properties"]["room"]["source"] == "path"
