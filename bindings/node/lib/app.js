@@ -52,9 +52,28 @@ function routeOf(method, path, compiled, handler) {
     fields: compiled.fields,
     onlyGroup,
     hasBody: compiled.hasBody,
+    // A declared response that null does not fit: returning nothing is a bug.
+    refusesNothing: !admitsNull(compiled.doc.response_schema),
     socket: null, // a WebSocket route's SocketPlan (lib/sockets.js)
     site: callerSite(), // where the user registered it, for error messages
   };
+}
+
+/**
+ * Whether a response schema admits null (or none is declared): a schema with
+ * no "type" (and no "const"/"enum" leaving null out), a type list naming
+ * "null", or an anyOf/oneOf branch that admits it.
+ */
+function admitsNull(schema) {
+  if (schema === undefined || schema === null || schema === true) return true;
+  if (typeof schema !== 'object') return false;
+  for (const key of ['anyOf', 'oneOf']) {
+    if (Array.isArray(schema[key]) && schema[key].some(admitsNull)) return true;
+  }
+  if ('const' in schema) return schema.const === null;
+  if (Array.isArray(schema.enum)) return schema.enum.includes(null);
+  if (schema.type === undefined) return !schema.anyOf && !schema.oneOf;
+  return schema.type === 'null' || (Array.isArray(schema.type) && schema.type.includes('null'));
 }
 
 let signalWatch = false;

@@ -121,7 +121,11 @@ export interface RouteSchemas {
   cookies?: Schema;
   /** The body; `req.body` is then the validated, decoded JSON value. */
   body?: Schema;
-  /** The answer's schema (documentation only). */
+  /**
+   * The answer's schema (documentation; not checked per answer). A handler
+   * that returns `undefined` when this schema does not admit null is a bug:
+   * the client gets the core's 500 and the log a line naming the route.
+   */
   response?: Schema;
 }
 

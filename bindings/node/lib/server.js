@@ -187,6 +187,15 @@ class Server {
       this._streams.start(exchange, `the handler for ${route.method} ${route.path}`, value);
       return null;
     }
+    if (value === undefined && route.refusesNothing) {
+      return this._failed(
+        exchange,
+        route,
+        new TypeError(
+          `the handler for ${route.method} ${route.path} returned undefined, but its response schema does not admit null`,
+        ),
+      );
+    }
     let answer;
     try {
       answer = render(value, C.RESPONSE_PROBLEM);
