@@ -42,7 +42,7 @@ export interface ServerConfig {
   maxHeaderCount?: number;
   /** Seconds a request head may take to arrive from its first byte; then it is a 408. 0 means no limit. Default 10. */
   headerTimeout?: number;
-  /** Seconds a request may wait for its answer before a 504; 0 means no limit. Default 30. */
+  /** Seconds a request may wait for its answer before a 408 (a problem document); 0 means no limit. Default 30. */
   requestTimeout?: number;
   /** Seconds to wait for the next bytes of a request or an idle keep-alive connection; 0 means no limit. Default 30. */
   readTimeout?: number;

@@ -82,7 +82,7 @@ class ServerConfig:
     """Seconds a request head may take to arrive from its first byte, however
     slowly it trickles in; then it is answered 408. 0 means no limit."""
     request_timeout: float = 30
-    """Seconds a request may wait for its answer before a 504; 0 means no limit."""
+    """Seconds a request may wait for its answer before a 408 (a problem document); 0 means no limit."""
     read_timeout: float = 30
     """Seconds to wait for the next bytes of a request or an idle keep-alive
     connection before closing it; 0 means no limit."""
