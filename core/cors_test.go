@@ -119,7 +119,7 @@ func TestParseCORS(t *testing.T) {
 	for _, c := range []struct{ doc, want string }{
 		{`{"cors": {"allow_origins": ["https://a.example", "*", "null", {"regex": "^https://.*\\.a\\.example$"}]}}`, ""},
 		{`{"cors": {"allow_origins": ["https://a.example"], "allow_methods": ["get"], "allow_headers": ["X-A"], "allow_credentials": true, "expose_headers": ["X-B"], "max_age": 10, "allow_private_network": true}}`, ""},
-		{`{"cors": {}}`, `config: "cors": "allow_origins" is required`},
+		{`{"cors": {}}`, `config: "cors": "allow_origins": must list at least one origin`},
 		{`{"cors": true}`, `config: "cors": must be an object`},
 		{`{"cors": {"allow_origins": ["https://a.example/"]}}`, `"allow_origins": "https://a.example/" is not an origin`},
 		{`{"cors": {"allow_origins": [{"regex": "("}]}}`, `"allow_origins": regex "("`},

@@ -102,7 +102,7 @@ func parseCORS(raw json.RawMessage, route bool) (cfg *CORSConfig, off bool, err 
 		}
 	}
 	if len(c.AllowOrigins) == 0 && len(c.AllowOriginRegex) == 0 {
-		return nil, false, errors.New(`"allow_origins" is required and lists at least one origin`)
+		return nil, false, errors.New(`"allow_origins": must list at least one origin (it is required)`)
 	}
 	return c, false, nil
 }
