@@ -48,9 +48,11 @@ type Config struct {
 	WSPingInterval   time.Duration // how often core pings an open WebSocket; one silent for two intervals is dropped; 0: never
 	WSOrigins        []string      // origins a WebSocket handshake may come from ("*": any); nil: the request's own host only
 	Broadcast        BroadcastConfig
-	AccessLog        bool   // one line per request on the Logger
-	Quiet            bool   // suppress the "listening on" line
-	Logger           Logger // where the app writes; nil means stderr
+	RequestID        RequestIDConfig // the id every answer carries (requestid.go); on by default
+	CORS             *CORSConfig     // the app-wide CORS policy (cors.go); nil: none
+	AccessLog        bool            // one line per request on the Logger
+	Quiet            bool            // suppress the "listening on" line
+	Logger           Logger          // where the app writes; nil means stderr
 }
 
 // Logger receives the app's few lines of output. Implementations must be
@@ -78,6 +80,7 @@ func DefaultConfig() Config {
 		WSMaxMessageSize: 1 << 20,
 		WSInboundBytes:   1 << 20,
 		Broadcast:        BroadcastConfig{Prefix: defaultBroadcastPrefix},
+		RequestID:        RequestIDConfig{Enabled: true, Header: DefaultRequestIDHeader},
 	}
 }
 
@@ -93,7 +96,7 @@ type RouteSpec struct {
 	ResponseSchema  json.RawMessage `json:"response_schema,omitempty"`
 	// Events names the event kinds the route opts into beyond REQUEST:
 	// "disconnect": an EventDisconnect when a request a host has taken
-	// ends unanswered (its client went away, or core answered it 504 at
+	// ends unanswered (its client went away, or core answered it 408 at
 	// request_timeout or 503 at a stop). Without it such a request ends
 	// silently. Answers flagged ResponseWritten and streams get their
 	// terminal event whatever the route says.
@@ -105,6 +108,11 @@ type RouteSpec struct {
 	// WebSocket, when set, makes the GET route a WebSocket endpoint: its
 	// handshake reaches the host as EventWSOpen (see websocket.go).
 	WebSocket *WebSocketRoute `json:"-"`
+	// CORS, when set, is the route's CORS policy in place of the app's;
+	// NoCORS turns the app's off for the route (route document "cors":
+	// false).
+	CORS   *CORSConfig `json:"-"`
+	NoCORS bool        `json:"-"`
 
 	// Handler, when set, answers the route on the Hertz goroutine itself
 	// instead of queueing it on Lane: the way a Go program uses core.
@@ -176,7 +184,7 @@ const EventFBinary uint32 = 1 << 0
 // Reasons of an EventDisconnect (Request.Code), equal to SPIKARD_GONE_*.
 const (
 	GoneClient   uint32 = 1 // the client closed the connection
-	GoneTimeout  uint32 = 2 // request_timeout passed; core answered 504
+	GoneTimeout  uint32 = 2 // request_timeout passed; core answered 408
 	GoneStopping uint32 = 3 // Shutdown: core answered 503, or ended the stream
 	GoneStalled  uint32 = 4 // a stream's client took no byte for read_timeout
 	GoneAborted  uint32 = 5 // the host aborted its stream (ChunkAbort, or ChunkEnd short of its content-length)
@@ -264,6 +272,12 @@ type App struct {
 	ln   net.Listener
 	port atomic.Int32
 
+	// Request ids and CORS, compiled by NewApp and AddRoute: rid.key nil
+	// when ids are off; corsOn once any route has a policy.
+	rid     ridNames
+	appCORS *corsPolicy
+	corsOn  bool
+
 	ex      exchanges
 	conns   connSet
 	streams streamSet // answers being written by their Hertz goroutines (stream.go)
@@ -296,6 +310,7 @@ type compiledRoute struct {
 	facts   uint8    // fact* bits from spec.Facts
 	events  uint8    // event* bits from spec.Events
 	ws      *wsRoute // a WebSocket route's rules, or nil
+	cors    *corsPolicy
 	// jsonDepth is the app's max_json_depth, kept here for the request
 	// path (formbody.go), which sees the route but not the app.
 	jsonDepth int
@@ -338,6 +353,8 @@ func NewApp(cfg Config) *App {
 	return &App{
 		cfg:     cfg,
 		log:     cfg.Logger,
+		rid:     newRIDNames(cfg.RequestID),
+		appCORS: compileCORS(cfg.CORS),
 		lanes:   map[uint32]*Lane{},
 		drained: make(chan struct{}, 1),
 		force:   make(chan struct{}),
@@ -401,6 +418,17 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	}
 	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files,
 		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth, ws: ws}
+	switch {
+	case spec.CORS != nil:
+		cr.cors = compileCORS(spec.CORS)
+	case !spec.NoCORS:
+		cr.cors = a.appCORS
+	}
+	if cr.cors != nil {
+		a.corsOn = true
+		listed := a.cfg.WSOrigins != nil || (spec.WebSocket != nil && spec.WebSocket.Origins != nil)
+		handshakeOrigins(cr.cors, cr.ws, listed)
+	}
 	if cr.jsonDepth <= 0 {
 		cr.jsonDepth = request.DefaultMaxJSONDepth
 	}

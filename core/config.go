@@ -79,6 +79,10 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.WSOrigins, err = originList(raw)
 		case "broadcast":
 			cfg.Broadcast, err = parseBroadcast(raw)
+		case "request_id":
+			cfg.RequestID, err = parseRequestID(raw)
+		case "cors":
+			cfg.CORS, _, err = parseCORS(raw, false)
 		default:
 			if slices.Contains(keptConfigKeys, k) {
 				return errKeptKey
@@ -93,7 +97,7 @@ func ParseConfig(doc []byte) (Config, error) {
 // keptConfigKeys are config keys later minor versions will take; they are
 // refused as unsupported (not unknown), so a binding can tell "library too
 // old" from a typo.
-var keptConfigKeys = []string{"cors", "compression", "request_id", "static_files", "openapi", "hooks",
+var keptConfigKeys = []string{"compression", "static_files", "openapi", "hooks",
 	"rate_limit", "jwt_auth", "api_key_auth"}
 
 // keptRouteKeys are the route document's keys kept for later minors.
@@ -245,7 +249,7 @@ func seconds(raw json.RawMessage) (time.Duration, error) {
 // that a misspelt key (body_shema) cannot turn validation off.
 var routeKeys = []string{
 	"method", "path", "lane", "parameter_schema", "body_schema", "file_params",
-	"response_schema", "events", "facts", "websocket",
+	"response_schema", "events", "facts", "websocket", "cors",
 }
 
 // keyHints say what replaced a key of an older ABI.
@@ -282,6 +286,8 @@ func nameList(raw json.RawMessage, known []string) ([]string, error) {
 func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 	var s RouteSpec
 	var ws *WebSocketRoute
+	var cors *CORSConfig
+	var noCORS bool
 	err := eachKey(doc, "route", func(k string, raw json.RawMessage) error {
 		if slices.Contains(keptRouteKeys, k) {
 			return errKeptKey
@@ -300,6 +306,8 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 			_, err = nameList(raw, routeFacts)
 		case "websocket":
 			ws, err = parseRouteWebSocket(raw)
+		case "cors":
+			cors, noCORS, err = parseCORS(raw, true)
 		}
 		return err
 	})
@@ -310,6 +318,7 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 		return s, fmt.Errorf("route: %v", err)
 	}
 	s.WebSocket = ws
+	s.CORS, s.NoCORS = cors, noCORS
 	if ws != nil && s.Method != "GET" {
 		return s, fmt.Errorf("route: \"websocket\": a WebSocket route's method is GET, not %q", s.Method)
 	}

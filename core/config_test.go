@@ -101,7 +101,7 @@ func TestDocumentsRefuseKeptAndOldKeys(t *testing.T) {
 		doc, want   string
 		unsupported bool
 	}{
-		{false, `{"cors":{}}`, `config: key "cors" is kept for a later version`, true},
+		{false, `{"rate_limit":{}}`, `config: key "rate_limit" is kept for a later version`, true},
 		{false, `{"openapi":true}`, `config: key "openapi" is kept for a later version`, true},
 		{true, `{"method":"GET","path":"/","hooks":[]}`, `route: key "hooks" is kept for a later version`, true},
 		{true, `{"method":"GET","path":"/","tags":[]}`, `route: key "tags" is kept`, true},

@@ -54,6 +54,9 @@ type exchange struct {
 	form    request.FormScratch // form and multipart decoding
 	out     []byte              // problem documents
 	facts   factScratch         // cookies, query pairs and upload pointers (see facts.go)
+	// requestID is the request's id (requestid.go), set as serveHTTP
+	// begins when ids are on; the answer and the host's headers carry it.
+	requestID []byte
 
 	ws *wsConn // the WebSocket this exchange became, from its ResponseWSAccept; guarded by exchanges.mu (websocket.go)
 

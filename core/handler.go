@@ -24,18 +24,24 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	// a limit, or the smuggling rules: this request's framing is sound.
 	a.inflight.Add(1)
 	defer a.leave()
+	ex := a.ex.acquire()
+	defer a.releaseExchange(ex)
+	ex.c = c
+	if a.rid.key != nil {
+		a.stampRequestID(ex) // requestid.go
+	}
 	if a.closing.Load() {
 		p := problem.Unavailable()
-		writeProblem(c, &p, nil)
+		ex.out = writeProblem(c, &p, ex.out)
 		c.SetConnectionClose()
 		return
 	}
 
 	method, ok := route.ParseMethod(c.Request.Header.Method())
 	path := c.Request.URI().Path()
-	ex := a.ex.acquire()
-	defer a.releaseExchange(ex)
-	ex.c = c
+	if method == route.OPTIONS && a.corsOn && isPreflight(ex) && a.preflight(ex, path) { // cors.go
+		return
+	}
 	var res route.Result
 	if ok {
 		res = a.tree.Match(method, bstr(path), &ex.caps)
@@ -61,6 +67,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	ex.rt = rt
 	ex.head = res.HeadFromGet || method == route.HEAD
 	ex.path = path
+	if rt.cors != nil && !a.applyCORS(ex, rt.cors) { // cors.go
+		return
+	}
 	if rt.ws != nil && !a.checkHandshake(ex) { // websocket.go
 		return
 	}
@@ -190,7 +199,7 @@ func (a *App) await(ctx context.Context, ex *exchange) {
 		}
 		return
 	case <-timeC:
-		p, code = problem.Timeout(), GoneTimeout
+		p, code = problem.Timeout(spellSeconds(a.cfg.RequestTimeout)), GoneTimeout
 	case <-a.force:
 		p, code = problem.Unavailable(), GoneStopping
 	case <-ctx.Done():

@@ -193,7 +193,11 @@ typedef struct spikard_app spikard_app;
  *   The limits are checked as the bytes arrive: a head past one is
  *   refused without waiting for its end.
  *   "request_timeout": number of seconds a request may wait for its answer
- *       before a 504 is sent, default 30; 0 means no limit
+ *       before core answers it 408 (problem detail "Request not answered
+ *       within request_timeout (30 s)"), default 30; 0 means no limit. The
+ *       server goes on serving; the host's late answer is refused
+ *       (SPIKARD_E_NOT_FOUND) and, on a route with the "disconnect"
+ *       event, a DISCONNECT with SPIKARD_GONE_TIMEOUT tells it so
  *   "read_timeout": seconds the server waits for the next bytes of a
  *       request (headers or body) or of an idle keep-alive connection,
  *       default 30; 0 means no limit on requests (idle keep-alive
@@ -261,9 +265,57 @@ typedef struct spikard_app spikard_app;
  *       subscribers; spikard_app_start fails with SPIKARD_E_IO when Redis
  *       does not answer a PING within 3 s. "prefix": string, default
  *       "spikard:": channel c is the Redis channel prefix + c.
+ *   "request_id": true (the default), false, or an object (2.3) with
+ *       "enabled" (bool, default true) and "header" (a field name, default
+ *       "X-Request-ID", sent as spelled): every answer core writes for a
+ *       request it routed (host answers, problem documents, streams, SSE,
+ *       WebSocket 101s) carries the request's id in that header. A client's
+ *       own id is kept when it is 1..128 bytes of letters, digits and
+ *       -_.:~+/=@; otherwise core generates a random version-4 UUID and
+ *       puts it in the request's header field too, so the host (fact
+ *       "meta": header "x-request-id") sees the id its answer will carry.
+ *       false: no header added, the client's field passed as it came. A
+ *       head the server refuses before routing (400, 408, 414, 431, ...)
+ *       carries none.
+ *   "cors": object (2.3), default none: the app's CORS policy, for every
+ *       route that does not set its own (route key "cors"). Keys:
+ *       "allow_origins" (required, not empty): a list of exact origins as
+ *       browsers send them ("https://app.example.com", scheme://host[:port],
+ *       compared byte for byte, case included), "*" for any, "null" for
+ *       the opaque origin, and {"regex": "RE2 pattern"} objects an origin
+ *       must match whole. "allow_methods": methods a preflight may ask for,
+ *       or ["*"]; default GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS.
+ *       "allow_headers": request headers a preflight may name, any case, or
+ *       ["*"]; default none beyond the CORS-safelisted Accept,
+ *       Accept-Language, Content-Language and Content-Type.
+ *       "allow_credentials": bool, default false: answers carry
+ *       Access-Control-Allow-Credentials: true and the origin, never "*".
+ *       "expose_headers": list, default none. "max_age": seconds for
+ *       Access-Control-Max-Age, default 600; -1 sends none.
+ *       "allow_private_network": bool, default false: a preflight's
+ *       Access-Control-Request-Private-Network: true gets
+ *       Access-Control-Allow-Private-Network: true.
+ *     What core does for a route with a policy: a request whose Origin is
+ *     absent or names the request's own Host gets only Vary: Origin; an
+ *     allowed origin gets Access-Control-Allow-Origin (the origin, or "*"
+ *     for any origin without credentials, then without Vary),
+ *     -Allow-Credentials and -Expose-Headers on whatever the host answers
+ *     (streams, SSE and WebSocket 101s too); any other origin is answered
+ *     403 (problem detail "CORS request from origin 'O' not allowed")
+ *     before the body is read or a host sees the request. A preflight
+ *     (OPTIONS with Origin and Access-Control-Request-Method) is answered
+ *     by core with the policy of the path's route for the method asked
+ *     for, or else of the path's first route with a policy: 204 with
+ *     Access-Control-Allow-Origin, -Allow-Methods (the list; the method
+ *     asked for under "*"), -Allow-Headers (the headers asked for),
+ *     -Max-Age and Vary: Origin, or 403 naming the origin, method or header
+ *     refused ("CORS method 'DELETE' not allowed"). A path none of whose
+ *     routes has a policy routes OPTIONS as usual. On a WebSocket route
+ *     the policy also decides the handshake's Origin, unless "ws_origins"
+ *     or the route's "origins" list them.
  * Kept for later minor versions, refused with SPIKARD_E_UNSUPPORTED:
- * "cors", "compression", "request_id", "static_files", "openapi", "hooks",
- * "rate_limit", "jwt_auth", "api_key_auth".
+ * "compression", "static_files", "openapi", "hooks", "rate_limit",
+ * "jwt_auth", "api_key_auth".
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */
 int spikard_app_new(spikard_app **out, const char *config_json, size_t config_len);
@@ -352,6 +404,8 @@ void spikard_app_free(spikard_app *app);
  *       naming the first error's location ("message.to[1]: Input should
  *       be a valid integer", at most 123 bytes). false: a plain route.
  *       Not with spikard_app_add_handler.
+ *   "cors": an object (2.3), the config's "cors" keys: the route's CORS
+ *       policy in place of the app's; false: none on this route.
  * Unknown keys, unknown names in a list and null values are refused with
  * SPIKARD_E_INVALID and a message naming the key, so that a misspelt
  * "body_schema" cannot turn validation off; 1.x's "wants_request" gets a
@@ -453,7 +507,7 @@ typedef struct spikard_pair {
 
 /* Why an exchange ended (the code of SPIKARD_EVENT_DISCONNECT). */
 #define SPIKARD_GONE_CLIENT 1   /* the client closed the connection */
-#define SPIKARD_GONE_TIMEOUT 2  /* request_timeout passed; core answered 504 */
+#define SPIKARD_GONE_TIMEOUT 2  /* request_timeout passed; core answered 408 */
 #define SPIKARD_GONE_STOPPING 3 /* spikard_app_stop: core answered 503, or ended the stream */
 #define SPIKARD_GONE_STALLED 4  /* a stream's client took no byte for read_timeout */
 #define SPIKARD_GONE_ABORTED 5  /* the host aborted its stream (SPIKARD_CHUNK_ABORT, or

@@ -4,6 +4,7 @@
 const os = require('node:os');
 const native = require('./native');
 const { checkConfig, configJson } = require('./config');
+const { corsDocument } = require('./cors');
 const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
 const { Server } = require('./server');
 const { EventStream } = require('./streaming');
@@ -76,6 +77,21 @@ function admitsNull(schema) {
   return schema.type === 'null' || (Array.isArray(schema.type) && schema.type.includes('null'));
 }
 
+/** A route's options without their `cors`, and the core's "cors" value of
+ *  it (a document, false, or undefined for the app's policy). */
+function takeCors(options, where) {
+  if (options === null || typeof options !== 'object' || !('cors' in options)) {
+    return [options, undefined];
+  }
+  const { cors, ...rest } = options;
+  return [rest, cors === undefined ? undefined : corsDocument(cors, `${where} cors`, true)];
+}
+
+function withCors(route, cors) {
+  if (cors !== undefined) route.doc.cors = cors;
+  return route;
+}
+
 let signalWatch = false;
 
 /**
@@ -120,7 +136,8 @@ class Spikard {
       schemas = undefined;
     }
     const upper = upperMethod(method);
-    this._add(routeOf(upper, path, compileSchemas(upper, path, schemas), handler));
+    const [rest, cors] = takeCors(schemas, `${upper} ${path}`);
+    this._add(withCors(routeOf(upper, path, compileSchemas(upper, path, rest), handler), cors));
     return this;
   }
 
@@ -189,8 +206,12 @@ class Spikard {
    * handshake is answered (422).
    */
   websocket(path, handler, options) {
-    const { schemas, websocket, plan } = compileSocket(path, handler, options);
-    const route = routeOf('GET', path, compileSchemas('GET', path, schemas), handler);
+    const [rest, cors] = takeCors(options, `websocket ${path}`);
+    const { schemas, websocket, plan } = compileSocket(path, handler, rest);
+    const route = withCors(
+      routeOf('GET', path, compileSchemas('GET', path, schemas), handler),
+      cors,
+    );
     route.doc.websocket = websocket;
     route.socket = plan;
     this._add(route);
@@ -226,7 +247,8 @@ class Spikard {
 
   registerRoute(method, path, options, handler) {
     const upper = upperMethod(method);
-    this._add(routeOf(upper, path, compileRaw(upper, path, options), handler));
+    const [rest, cors] = takeCors(options, `${upper} ${path}`);
+    this._add(withCors(routeOf(upper, path, compileRaw(upper, path, rest), handler), cors));
     return this;
   }
 

@@ -4,6 +4,7 @@
 // the configuration document of spikard_app_new.
 
 const native = require('./native');
+const { corsDocument } = require('./cors');
 
 /**
  * The config fields, camelCase in JS, with the core's snake_case key and the
@@ -34,6 +35,9 @@ const FIELDS = {
   wsPingInterval: ['ws_ping_interval', 'number'],
   wsOrigins: ['ws_origins', 'object'],
   broadcast: ['broadcast', 'object'],
+  // Request ids and CORS (lib/cors.js); the core does the work.
+  requestId: ['request_id', 'boolean'],
+  cors: ['cors', 'object'],
 };
 
 /** `workers` is never in the app's document: it is spikard_supervise's
@@ -92,6 +96,10 @@ function checkConfig(config) {
       );
     }
     if (value === undefined) continue;
+    if (field === 'cors') {
+      out.cors = corsDocument(value, 'ServerConfig.cors'); // the core's document from here on
+      continue;
+    }
     const [key, type] = FIELDS[field];
     let doc;
     try {

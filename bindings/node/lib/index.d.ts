@@ -42,7 +42,7 @@ export interface ServerConfig {
   maxHeaderCount?: number;
   /** Seconds a request head may take to arrive from its first byte; then it is a 408. 0 means no limit. Default 10. */
   headerTimeout?: number;
-  /** Seconds a request may wait for its answer before a 504; 0 means no limit. Default 30. */
+  /** Seconds a request may wait for its answer before a 408 (a problem document); 0 means no limit. Default 30. */
   requestTimeout?: number;
   /** Seconds to wait for the next bytes of a request or an idle keep-alive connection; 0 means no limit. Default 30. */
   readTimeout?: number;
@@ -107,6 +107,42 @@ export interface ServerConfig {
    * serves, and closes gracefully and exits on SIGINT or SIGTERM.
    */
   workers?: number;
+  /**
+   * Give every answer an `X-Request-ID`: the client's own when it is sane
+   * (1..128 letters, digits and `-_.:~+/=@`), else a new UUID. The handler
+   * sees the same id as `req.requestId`. Default true.
+   */
+  requestId?: boolean;
+  /** The app's CORS policy; a route's `cors` option replaces it for that route. Default none. */
+  cors?: CorsConfig;
+}
+
+/**
+ * A CORS policy, applied by the core: it answers preflights (204, or a 403
+ * naming what it refused), refuses other origins with a 403 problem, and adds
+ * the `Access-Control-*` headers and `Vary: Origin` to every answer, streams,
+ * SSE and WebSocket upgrades included.
+ */
+export interface CorsConfig {
+  /**
+   * Origins allowed: exact ones as browsers send them (`"https://app.example"`,
+   * compared case included), `"*"` for any, `"null"` for the opaque origin, or
+   * RegExps without flags an origin must match whole (run as RE2 by the core:
+   * no lookarounds or backreferences).
+   */
+  allowOrigins: Array<string | RegExp>;
+  /** Methods a preflight may ask for, or `["*"]`. Default GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS. */
+  allowMethods?: string[];
+  /** Request headers a preflight may name (any case), or `["*"]`; the CORS-safelisted ones always pass. Default none. */
+  allowHeaders?: string[];
+  /** Send `Access-Control-Allow-Credentials: true`; the origin is then echoed, never `*`. Default false. */
+  allowCredentials?: boolean;
+  /** Answer headers scripts may read. Default none. */
+  exposeHeaders?: string[];
+  /** Seconds a browser may cache a preflight's answer; null sends none. Default 600. */
+  maxAge?: number | null;
+  /** Answer `Access-Control-Request-Private-Network: true` with `Access-Control-Allow-Private-Network: true`. Default false. */
+  allowPrivateNetwork?: boolean;
 }
 
 /** The schemas of a route method: each optional. */
@@ -127,10 +163,14 @@ export interface RouteSchemas {
    * the client gets the core's 500 and the log a line naming the route.
    */
   response?: Schema;
+  /** The route's CORS policy in place of the app's; false: none on this route. */
+  cors?: CorsConfig | false;
 }
 
 /** The options of `registerRoute`: raw JSON Schemas, as Python's `register_route`. */
 export interface RawRouteOptions {
+  /** The route's CORS policy in place of the app's; false: none on this route. */
+  cors?: CorsConfig | false;
   /** An object schema whose properties each carry `"source"`: `"path"`, `"query"`, `"header"` or `"cookie"`. */
   parameterSchema?: Schema;
   /** The body's schema. */
@@ -192,6 +232,8 @@ export declare class Request<
   readonly body: B;
   /** Aborted when the exchange ends without the answer: the client left, `requestTimeout`, or `close()`. */
   readonly signal: AbortSignal;
+  /** The request's id, as its answer's `X-Request-ID` carries it (with `requestId: false`, the client's header, if any). */
+  readonly requestId: string | undefined;
   /**
    * Run `task` (sync or async) after the answer has been sent — once its last
    * byte is with the kernel — or once the exchange ends if the client leaves
@@ -359,6 +401,8 @@ export interface MessageSchema<T = unknown> {
 
 /** The options every `Spikard.websocket` endpoint takes. */
 export interface WebSocketRouteOptions {
+  /** The route's CORS policy in place of the app's (it also decides the handshake's origin unless `wsOrigins` lists them); false: none. */
+  cors?: CorsConfig | false;
   /**
    * The subprotocols the endpoint speaks, in order of preference (tokens such
    * as `"chat.v1"`): the core picks the first the client offers unless the

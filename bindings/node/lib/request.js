@@ -184,6 +184,11 @@ class Request {
     return this._headers;
   }
 
+  /** The request's id: the core's X-Request-ID, which its answer carries too. */
+  get requestId() {
+    return this.headers['x-request-id'];
+  }
+
   /** Cookies: the declared ones validated, the others as sent. */
   get cookies() {
     if (this._cookies === undefined) {

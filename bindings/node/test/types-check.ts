@@ -12,6 +12,7 @@ import {
   WebSocketDisconnect,
 } from '@spikard/node';
 import type {
+  CorsConfig,
   Listening,
   MessageSchema,
   Request,
@@ -35,6 +36,17 @@ app.get('/users/{id}', schemas, async (req: Request<{ id: number }>) => {
 });
 
 app.post('/echo', async (req) => req.body);
+
+const cors: CorsConfig = {
+  allowOrigins: ['https://app.example', /https:\/\/.*\.example/],
+  maxAge: null,
+};
+const corsApp = new Spikard({ requestId: true, cors });
+corsApp.get('/id', { cors: false }, (req) => {
+  const id: string | undefined = req.requestId;
+  return { id };
+});
+corsApp.registerRoute('GET', '/raw', { cors }, () => 'raw');
 
 app.get('/lines', () => {
   async function* lines(): AsyncGenerator<string> {

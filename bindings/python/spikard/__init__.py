@@ -3,7 +3,14 @@
 from . import background
 from ._dispatch import BackgroundServer
 from .app import Spikard
-from .config import ServerConfig
+from .config import (
+    ApiKeyConfig,
+    CorsConfig,
+    JwtConfig,
+    OpenApiConfig,
+    RateLimitConfig,
+    ServerConfig,
+)
 from .errors import ListenError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
@@ -15,14 +22,19 @@ from .uploads import UploadFile
 from .websockets import WebSocket, WebSocketDisconnect
 
 __all__ = [
+    "ApiKeyConfig",
     "BackgroundServer",
     "Body",
     "Cookie",
+    "CorsConfig",
     "Header",
     "Headers",
+    "JwtConfig",
     "ListenError",
+    "OpenApiConfig",
     "Path",
     "Query",
+    "RateLimitConfig",
     "Request",
     "Response",
     "ServerConfig",

@@ -342,7 +342,7 @@ class Server:
         try:
             app = self._app
             if app is not None:
-                app.stop(int(self.config.shutdown_timeout * 1000))
+                app.stop(int(self.config.drain_timeout * 1000))
         except Exception:
             logger.exception("stopping the app failed")
         finally:

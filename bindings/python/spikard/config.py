@@ -8,8 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _native
+from ._unbuilt import ApiKeyConfig, JwtConfig, OpenApiConfig, RateLimitConfig, refuse_unbuilt
+from .cors import CorsConfig
 
-__all__ = ["ServerConfig"]
+__all__ = [
+    "ApiKeyConfig",
+    "CorsConfig",
+    "JwtConfig",
+    "OpenApiConfig",
+    "RateLimitConfig",
+    "ServerConfig",
+]
 
 # The keys spikard.h documents for spikard_app_new; nothing else is sent.
 _CORE_KEYS = (
@@ -82,7 +91,9 @@ class ServerConfig:
     """Seconds a request head may take to arrive from its first byte, however
     slowly it trickles in; then it is answered 408. 0 means no limit."""
     request_timeout: float = 30
-    """Seconds a request may wait for its answer before a 504; 0 means no limit."""
+    """Seconds a handler may take to answer; then the core answers 408 (a
+    problem document), drops the late answer and cancels an async handler.
+    0 means no limit."""
     read_timeout: float = 30
     """Seconds to wait for the next bytes of a request or an idle keep-alive
     connection before closing it; 0 means no limit."""
@@ -134,6 +145,27 @@ class ServerConfig:
     runs this program again once per worker (see ``spikard._workers``) and
     supervises them; each worker's Go core still uses every core for HTTP."""
 
+    # -- request ids, CORS, shutdown and the brief's unbuilt features ------------
+    enable_request_id: bool = True
+    """Give every answer an ``X-Request-ID``: the client's own when it is
+    sane (1..128 letters, digits and ``-_.:~+/=@``), else a new UUID. The
+    handler sees the same id as ``request.request_id`` (and in
+    ``request.headers``)."""
+    cors: CorsConfig | None = None
+    """The app's CORS policy (see :class:`CorsConfig`); a route's ``cors=``
+    replaces it for that route."""
+    graceful_shutdown: bool = True
+    """Let in-flight requests finish, up to ``shutdown_timeout``, when the
+    server stops; False stops at once (they are answered 503)."""
+    rate_limit: RateLimitConfig | None = None
+    """Not built yet (issue 15): a value is refused with NotImplementedError."""
+    jwt_auth: JwtConfig | None = None
+    """Not built yet (issue 15): a value is refused with NotImplementedError."""
+    api_key_auth: ApiKeyConfig | None = None
+    """Not built yet (issue 15): a value is refused with NotImplementedError."""
+    openapi: OpenApiConfig | None = None
+    """Not built yet (issue 16): a value is refused with NotImplementedError."""
+
     def __post_init__(self) -> None:
         # Refuse a bad value where it is written, naming the field. The core
         # judges its own keys, so its rules live in one place
@@ -168,6 +200,25 @@ class ServerConfig:
             raise ValueError(
                 f"ServerConfig.sync_workers={value!r}: must be an integer of at least 1"
             )
+        self._check_middleware()
+
+    def _check_middleware(self) -> None:
+        """The request-id, CORS, shutdown and unbuilt fields."""
+        for name in ("enable_request_id", "graceful_shutdown"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(
+                    f"ServerConfig.{name}={getattr(self, name)!r}: must be True or False"
+                )
+        if self.cors is not None and not isinstance(self.cors, CorsConfig):
+            raise ValueError(f"ServerConfig.cors={self.cors!r}: must be a CorsConfig or None")
+        for name in ("rate_limit", "jwt_auth", "api_key_auth", "openapi"):
+            refuse_unbuilt(name, getattr(self, name))
+
+    @property
+    def drain_timeout(self) -> float:
+        """Seconds a stop lets in-flight work finish: ``shutdown_timeout``,
+        or 0 without ``graceful_shutdown``."""
+        return self.shutdown_timeout if self.graceful_shutdown else 0
 
     def to_json(self, serial_lanes: tuple[int, ...] = ()) -> bytes:
         """The configuration document of ``spikard_app_new``.
@@ -182,6 +233,9 @@ class ServerConfig:
                 doc[key] = getattr(self, key)
         if serial_lanes:
             doc["serial_lanes"] = list(serial_lanes)
+        doc["request_id"] = self.enable_request_id
+        if self.cors is not None:
+            doc["cors"] = self.cors.document()
         return json.dumps(doc, separators=(",", ":")).encode()
 
     def replace(self, **changes: Any) -> ServerConfig:
