@@ -24,6 +24,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	// a limit, or the smuggling rules: this request's framing is sound.
 	a.inflight.Add(1)
 	defer a.leave()
+	if a.codecs != nil {
+		defer a.codecs.compressWhole(c) // after every answer Hertz writes (compress.go)
+	}
 	if a.closing.Load() {
 		p := problem.Unavailable()
 		writeProblem(c, &p, nil)
@@ -45,6 +48,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	}
 	switch res.Outcome {
 	case route.NotFound:
+		if a.cfg.StaticFiles != nil && a.serveStatic(c) { // static.go
+			return
+		}
 		p := problem.NotFound()
 		ex.out = writeProblem(c, &p, ex.out)
 		return
