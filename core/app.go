@@ -50,9 +50,9 @@ type Config struct {
 	Broadcast        BroadcastConfig
 	Compression      *CompressionConfig // nil: answers go out as their hosts wrote them (compress.go)
 	StaticFiles      []StaticDir        // directories served under URL prefixes (static.go)
-	AccessLog        bool   // one line per request on the Logger
-	Quiet            bool   // suppress the "listening on" line
-	Logger           Logger // where the app writes; nil means stderr
+	AccessLog        bool               // one line per request on the Logger
+	Quiet            bool               // suppress the "listening on" line
+	Logger           Logger             // where the app writes; nil means stderr
 }
 
 // Logger receives the app's few lines of output. Implementations must be
@@ -188,10 +188,10 @@ const (
 // handler-error and problem flags have App methods of their own
 // (RespondError, RespondProblem). See Respond.
 const (
-	ResponseStream   uint32 = 1 << 2 // send status and headers now; chunks follow through StreamWrite
-	ResponseSSE      uint32 = 1 << 3 // with ResponseStream: core frames server-sent events
-	ResponseWritten  uint32 = 1 << 4 // deliver EventWritten (or EventDisconnect) for this answer; implied for a stream
-	ResponseWSAccept uint32 = 1 << 8 // the answer to EventWSOpen that upgrades: headers add to the 101, status 0 or 101, no body
+	ResponseStream   uint32 = 1 << 2  // send status and headers now; chunks follow through StreamWrite
+	ResponseSSE      uint32 = 1 << 3  // with ResponseStream: core frames server-sent events
+	ResponseWritten  uint32 = 1 << 4  // deliver EventWritten (or EventDisconnect) for this answer; implied for a stream
+	ResponseWSAccept uint32 = 1 << 8  // the answer to EventWSOpen that upgrades: headers add to the 101, status 0 or 101, no body
 	ResponseFile     uint32 = 1 << 10 // Body is a file's path (and optionally NUL and a download name): core sends the file (files.go)
 )
 

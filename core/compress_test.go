@@ -40,7 +40,7 @@ func TestNegotiate(t *testing.T) {
 		{all, "identity;q=0", codingNone},
 		{all, "zstd, gzip;q=0.9", codingZstd},
 		{noZstd, "zstd", codingNone},
-		{all, "gzip;q=2", codingNone},  // malformed q: not acceptable
+		{all, "gzip;q=2", codingNone},   // malformed q: not acceptable
 		{all, "gzip;q=abc", codingNone}, // likewise
 		{all, "gzip; q=0.001", codingGzip},
 		{all, "deflate, compress", codingNone},
@@ -163,7 +163,7 @@ func TestCompressWhole(t *testing.T) {
 		{"GET", "/big", "br;q=0, gzip", "gzip", "Accept-Encoding"},
 		{"GET", "/big", "", "", "Accept-Encoding"}, // not accepted: identity, still varies
 		{"GET", "/big", "identity", "", "Accept-Encoding"},
-		{"GET", "/small", "gzip", "", ""},       // under min_size
+		{"GET", "/small", "gzip", "", ""},           // under min_size
 		{"GET", "/encoded", "gzip", "identity", ""}, // the host's own encoding stays
 		{"GET", "/png", "gzip", "", ""},
 		{"GET", "/sse", "gzip", "", ""},

@@ -257,7 +257,7 @@ func parseRange(v []byte, size int64) (start, n int64, ok, multi bool) {
 
 // contentDisposition is "attachment" with name (RFC 6266): filename= with
 // an ASCII fallback (other characters, quotes and backslashes as "_") and,
-// when the name is not plain ASCII, filename*=UTF-8'' with the name
+// when the name is not plain ASCII, filename*=UTF-8” with the name
 // percent-encoded (RFC 8187, which replaced RFC 5987).
 func contentDisposition(name string) string {
 	var ascii strings.Builder

@@ -104,7 +104,7 @@ func TestStaticTraversal(t *testing.T) {
 		"/static/..%2fsecret.txt",
 		"/static/..%2Fsecret.txt",
 		"/static/%2e%2e%2fsecret.txt",
-		"/static/%252e%252e/secret.txt",   // double-encoded dots
+		"/static/%252e%252e/secret.txt",     // double-encoded dots
 		"/static/%252e%252e%252fsecret.txt", // and slash
 		"/static/..%252fsecret.txt",
 		"/static/%25%32%65%25%32%65/secret.txt", // %2e%2e spelt out
@@ -135,13 +135,13 @@ func TestStaticTraversal(t *testing.T) {
 	}
 	// What must still work beside them.
 	for target, want := range map[string]string{
-		"/static/hello.txt":          "hello, static world\n",
-		"/static//hello.txt":         "hello, static world\n",
-		"/static/alias.txt":          "hello, static world\n", // a symlink inside
+		"/static/hello.txt":           "hello, static world\n",
+		"/static//hello.txt":          "hello, static world\n",
+		"/static/alias.txt":           "hello, static world\n", // a symlink inside
 		"/static/sub%20dir/a%20b.txt": "spaced",
-		"/static/docs/":              "<h1>docs</h1>",
-		"/static/docs":               "<h1>docs</h1>",
-		"/static/route":              "a route", // routes come first
+		"/static/docs/":               "<h1>docs</h1>",
+		"/static/docs":                "<h1>docs</h1>",
+		"/static/route":               "a route", // routes come first
 	} {
 		if status, body := rawTarget(t, base, target); !strings.HasPrefix(status, "200") || body != want {
 			t.Errorf("%s: %s %q", target, status, body)
@@ -228,7 +228,7 @@ func TestStaticFiles(t *testing.T) {
 		{"bytes=10-99999999", "206", "bytes 10-99999/100000", whole[10:]},
 		{"bytes=100000-", "416", "bytes */100000", ""},
 		{"bytes=-0", "416", "bytes */100000", ""},
-		{"bytes=5-1", "200", "", whole},   // malformed: ignored
+		{"bytes=5-1", "200", "", whole},     // malformed: ignored
 		{"bytes=0-1,5-6", "200", "", whole}, // several: the whole file
 		{"items=0-1", "200", "", whole},
 	} {
@@ -276,10 +276,10 @@ func TestStaticConfig(t *testing.T) {
 	file := filepath.Join(dir, "f")
 	_ = os.WriteFile(file, nil, 0o644)
 	for doc, want := range map[string]string{
-		`[{"route_prefix": "/s"}]`:                                        `[0]: "directory" is required`,
-		`[{"directory": "` + dir + `"}]`:                                  `[0]: "route_prefix" is required`,
-		`[{"directory": "` + dir + `", "route_prefix": "s"}]`:             `[0]: "route_prefix": "s" must be a path starting with "/" (no ?, #, %, backslash or //)`,
-		`[{"directory": "` + dir + `", "route_prefix": "/s", "x": 1}]`:    `[0]: unknown key "x" (known: "directory", "route_prefix", "index_file", "cache_control")`,
+		`[{"route_prefix": "/s"}]`:                                     `[0]: "directory" is required`,
+		`[{"directory": "` + dir + `"}]`:                               `[0]: "route_prefix" is required`,
+		`[{"directory": "` + dir + `", "route_prefix": "s"}]`:          `[0]: "route_prefix": "s" must be a path starting with "/" (no ?, #, %, backslash or //)`,
+		`[{"directory": "` + dir + `", "route_prefix": "/s", "x": 1}]`: `[0]: unknown key "x" (known: "directory", "route_prefix", "index_file", "cache_control")`,
 		`[{"directory": "` + dir + `", "route_prefix": "/s"}, {"directory": "` + dir + `", "route_prefix": "/s/"}]`: `[1]: "route_prefix": "/s" is mounted twice`,
 		`{}`: `must be a list of {"directory": "./public", "route_prefix": "/static", "index_file": true, "cache_control": "public, max-age=3600"}`,
 	} {
