@@ -3,12 +3,14 @@
 from . import background
 from ._dispatch import BackgroundServer
 from .app import Spikard
+from .compression import CompressionConfig
 from .config import ServerConfig
 from .errors import ListenError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
-from .responses import Response
+from .responses import FileResponse, Response
 from .routing import delete, get, head, options, patch, post, put, route, sse, trace, websocket
+from .staticfiles import StaticFilesConfig
 from .streaming import SseEvent, StreamingResponse
 from .testclient import TestClient
 from .uploads import UploadFile
@@ -17,7 +19,9 @@ from .websockets import WebSocket, WebSocketDisconnect
 __all__ = [
     "BackgroundServer",
     "Body",
+    "CompressionConfig",
     "Cookie",
+    "FileResponse",
     "Header",
     "Headers",
     "ListenError",
@@ -28,6 +32,7 @@ __all__ = [
     "ServerConfig",
     "Spikard",
     "SseEvent",
+    "StaticFilesConfig",
     "StreamingResponse",
     "TestClient",
     "UploadFile",

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _native
+from .compression import CompressionConfig
+from .staticfiles import StaticFilesConfig
 
 __all__ = ["ServerConfig"]
 
@@ -133,6 +135,10 @@ class ServerConfig:
     """Processes serving the app. With more than one, :meth:`Spikard.run`
     runs this program again once per worker (see ``spikard._workers``) and
     supervises them; each worker's Go core still uses every core for HTTP."""
+    compression: CompressionConfig | None = None
+    """Compress answers for clients that accept it; None sends them as they are."""
+    static_files: list[StaticFilesConfig] | None = None
+    """Directories the core serves under URL prefixes."""
 
     def __post_init__(self) -> None:
         # Refuse a bad value where it is written, naming the field. The core
@@ -163,11 +169,40 @@ class ServerConfig:
             raise ValueError(f"ServerConfig.workers={self.workers!r}: {reason}") from None
         if isinstance(self.workers, float):
             self.workers = int(self.workers)  # the core took it as whole: 2.0
+        self._check_middleware()
         value = self.sync_workers
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(
                 f"ServerConfig.sync_workers={value!r}: must be an integer of at least 1"
             )
+
+    def _check_middleware(self) -> None:
+        """compression and static_files hold their own config objects, each
+        checked when it was made."""
+        compression = self.compression
+        if compression is not None and not isinstance(compression, CompressionConfig):
+            raise ValueError(
+                f"ServerConfig.compression={compression!r}: must be a CompressionConfig or None"
+            )
+        if self.static_files is not None:
+            if not isinstance(self.static_files, (list, tuple)) or not all(
+                isinstance(s, StaticFilesConfig) for s in self.static_files
+            ):
+                raise ValueError(
+                    f"ServerConfig.static_files={self.static_files!r}: "
+                    "must be a list of StaticFilesConfig or None"
+                )
+            prefixes = [s.route_prefix.rstrip("/") or "/" for s in self.static_files]
+            for p in prefixes:
+                if prefixes.count(p) > 1:
+                    raise ValueError(f"ServerConfig.static_files: {p!r} is mounted twice")
+            self.static_files = list(self.static_files)
+
+    def _middleware_doc(self, doc: dict[str, Any]) -> None:
+        if self.compression is not None:
+            doc["compression"] = self.compression.to_doc()
+        if self.static_files:
+            doc["static_files"] = [s.to_doc() for s in self.static_files]
 
     def to_json(self, serial_lanes: tuple[int, ...] = ()) -> bytes:
         """The configuration document of ``spikard_app_new``.
@@ -182,6 +217,7 @@ class ServerConfig:
                 doc[key] = getattr(self, key)
         if serial_lanes:
             doc["serial_lanes"] = list(serial_lanes)
+        self._middleware_doc(doc)
         return json.dumps(doc, separators=(",", ":")).encode()
 
     def replace(self, **changes: Any) -> ServerConfig:
