@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,7 +31,7 @@ import (
 //     or Last-Modified exactly gives the whole file. A Range of several
 //     ranges, or one that is not bytes=, is ignored: the whole file, 200
 //     (RFC 9110 lets a server ignore Range).
-//   - Accept-Ranges: bytes; Content-Type by extension (Go's mime table,
+//   - Accept-Ranges: bytes; Content-Type by extension (mediaTypes,
 //     application/octet-stream for an unknown one) unless given.
 //   - Small files are read into the answer, larger ones streamed from the
 //     open file by Hertz, which closes it.
@@ -167,12 +166,29 @@ func fileETag(size int64, mtime time.Time) string {
 	return `"` + strconv.FormatInt(size, 16) + "-" + strconv.FormatInt(mtime.UnixNano(), 16) + `"`
 }
 
-// contentTypeOf is the media type for name's extension.
+// contentTypeOf is the media type for name's extension, from core's own
+// table (mediaTypes), so that a file is labelled the same on every machine
+// (Go's mime package reads /etc/mime.types, which differs between them).
+// No charset is claimed: core does not know a file's encoding.
 func contentTypeOf(name string) string {
-	if t := mime.TypeByExtension(strings.ToLower(filepath.Ext(name))); t != "" {
+	if t, ok := mediaTypes[strings.ToLower(filepath.Ext(name))]; ok {
 		return t
 	}
 	return "application/octet-stream"
+}
+
+// mediaTypes are the types of the extensions a web server meets most.
+var mediaTypes = map[string]string{
+	".html": "text/html", ".htm": "text/html", ".css": "text/css", ".js": "text/javascript",
+	".mjs": "text/javascript", ".json": "application/json", ".map": "application/json",
+	".txt": "text/plain", ".csv": "text/csv", ".md": "text/markdown", ".xml": "application/xml",
+	".yaml": "application/yaml", ".yml": "application/yaml", ".webmanifest": "application/manifest+json",
+	".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+	".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif", ".ico": "image/x-icon",
+	".bmp": "image/bmp", ".pdf": "application/pdf", ".wasm": "application/wasm", ".woff": "font/woff",
+	".woff2": "font/woff2", ".ttf": "font/ttf", ".otf": "font/otf", ".mp4": "video/mp4",
+	".webm": "video/webm", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".ogg": "audio/ogg",
+	".zip": "application/zip", ".gz": "application/gzip", ".tar": "application/x-tar",
 }
 
 // notModified applies If-None-Match, or without it If-Modified-Since.

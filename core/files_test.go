@@ -60,7 +60,7 @@ func TestFileAnswer(t *testing.T) {
 		return resp.StatusCode, h, string(body)
 	}
 	st, h, body := check("/plain", false)
-	if st != 200 || body != "a,b\n1,2\n" || h["content-type"] != "text/csv; charset=utf-8" || h["etag"] == "" || h["last-modified"] == "" || h["content-disposition"] != "" {
+	if st != 200 || body != "a,b\n1,2\n" || h["content-type"] != "text/csv" || h["etag"] == "" || h["last-modified"] == "" || h["content-disposition"] != "" {
 		t.Errorf("/plain: %d %v %q", st, h, body)
 	}
 	if st, _, body := check("/plain", false, "If-None-Match", h["etag"]); st != 304 || body != "" {

@@ -155,7 +155,7 @@ func TestStaticFiles(t *testing.T) {
 	base := startStatic(t, nil)
 	resp, body := rawGet(t, "GET", base+"/static/hello.txt")
 	etag, lastMod := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
-	if resp.StatusCode != 200 || string(body) != "hello, static world\n" || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
+	if resp.StatusCode != 200 || string(body) != "hello, static world\n" || resp.Header.Get("Content-Type") != "text/plain" ||
 		resp.Header.Get("Cache-Control") != "public, max-age=3600" || etag == "" || lastMod == "" || resp.Header.Get("Accept-Ranges") != "bytes" {
 		t.Fatalf("GET: %d %v %q", resp.StatusCode, resp.Header, body)
 	}
@@ -179,7 +179,7 @@ func TestStaticFiles(t *testing.T) {
 			t.Errorf("%v: %d", h, resp.StatusCode)
 		}
 	}
-	if resp, _ := rawGet(t, "GET", base+"/static/app.js"); resp.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+	if resp, _ := rawGet(t, "GET", base+"/static/app.js"); resp.Header.Get("Content-Type") != "text/javascript" {
 		t.Errorf("app.js: %q", resp.Header.Get("Content-Type"))
 	}
 	if resp, body := rawGet(t, "HEAD", base+"/static/hello.txt"); resp.StatusCode != 200 || len(body) != 0 || resp.ContentLength != 20 {

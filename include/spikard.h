@@ -649,7 +649,9 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
  *   file (200); Accept-Ranges: bytes. Another status sends the whole file
  *   with it, no conditionals and no ranges.
  *   headers: sent as given; a content-type replaces the one core guesses
- *   from the path's extension (application/octet-stream when unknown);
+ *   from the path's extension (core's own table of the common web types,
+ *   the same on every machine, no charset claimed; application/octet-stream
+ *   when unknown);
  *   content-length, content-range, content-encoding and transfer-encoding
  *   are core's (SPIKARD_E_INVALID and the 500).
  *   flags: alone, or with SPIKARD_RESPONSE_WRITTEN (the WRITTEN event comes
