@@ -48,11 +48,13 @@ type Config struct {
 	WSPingInterval   time.Duration // how often core pings an open WebSocket; one silent for two intervals is dropped; 0: never
 	WSOrigins        []string      // origins a WebSocket handshake may come from ("*": any); nil: the request's own host only
 	Broadcast        BroadcastConfig
-	RequestID        RequestIDConfig // the id every answer carries (requestid.go); on by default
-	CORS             *CORSConfig     // the app-wide CORS policy (cors.go); nil: none
-	AccessLog        bool            // one line per request on the Logger
-	Quiet            bool            // suppress the "listening on" line
-	Logger           Logger          // where the app writes; nil means stderr
+	RequestID        RequestIDConfig    // the id every answer carries (requestid.go); on by default
+	CORS             *CORSConfig        // the app-wide CORS policy (cors.go); nil: none
+	Compression      *CompressionConfig // nil: answers go out as their hosts wrote them (compress.go)
+	StaticFiles      []StaticDir        // directories served under URL prefixes (static.go)
+	AccessLog        bool               // one line per request on the Logger
+	Quiet            bool               // suppress the "listening on" line
+	Logger           Logger             // where the app writes; nil means stderr
 }
 
 // Logger receives the app's few lines of output. Implementations must be
@@ -194,10 +196,11 @@ const (
 // handler-error and problem flags have App methods of their own
 // (RespondError, RespondProblem). See Respond.
 const (
-	ResponseStream   uint32 = 1 << 2 // send status and headers now; chunks follow through StreamWrite
-	ResponseSSE      uint32 = 1 << 3 // with ResponseStream: core frames server-sent events
-	ResponseWritten  uint32 = 1 << 4 // deliver EventWritten (or EventDisconnect) for this answer; implied for a stream
-	ResponseWSAccept uint32 = 1 << 8 // the answer to EventWSOpen that upgrades: headers add to the 101, status 0 or 101, no body
+	ResponseStream   uint32 = 1 << 2  // send status and headers now; chunks follow through StreamWrite
+	ResponseSSE      uint32 = 1 << 3  // with ResponseStream: core frames server-sent events
+	ResponseWritten  uint32 = 1 << 4  // deliver EventWritten (or EventDisconnect) for this answer; implied for a stream
+	ResponseWSAccept uint32 = 1 << 8  // the answer to EventWSOpen that upgrades: headers add to the 101, status 0 or 101, no body
+	ResponseFile     uint32 = 1 << 10 // Body is a file's path (and optionally NUL and a download name): core sends the file (files.go)
 )
 
 // Chunk is one piece of an open stream, for App.StreamWrite, which copies
@@ -251,8 +254,9 @@ type Response struct {
 // added before Start; after Start the route table is immutable and every
 // method is safe for concurrent use. Several Apps may run in one process.
 type App struct {
-	cfg Config
-	log Logger
+	cfg    Config
+	log    Logger
+	codecs *codecs // nil when compression is off (compress.go)
 
 	// life serialises Start and Shutdown, so a Shutdown racing a Start
 	// sees either no server or a running one.
@@ -355,6 +359,7 @@ func NewApp(cfg Config) *App {
 		log:     cfg.Logger,
 		rid:     newRIDNames(cfg.RequestID),
 		appCORS: compileCORS(cfg.CORS),
+		codecs:  newCodecs(cfg.Compression),
 		lanes:   map[uint32]*Lane{},
 		drained: make(chan struct{}, 1),
 		force:   make(chan struct{}),

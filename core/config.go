@@ -83,6 +83,10 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.RequestID, err = parseRequestID(raw)
 		case "cors":
 			cfg.CORS, _, err = parseCORS(raw, false)
+		case "compression":
+			cfg.Compression, err = parseCompression(raw) // compress.go
+		case "static_files":
+			cfg.StaticFiles, err = parseStaticFiles(raw) // static.go
 		default:
 			if slices.Contains(keptConfigKeys, k) {
 				return errKeptKey
@@ -97,7 +101,7 @@ func ParseConfig(doc []byte) (Config, error) {
 // keptConfigKeys are config keys later minor versions will take; they are
 // refused as unsupported (not unknown), so a binding can tell "library too
 // old" from a typo.
-var keptConfigKeys = []string{"compression", "static_files", "openapi", "hooks",
+var keptConfigKeys = []string{"openapi", "hooks",
 	"rate_limit", "jwt_auth", "api_key_auth"}
 
 // keptRouteKeys are the route document's keys kept for later minors.

@@ -30,6 +30,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	if a.rid.key != nil {
 		a.stampRequestID(ex) // requestid.go
 	}
+	if a.codecs != nil {
+		defer a.codecs.compressWhole(c) // after every answer Hertz writes (compress.go)
+	}
 	if a.closing.Load() {
 		p := problem.Unavailable()
 		ex.out = writeProblem(c, &p, ex.out)
@@ -51,6 +54,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	}
 	switch res.Outcome {
 	case route.NotFound:
+		if a.cfg.StaticFiles != nil && a.serveStatic(c) { // static.go
+			return
+		}
 		p := problem.NotFound()
 		ex.out = writeProblem(c, &p, ex.out)
 		return

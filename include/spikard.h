@@ -313,9 +313,51 @@ typedef struct spikard_app spikard_app;
  *     routes has a policy routes OPTIONS as usual. On a WebSocket route
  *     the policy also decides the handshake's Origin, unless "ws_origins"
  *     or the route's "origins" list them.
+ *   2.3, middleware:
+ *   "compression": object, default off: answers are compressed for clients
+ *       that accept it. Keys (all optional): "gzip": bool, default true;
+ *       "brotli": bool, default true ("br"); "zstd": bool, default false;
+ *       "min_size": integer bytes, default 1024: smaller whole bodies go
+ *       out as they are; "quality": integer 0..11, default 6, which each
+ *       codec takes clamped to its own range: gzip 0..9 (0 stores, 9 is
+ *       best), brotli 0..11, zstd 0-2 fastest, 3-6 default, 7-9 better,
+ *       10-11 best. The coding is negotiated from Accept-Encoding (RFC
+ *       9110 12.5.3): each enabled coding takes its q-value, or that of
+ *       "*", and the highest above 0 wins, ties going to br, zstd, gzip;
+ *       none acceptable (or "identity" alone) sends the body as it is.
+ *       Every answer that could be compressed carries "Vary:
+ *       Accept-Encoding", compressed or not. Never compressed: answers to
+ *       HEAD, statuses without a body and 206, answers whose headers have
+ *       Content-Encoding, Content-Range or "Cache-Control: no-transform",
+ *       SSE (text/event-stream), types compressed already (images but SVG,
+ *       audio, video, archives, woff, pdf), file answers and static files
+ *       over 64 KiB (they may be ranges; see "static_files" for
+ *       precompressed ones), and streams with a content-length of their
+ *       own. A stream (SPIKARD_RESPONSE_STREAM) is compressed as it goes,
+ *       whatever its size: each chunk is flushed through the codec, so its
+ *       bytes reach the client before the next chunk is written. A strong
+ *       ETag on an answer compressed so becomes weak (W/).
+ *   "static_files": list of objects, default none: directories served
+ *       under URL prefixes, consulted only for requests no route's path
+ *       matches. Each: "directory": string, required, a directory that
+ *       exists when the config is read (relative: to the working
+ *       directory); "route_prefix": string, required, starting with "/"
+ *       (a trailing "/" is dropped); "index_file": bool, default true:
+ *       a directory is served as its index.html; "cache_control": string,
+ *       default none: the Cache-Control of every file served. GET and HEAD
+ *       are served, any other method is a 405 problem (Allow: GET, HEAD),
+ *       a missing or refused name the standard 404 problem. Refused: a
+ *       backslash or NUL, raw or percent-encoded; "." and ".." segments,
+ *       raw or encoded; an encoded slash; double-encoded escapes of those
+ *       (%252e, %255c, %2500, %252f); malformed escapes; a name whose real
+ *       path (symlinks resolved) leaves the directory. Files go out as
+ *       SPIKARD_RESPONSE_FILE's do (validators, 304, ranges, types), with
+ *       the mount's Cache-Control; when name.br or name.gz exists beside a
+ *       file and the client accepts that coding (br first on a tie), it is
+ *       sent instead with Content-Encoding and the file's type, and the
+ *       answer says "Vary: Accept-Encoding".
  * Kept for later minor versions, refused with SPIKARD_E_UNSUPPORTED:
- * "compression", "static_files", "openapi", "hooks", "rate_limit",
- * "jwt_auth", "api_key_auth".
+ * "openapi", "hooks", "rate_limit", "jwt_auth", "api_key_auth".
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */
 int spikard_app_new(spikard_app **out, const char *config_json, size_t config_len);
@@ -646,7 +688,41 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
 #define SPIKARD_RESPONSE_WS_ACCEPT (1u << 8)
 /* Kept: */
 #define SPIKARD_RESPONSE_CONTINUE (1u << 9)  /* answer to HOOK: go on; headers: changes */
-#define SPIKARD_RESPONSE_FILE (1u << 10)     /* body: a path core sends */
+/* 2.3: answer with a file, which core reads and sends itself. body is the
+ * file's path (UTF-8 bytes, no NUL; relative: to the process's working
+ * directory), optionally followed by one NUL and the name to offer for
+ * download (UTF-8): core then sets "Content-Disposition: attachment;
+ * filename=\"<name, other than printable ASCII, quote and backslash as
+ * _>\"", plus "; filename*=UTF-8''<name percent-encoded>" (RFC 6266, RFC
+ * 8187) when that differs from the name. The file is opened when
+ * spikard_respond is called, so the host may delete or replace it once the
+ * call returns.
+ *   status: 200..599 but 204 and 304. With 200 core answers conditional
+ *   and range requests of GET and HEAD: ETag "<size hex>-<mtime ns hex>"
+ *   and Last-Modified always; If-None-Match (weak comparison, "*") or else
+ *   If-Modified-Since give 304 without a body; "Range: bytes=a-b", "a-"
+ *   or "-n" gives 206 with Content-Range, or 416 (a problem document with
+ *   "Content-Range: bytes * /size", without the space) when no byte of it
+ *   is in the file; an If-Range that is not exactly the ETag or the
+ *   Last-Modified date, several ranges, or another unit give the whole
+ *   file (200); Accept-Ranges: bytes. Another status sends the whole file
+ *   with it, no conditionals and no ranges.
+ *   headers: sent as given; a content-type replaces the one core guesses
+ *   from the path's extension (core's own table of the common web types,
+ *   the same on every machine, no charset claimed; application/octet-stream
+ *   when unknown);
+ *   content-length, content-range, content-encoding and transfer-encoding
+ *   are core's (SPIKARD_E_INVALID and the 500).
+ *   flags: alone, or with SPIKARD_RESPONSE_WRITTEN (the WRITTEN event comes
+ *   after the file's last byte); with any other, SPIKARD_E_UNSUPPORTED.
+ *   A file that cannot be opened as a regular file (missing, a directory,
+ *   unreadable) is not a refusal: the client gets the standard 500 (the
+ *   handler named a file the server lacks, the server's fault as a handler
+ *   that raised), the app logs a line naming the route and the path, and
+ *   spikard_respond reports SPIKARD_OK. An empty path is SPIKARD_E_INVALID.
+ *   Files up to 64 KiB are read into the answer at once; larger ones are
+ *   streamed from the open file. HEAD sends the headers only. */
+#define SPIKARD_RESPONSE_FILE (1u << 10)
 
 /* The answer to one exchange. Its headers are sent as given; core adds
  * only the framing ones (content-length or transfer-encoding, date,

@@ -745,7 +745,8 @@ static void test_answer_refusals(spikard_app *app, spikard_poller *poller, uint3
     } cases[N] = {
         {"kept CONTINUE", {.status = 200, .flags = SPIKARD_RESPONSE_CONTINUE}, SPIKARD_E_UNSUPPORTED},
         {"WS_ACCEPT on a request", {.status = 101, .flags = SPIKARD_RESPONSE_WS_ACCEPT}, SPIKARD_E_INVALID},
-        {"kept FILE", {.status = 200, .flags = SPIKARD_RESPONSE_FILE, .body = {"/etc/hostname", 13}},
+        {"FILE|STREAM",
+         {.status = 200, .flags = SPIKARD_RESPONSE_FILE | SPIKARD_RESPONSE_STREAM, .body = {"/etc/hostname", 13}},
          SPIKARD_E_UNSUPPORTED},
         {"SSE without STREAM", {.status = 200, .flags = SPIKARD_RESPONSE_SSE}, SPIKARD_E_UNSUPPORTED},
         {"PROBLEM|STREAM",

@@ -5,6 +5,7 @@
 
 const native = require('./native');
 const { corsDocument } = require('./cors');
+const { MIDDLEWARE } = require('./middleware');
 
 /**
  * The config fields, camelCase in JS, with the core's snake_case key and the
@@ -90,9 +91,18 @@ function checkConfig(config) {
       out.workers = value;
       continue;
     }
+    if (Object.prototype.hasOwnProperty.call(MIDDLEWARE, field)) {
+      // compression, staticFiles: objects of their own (middleware.js),
+      // checked now and translated again for the app's document.
+      if (value !== undefined) {
+        MIDDLEWARE[field][1](value);
+        out[field] = value;
+      }
+      continue;
+    }
     if (!Object.prototype.hasOwnProperty.call(FIELDS, field)) {
       throw new TypeError(
-        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${[...Object.keys(FIELDS), 'workers'].join(', ')}`,
+        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${[...Object.keys(FIELDS), ...Object.keys(MIDDLEWARE), 'workers'].join(', ')}`,
       );
     }
     if (value === undefined) continue;
@@ -126,7 +136,10 @@ function checkConfig(config) {
 function configJson(config) {
   const doc = {};
   for (const [field, value] of Object.entries(config)) {
-    if (value !== undefined && field !== 'workers') doc[FIELDS[field][0]] = value;
+    if (value === undefined || field === 'workers') continue;
+    if (Object.prototype.hasOwnProperty.call(MIDDLEWARE, field))
+      doc[MIDDLEWARE[field][0]] = MIDDLEWARE[field][1](value);
+    else doc[FIELDS[field][0]] = value;
   }
   return JSON.stringify(doc);
 }

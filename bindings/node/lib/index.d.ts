@@ -115,6 +115,75 @@ export interface ServerConfig {
   requestId?: boolean;
   /** The app's CORS policy; a route's `cors` option replaces it for that route. Default none. */
   cors?: CorsConfig;
+  /**
+   * Compress answers for clients that accept it (the core negotiates
+   * `Accept-Encoding` q-values, br then zstd then gzip on a tie, and sets
+   * `Vary: Accept-Encoding`). Default: off. See {@link CompressionConfig}.
+   */
+  compression?: CompressionConfig;
+  /** Directories the core serves under URL prefixes. See {@link StaticFilesConfig}. */
+  staticFiles?: StaticFilesConfig[];
+}
+
+/**
+ * The core's compression. Streamed answers compress chunk by chunk as they
+ * are produced; bodies under `minSize`, HEAD answers, statuses without a
+ * body, answers that set Content-Encoding, SSE and types compressed already
+ * (images, audio, video, archives) go out as they are.
+ */
+export interface CompressionConfig {
+  /** Offer gzip. Default true. */
+  gzip?: boolean;
+  /** Offer brotli (`br`). Default true. */
+  brotli?: boolean;
+  /** Offer zstd. Default false. */
+  zstd?: boolean;
+  /** Smallest whole body worth compressing, in bytes. Default 1024. */
+  minSize?: number;
+  /** 0..11: brotli takes it as is, gzip clamped to 0..9, zstd mapped onto its four levels. Default 6. */
+  quality?: number;
+}
+
+/**
+ * A directory the core serves at `routePrefix`, for paths no route matches:
+ * ETag and Last-Modified with 304s, Range (206, 416), types by extension,
+ * precompressed `name.br`/`name.gz` siblings when accepted, index.html for a
+ * directory. Paths that try to leave it (`..` encoded or not, backslashes,
+ * NUL, symlinks out) are the standard 404; other methods than GET and HEAD 405.
+ */
+export interface StaticFilesConfig {
+  /** The directory; it must exist when the config is checked (relative: to the working directory). */
+  directory: string;
+  /** The URL path prefix, starting with `/`. */
+  routePrefix: string;
+  /** Serve index.html for a directory. Default true. */
+  indexFile?: boolean;
+  /** The Cache-Control of every file served. Default none. */
+  cacheControl?: string;
+}
+
+/** The options of a `FileResponse`. */
+export interface FileResponseInit {
+  /** 200..599 but 204 and 304; default 200. Only 200 answers conditional and Range requests. */
+  status?: number;
+  /** Headers sent with the file; not content-length, content-range, content-encoding or transfer-encoding. */
+  headers?: HeadersInit;
+  /** The Content-Type; default from the file's extension (application/octet-stream when unknown). */
+  contentType?: string;
+  /** Offer the file as a download under this name (Content-Disposition: attachment, encoded by the core). */
+  filename?: string;
+}
+
+/**
+ * An answer whose body is a file the core opens and sends (ETag,
+ * Last-Modified, 304, Range). A file that is not there answers 500 and a log
+ * line naming it.
+ */
+export declare class FileResponse extends Response {
+  constructor(path: string, init?: FileResponseInit);
+  /** The absolute path sent. */
+  readonly path: string;
+  readonly filename: string | undefined;
 }
 
 /**

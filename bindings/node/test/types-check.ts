@@ -2,6 +2,7 @@
 // application sees them, through the package's own name and its exports map.
 
 import {
+  FileResponse,
   ProblemError,
   Response,
   Spikard,
@@ -153,3 +154,22 @@ async function withSockets(): Promise<void> {
 void main();
 void withClient();
 void withSockets();
+
+// Compression, static files and file answers (ABI 2.3).
+const served = new Spikard({
+  compression: { gzip: true, brotli: true, zstd: false, minSize: 1024, quality: 6 },
+  staticFiles: [
+    {
+      directory: './public',
+      routePrefix: '/static',
+      indexFile: true,
+      cacheControl: 'public, max-age=3600',
+    },
+  ],
+});
+served.get(
+  '/report',
+  () => new FileResponse('./report.csv', { filename: 'report.csv', contentType: 'text/csv' }),
+);
+const fileAnswer: Response = new FileResponse('./a.txt', { status: 200, headers: { 'x-a': 'b' } });
+void fileAnswer;

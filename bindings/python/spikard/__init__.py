@@ -3,6 +3,7 @@
 from . import background
 from ._dispatch import BackgroundServer
 from .app import Spikard
+from .compression import CompressionConfig
 from .config import (
     ApiKeyConfig,
     CorsConfig,
@@ -14,8 +15,9 @@ from .config import (
 from .errors import ListenError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
-from .responses import Response
+from .responses import FileResponse, Response
 from .routing import delete, get, head, options, patch, post, put, route, sse, trace, websocket
+from .staticfiles import StaticFilesConfig
 from .streaming import SseEvent, StreamingResponse
 from .testclient import TestClient
 from .uploads import UploadFile
@@ -25,8 +27,10 @@ __all__ = [
     "ApiKeyConfig",
     "BackgroundServer",
     "Body",
+    "CompressionConfig",
     "Cookie",
     "CorsConfig",
+    "FileResponse",
     "Header",
     "Headers",
     "JwtConfig",
@@ -40,6 +44,7 @@ __all__ = [
     "ServerConfig",
     "Spikard",
     "SseEvent",
+    "StaticFilesConfig",
     "StreamingResponse",
     "TestClient",
     "UploadFile",

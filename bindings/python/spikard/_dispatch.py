@@ -65,6 +65,7 @@ BATCH = 64
 HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
 PROBLEM = _native.RESPONSE_PROBLEM
 WRITTEN = _native.RESPONSE_WRITTEN
+FILE = _native.RESPONSE_FILE
 _CREDIT = _native.EVENT_STREAM_CREDIT
 _PENDING = background.PENDING
 _SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
@@ -152,12 +153,15 @@ def _settled(
     except Exception as exc:
         _dropped(context)
         return _crash(exchange, route, exc)
+    flags = 0
+    if status > 0xFFFF:  # a FileResponse (_results.FILE_STATUS)
+        status, flags = status & 0xFFFF, FILE
     pending = context.get(_PENDING)
     if pending is None:
-        return (exchange, status, headers, payload, 0)
+        return (exchange, status, headers, payload, flags)
     # Its background tasks start on the WRITTEN (or DISCONNECT) event.
     server.defer(exchange, pending, context)
-    return (exchange, status, headers, payload, WRITTEN)
+    return (exchange, status, headers, payload, WRITTEN | flags)
 
 
 def _call_sync(
@@ -190,11 +194,14 @@ def _call_sync(
         if pending:
             background.discard(pending)
         return _crash(exchange, route, exc)
+    flags = 0
+    if status > 0xFFFF:  # a FileResponse (_results.FILE_STATUS)
+        status, flags = status & 0xFFFF, FILE
     pending = _PENDING.get()
     if pending is None:
-        return (exchange, status, headers, payload, 0)
+        return (exchange, status, headers, payload, flags)
     server.defer(exchange, pending, contextvars.copy_context())
-    return (exchange, status, headers, payload, WRITTEN)
+    return (exchange, status, headers, payload, WRITTEN | flags)
 
 
 class Server:

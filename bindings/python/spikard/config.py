@@ -9,7 +9,9 @@ from typing import Any
 
 from . import _native
 from ._unbuilt import ApiKeyConfig, JwtConfig, OpenApiConfig, RateLimitConfig, refuse_unbuilt
+from .compression import CompressionConfig
 from .cors import CorsConfig
+from .staticfiles import StaticFilesConfig
 
 __all__ = [
     "ApiKeyConfig",
@@ -144,6 +146,10 @@ class ServerConfig:
     """Processes serving the app. With more than one, :meth:`Spikard.run`
     runs this program again once per worker (see ``spikard._workers``) and
     supervises them; each worker's Go core still uses every core for HTTP."""
+    compression: CompressionConfig | None = None
+    """Compress answers for clients that accept it; None sends them as they are."""
+    static_files: list[StaticFilesConfig] | None = None
+    """Directories the core serves under URL prefixes."""
 
     # -- request ids, CORS, shutdown and the brief's unbuilt features ------------
     enable_request_id: bool = True
@@ -195,6 +201,7 @@ class ServerConfig:
             raise ValueError(f"ServerConfig.workers={self.workers!r}: {reason}") from None
         if isinstance(self.workers, float):
             self.workers = int(self.workers)  # the core took it as whole: 2.0
+        self._check_compression_and_static()
         value = self.sync_workers
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(
@@ -220,6 +227,34 @@ class ServerConfig:
         or 0 without ``graceful_shutdown``."""
         return self.shutdown_timeout if self.graceful_shutdown else 0
 
+    def _check_compression_and_static(self) -> None:
+        """compression and static_files hold their own config objects, each
+        checked when it was made."""
+        compression = self.compression
+        if compression is not None and not isinstance(compression, CompressionConfig):
+            raise ValueError(
+                f"ServerConfig.compression={compression!r}: must be a CompressionConfig or None"
+            )
+        if self.static_files is not None:
+            if not isinstance(self.static_files, (list, tuple)) or not all(
+                isinstance(s, StaticFilesConfig) for s in self.static_files
+            ):
+                raise ValueError(
+                    f"ServerConfig.static_files={self.static_files!r}: "
+                    "must be a list of StaticFilesConfig or None"
+                )
+            prefixes = [s.route_prefix.rstrip("/") or "/" for s in self.static_files]
+            for p in prefixes:
+                if prefixes.count(p) > 1:
+                    raise ValueError(f"ServerConfig.static_files: {p!r} is mounted twice")
+            self.static_files = list(self.static_files)
+
+    def _middleware_doc(self, doc: dict[str, Any]) -> None:
+        if self.compression is not None:
+            doc["compression"] = self.compression.to_doc()
+        if self.static_files:
+            doc["static_files"] = [s.to_doc() for s in self.static_files]
+
     def to_json(self, serial_lanes: tuple[int, ...] = ()) -> bytes:
         """The configuration document of ``spikard_app_new``.
 
@@ -236,6 +271,7 @@ class ServerConfig:
         doc["request_id"] = self.enable_request_id
         if self.cors is not None:
             doc["cors"] = self.cors.document()
+        self._middleware_doc(doc)
         return json.dumps(doc, separators=(",", ":")).encode()
 
     def replace(self, **changes: Any) -> ServerConfig:

@@ -1250,6 +1250,7 @@ static int module_exec(PyObject *m) {
         PyModule_AddIntConstant(m, "RESPONSE_STREAM", SPIKARD_RESPONSE_STREAM) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_SSE", SPIKARD_RESPONSE_SSE) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_WRITTEN", SPIKARD_RESPONSE_WRITTEN) < 0 ||
+        PyModule_AddIntConstant(m, "RESPONSE_FILE", SPIKARD_RESPONSE_FILE) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_WS_ACCEPT", SPIKARD_RESPONSE_WS_ACCEPT) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_WS_OPEN", SPIKARD_EVENT_WS_OPEN) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_WS_MESSAGE", SPIKARD_EVENT_WS_MESSAGE) < 0 ||
