@@ -48,7 +48,9 @@ type Config struct {
 	WSPingInterval   time.Duration // how often core pings an open WebSocket; one silent for two intervals is dropped; 0: never
 	WSOrigins        []string      // origins a WebSocket handshake may come from ("*": any); nil: the request's own host only
 	Broadcast        BroadcastConfig
-	AccessLog        bool   // one line per request on the Logger
+	AccessLog        bool   // one line per request (accesslog.go), in batches: on the Logger, or on AccessLogLane
+	AccessLogEvents  bool   // with AccessLog: the batches go as EventLog events on lane AccessLogLane, not to the Logger
+	AccessLogLane    uint32 // the lane of the EventLog events
 	Quiet            bool   // suppress the "listening on" line
 	Logger           Logger // where the app writes; nil means stderr
 }
@@ -167,6 +169,7 @@ const (
 	EventWSOpen       uint32 = 5 // a WebSocket handshake, answered like a request: ResponseWSAccept upgrades, anything else refuses
 	EventWSMessage    uint32 = 6 // one whole received WebSocket message in Body; Flags EventFBinary when binary
 	EventWSClose      uint32 = 7 // the WebSocket is over: Code is the close code, Body the reason (websocket.go)
+	EventLog          uint32 = 9 // Body: a batch of access-log lines, each ending in '\n'; Exchange 0 (accesslog.go)
 )
 
 // EventFBinary is the Request.Flags bit of a binary EventWSMessage
@@ -243,8 +246,9 @@ type Response struct {
 // added before Start; after Start the route table is immutable and every
 // method is safe for concurrent use. Several Apps may run in one process.
 type App struct {
-	cfg Config
-	log Logger
+	cfg  Config
+	log  Logger
+	alog *accessLog // nil unless Config.AccessLog (accesslog.go)
 
 	// life serialises Start and Shutdown, so a Shutdown racing a Start
 	// sees either no server or a running one.
@@ -335,13 +339,33 @@ func NewApp(cfg Config) *App {
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}
-	return &App{
+	a := &App{
 		cfg:     cfg,
 		log:     cfg.Logger,
 		lanes:   map[uint32]*Lane{},
 		drained: make(chan struct{}, 1),
 		force:   make(chan struct{}),
 		done:    make(chan struct{}),
+	}
+	if cfg.AccessLog {
+		a.alog = newAccessLog(a.accessSink())
+	}
+	return a
+}
+
+// accessSink is where the access log's batches go: EventLog events on
+// the configured lane, or the Logger one line per call.
+func (a *App) accessSink() func([]byte) {
+	if a.cfg.AccessLogEvents {
+		lane := a.Lane(a.cfg.AccessLogLane)
+		return lane.pushLog
+	}
+	return func(batch []byte) {
+		for len(batch) > 0 {
+			i := bytes.IndexByte(batch, '\n')
+			a.log.Printf("%s", batch[:i])
+			batch = batch[i+1:]
+		}
 	}
 }
 

@@ -55,6 +55,8 @@ type exchange struct {
 	out     []byte              // problem documents
 	facts   factScratch         // cookies, query pairs and upload pointers (see facts.go)
 
+	requestID []byte // the request's id (request_id), logged in its access line; empty: none
+
 	ws *wsConn // the WebSocket this exchange became, from its ResponseWSAccept; guarded by exchanges.mu (websocket.go)
 
 	st stream // a WRITTEN answer or a stream being written (stream.go); last, away from the hot fields
