@@ -86,9 +86,15 @@ function checkConfig(config) {
       out.workers = value;
       continue;
     }
+    if (field === 'logger') {
+      if (value === undefined) continue;
+      checkLogger(value);
+      out.logger = value;
+      continue;
+    }
     if (!Object.prototype.hasOwnProperty.call(FIELDS, field)) {
       throw new TypeError(
-        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${[...Object.keys(FIELDS), 'workers'].join(', ')}`,
+        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${[...Object.keys(FIELDS), 'workers', 'logger'].join(', ')}`,
       );
     }
     if (value === undefined) continue;
@@ -114,13 +120,32 @@ function checkConfig(config) {
   return out;
 }
 
-/** The spikard_app_new document of a checked config (without `workers`). */
-function configJson(config) {
+/** The spikard_app_new document of a checked config (without `workers` and
+ *  `logger`). With `logLane` the binding logs itself: the access lines come
+ *  as SPIKARD_EVENT_LOG batches on that lane, and the core prints no
+ *  "listening" line. */
+function configJson(config, logLane) {
   const doc = {};
   for (const [field, value] of Object.entries(config)) {
-    if (value !== undefined && field !== 'workers') doc[FIELDS[field][0]] = value;
+    if (value !== undefined && field !== 'workers' && field !== 'logger')
+      doc[FIELDS[field][0]] = value;
+  }
+  if (logLane !== undefined) {
+    doc.access_log = doc.access_log === true ? { lane: logLane } : false;
+    doc.quiet = true;
   }
   return JSON.stringify(doc);
+}
+
+/** `logger`: an object with an `info(message)` method (console, pino, ...), or
+ *  false for none; the binding's own, never sent to the core. */
+function checkLogger(value) {
+  if (value === false) return;
+  if (value === null || typeof value !== 'object' || typeof value.info !== 'function') {
+    throw new TypeError(
+      `ServerConfig.logger=${show(value)}: must be an object with an info(message) method (console, a pino logger) or false`,
+    );
+  }
 }
 
 module.exports = { FIELDS, checkConfig, configJson, coreKey };
