@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
 )
 
 // accessLineShape is the documented format (spikard.h, SPIKARD_EVENT_LOG).
@@ -226,6 +228,36 @@ func TestAccessLogBatchesBySize(t *testing.T) {
 	for i, s := range lines {
 		if !strings.HasPrefix(s, fmt.Sprintf("line %04d ", i)) {
 			t.Fatalf("line %d is %q: order lost", i, s)
+		}
+	}
+}
+
+// BenchmarkAccessLogRecord is the per-request cost of the access log when
+// on: formatting the line and pushing it (the flusher runs meanwhile).
+func BenchmarkAccessLogRecord(b *testing.B) {
+	l := newAccessLog(func([]byte) {})
+	l.start()
+	defer l.stop()
+	c := app.NewContext(0)
+	c.Request.Header.SetMethod("GET")
+	c.Request.Header.SetRequestURI("/items/42?q=abc")
+	c.Response.SetStatusCode(200)
+	ex := &exchange{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		l.record(c, ex, time.Now())
+	}
+}
+
+func TestAppendStampMatchesTimeFormat(t *testing.T) {
+	base := time.Date(2026, 12, 31, 23, 59, 58, 0, time.UTC)
+	for _, d := range []time.Duration{0, 1, 999 * time.Millisecond, time.Second + 5*time.Millisecond,
+		2*time.Second + 123456789, 0, 36 * time.Hour} {
+		at := base.Add(d).In(time.FixedZone("X", -7*3600))
+		got := string(appendStamp(nil, at))
+		if want := at.UTC().Format("2006-01-02T15:04:05.000Z"); got != want {
+			t.Errorf("appendStamp(%v) = %q, want %q", at, got, want)
 		}
 	}
 }
