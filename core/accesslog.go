@@ -186,9 +186,10 @@ func signalChan(ch chan struct{}) {
 // time the request began (UTC, milliseconds), the client's address, the
 // request line as received, the status, the time until the answer was
 // handed over (milliseconds, three decimals) and the request id, "-" when
-// there is none. The front has refused every request target holding a
-// space or control byte; in the target a '"', a '\\' and bytes past ASCII
-// are written \xHH, so a line is ASCII and its quotes delimit.
+// there is none. In the target and the request id a space, a control
+// byte, '"', '\\' or a byte past ASCII is written \xHH (the front lets
+// only the last three through in a target), so a line is ASCII, its
+// fields never hold a space and its quotes delimit.
 func appendAccessLine(b []byte, start time.Time, took time.Duration, addr net.Addr, method, target []byte,
 	proto string, status int, requestID []byte) []byte {
 	b = appendStamp(b, start)
@@ -217,7 +218,7 @@ func appendAccessLine(b []byte, start time.Time, took time.Duration, addr net.Ad
 	if len(requestID) == 0 {
 		b = append(b, '-')
 	} else {
-		b = append(b, requestID...)
+		b = appendEscaped(b, requestID)
 	}
 	return append(b, '\n')
 }
@@ -240,11 +241,12 @@ func (l *Lane) pushLog(batch []byte) {
 	l.signal()
 }
 
-// appendEscaped appends target with '"', '\\' and non-ASCII bytes as \xHH.
-func appendEscaped(b, target []byte) []byte {
+// appendEscaped appends field with spaces, controls, '"', '\\' and
+// non-ASCII bytes as \xHH, so that it stays one ASCII field.
+func appendEscaped(b, field []byte) []byte {
 	const hex = "0123456789abcdef"
-	for _, c := range target {
-		if c == '"' || c == '\\' || c >= 0x80 {
+	for _, c := range field {
+		if c <= ' ' || c == '"' || c == '\\' || c >= 0x7f {
 			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
 			continue
 		}

@@ -261,3 +261,10 @@ func TestAppendStampMatchesTimeFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessLineEscapesTheRequestID(t *testing.T) {
+	got := string(appendAccessLine(nil, time.Unix(0, 0), 0, nil, []byte("GET"), []byte("/"), "HTTP/1.1", 200, []byte("a b\t\"é")))
+	if want := `1970-01-01T00:00:00.000Z - "GET / HTTP/1.1" 200 0.000ms a\x20b\x09\x22\xc3\xa9` + "\n"; got != want {
+		t.Errorf("line %q, want %q", got, want)
+	}
+}

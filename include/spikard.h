@@ -457,8 +457,7 @@ typedef struct spikard_pair {
  * request's own thread as the request ends, and collects the lines without
  * a lock per request (a lock-free list the batch swaps out). A batch is
  * one or more whole lines in the order the requests ended, each ending in
- * "
-", ASCII only; it goes to the lane's queue at most 100 ms after its
+ * "\n", ASCII only; it goes to the lane's queue at most 100 ms after its
  * first line, or sooner once it holds 64 KiB; any poller of the lane takes
  * it, like a new request (on a serial lane it passes the allowance). At
  * spikard_app_stop, once every request has left the handler, the last
@@ -475,7 +474,8 @@ typedef struct spikard_pair {
  *   - the time from the handler's start until the answer was handed to
  *     the connection (for a stream, until the stream ended), in
  *     milliseconds with three decimals and "ms"
- *   - the request id (config "request_id"), "-" when the request has none
+ *   - the request id (config "request_id"), "-" when the request has none;
+ *     escaped as the target, plus spaces and control bytes
  * Requests the front refuses (a malformed head, a limit on the head) get
  * no line. */
 /* Kinds stay below 64. */
