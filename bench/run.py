@@ -218,7 +218,11 @@ SERVERS = ("spikard", "spikard-sync", *PEERS, "ceiling")  # the default run
 # in bench/peers/<name>/ with app.mjs and a pinned package-lock.json.
 NODE_PEERS = ("fastify", "hono", "express")
 NODE_SERVERS = ("spikard-node", *NODE_PEERS)
-KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync")
+# Our app with the access log on (issue 18's cost): the core formats and
+# ships the lines, which the binding drops (spikard.access at WARNING), or
+# also writes each as a logging record (-records).
+ACCESS_LOG_SERVERS = ("spikard-accesslog", "spikard-accesslog-records")
+KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync", *ACCESS_LOG_SERVERS)
 # What "ours" is when --ours does not say: the first of these that runs.
 OURS_BY_DEFAULT = ("spikard", "spikard-node")
 NODE_ADDON = ROOT / "bindings" / "node" / "build" / "Release" / "spikard.node"
@@ -318,10 +322,20 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         if baseline is None:
             sys.exit(f"run.py: server {name!r} needs --baseline-python")
         python = baseline
-    if name in ("spikard", "spikard-sync", "baseline", "baseline-sync"):
+    if name in (
+        "spikard",
+        "spikard-sync",
+        "baseline",
+        "baseline-sync",
+        *ACCESS_LOG_SERVERS,
+    ):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):
             argv.append("--sync")
+        if name in ACCESS_LOG_SERVERS:
+            argv.append("--access-log")
+        if name.endswith("-records"):
+            argv.append("--records")
         s = Server(
             name,
             argv,
@@ -826,7 +840,7 @@ def versions(servers: list[Server], python: str) -> dict:
             continue
         py = (
             python
-            if s.name in ("spikard", "spikard-sync")
+            if s.name in ("spikard", "spikard-sync", *ACCESS_LOG_SERVERS)
             else str(VENVS / s.name / "bin" / "python")
         )
         dist = "spikard" if s.name.startswith("spikard") else s.name

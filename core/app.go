@@ -52,7 +52,9 @@ type Config struct {
 	CORS             *CORSConfig        // the app-wide CORS policy (cors.go); nil: none
 	Compression      *CompressionConfig // nil: answers go out as their hosts wrote them (compress.go)
 	StaticFiles      []StaticDir        // directories served under URL prefixes (static.go)
-	AccessLog        bool               // one line per request on the Logger
+	AccessLog        bool               // one line per request (accesslog.go), in batches: on the Logger, or on AccessLogLane
+	AccessLogEvents  bool               // with AccessLog: the batches go as EventLog events on lane AccessLogLane, not to the Logger
+	AccessLogLane    uint32             // the lane of the EventLog events
 	Quiet            bool               // suppress the "listening on" line
 	Logger           Logger             // where the app writes; nil means stderr
 }
@@ -177,6 +179,7 @@ const (
 	EventWSOpen       uint32 = 5 // a WebSocket handshake, answered like a request: ResponseWSAccept upgrades, anything else refuses
 	EventWSMessage    uint32 = 6 // one whole received WebSocket message in Body; Flags EventFBinary when binary
 	EventWSClose      uint32 = 7 // the WebSocket is over: Code is the close code, Body the reason (websocket.go)
+	EventLog          uint32 = 9 // Body: a batch of access-log lines, each ending in '\n'; Exchange 0 (accesslog.go)
 )
 
 // EventFBinary is the Request.Flags bit of a binary EventWSMessage
@@ -256,7 +259,8 @@ type Response struct {
 type App struct {
 	cfg    Config
 	log    Logger
-	codecs *codecs // nil when compression is off (compress.go)
+	codecs *codecs    // nil when compression is off (compress.go)
+	alog   *accessLog // nil unless Config.AccessLog (accesslog.go)
 
 	// life serialises Start and Shutdown, so a Shutdown racing a Start
 	// sees either no server or a running one.
@@ -354,7 +358,7 @@ func NewApp(cfg Config) *App {
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}
-	return &App{
+	a := &App{
 		cfg:     cfg,
 		log:     cfg.Logger,
 		rid:     newRIDNames(cfg.RequestID),
@@ -364,6 +368,26 @@ func NewApp(cfg Config) *App {
 		drained: make(chan struct{}, 1),
 		force:   make(chan struct{}),
 		done:    make(chan struct{}),
+	}
+	if cfg.AccessLog {
+		a.alog = newAccessLog(a.accessSink())
+	}
+	return a
+}
+
+// accessSink is where the access log's batches go: EventLog events on
+// the configured lane, or the Logger one line per call.
+func (a *App) accessSink() func([]byte) {
+	if a.cfg.AccessLogEvents {
+		lane := a.Lane(a.cfg.AccessLogLane)
+		return lane.pushLog
+	}
+	return func(batch []byte) {
+		for len(batch) > 0 {
+			i := bytes.IndexByte(batch, '\n')
+			a.log.Printf("%s", batch[:i])
+			batch = batch[i+1:]
+		}
 	}
 }
 

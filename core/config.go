@@ -47,7 +47,7 @@ func ParseConfig(doc []byte) (Config, error) {
 		case "shutdown_timeout":
 			cfg.ShutdownTimeout, err = seconds(raw)
 		case "access_log":
-			cfg.AccessLog, err = boolean(raw)
+			cfg.AccessLog, cfg.AccessLogEvents, cfg.AccessLogLane, err = accessLogOption(raw)
 		case "quiet":
 			cfg.Quiet, err = boolean(raw)
 		case "reuse_port":
@@ -468,4 +468,25 @@ func parseBroadcast(raw json.RawMessage) (BroadcastConfig, error) {
 		}
 	}
 	return b, nil
+}
+
+// accessLogOption reads "access_log": false, true (lines on the Logger),
+// or {"lane": N} (batches as EventLog events on lane N).
+func accessLogOption(raw json.RawMessage) (on, events bool, lane uint32, err error) {
+	if on, err = boolean(raw); err == nil {
+		return on, false, 0, nil
+	}
+	reason := errors.New(`must be true, false or {"lane": N} (lines as SPIKARD_EVENT_LOG events on lane N)`)
+	var m map[string]json.RawMessage
+	if !decode(raw, &m) {
+		return false, false, 0, reason
+	}
+	if _, ok := m["lane"]; !ok || len(m) != 1 {
+		return false, false, 0, reason
+	}
+	n, err := integer(m["lane"], 0, math.MaxUint32)
+	if err != nil {
+		return false, false, 0, fmt.Errorf(`"lane": %v`, err)
+	}
+	return true, true, uint32(n), nil
 }

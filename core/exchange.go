@@ -56,6 +56,7 @@ type exchange struct {
 	facts   factScratch         // cookies, query pairs and upload pointers (see facts.go)
 	// requestID is the request's id (requestid.go), set as serveHTTP
 	// begins when ids are on; the answer and the host's headers carry it.
+	// It is also the access line's (accesslog.go); empty: none.
 	requestID []byte
 
 	ws *wsConn // the WebSocket this exchange became, from its ResponseWSAccept; guarded by exchanges.mu (websocket.go)

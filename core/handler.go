@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"strconv"
 	"time"
 	"unsafe"
 
@@ -15,22 +14,27 @@ import (
 // serveHTTP is the one Hertz handler: every request of the app passes
 // here, on its Hertz goroutine.
 func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
+	// Off, the access log costs this load and compare: no clock, no line.
+	al := a.alog
 	var start time.Time
-	if a.cfg.AccessLog {
+	if al != nil {
 		start = time.Now()
-		defer a.logAccess(c, start)
 	}
 	// The front (front.go) has refused every head that breaks RFC 9112,
 	// a limit, or the smuggling rules: this request's framing is sound.
 	a.inflight.Add(1)
-	defer a.leave()
+	defer a.leave() // after the access line: Shutdown's last batch must hold it
 	ex := a.ex.acquire()
 	defer a.releaseExchange(ex)
+	if al != nil {
+		defer al.record(c, ex, start) // before the release: it reads ex.requestID
+	}
 	ex.c = c
 	if a.rid.key != nil {
 		a.stampRequestID(ex) // requestid.go
 	}
 	if a.codecs != nil {
+		// Before the access line: it logs the bytes that went out.
 		defer a.codecs.compressWhole(c) // after every answer Hertz writes (compress.go)
 	}
 	if a.closing.Load() {
@@ -287,12 +291,6 @@ func lower(b []byte) {
 			b[i] = c + 'a' - 'A'
 		}
 	}
-}
-
-// logAccess writes the access-log line of one request.
-func (a *App) logAccess(c *app.RequestContext, start time.Time) {
-	a.log.Printf("spikard: %s %s %d %s", c.Request.Header.Method(), c.Request.URI().PathOriginal(),
-		c.Response.StatusCode(), strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64)+"ms")
 }
 
 // bstr views b as a string without copying; the string must not outlive

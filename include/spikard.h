@@ -211,8 +211,18 @@ typedef struct spikard_app spikard_app;
  *       timeout passes.
  *   "shutdown_timeout": seconds spikard_app_stop waits for in-flight
  *       requests by default, default 5
- *   "access_log": boolean, default false: one line per request on stderr
- *   "quiet": boolean, default false: suppress the single "listening on" line
+ *   "access_log": false (default), true, or {"lane": N} (2.3): the access
+ *       log, one line per request that reached the core's handler (every
+ *       request whose head the front accepted), formatted by core in the
+ *       format of SPIKARD_EVENT_LOG. true: core writes the lines to stderr.
+ *       {"lane": N}: they come to the host as SPIKARD_EVENT_LOG events on
+ *       lane N, in batches, the way a binding hands them to its language's
+ *       logging; the lane exists for the purpose even if no route uses it,
+ *       and a poller of it must be polled for the batches to leave core.
+ *       Off, a request reads no clock and formats nothing.
+ *   "quiet": boolean, default false: suppress the single "listening on"
+ *       line core writes on stderr at start (a binding that logs its own
+ *       startup line sets it)
  *   "reuse_port": boolean, default false: bind with SO_REUSEPORT so that
  *       several processes can serve the same host and port, the kernel
  *       spreading new connections over them (worker processes). Unix only;
@@ -542,7 +552,34 @@ typedef struct spikard_pair {
 /* Kept for later minor versions, delivered only to hosts that opt in
  * through keys and flags this version refuses: */
 #define SPIKARD_EVENT_HOOK 8       /* a paused request; code: SPIKARD_HOOK_* of this visit */
-#define SPIKARD_EVENT_LOG 9        /* body: a batch of access-log lines */
+/* 2.3: opt in with the config's "access_log": {"lane": N}. */
+#define SPIKARD_EVENT_LOG 9 /* body: a batch of access-log lines (below); exchange 0, route 0:
+                             * it belongs to no exchange and takes no answer */
+/* The access log (SPIKARD_EVENT_LOG). Core formats each line on the
+ * request's own thread as the request ends, and collects the lines without
+ * a lock per request (a lock-free list the batch swaps out). A batch is
+ * one or more whole lines in the order the requests ended, each ending in
+ * "\n", ASCII only; it goes to the lane's queue at most 100 ms after its
+ * first line, or sooner once it holds 64 KiB; any poller of the lane takes
+ * it, like a new request (on a serial lane it passes the allowance). At
+ * spikard_app_stop, once every request has left the handler, the last
+ * batch is queued before the lanes close: a host that polls until
+ * SPIKARD_E_CLOSED has every line. A line is six fields, separated by one
+ * space:
+ *   2026-12-03T11:46:55.123Z 127.0.0.1:54321 "GET /items/7?q=1 HTTP/1.1" 200 0.412ms -
+ *   - the time the request reached the handler, UTC, in milliseconds
+ *   - the client's address and port ([v6]:port for IPv6)
+ *   - the request line in double quotes: method, target as received
+ *     (a '"', '\' or non-ASCII byte in it as \xHH), protocol
+ *   - the status of the answer (a request whose client left before its
+ *     answer shows the status its unsent response held)
+ *   - the time from the handler's start until the answer was handed to
+ *     the connection (for a stream, until the stream ended), in
+ *     milliseconds with three decimals and "ms"
+ *   - the request id (config "request_id"), "-" when the request has none;
+ *     escaped as the target, plus spaces and control bytes
+ * Requests the front refuses (a malformed head, a limit on the head) get
+ * no line. */
 /* Kinds stay below 64. */
 
 #define SPIKARD_EVENT_F_BINARY (1u << 0) /* a binary WS_MESSAGE */

@@ -19,6 +19,21 @@ const { callerSite, describe, listenError, routeShape } = require('./culprit');
 const FACTS = ['meta', 'cookies', 'query'];
 const EVENTS = ['disconnect'];
 const DEFAULT_SHUTDOWN_TIMEOUT = 5; // seconds, the core's default
+const LOG_LANE = 0; // the access log's batches come on the lane the server polls
+
+/** The default `logger`: each message a line on stderr, where the core's own
+ *  lines go. */
+const STDERR_LOGGER = {
+  info(message) {
+    process.stderr.write(`${message}\n`);
+  },
+};
+
+/** ` (worker i, pid n)` in a worker process, else nothing. */
+function whose() {
+  const index = workers.workerIndex();
+  return index === null ? '' : ` (worker ${index}, pid ${process.pid})`;
+}
 
 /** Keep a route; the same method and path twice is refused at registration,
  * naming both handlers and where they were registered (the core would
@@ -123,6 +138,7 @@ class Spikard {
     this._server = null;
     this._host = undefined;
     this._signalHandlers = [];
+    this._logger = null;
   }
 
   /**
@@ -290,7 +306,13 @@ class Spikard {
         ...(watch === null ? {} : { reload: watch }),
       });
     }
-    const server = new Server(this.routes, configJson(config), Math.round(shutdown * 1000));
+    const logger = config.logger === undefined ? STDERR_LOGGER : config.logger || null;
+    const server = new Server(
+      this.routes,
+      configJson(config, LOG_LANE),
+      Math.round(shutdown * 1000),
+      config.accessLog ? logger : null,
+    );
     try {
       server.start();
     } catch (err) {
@@ -305,6 +327,8 @@ class Spikard {
     }
     this._server = server;
     this._host = config.host === undefined ? '127.0.0.1' : config.host;
+    this._logger = config.quiet ? null : logger;
+    this._say(`Spikard listening on ${this.url}${whose()}`);
     watchSignals();
     if (signals || inWorker) {
       // A worker is stopped by its supervisor's SIGINT/SIGTERM: it drains
@@ -346,15 +370,27 @@ class Spikard {
   async close() {
     const server = this._server;
     if (server === null) return;
+    const url = this.url;
     for (const [sig, handler] of this._signalHandlers) process.removeListener(sig, handler);
     this._signalHandlers = [];
     try {
       await server.close();
+      this._say(`Spikard stopped (${url})${whose()}`);
     } finally {
       if (this._server === server) {
         this._server = null;
         this._host = undefined;
       }
+    }
+  }
+
+  /** A line of the app's own (listening, stopped) to the logger, unless quiet. */
+  _say(message) {
+    if (this._logger === null) return;
+    try {
+      this._logger.info(message);
+    } catch (err) {
+      console.error('spikard: the logger failed:', err);
     }
   }
 }

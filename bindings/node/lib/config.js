@@ -100,9 +100,15 @@ function checkConfig(config) {
       }
       continue;
     }
+    if (field === 'logger') {
+      if (value === undefined) continue;
+      checkLogger(value);
+      out.logger = value;
+      continue;
+    }
     if (!Object.prototype.hasOwnProperty.call(FIELDS, field)) {
       throw new TypeError(
-        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${[...Object.keys(FIELDS), ...Object.keys(MIDDLEWARE), 'workers'].join(', ')}`,
+        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${[...Object.keys(FIELDS), ...Object.keys(MIDDLEWARE), 'workers', 'logger'].join(', ')}`,
       );
     }
     if (value === undefined) continue;
@@ -132,16 +138,34 @@ function checkConfig(config) {
   return out;
 }
 
-/** The spikard_app_new document of a checked config (without `workers`). */
-function configJson(config) {
+/** The spikard_app_new document of a checked config (without `workers` and
+ *  `logger`). With `logLane` the binding logs itself: the access lines come
+ *  as SPIKARD_EVENT_LOG batches on that lane, and the core prints no
+ *  "listening" line. */
+function configJson(config, logLane) {
   const doc = {};
   for (const [field, value] of Object.entries(config)) {
-    if (value === undefined || field === 'workers') continue;
+    if (value === undefined || field === 'workers' || field === 'logger') continue;
     if (Object.prototype.hasOwnProperty.call(MIDDLEWARE, field))
       doc[MIDDLEWARE[field][0]] = MIDDLEWARE[field][1](value);
     else doc[FIELDS[field][0]] = value;
   }
+  if (logLane !== undefined) {
+    doc.access_log = doc.access_log === true ? { lane: logLane } : false;
+    doc.quiet = true;
+  }
   return JSON.stringify(doc);
+}
+
+/** `logger`: an object with an `info(message)` method (console, pino, ...), or
+ *  false for none; the binding's own, never sent to the core. */
+function checkLogger(value) {
+  if (value === false) return;
+  if (value === null || typeof value !== 'object' || typeof value.info !== 'function') {
+    throw new TypeError(
+      `ServerConfig.logger=${show(value)}: must be an object with an info(message) method (console, a pino logger) or false`,
+    );
+  }
 }
 
 module.exports = { FIELDS, checkConfig, configJson, coreKey };

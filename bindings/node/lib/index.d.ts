@@ -19,6 +19,11 @@ export interface ZodLike {
 /** A schema a route accepts: JSON Schema or Zod. */
 export type Schema = JsonSchema | ZodLike;
 
+/** A sink for the app's lines (`console`, a pino logger, ...). */
+export interface Logger {
+  info(message: string): void;
+}
+
 /**
  * Settings of an app. Each field is checked at construction by the core's own
  * rules (a `TypeError` for a value of the wrong type, a `RangeError` for one
@@ -48,10 +53,27 @@ export interface ServerConfig {
   readTimeout?: number;
   /** Seconds `close()` lets in-flight requests finish. Default 5. */
   shutdownTimeout?: number;
-  /** One line per request on stderr. Default false. */
+  /**
+   * One line per request, formatted by the core, each passed to
+   * `logger.info()` as it is:
+   * `2026-12-03T11:46:55.123Z 127.0.0.1:54321 "GET /items/7?q=1 HTTP/1.1" 200 0.412ms -`
+   * (time the request began, UTC; client; request line; status; duration;
+   * request id or `-`). The core hands them over in batches at most 100 ms
+   * apart, and `close()` delivers the last ones before it resolves. Off, it
+   * costs nothing. Default false.
+   */
   accessLog?: boolean;
-  /** Suppress the core's single "listening on" line. Default false. */
+  /** No "listening" and "stopped" lines on the logger. Default false. */
   quiet?: boolean;
+  /**
+   * Where the app's lines go: `Spikard listening on http://host:port` once
+   * `listen()` serves, `Spikard stopped (http://host:port)` once `close()`
+   * is done (in a worker process each ends with ` (worker i, pid n)`), and
+   * the access lines. Any object with an `info(message)` method: `console`,
+   * a pino or winston logger. Default: each message a line on stderr;
+   * `false`: none.
+   */
+  logger?: Logger | false;
   /** Bind with SO_REUSEPORT (Unix only). Default false. */
   reusePort?: boolean;
   /**

@@ -15,6 +15,7 @@ import {
 import type {
   CorsConfig,
   Listening,
+  Logger,
   MessageSchema,
   Request,
   RouteSchemas,
@@ -29,6 +30,15 @@ const schemas: RouteSchemas = {
 };
 
 const app = new Spikard({ port: 0, quiet: true });
+
+// The access log and where the app's lines go: console, any info(message) sink, or none.
+const lines: string[] = [];
+const sink: Logger = { info: (message: string) => void lines.push(message) };
+export const logged = [
+  new Spikard({ accessLog: true, logger: console }),
+  new Spikard({ accessLog: true, logger: sink }),
+  new Spikard({ logger: false }),
+];
 
 app.get('/users/{id}', schemas, async (req: Request<{ id: number }>) => {
   const id: number = req.params.id;

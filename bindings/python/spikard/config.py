@@ -102,9 +102,11 @@ class ServerConfig:
     shutdown_timeout: float = 5
     """Seconds a graceful stop waits for in-flight requests."""
     access_log: bool = False
-    """One line per request on stderr."""
+    """One record per request on the ``spikard.access`` logger, its message
+    the core's access line (time, client, request line, status, duration,
+    request id; see the README). Off by default, and then free."""
     quiet: bool = False
-    """Suppress the core's single "listening on" line."""
+    """No "listening" and "stopped" records on the ``spikard`` logger."""
     reuse_port: bool = False
     """Bind with SO_REUSEPORT, so that other processes can serve the same
     address (worker processes set it for themselves). Unix only."""
@@ -255,12 +257,14 @@ class ServerConfig:
         if self.static_files:
             doc["static_files"] = [s.to_doc() for s in self.static_files]
 
-    def to_json(self, serial_lanes: tuple[int, ...] = ()) -> bytes:
+    def to_json(self, serial_lanes: tuple[int, ...] = (), log_lane: int | None = None) -> bytes:
         """The configuration document of ``spikard_app_new``.
 
         ``serial_lanes`` names the lanes served by a pool of threads that
         share the GIL: the core hands them one request at a time unless one
-        stalls (spikard.h, "serial_lanes").
+        stalls (spikard.h, "serial_lanes"). ``log_lane`` says the host logs
+        itself: the core's access lines come as SPIKARD_EVENT_LOG batches on
+        that lane, and the core prints no "listening" line.
         """
         doc: dict[str, Any] = {key: getattr(self, key) for key in _CORE_KEYS}
         for key in _OPTIONAL_KEYS:
@@ -272,6 +276,9 @@ class ServerConfig:
         if self.cors is not None:
             doc["cors"] = self.cors.document()
         self._middleware_doc(doc)
+        if log_lane is not None:
+            doc["access_log"] = {"lane": log_lane} if self.access_log else False
+            doc["quiet"] = True
         return json.dumps(doc, separators=(",", ":")).encode()
 
     def replace(self, **changes: Any) -> ServerConfig:

@@ -214,7 +214,9 @@ def _policies(pid: int) -> set[int]:
 
 
 SCHED_APP = """
+import logging
 from spikard import ServerConfig, Spikard
+logging.basicConfig(level=logging.INFO)
 app = Spikard(config=ServerConfig(port=0, sched_batch={flag}))
 
 @app.get("/")
