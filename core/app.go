@@ -19,6 +19,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app/server"
 
+	"github.com/spikard/spikard/core/openapi"
 	"github.com/spikard/spikard/core/request"
 	"github.com/spikard/spikard/core/route"
 )
@@ -48,9 +49,10 @@ type Config struct {
 	WSPingInterval   time.Duration // how often core pings an open WebSocket; one silent for two intervals is dropped; 0: never
 	WSOrigins        []string      // origins a WebSocket handshake may come from ("*": any); nil: the request's own host only
 	Broadcast        BroadcastConfig
-	AccessLog        bool   // one line per request on the Logger
-	Quiet            bool   // suppress the "listening on" line
-	Logger           Logger // where the app writes; nil means stderr
+	OpenAPI          openapi.Config // the OpenAPI document and docs pages (core/openapi); zero: none
+	AccessLog        bool           // one line per request on the Logger
+	Quiet            bool           // suppress the "listening on" line
+	Logger           Logger         // where the app writes; nil means stderr
 }
 
 // Logger receives the app's few lines of output. Implementations must be
@@ -105,6 +107,15 @@ type RouteSpec struct {
 	// WebSocket, when set, makes the GET route a WebSocket endpoint: its
 	// handshake reaches the host as EventWSOpen (see websocket.go).
 	WebSocket *WebSocketRoute `json:"-"`
+
+	// What only the OpenAPI document reads (core/openapi.go): the
+	// operation's summary, description, tags and operationId (generated
+	// when empty), and the status of a successful answer (0: 200).
+	Summary     string   `json:"summary,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	OperationID string   `json:"operation_id,omitempty"`
+	StatusCode  int      `json:"status_code,omitempty"`
 
 	// Handler, when set, answers the route on the Hertz goroutine itself
 	// instead of queueing it on Lane: the way a Go program uses core.
@@ -258,6 +269,8 @@ type App struct {
 	lanes   map[uint32]*Lane
 	started bool
 	stopped bool // Shutdown has begun
+
+	docsAdded bool // the OpenAPI routes are in the table (openapi.go)
 
 	// Set by Start; read-only afterwards.
 	srv  *server.Hertz
