@@ -14,6 +14,7 @@ import {
 import type {
   Listening,
   MessageSchema,
+  OpenApiConfig,
   Request,
   RouteSchemas,
   TestResponse,
@@ -24,9 +25,13 @@ import type {
 const schemas: RouteSchemas = {
   params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
   response: { type: 'object', properties: { id: { type: 'integer' } } },
+  summary: 'Read a user',
+  tags: ['users'],
+  operationId: 'read_user',
 };
 
-const app = new Spikard({ port: 0, quiet: true });
+const openapi: OpenApiConfig = { title: 'My API', version: '1.0.0', redocPath: null };
+const app = new Spikard({ port: 0, quiet: true, openapi });
 
 app.get('/users/{id}', schemas, async (req: Request<{ id: number }>) => {
   const id: number = req.params.id;

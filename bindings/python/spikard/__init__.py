@@ -3,7 +3,7 @@
 from . import background
 from ._dispatch import BackgroundServer
 from .app import Spikard
-from .config import ServerConfig
+from .config import OpenApiConfig, ServerConfig
 from .errors import ListenError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
@@ -21,6 +21,7 @@ __all__ = [
     "Header",
     "Headers",
     "ListenError",
+    "OpenApiConfig",
     "Path",
     "Query",
     "Request",

@@ -71,11 +71,18 @@ class Spikard:
         request_schema: dict[str, Any] | None = None,
         response_schema: dict[str, Any] | None = None,
         status_code: int = 200,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        operation_id: str | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated handler for ``method`` and ``path``.
 
         ``request_schema`` replaces the body schema derived from the body
         parameter's type; ``status_code`` is the status of plain return values.
+        ``summary``, ``description`` (else the docstring's first line and the
+        rest), ``tags`` and ``operation_id`` (else generated) describe the
+        operation in the OpenAPI document (``ServerConfig(openapi=...)``).
         """
 
         def decorator(handler: F) -> F:
@@ -87,6 +94,10 @@ class Spikard:
                     request_schema=request_schema,
                     response_schema=response_schema,
                     status_code=status_code,
+                    summary=summary,
+                    description=description,
+                    tags=tags,
+                    operation_id=operation_id,
                 )
             )
             return handler
@@ -190,12 +201,19 @@ class Spikard:
         parameter_schema: dict[str, Any] | None = None,
         response_schema: dict[str, Any] | None = None,
         file_params: dict[str, Any] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        operation_id: str | None = None,
+        status_code: int = 200,
     ) -> Callable[[F], F]:
         """Low-level registration with explicit JSON Schemas.
 
         ``parameter_schema`` properties carry ``"source"``: ``"path"``,
         ``"query"``, ``"header"`` or ``"cookie"``. The validated values reach
         the handler as keyword arguments (JSON values), the body as ``body``.
+        ``summary``, ``description``, ``tags``, ``operation_id`` and
+        ``status_code`` only describe the operation in the OpenAPI document.
         """
 
         def decorator(handler: F) -> F:
@@ -208,6 +226,11 @@ class Spikard:
                     parameter_schema=parameter_schema,
                     response_schema=response_schema,
                     file_params=file_params,
+                    summary=summary,
+                    description=description,
+                    tags=tags,
+                    operation_id=operation_id,
+                    status_code=status_code,
                 )
             )
             return handler

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _native
 
-__all__ = ["ServerConfig"]
+__all__ = ["OpenApiConfig", "ServerConfig"]
 
 # The keys spikard.h documents for spikard_app_new; nothing else is sent.
 _CORE_KEYS = (
@@ -133,6 +133,9 @@ class ServerConfig:
     """Processes serving the app. With more than one, :meth:`Spikard.run`
     runs this program again once per worker (see ``spikard._workers``) and
     supervises them; each worker's Go core still uses every core for HTTP."""
+    openapi: OpenApiConfig | None = None
+    """The OpenAPI 3.1 document at ``/openapi.json`` with Swagger UI and
+    ReDoc pages (see :class:`OpenApiConfig`); None serves none."""
 
     def __post_init__(self) -> None:
         # Refuse a bad value where it is written, naming the field. The core
@@ -163,6 +166,11 @@ class ServerConfig:
             raise ValueError(f"ServerConfig.workers={self.workers!r}: {reason}") from None
         if isinstance(self.workers, float):
             self.workers = int(self.workers)  # the core took it as whole: 2.0
+        if self.openapi is not None and not isinstance(self.openapi, OpenApiConfig):
+            raise ValueError(
+                f"ServerConfig.openapi={self.openapi!r}: must be an OpenApiConfig "
+                "(from spikard.config import OpenApiConfig)"
+            )
         value = self.sync_workers
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(
@@ -182,8 +190,80 @@ class ServerConfig:
                 doc[key] = getattr(self, key)
         if serial_lanes:
             doc["serial_lanes"] = list(serial_lanes)
+        if self.openapi is not None:
+            doc["openapi"] = self.openapi.document()
         return json.dumps(doc, separators=(",", ":")).encode()
 
     def replace(self, **changes: Any) -> ServerConfig:
         """A copy with some fields changed (None values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclass
+class OpenApiConfig:
+    """The app's OpenAPI 3.1 document and its docs pages, built by the core.
+
+    The document is generated once, when the app starts, from every route's
+    declaration: path and parameter types, constraints and defaults, the
+    body per media type, the return type's schema at the route's
+    ``status_code``, and the 422 problem document of validated routes.
+    msgspec Structs, dataclasses, pydantic models (anything whose JSON
+    Schema has a ``title`` and ``properties``) become named components. An
+    operation's summary and description come from the route decorator's
+    ``summary=``/``description=``, else from the handler's docstring (its
+    first line, and the rest). The pages load only the app's own scripts
+    and stylesheets: they work offline.
+    """
+
+    enabled: bool = True
+    """Serve the document and pages."""
+    title: str = "API"
+    """The document's ``info.title``."""
+    version: str = "1.0.0"
+    """The API's version (``info.version``)."""
+    description: str | None = None
+    """``info.description`` (CommonMark)."""
+    swagger_ui_path: str | None = "/docs"
+    """Where Swagger UI is served; None: nowhere."""
+    redoc_path: str | None = "/redoc"
+    """Where ReDoc is served; None: nowhere."""
+    openapi_path: str = "/openapi.json"
+    """Where the document is served."""
+
+    def __post_init__(self) -> None:
+        # Each field is judged by the core, alone, so the error names it;
+        # then the whole object (two pages on one path).
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.name in ("description", "swagger_ui_path", "redoc_path"):
+                continue
+            _check_openapi(f"OpenApiConfig.{f.name}={value!r}", {f.name: value}, f.name)
+        _check_openapi("OpenApiConfig", self.document(), None)
+
+    def document(self) -> dict[str, Any]:
+        """The config's ``"openapi"`` object (include/spikard.h)."""
+        doc: dict[str, Any] = {
+            "enabled": self.enabled,
+            "title": self.title,
+            "version": self.version,
+            "openapi_path": self.openapi_path,
+            "swagger_ui_path": self.swagger_ui_path or "",
+            "redoc_path": self.redoc_path or "",
+        }
+        if self.description is not None:
+            doc["description"] = self.description
+        return doc
+
+
+def _check_openapi(what: str, value: dict[str, Any], key: str | None) -> None:
+    try:
+        doc = json.dumps({"openapi": value}, allow_nan=False).encode()
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: not a JSON value") from None
+    try:
+        _native.check_config(doc)
+    except _native.SpikardError as exc:
+        reason = str(exc.args[-1]).removeprefix('config: "openapi": ')
+        if key is not None:
+            reason = reason.removeprefix(f'"{key}": ')
+        raise ValueError(f"{what}: {reason}") from None
