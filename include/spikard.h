@@ -289,7 +289,9 @@ typedef struct spikard_app spikard_app;
        object (scalars and lists of scalars), JSON otherwise; the success
        response at "status_code" with response_schema as JSON; a 422 of
        components/schemas/ValidationProblem (core's RFC 9457 document) on
-       every route that has parameters or a body. Named models: an object
+       every route that has parameters or a body, and a 400 of
+       ProblemDetails (a body core cannot read) on every route with a
+       body. Named models: an object
        schema with a string "title" and "properties", anywhere in a body
        or response schema, becomes components/schemas/<title> (characters
        outside [A-Za-z0-9._-] become '_'), as does each entry of a

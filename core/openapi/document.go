@@ -187,6 +187,14 @@ func operation(r *Route, reg *registry) (map[string]any, bool, error) {
 		ok["content"] = map[string]any{mediaJSON: map[string]any{"schema": schema}}
 	}
 	responses := map[string]any{strconv.Itoa(status): ok}
+	if op["requestBody"] != nil {
+		// A body core cannot read (malformed JSON, a broken multipart
+		// form, nesting past max_json_depth) is a 400 problem.
+		responses["400"] = map[string]any{
+			"description": "Malformed Body",
+			"content":     map[string]any{mediaProblem: map[string]any{"schema": ref(problemName)}},
+		}
+	}
 	if validated {
 		responses["422"] = map[string]any{
 			"description": "Validation Error",

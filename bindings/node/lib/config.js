@@ -76,7 +76,8 @@ function openapiDoc(value) {
       const reason = String(err && err.message)
         .replace('config: "openapi": ', '')
         .replace(`"${key}": `, '');
-      const Kind = typeof v === (field === 'enabled' ? 'boolean' : 'string') ? RangeError : TypeError;
+      const Kind =
+        typeof v === (field === 'enabled' ? 'boolean' : 'string') ? RangeError : TypeError;
       throw new Kind(`ServerConfig.openapi.${field}=${show(v)}: ${reason}`);
     }
     doc[key] = one;
@@ -85,7 +86,7 @@ function openapiDoc(value) {
     native.checkConfig(JSON.stringify({ openapi: doc }));
   } catch (err) {
     const reason = String(err && err.message).replace('config: "openapi": ', '');
-    throw new RangeError(`ServerConfig.openapi: ${reason}`);
+    throw new RangeError(`ServerConfig.openapi: ${reason}`, { cause: err });
   }
   return doc;
 }

@@ -175,7 +175,9 @@ function docKeys(method, path, options) {
       if (value !== 200) out.status_code = value;
     } else {
       if (typeof value !== 'string' || (option === 'operationId' && value === '')) {
-        throw new TypeError(`${where}: must be a${option === 'operationId' ? ' non-empty' : ''} string`);
+        throw new TypeError(
+          `${where}: must be a${option === 'operationId' ? ' non-empty' : ''} string`,
+        );
       }
       out[key] = value;
     }
@@ -189,7 +191,13 @@ function docKeys(method, path, options) {
  */
 function compileRaw(method, path, options) {
   if (options === undefined || options === null) options = {};
-  const known = ['parameterSchema', 'bodySchema', 'responseSchema', 'fileParams', ...Object.keys(DOC_OPTIONS)];
+  const known = [
+    'parameterSchema',
+    'bodySchema',
+    'responseSchema',
+    'fileParams',
+    ...Object.keys(DOC_OPTIONS),
+  ];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw new TypeError(

@@ -283,9 +283,7 @@ def compile_route(
     if plan.request_names:
         declaration["facts"] = list(REQUEST_FACTS)
 
-    declaration.update(
-        doc_keys(handler, summary, description, tags, operation_id, status_code)
-    )
+    declaration.update(doc_keys(handler, summary, description, tags, operation_id, status_code))
     return_annotation = hints.get("return", inspect.Signature.empty)
     if response_schema is not None:
         declaration["response_schema"] = response_schema
