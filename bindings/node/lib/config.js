@@ -75,7 +75,8 @@ function openapiDoc(value) {
     } catch (err) {
       const reason = String(err && err.message)
         .replace('config: "openapi": ', '')
-        .replace(`"${key}": `, '');
+        .replace(`"${key}": `, '')
+        .replace('or "" for no page', 'or null for no page');
       const Kind =
         typeof v === (field === 'enabled' ? 'boolean' : 'string') ? RangeError : TypeError;
       throw new Kind(`ServerConfig.openapi.${field}=${show(v)}: ${reason}`);

@@ -266,4 +266,6 @@ def _check_openapi(what: str, value: dict[str, Any], key: str | None) -> None:
         reason = str(exc.args[-1]).removeprefix('config: "openapi": ')
         if key is not None:
             reason = reason.removeprefix(f'"{key}": ')
+        # The core's "" (no page) is None here.
+        reason = reason.replace('or "" for no page', "or None for no page")
         raise ValueError(f"{what}: {reason}") from None
