@@ -103,7 +103,7 @@ func documented(rt *compiledRoute) openapi.Route {
 		OperationID: s.OperationID,
 	}
 	for _, p := range rt.params.Describe() {
-		r.Params = append(r.Params, openapi.Param{Name: p.Name, In: p.In, Required: p.Required, Schema: p.Schema, Separator: p.Separator})
+		r.Params = append(r.Params, openapi.Param{Name: p.Name, In: p.In, Required: p.Required, Schema: p.Schema, Separator: p.Separator, AnyValue: p.AnyValue})
 	}
 	for _, f := range rt.files.Describe() {
 		r.Files = append(r.Files, openapi.Upload{Name: f.Name, Required: f.Required, Types: f.Types})

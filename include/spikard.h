@@ -289,7 +289,8 @@ typedef struct spikard_app spikard_app;
        object (scalars and lists of scalars), JSON otherwise; the success
        response at "status_code" with response_schema as JSON; a 422 of
        components/schemas/ValidationProblem (core's RFC 9457 document) on
-       every route that has parameters or a body, and a 400 of
+       every route that has a parameter that can fail (any but an undeclared
+       {name} or {name:path}) or a body, and a 400 of
        ProblemDetails (a body core cannot read) on every route with a
        body. Named models: an object
        schema with a string "title" and "properties", anywhere in a body

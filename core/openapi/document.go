@@ -36,6 +36,7 @@ type Param struct {
 	Required  bool
 	Schema    []byte
 	Separator byte // a query array's one-value separator, or 0
+	AnyValue  bool // core takes any value (an undeclared string placeholder): never a 422
 }
 
 // Upload is one declared upload field.
@@ -162,7 +163,7 @@ func operation(r *Route, reg *registry) (map[string]any, bool, error) {
 				po["style"] = "pipeDelimited"
 			}
 			params = append(params, po)
-			validated = true
+			validated = validated || !p.AnyValue
 		}
 		op["parameters"] = params
 	}

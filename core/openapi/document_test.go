@@ -287,3 +287,16 @@ func TestFilesOnlyWhenEnabled(t *testing.T) {
 		t.Errorf("VERSIONS = %q", AssetVersions())
 	}
 }
+
+// A placeholder core takes whatever its value documents no 422; a typed or
+// declared one does.
+func TestAnyValuePlaceholderIsNotValidated(t *testing.T) {
+	d := build(t,
+		Route{Method: "GET", Path: "/files/{name:path}", Params: []Param{{Name: "name", In: "path", Required: true, Schema: []byte(`{"type":"string"}`), AnyValue: true}}},
+		Route{Method: "GET", Path: "/n/{id:int}", Params: []Param{{Name: "id", In: "path", Required: true, Schema: []byte(`{"type":"integer"}`)}}},
+	)
+	if _, ok := at(t, d, "paths", "/files/{name}", "get", "responses").(map[string]any)["422"]; ok {
+		t.Error("an any-value placeholder documents a 422")
+	}
+	at(t, d, "paths", "/n/{id}", "get", "responses", "422")
+}

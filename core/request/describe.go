@@ -20,6 +20,9 @@ type ParamDoc struct {
 	// Separator is the byte an array's values are joined with in one query
 	// value (colors=red,green), or 0 when every value is its own pair.
 	Separator byte
+	// AnyValue: core takes whatever value arrives (a {name} or {name:path}
+	// placeholder no schema declares), so this parameter is never a 422.
+	AnyValue bool
 }
 
 // spikardKeywords are the property keywords of a parameter_schema that are
@@ -43,6 +46,7 @@ func (p *Plan) Describe() []ParamDoc {
 			d.Separator = f.separator
 		}
 		d.Schema = cleanParamSchema(f)
+		d.AnyValue = f.doc == nil && f.typ == tString && f.format == ""
 		out = append(out, d)
 	}
 	return out
