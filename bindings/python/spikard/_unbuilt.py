@@ -2,7 +2,7 @@
 
 They exist so that code written against the product brief imports and
 constructs as it will once the features land (rate limits and the auth
-middleware: issue 15; OpenAPI: issue 16). ``ServerConfig`` refuses any of
+middleware: issue 15). ``ServerConfig`` refuses any of
 them with NotImplementedError naming its field, never ignoring one
 silently: an app that asked for rate limiting or authentication must not
 start without it.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["ApiKeyConfig", "JwtConfig", "OpenApiConfig", "RateLimitConfig", "refuse_unbuilt"]
+__all__ = ["ApiKeyConfig", "JwtConfig", "RateLimitConfig", "refuse_unbuilt"]
 
 
 @dataclass(frozen=True)
@@ -43,24 +43,11 @@ class ApiKeyConfig:
     header_name: str = "X-API-Key"
 
 
-@dataclass(frozen=True)
-class OpenApiConfig:
-    """OpenAPI document and its UIs (not built yet: issue 16)."""
-
-    enabled: bool = False
-    title: str = "API"
-    version: str = "1.0.0"
-    description: str | None = None
-    swagger_ui_path: str = "/docs"
-    redoc_path: str = "/redoc"
-
-
 # Each unbuilt ServerConfig field, the issue that builds it.
 _UNBUILT = {
     "rate_limit": ("rate limiting", "15"),
     "jwt_auth": ("JWT authentication", "15"),
     "api_key_auth": ("API-key authentication", "15"),
-    "openapi": ("OpenAPI generation", "16"),
 }
 
 

@@ -73,6 +73,10 @@ class Spikard:
         response_schema: dict[str, Any] | None = None,
         status_code: int = 200,
         cors: CorsConfig | bool | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        operation_id: str | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated handler for ``method`` and ``path``.
 
@@ -80,6 +84,9 @@ class Spikard:
         parameter's type; ``status_code`` is the status of plain return values.
         ``cors`` is the route's CORS policy in place of the app's
         (``ServerConfig.cors``); False turns the app's off for the route.
+        ``summary``, ``description`` (else the docstring's first line and the
+        rest), ``tags`` and ``operation_id`` (else generated) describe the
+        operation in the OpenAPI document (``ServerConfig(openapi=...)``).
         """
         cors_doc = route_cors(cors, f"{method} {path}")
 
@@ -93,6 +100,10 @@ class Spikard:
                         request_schema=request_schema,
                         response_schema=response_schema,
                         status_code=status_code,
+                        summary=summary,
+                        description=description,
+                        tags=tags,
+                        operation_id=operation_id,
                     ),
                     cors_doc,
                 )
@@ -211,6 +222,11 @@ class Spikard:
         response_schema: dict[str, Any] | None = None,
         file_params: dict[str, Any] | None = None,
         cors: CorsConfig | bool | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        operation_id: str | None = None,
+        status_code: int = 200,
     ) -> Callable[[F], F]:
         """Low-level registration with explicit JSON Schemas.
 
@@ -218,6 +234,8 @@ class Spikard:
         ``"query"``, ``"header"`` or ``"cookie"``. The validated values reach
         the handler as keyword arguments (JSON values), the body as ``body``.
         ``cors`` as for :meth:`route`.
+        ``summary``, ``description``, ``tags``, ``operation_id`` and
+        ``status_code`` only describe the operation in the OpenAPI document.
         """
         cors_doc = route_cors(cors, f"{method} {path}")
 
@@ -232,6 +250,11 @@ class Spikard:
                         parameter_schema=parameter_schema,
                         response_schema=response_schema,
                         file_params=file_params,
+                        summary=summary,
+                        description=description,
+                        tags=tags,
+                        operation_id=operation_id,
+                        status_code=status_code,
                     ),
                     cors_doc,
                 )

@@ -272,7 +272,6 @@ def test_brief_fields_have_their_defaults() -> None:
         ("rate_limit", "RateLimitConfig", "rate limiting"),
         ("jwt_auth", "JwtConfig", "JWT authentication"),
         ("api_key_auth", "ApiKeyConfig", "API-key authentication"),
-        ("openapi", "OpenApiConfig", "OpenAPI generation"),
     ],
 )
 def test_unbuilt_features_are_refused_naming_the_field(field: str, value: str, what: str) -> None:

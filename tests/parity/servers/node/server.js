@@ -44,6 +44,7 @@ const CONFIG_FIELDS = {
   access_log: 'accessLog',
   reuse_port: 'reusePort',
   sched_batch: 'schedBatch',
+  openapi: 'openapi',
 };
 // What registerRoute takes besides method and path, by the plan's key.
 const ROUTE_OPTIONS = {
@@ -51,6 +52,23 @@ const ROUTE_OPTIONS = {
   body_schema: 'bodySchema',
   response_schema: 'responseSchema',
   file_params: 'fileParams',
+  summary: 'summary',
+  description: 'description',
+  tags: 'tags',
+  operation_id: 'operationId',
+  status_code: 'statusCode',
+};
+// The config's objects whose keys the JS API spells in camelCase.
+const CONFIG_OBJECTS = {
+  openapi: {
+    enabled: 'enabled',
+    title: 'title',
+    version: 'version',
+    description: 'description',
+    swagger_ui_path: 'swaggerUiPath',
+    redoc_path: 'redocPath',
+    openapi_path: 'openapiPath',
+  },
 };
 
 class ProtocolError extends Error {}
@@ -339,6 +357,13 @@ function socketFor(route) {
 async function build(plan) {
   const config = { quiet: true };
   for (const [key, value] of Object.entries(plan.config)) config[CONFIG_FIELDS[key]] = value;
+  for (const [key, fields] of Object.entries(CONFIG_OBJECTS)) {
+    const value = plan.config[key];
+    if (value === undefined) continue;
+    config[CONFIG_FIELDS[key]] = Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [fields[k] || k, v]),
+    );
+  }
   const app = new Spikard(config);
   for (const route of plan.routes) {
     const options = {};

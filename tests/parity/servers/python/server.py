@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO
 
 from spikard import (
+    OpenApiConfig,
     Response,
     ServerConfig,
     Spikard,
@@ -43,7 +44,19 @@ LANGUAGE = "python"
 PROTOCOL_VERSION = 2
 
 # What register_route takes besides method and path.
-ROUTE_ARGUMENTS = ("parameter_schema", "body_schema", "response_schema", "file_params")
+ROUTE_ARGUMENTS = (
+    "parameter_schema",
+    "body_schema",
+    "response_schema",
+    "file_params",
+    "summary",
+    "description",
+    "tags",
+    "operation_id",
+    "status_code",
+)
+# Config objects the plan spells as JSON objects, and their config classes.
+CONFIG_OBJECTS: dict[str, Callable[..., Any]] = {"openapi": OpenApiConfig}
 # ServerConfig fields the server sets itself (PROTOCOL.md: port 0 and quiet).
 SERVER_OWNED = ("host", "port", "quiet")
 
@@ -205,7 +218,11 @@ def check(plan: Plan) -> str | None:
 
 def build(plan: Plan) -> Any:
     """The app of the plan, serving; raises what the framework raises."""
-    app = Spikard(config=ServerConfig(**{**plan.config, "quiet": True}))
+    config = dict(plan.config)
+    for key, make in CONFIG_OBJECTS.items():
+        if isinstance(config.get(key), dict):
+            config[key] = make(**config[key])
+    app = Spikard(config=ServerConfig(**{**config, "quiet": True}))
     for route in plan.routes:
         doc = route.doc
         if route.kind == "sse":
