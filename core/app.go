@@ -48,6 +48,7 @@ type Config struct {
 	WSPingInterval   time.Duration // how often core pings an open WebSocket; one silent for two intervals is dropped; 0: never
 	WSOrigins        []string      // origins a WebSocket handshake may come from ("*": any); nil: the request's own host only
 	Broadcast        BroadcastConfig
+	Hooks            uint8  // Hook* phases every lane route visits for (hooks.go)
 	AccessLog        bool   // one line per request on the Logger
 	Quiet            bool   // suppress the "listening on" line
 	Logger           Logger // where the app writes; nil means stderr
@@ -105,6 +106,9 @@ type RouteSpec struct {
 	// WebSocket, when set, makes the GET route a WebSocket endpoint: its
 	// handshake reaches the host as EventWSOpen (see websocket.go).
 	WebSocket *WebSocketRoute `json:"-"`
+	// Hooks names the lifecycle phases the route's host has hooks for, on
+	// top of Config.Hooks (hooks.go).
+	Hooks []string `json:"hooks,omitempty"`
 
 	// Handler, when set, answers the route on the Hertz goroutine itself
 	// instead of queueing it on Lane: the way a Go program uses core.
@@ -257,7 +261,8 @@ type App struct {
 	routes  []*compiledRoute
 	lanes   map[uint32]*Lane
 	started bool
-	stopped bool // Shutdown has begun
+	stopped bool           // Shutdown has begun
+	noRoute *compiledRoute // the route of error visits for unmatched requests (hooks.go)
 
 	// Set by Start; read-only afterwards.
 	srv  *server.Hertz
@@ -296,6 +301,7 @@ type compiledRoute struct {
 	facts   uint8    // fact* bits from spec.Facts
 	events  uint8    // event* bits from spec.Events
 	ws      *wsRoute // a WebSocket route's rules, or nil
+	hooks   uint8    // Hook* phases the route visits for (hooks.go)
 	// jsonDepth is the app's max_json_depth, kept here for the request
 	// path (formbody.go), which sees the route but not the app.
 	jsonDepth int
@@ -335,7 +341,7 @@ func NewApp(cfg Config) *App {
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}
-	return &App{
+	a := &App{
 		cfg:     cfg,
 		log:     cfg.Logger,
 		lanes:   map[uint32]*Lane{},
@@ -343,6 +349,8 @@ func NewApp(cfg Config) *App {
 		force:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	a.newNoRoute() // hooks.go
+	return a
 }
 
 // AddRoute adds a route. It fails, without panicking, on a malformed path
@@ -386,6 +394,10 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	if err != nil {
 		return 0, err
 	}
+	hooks, err := a.routeHooks(&spec)
+	if err != nil {
+		return 0, err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.started || a.stopped {
@@ -396,7 +408,7 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 		return 0, err
 	}
 	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files,
-		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth, ws: a.compileWS(spec.WebSocket)}
+		facts: facts, events: events, hooks: hooks, jsonDepth: a.cfg.MaxJSONDepth, ws: a.compileWS(spec.WebSocket)}
 	if cr.jsonDepth <= 0 {
 		cr.jsonDepth = request.DefaultMaxJSONDepth
 	}

@@ -79,6 +79,8 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.WSOrigins, err = originList(raw)
 		case "broadcast":
 			cfg.Broadcast, err = parseBroadcast(raw)
+		case "hooks":
+			cfg.Hooks, err = parseHooks(raw) // hooks.go
 		default:
 			if slices.Contains(keptConfigKeys, k) {
 				return errKeptKey
@@ -93,11 +95,11 @@ func ParseConfig(doc []byte) (Config, error) {
 // keptConfigKeys are config keys later minor versions will take; they are
 // refused as unsupported (not unknown), so a binding can tell "library too
 // old" from a typo.
-var keptConfigKeys = []string{"cors", "compression", "request_id", "static_files", "openapi", "hooks",
+var keptConfigKeys = []string{"cors", "compression", "request_id", "static_files", "openapi",
 	"rate_limit", "jwt_auth", "api_key_auth"}
 
 // keptRouteKeys are the route document's keys kept for later minors.
-var keptRouteKeys = []string{"hooks", "summary", "description", "tags", "operation_id"}
+var keptRouteKeys = []string{"summary", "description", "tags", "operation_id"}
 
 // ErrUnsupported wraps a refusal of something this library version keeps
 // for a later one (SPIKARD_E_UNSUPPORTED).
@@ -246,6 +248,7 @@ func seconds(raw json.RawMessage) (time.Duration, error) {
 var routeKeys = []string{
 	"method", "path", "lane", "parameter_schema", "body_schema", "file_params",
 	"response_schema", "events", "facts", "websocket",
+	"hooks",
 }
 
 // keyHints say what replaced a key of an older ABI.
@@ -300,6 +303,8 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 			_, err = nameList(raw, routeFacts)
 		case "websocket":
 			ws, err = parseRouteWebSocket(raw)
+		case "hooks":
+			_, err = parseHooks(raw)
 		}
 		return err
 	})

@@ -103,7 +103,6 @@ func TestDocumentsRefuseKeptAndOldKeys(t *testing.T) {
 	}{
 		{false, `{"cors":{}}`, `config: key "cors" is kept for a later version`, true},
 		{false, `{"openapi":true}`, `config: key "openapi" is kept for a later version`, true},
-		{true, `{"method":"GET","path":"/","hooks":[]}`, `route: key "hooks" is kept for a later version`, true},
 		{true, `{"method":"GET","path":"/","tags":[]}`, `route: key "tags" is kept`, true},
 		{true, `{"method":"GET","path":"/","wants_request":true}`, `route: unknown key "wants_request" (ABI 2: "facts": ["meta"])`, false},
 		{true, `{"method":"GET","path":"/","facts":["meta","nope"]}`, `route: "facts": unknown name "nope"`, false},

@@ -55,6 +55,8 @@ type exchange struct {
 	out     []byte              // problem documents
 	facts   factScratch         // cookies, query pairs and upload pointers (see facts.go)
 
+	hk hookState // lifecycle visits (hooks.go)
+
 	ws *wsConn // the WebSocket this exchange became, from its ResponseWSAccept; guarded by exchanges.mu (websocket.go)
 
 	st stream // a WRITTEN answer or a stream being written (stream.go); last, away from the hot fields
@@ -120,6 +122,7 @@ func (t *exchanges) release(ex *exchange) {
 		ex.answer = answerPlain
 	}
 	ex.seen = false
+	ex.hk.reset()
 	ex.state = stateFree
 	t.free = append(t.free, ex.slot)
 	t.mu.Unlock()

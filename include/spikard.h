@@ -93,7 +93,9 @@
  * middleware of core: the config keys "request_id", "cors",
  * "compression" and "static_files", the route key "cors", file answers
  * (SPIKARD_RESPONSE_FILE) and the access log (SPIKARD_EVENT_LOG); it
- * appends no field.
+ * appends no field. It also adds lifecycle hooks (the config and route
+ * key "hooks", SPIKARD_EVENT_HOOK, SPIKARD_RESPONSE_CONTINUE,
+ * SPIKARD_NO_ROUTE; see Section - Lifecycle hooks).
  */
 #ifndef SPIKARD_H
 #define SPIKARD_H
@@ -261,8 +263,13 @@ typedef struct spikard_app spikard_app;
  *       subscribers; spikard_app_start fails with SPIKARD_E_IO when Redis
  *       does not answer a PING within 3 s. "prefix": string, default
  *       "spikard:": channel c is the Redis channel prefix + c.
+ *   "hooks" (2.3): list of lifecycle phases the host has hooks for on
+ *       every route: "on_request", "pre_validation", "pre_handler",
+ *       "on_response", "on_error" (see Section - Lifecycle hooks), default
+ *       []. With "on_response" or "on_error", requests that match no route
+ *       visit lane 0 too.
  * Kept for later minor versions, refused with SPIKARD_E_UNSUPPORTED:
- * "cors", "compression", "request_id", "static_files", "openapi", "hooks",
+ * "cors", "compression", "request_id", "static_files", "openapi",
  * "rate_limit", "jwt_auth", "api_key_auth".
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */
@@ -346,11 +353,15 @@ void spikard_app_free(spikard_app *app);
  *       picks the first the client offered); "origins": an allow-list
  *       that replaces the config's "ws_origins" for this route. false: a
  *       plain route. Not with spikard_app_add_handler.
+ *   "hooks" (2.3): list of lifecycle phases, as the config's "hooks", that
+ *       this route's host has hooks for beyond the app's (see Section -
+ *       Lifecycle hooks). Not with "websocket" or spikard_app_add_handler
+ *       (SPIKARD_E_INVALID); app-wide hooks skip those routes.
  * Unknown keys, unknown names in a list and null values are refused with
  * SPIKARD_E_INVALID and a message naming the key, so that a misspelt
  * "body_schema" cannot turn validation off; 1.x's "wants_request" gets a
  * hint to "facts". Kept for later minor versions, refused with
- * SPIKARD_E_UNSUPPORTED: "hooks", "summary", "description", "tags",
+ * SPIKARD_E_UNSUPPORTED: "summary", "description", "tags",
  * "operation_id".
  *
  * On success *out_route is the route's id, which events carry. A GET route
@@ -437,9 +448,13 @@ typedef struct spikard_pair {
                                     * SPIKARD_EVENT_F_BINARY for a binary one, else text
                                     * (valid UTF-8) */
 #define SPIKARD_EVENT_WS_CLOSE 7   /* terminal: code is the close code, body the reason */
+/* 2.3, for apps and routes with "hooks" only (see Section - Lifecycle
+ * hooks): */
+#define SPIKARD_EVENT_HOOK 8       /* a paused request; code: SPIKARD_HOOK_* of this visit;
+                                    * answer SPIKARD_RESPONSE_CONTINUE to go on, anything
+                                    * else to end the exchange with it */
 /* Kept for later minor versions, delivered only to hosts that opt in
  * through keys and flags this version refuses: */
-#define SPIKARD_EVENT_HOOK 8       /* a paused request; code: SPIKARD_HOOK_* of this visit */
 #define SPIKARD_EVENT_LOG 9        /* body: a batch of access-log lines */
 /* Kinds stay below 64. */
 
@@ -453,12 +468,15 @@ typedef struct spikard_pair {
 #define SPIKARD_GONE_ABORTED 5  /* the host aborted its stream (SPIKARD_CHUNK_ABORT, or
                                  * SPIKARD_CHUNK_END short of its content-length) */
 
-/* Kept: the lifecycle phases of a SPIKARD_EVENT_HOOK visit. */
+/* 2.3: the lifecycle phases of a SPIKARD_EVENT_HOOK visit (its code). */
 #define SPIKARD_HOOK_ON_REQUEST (1u << 0)
 #define SPIKARD_HOOK_PRE_VALIDATION (1u << 1)
 #define SPIKARD_HOOK_PRE_HANDLER (1u << 2)
 #define SPIKARD_HOOK_ON_RESPONSE (1u << 3)
 #define SPIKARD_HOOK_ON_ERROR (1u << 4)
+
+/* 2.3: the route of a HOOK visit for a request that matched no route. */
+#define SPIKARD_NO_ROUTE 0xFFFFFFFFu
 
 /* One event. Fields a kind or a route's facts do not fill are zero. */
 typedef struct spikard_event {
@@ -534,7 +552,7 @@ int spikard_poller_poll(size_t *out_count, spikard_poller *poller, spikard_event
  * do not read, write or close it. */
 int spikard_poller_fd(int *out_fd, spikard_poller *poller);
 
-/* Response flags. Bits 0..7 and 8 (2.1) are this version's; 9..10 are kept
+/* Response flags. Bits 0..7, 8 (2.1) and 9 (2.3) are this version's; 10 is kept
  * (refused with SPIKARD_E_UNSUPPORTED); 11..23 are for later minor versions;
  * 24..31 are never assigned, so a host may rely on their refusal. */
 /* The handler failed: answer the standard 500 problem document, so every
@@ -584,8 +602,14 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
  * The exchange is then a WebSocket: write to it with spikard_stream_write
  * at once, even before the 101 is out. */
 #define SPIKARD_RESPONSE_WS_ACCEPT (1u << 8)
+/* 2.3: the answer to a SPIKARD_EVENT_HOOK that lets the exchange go on,
+ * alone: status 0, no body; each header sets that header (an empty value
+ * removes it): a request header on a pre visit, a header of core's answer
+ * on an error visit; never content-length, transfer-encoding or host.
+ * Refused (SPIKARD_E_INVALID and the standard 500) for an exchange that is
+ * not in a HOOK visit. See Section - Lifecycle hooks. */
+#define SPIKARD_RESPONSE_CONTINUE (1u << 9)
 /* Kept: */
-#define SPIKARD_RESPONSE_CONTINUE (1u << 9)  /* answer to HOOK: go on; headers: changes */
 #define SPIKARD_RESPONSE_FILE (1u << 10)     /* body: a path core sends */
 
 /* The answer to one exchange. Its headers are sent as given; core adds
@@ -614,6 +638,51 @@ typedef struct spikard_response {
  * spikard_last_error() names that entry. */
 int spikard_respond(int *out_results, spikard_app *app, const spikard_response *responses,
                     size_t count, size_t response_size);
+
+/* ---------------------------------------------------------------------------
+ * Section - Lifecycle hooks (2.3)
+ *
+ * A host with hooks names their phases: the config's "hooks" for every
+ * route served by a lane host, a route's "hooks" for that route as well.
+ * Core pauses a request only where the host cannot run its hooks inside a
+ * visit it gets anyway, and sends one SPIKARD_EVENT_HOOK for every phase
+ * the host handles back to back there; code holds their SPIKARD_HOOK_*
+ * bits. Two visits exist:
+ *
+ *   PRE VISIT, code ON_REQUEST and/or PRE_VALIDATION: after routing and
+ *   reading the body, before parameters and body are validated (a hook
+ *   cannot change the path, so routing comes first; a request core refuses
+ *   while reading its body gets no pre visit). The event has route, meta
+ *   (method, path, query, headers) whatever the route's facts, the route's
+ *   cookies and query facts if it asks for them, the body as received
+ *   (not yet decoded) and empty params. CONTINUE (its headers change
+ *   request headers) goes on: validation runs on the changed request and
+ *   its REQUEST follows, queued on the route's lane like any request (any
+ *   poller of the lane may take it). Any other answer ends the exchange
+ *   (an auth hook's 401); it gets an error visit if it is a PROBLEM or
+ *   HANDLER_ERROR one.
+ *
+ *   ERROR VISIT, code ON_ERROR and/or ON_RESPONSE: when the answer about
+ *   to go out is a problem document core rendered: its own 4xx and 5xx
+ *   (404, 405, 413, 415, 422, ...) or one a host asked for
+ *   (SPIKARD_RESPONSE_HANDLER_ERROR, SPIKARD_RESPONSE_PROBLEM, a refused
+ *   answer's 500). The event has route (SPIKARD_NO_ROUTE for a request that
+ *   matched none: such visits go to lane 0), meta, params a JSON object
+ *   {"status": 404, "headers": [["content-type",
+ *   "application/problem+json"], ...]} (the answer's status and headers,
+ *   names lower-case, framing headers left out) and body the answer's
+ *   body. CONTINUE sends core's answer, its headers changed; any other
+ *   answer replaces it whole. An exchange makes at most one error visit.
+ *
+ * pre_handler hooks, the handler and on_response hooks on the host's own
+ * answers run back to back inside the REQUEST visit, host side; the
+ * phases are named only so that one list says what the host has. So a
+ * route without hooks makes no visit and costs one test, and a route whose
+ * hooks are all pre_handler or on_response makes none on its success path.
+ * request_timeout applies to each visit as to a request (a 504 or a stop's
+ * 503 makes no visit); a route's "disconnect" events apply to its visits.
+ * The poller that takes a HOOK owns the exchange until it answers it.
+ * ------------------------------------------------------------------------- */
 
 /* ---------------------------------------------------------------------------
  * Section - Streams
