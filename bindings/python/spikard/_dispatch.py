@@ -39,6 +39,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import json
 import logging
 import select
 import signal
@@ -48,12 +49,13 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from . import _native, background
+from . import _hooked, _native, background
 from ._results import ReturnedNothing
 from ._sockets import Sockets
 from ._streams import Streams
 from .config import ServerConfig
 from .errors import listen_error
+from .hooks import Hooks
 from .routing import ASYNC_LANE, SYNC_LANE, RequestValidationError, Route
 from .streaming import OpenStream
 
@@ -66,6 +68,7 @@ HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
 PROBLEM = _native.RESPONSE_PROBLEM
 WRITTEN = _native.RESPONSE_WRITTEN
 _CREDIT = _native.EVENT_STREAM_CREDIT
+_HOOK = _native.EVENT_HOOK
 _PENDING = background.PENDING
 _SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
 _JOIN_GRACE = 1.0  # seconds close() waits for pool threads after the app stopped
@@ -200,16 +203,27 @@ def _call_sync(
 class Server:
     """One running app: the native App, its pollers, the loop hooks and the pool."""
 
-    def __init__(self, routes: list[Route], config: ServerConfig) -> None:
+    def __init__(
+        self, routes: list[Route], config: ServerConfig, hooks: Hooks | None = None
+    ) -> None:
         self.config = config
-        self._app: _native.App | None = _native.App(config.to_json(serial_lanes=(SYNC_LANE,)))
+        self.hooks = hooks if hooks is not None else Hooks()
+        doc = config.to_json(serial_lanes=(SYNC_LANE,))
+        if self.hooks.phases():
+            # The core pauses requests only for the phases that have hooks
+            # (hooks.py); pre_handler and on_response run inside the
+            # request's own visit, in the wrapped routes.
+            routes = [_hooked.hooked_route(r, self.hooks, lambda: self._loop) for r in routes]
+            doc = doc[:-1] + b',"hooks":' + json.dumps(self.hooks.phases()).encode() + b"}"
+        self._app: _native.App | None = _native.App(doc)
         ids = {self._app.add_route(route.route_json()): route for route in routes}
         # Events carry the core's route id; index the plans by it.
         table: list[Any] = [None] * (max(ids) + 1 if ids else 0)
         for route_id, route in ids.items():
             table[route_id] = route
         self._routes: list[Route] = table
-        self._has_async = any(r.is_async for r in routes)
+        # Error visits of requests no route matched come on lane 0.
+        self._has_async = any(r.is_async for r in routes) or self.hooks.post
         self._has_sync = any(not r.is_async for r in routes)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._async_poller: _native.Poller | None = None
@@ -432,6 +446,9 @@ class Server:
         for ev in events:
             exchange = ev[0]
             if ev[2] is None:  # not a request: (exchange, route, None, kind, code, ...)
+                if ev[3] == _HOOK:  # a lifecycle visit (hooks.py)
+                    self._visit_async(ev, base.copy())
+                    continue
                 gone = tasks.pop(exchange, None)
                 if gone is not None:
                     # DISCONNECT while its handler runs: stop it, drop its answer.
@@ -470,6 +487,23 @@ class Server:
             loop.call_soon(self._collect, started)
         if out:
             self._respond(out)
+
+    def _visit_async(self, ev: _native.Event, ctx: contextvars.Context) -> None:
+        """Run a HOOK visit's hooks in a Task of its own, then answer it."""
+        exchange = ev[0]
+        coro = _hooked.drive_async(self.hooks, _hooked.visit(self.hooks, ev), exchange)
+        task = self._start_task(coro, context=ctx)
+        if task.done():
+            if not task.cancelled():
+                self._respond([task.result()])
+            return
+        self._tasks[exchange] = task  # a DISCONNECT cancels it
+
+        def done(t: asyncio.Task[Any]) -> None:
+            if self._tasks.pop(exchange, None) is not None and not t.cancelled():
+                self._respond([t.result()])
+
+        task.add_done_callback(done)
 
     def _collect(
         self, started: list[tuple[int, Route, asyncio.Task[Any], contextvars.Context]]
@@ -549,6 +583,10 @@ class Server:
                 ready.poll(_SYNC_POLL_MS)
                 continue
             for ev in events:
+                if ev[2] is None and ev[3] == _HOOK:  # a lifecycle visit (hooks.py)
+                    gen = _hooked.visit(self.hooks, ev)
+                    respond([base.copy().run(_hooked.drive_sync, self.hooks, gen, ev[0], loop)])
+                    continue
                 if ev[2] is None:
                     # Sync routes opt into no other kind: this is a stream's
                     # credit or end, and its pump runs on the loop.
@@ -578,10 +616,12 @@ def run_server(
                 loop.add_signal_handler(sig, server.begin_stop)
                 _native.signal_onstack(sig)  # CPython sets SA_ONSTACK itself; a guard
                 signals.append(sig)
+        loop.run_until_complete(server.hooks.run_startup())  # hooks.py
         server.start(loop)
         if on_started is not None:
             on_started(server)
         loop.run_until_complete(server.wait_stopped())
+        loop.run_until_complete(server.hooks.run_shutdown())
     finally:
         try:
             for sig in signals:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
 from .config import ServerConfig
+from .hooks import Hooks
 from .routing import (
     Route,
     compile_route,
@@ -28,6 +30,7 @@ from .websockets import message_frame
 __all__ = ["Spikard"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+H = TypeVar("H", bound=Callable[..., Any])
 logger = logging.getLogger("spikard")
 
 
@@ -41,9 +44,17 @@ class Spikard:
     Python threads, so a blocking function holds up only its own thread.
     """
 
-    def __init__(self, config: ServerConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        *,
+        lifespan: Callable[[Spikard], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+    ) -> None:
         self.config = config if config is not None else ServerConfig()
         self.routes: list[Route] = []
+        self.hooks = Hooks()
+        if lifespan is not None:
+            self.hooks.lifespan = functools.partial(lifespan, self)
         # The servers running this app, for broadcast().
         self._servers: weakref.WeakSet[Server] = weakref.WeakSet()
         set_current_app(self)
@@ -214,6 +225,45 @@ class Spikard:
 
         return decorator
 
+    # -- lifecycle hooks (hooks.py) ----------------------------------------------
+
+    def on_request(self, hook: H) -> H:
+        """Run ``hook(request)`` as a request arrives, after routing and before
+        validation; it returns the request (headers may be changed) or a
+        Response that answers at once. Several run in registration order."""
+        return self.hooks.add("on_request", hook)
+
+    def pre_validation(self, hook: H) -> H:
+        """Like on_request, after the on_request hooks."""
+        return self.hooks.add("pre_validation", hook)
+
+    def pre_handler(self, hook: H) -> H:
+        """Run ``hook(request)`` after validation, right before the handler;
+        it returns the request or a Response that answers instead."""
+        return self.hooks.add("pre_handler", hook)
+
+    def on_response(self, hook: H) -> H:
+        """Run ``hook(response)`` on every answer before it is sent; it returns
+        the response, changed or not."""
+        return self.hooks.add("on_response", hook)
+
+    def on_error(self, hook: H) -> H:
+        """Run ``hook(response)`` on every error answer (a handler's exception,
+        the core's own 4xx and 5xx) before on_response; ``response`` is an
+        ErrorResponse with the exception, if any. It returns it or a
+        replacement."""
+        return self.hooks.add("on_error", hook)
+
+    def on_startup(self, fn: H) -> H:
+        """Run ``fn()`` (def or async def) before the server listens."""
+        self.hooks.startup.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: H) -> H:
+        """Run ``fn()`` once the server has stopped."""
+        self.hooks.shutdown.append(fn)
+        return fn
+
     # -- serving -----------------------------------------------------------------
 
     def _config(
@@ -251,7 +301,7 @@ class Spikard:
             run_server(self._server(cfg), install_signals=on_main)
 
     def _server(self, cfg: ServerConfig) -> Server:
-        server = Server(list(self.routes), cfg)
+        server = Server(list(self.routes), cfg, self.hooks)
         self._servers.add(server)
         return server
 

@@ -412,3 +412,53 @@ async def test_websocket_sample_as_written(capsys):
             await ws.recv()
         assert info.value.rcvd is not None and info.value.rcvd.code == 1007
     assert "Received: {'message': 'hello'}" in capsys.readouterr().out
+
+
+def test_lifecycle_hooks_sample(serve, capsys):
+    from spikard import Response
+
+    app = Spikard()
+
+    @app.on_request
+    async def log_request(request):
+        print(f"{request.method} {request.path}")
+        return request  # Must return request to continue
+
+    @app.pre_validation
+    async def check_auth(request):
+        token = request.headers.get("Authorization")
+        if not token:
+            return Response({"error": "Unauthorized"}, status_code=401)
+        return request
+
+    @app.pre_handler
+    async def rate_check(request):
+        # Additional checks before handler
+        return request
+
+    @app.on_response
+    async def add_headers(response):
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    @app.on_error
+    async def log_error(response):
+        print(f"Error: {response.status_code}")
+        return response
+
+    @app.get("/users/{user_id}")
+    async def get_user(user_id: int):
+        return {"id": user_id}
+
+    client = serve(app)
+    r = client.get("/users/1")
+    assert (r.status, r.json()) == (401, {"error": "Unauthorized"})
+    assert r.headers["x-frame-options"] == "DENY"
+    r = client.get("/users/1", headers={"Authorization": "Bearer t"})
+    assert (r.status, r.json()) == (200, {"id": 1})
+    assert r.headers["x-frame-options"] == "DENY"
+    r = client.get("/users/x", headers={"Authorization": "Bearer t"})
+    assert r.status == 422
+    assert r.headers["x-frame-options"] == "DENY"
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["GET /users/1", "GET /users/1", "GET /users/x", "Error: 422"]
