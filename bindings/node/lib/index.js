@@ -2,7 +2,8 @@
 // @spikard/node: the public names. Everything else in lib/ is private.
 
 const { Spikard } = require('./app');
-const { ProblemError, Response } = require('./response');
+const { HttpException, ProblemError, Response } = require('./response');
+const { ErrorResponse } = require('./hooks');
 const { Request } = require('./request');
 const { SseEvent, StreamingResponse } = require('./streaming');
 const { TestClient, TestResponse } = require('./testclient');
@@ -11,6 +12,8 @@ const { ListenError } = require('./culprit');
 const { WebSocket, WebSocketDisconnect } = require('./websocket');
 
 module.exports = {
+  ErrorResponse,
+  HttpException,
   ListenError,
   ProblemError,
   Request,

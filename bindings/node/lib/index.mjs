@@ -2,6 +2,8 @@
 import cjs from './index.js';
 
 export const {
+  ErrorResponse,
+  HttpException,
   ListenError,
   ProblemError,
   Request,

@@ -58,6 +58,27 @@ class Response {
     this.status = status;
     this.headers = headerPairs(headers);
   }
+
+  /** The first value of header `name` (any case), or undefined. */
+  getHeader(name) {
+    const lower = String(name).toLowerCase();
+    const pair = this.headers.find(([n]) => n.toLowerCase() === lower);
+    return pair === undefined ? undefined : pair[1];
+  }
+
+  /** Set header `name`, replacing every value it had (an onResponse hook's way to add one). */
+  setHeader(name, value) {
+    this.deleteHeader(name);
+    this.headers.push([String(name), String(value)]);
+    return this;
+  }
+
+  /** Remove header `name` (any case). */
+  deleteHeader(name) {
+    const lower = String(name).toLowerCase();
+    this.headers = this.headers.filter(([n]) => n.toLowerCase() !== lower);
+    return this;
+  }
 }
 
 /** An error answer the core renders as its RFC 9457 problem document. */
@@ -89,6 +110,16 @@ class ProblemError extends Error {
     if (this.title !== undefined) doc.title = this.title;
     if (this.errors !== undefined) doc.errors = this.errors;
     return doc;
+  }
+}
+
+/** An application's HTTP error, as Python's HTTPException: thrown anywhere
+ *  (a handler, a hook), it becomes the core's problem document with this
+ *  status and detail, and these headers. */
+class HttpException extends ProblemError {
+  constructor(status, detail, headers) {
+    super(status, detail, { headers });
+    this.name = 'HttpException';
   }
 }
 
@@ -144,6 +175,7 @@ async function fromFetchResponse(res) {
 }
 
 module.exports = {
+  HttpException,
   ProblemError,
   Response,
   headerPairs,

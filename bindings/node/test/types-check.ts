@@ -2,6 +2,8 @@
 // application sees them, through the package's own name and its exports map.
 
 import {
+  ErrorResponse,
+  HttpException,
   ProblemError,
   Response,
   Spikard,
@@ -141,3 +143,28 @@ async function withSockets(): Promise<void> {
 void main();
 void withClient();
 void withSockets();
+
+// Lifecycle hooks and application errors.
+function withHooks(): void {
+  const app = new Spikard();
+  app
+    .onRequest((req) => {
+      req.headers['x-user'] = 'ada';
+      return req;
+    })
+    .preValidation(async (req) =>
+      req.headers.authorization ? req : new Response(null, { status: 401 }),
+    )
+    .preHandler((req) => req)
+    .onResponse((res) => res.setHeader('x-frame-options', 'DENY'))
+    .onError(async (res: ErrorResponse) => {
+      console.log(res.exception, res.json(), res.getHeader('content-type'));
+      return res.deleteHeader('x-powered-by');
+    })
+    .onStartup(async () => undefined)
+    .onShutdown(() => undefined);
+  app.get('/gone', () => {
+    throw new HttpException(410, 'gone', { 'retry-after': '5' });
+  });
+}
+void withHooks;
