@@ -5,6 +5,7 @@ from ._dispatch import BackgroundServer
 from .app import Spikard
 from .config import ServerConfig
 from .errors import ListenError
+from .exceptions import HTTPException, RequestValidationError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
 from .responses import Response
@@ -18,12 +19,14 @@ __all__ = [
     "BackgroundServer",
     "Body",
     "Cookie",
+    "HTTPException",
     "Header",
     "Headers",
     "ListenError",
     "Path",
     "Query",
     "Request",
+    "RequestValidationError",
     "Response",
     "ServerConfig",
     "Spikard",

@@ -55,6 +55,7 @@ from ._sockets import Sockets
 from ._streams import Streams
 from .config import ServerConfig
 from .errors import listen_error
+from .exceptions import HTTPException
 from .hooks import Hooks
 from .routing import ASYNC_LANE, SYNC_LANE, RequestValidationError, Route
 from .streaming import OpenStream
@@ -100,6 +101,14 @@ def _task_starter(loop: asyncio.AbstractEventLoop) -> Callable[..., asyncio.Task
 def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
     if isinstance(exc, RequestValidationError):
         return (exchange, 422, None, exc.description, PROBLEM)
+    if isinstance(exc, HTTPException):  # the core renders its problem document
+        return (
+            exchange,
+            exc.status_code,
+            list(exc.headers.items()) or None,
+            exc.description(),
+            PROBLEM,
+        )
     if isinstance(exc, ReturnedNothing):  # the message says all; no traceback
         logger.error("%s %s: %s", route.method, route.path, exc)
         return (exchange, 500, None, b"", HANDLER_ERROR)
@@ -204,11 +213,19 @@ class Server:
     """One running app: the native App, its pollers, the loop hooks and the pool."""
 
     def __init__(
-        self, routes: list[Route], config: ServerConfig, hooks: Hooks | None = None
+        self,
+        routes: list[Route],
+        config: ServerConfig,
+        hooks: Hooks | None = None,
+        exception_handlers: dict[type[BaseException], Any] | None = None,
     ) -> None:
         self.config = config
         self.hooks = hooks if hooks is not None else Hooks()
         doc = config.to_json(serial_lanes=(SYNC_LANE,))
+        if exception_handlers:
+            routes = [
+                _hooked.handled_route(r, exception_handlers, lambda: self._loop) for r in routes
+            ]
         if self.hooks.phases():
             # The core pauses requests only for the phases that have hooks
             # (hooks.py); pre_handler and on_response run inside the

@@ -11,6 +11,7 @@ hook then runs on the loop while the thread waits).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 from collections.abc import Callable, Generator
@@ -18,12 +19,13 @@ from typing import Any
 
 from . import _native
 from ._results import Rendered, render_response
-from .hooks import ErrorResponse, Hooks, MutableHeaders
+from .exceptions import HTTPException
+from .hooks import ErrorResponse, Hooks, MutableHeaders, _wait
 from .request import Request
 from .responses import Response
 from .routing import Route
 
-__all__ = ["drive_async", "drive_sync", "hooked_route", "visit"]
+__all__ = ["drive_async", "drive_sync", "handled_route", "hooked_route", "visit"]
 
 logger = logging.getLogger("spikard")
 
@@ -34,6 +36,7 @@ Visit = Generator[Step, Any, Answer]
 _PRE = _native.HOOK_ON_REQUEST | _native.HOOK_PRE_VALIDATION
 _CONTINUE = _native.RESPONSE_CONTINUE
 _HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
+_PROBLEM = _native.RESPONSE_PROBLEM
 
 
 def _request(meta: Any, facts: Any, body: bytes | None) -> Request:
@@ -102,6 +105,14 @@ def _on_response(hooks: Hooks, rendered: Rendered) -> Generator[Step, Any, Rende
 
 
 def _failed(exchange: int, exc: BaseException) -> Answer:
+    if isinstance(exc, HTTPException):  # raised by a hook: the core renders it
+        return (
+            exchange,
+            exc.status_code,
+            list(exc.headers.items()) or None,
+            exc.description(),
+            _PROBLEM,
+        )
     logger.error("lifecycle hook failed: %s", exc, exc_info=exc)
     return (exchange, 500, None, b"", _HANDLER_ERROR)
 
@@ -234,3 +245,63 @@ def _run_sync(
             step = gen.send(hooks.run_sync(*step, loop))
     except StopIteration as done:
         return done.value
+
+
+ExceptionHandler = Callable[[Request, Any], Any]
+
+
+def _handler_for(
+    handlers: dict[type[BaseException], ExceptionHandler], exc: BaseException
+) -> ExceptionHandler | None:
+    """The handler registered for the nearest class of exc (its MRO order)."""
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+def handled_route(
+    route: Route,
+    handlers: dict[type[BaseException], ExceptionHandler],
+    loop: Callable[[], asyncio.AbstractEventLoop | None],
+) -> Route:
+    """route whose exceptions of a registered class are answered by that
+    class's handler, ``handler(request, exc)`` (def or async def) returning
+    the Response; the rest propagate as before."""
+    if route.websocket is not None or not handlers:
+        return route
+    call = route.call
+    declaration = dict(route.declaration)
+    facts = list(declaration.get("facts", []))
+    declaration["facts"] = facts + [f for f in ("meta", "cookies", "query") if f not in facts]
+
+    if route.is_async:
+
+        async def call_async(ev: tuple[Any, ...]) -> Any:
+            try:
+                return await call(ev)
+            except Exception as exc:
+                handler = _handler_for(handlers, exc)
+                if handler is None:
+                    raise
+                out = handler(Request.from_event(ev[4], ev[6], ev[3]), exc)
+                return await out if inspect.isawaitable(out) else out
+
+        new_call: Callable[[tuple[Any, ...]], Any] = call_async
+    else:
+
+        def call_sync(ev: tuple[Any, ...]) -> Any:
+            try:
+                return call(ev)
+            except Exception as exc:
+                handler = _handler_for(handlers, exc)
+                if handler is None:
+                    raise
+                out = handler(Request.from_event(ev[4], ev[6], ev[3]), exc)
+                return _wait(out, loop()) if inspect.isawaitable(out) else out
+
+        new_call = call_sync
+
+    wrapped = Route(route.method, route.path, route.handler, {}, new_call, route.render)
+    wrapped.declaration = declaration
+    return wrapped

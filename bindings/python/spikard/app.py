@@ -53,6 +53,7 @@ class Spikard:
         self.config = config if config is not None else ServerConfig()
         self.routes: list[Route] = []
         self.hooks = Hooks()
+        self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {}
         if lifespan is not None:
             self.hooks.lifespan = functools.partial(lifespan, self)
         # The servers running this app, for broadcast().
@@ -254,6 +255,25 @@ class Spikard:
         replacement."""
         return self.hooks.add("on_error", hook)
 
+    def exception_handler(self, exc_type: type[BaseException]) -> Callable[[H], H]:
+        """Answer handler exceptions of ``exc_type`` (and its subclasses, the
+        nearest registered class winning) with ``handler(request, exc)``
+        (def or async def), which returns the Response. Errors the core
+        finds itself (its 404, 422, ...) do not reach these: on_error hooks
+        see those."""
+        if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
+            raise TypeError(f"exception_handler: {exc_type!r} is not an exception class")
+
+        def decorator(handler: H) -> H:
+            if not callable(handler):
+                raise TypeError(
+                    f"exception_handler({exc_type.__name__}): {handler!r} is not callable"
+                )
+            self.exception_handlers[exc_type] = handler
+            return handler
+
+        return decorator
+
     def on_startup(self, fn: H) -> H:
         """Run ``fn()`` (def or async def) before the server listens."""
         self.hooks.startup.append(fn)
@@ -301,7 +321,7 @@ class Spikard:
             run_server(self._server(cfg), install_signals=on_main)
 
     def _server(self, cfg: ServerConfig) -> Server:
-        server = Server(list(self.routes), cfg, self.hooks)
+        server = Server(list(self.routes), cfg, self.hooks, self.exception_handlers)
         self._servers.add(server)
         return server
 
