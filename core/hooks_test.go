@@ -300,3 +300,20 @@ func TestHookDocuments(t *testing.T) {
 		t.Errorf("hooks on a WebSocket route: %v", err)
 	}
 }
+
+// BenchmarkLaneRoundTripHooks is BenchmarkLaneRoundTrip with an app-wide
+// hook phase: "pre_handler" (host side: no visit, the cost of a route with
+// such hooks) and "on_request" (a pre visit the host continues at once).
+func BenchmarkLaneRoundTripHooks(b *testing.B) {
+	for _, phase := range []string{"pre_handler", "on_request"} {
+		b.Run(phase, func(b *testing.B) {
+			bits, err := parseHooks([]byte(`["` + phase + `"]`))
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.Hooks = bits
+			benchLaneRoundTrip(b, NewApp(cfg))
+		})
+	}
+}
