@@ -218,7 +218,9 @@ SERVERS = ("spikard", "spikard-sync", *PEERS, "ceiling")  # the default run
 # in bench/peers/<name>/ with app.mjs and a pinned package-lock.json.
 NODE_PEERS = ("fastify", "hono", "express")
 NODE_SERVERS = ("spikard-node", *NODE_PEERS)
-KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync")
+# spikard-hooks: our app with one no-op lifecycle hook in each phase, the
+# cost of hooks (issue 17's figure: path-simple at most 15% below spikard).
+KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync", "spikard-hooks")
 # What "ours" is when --ours does not say: the first of these that runs.
 OURS_BY_DEFAULT = ("spikard", "spikard-node")
 NODE_ADDON = ROOT / "bindings" / "node" / "build" / "Release" / "spikard.node"
@@ -318,10 +320,18 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         if baseline is None:
             sys.exit(f"run.py: server {name!r} needs --baseline-python")
         python = baseline
-    if name in ("spikard", "spikard-sync", "baseline", "baseline-sync"):
+    if name in (
+        "spikard",
+        "spikard-sync",
+        "baseline",
+        "baseline-sync",
+        "spikard-hooks",
+    ):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):
             argv.append("--sync")
+        if name == "spikard-hooks":
+            argv.append("--hooks")
         s = Server(
             name,
             argv,
