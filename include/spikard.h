@@ -570,7 +570,16 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
  * title or, with errors, to "N validation errors in request". Core encodes
  * the RFC 9457 document itself (fixed key order, entries re-encoded) and
  * sets Content-Type; headers add to it (Retry-After, WWW-Authenticate) and
- * may not include Content-Type or Content-Length. */
+ * may not include Content-Type or Content-Length.
+ * 2.3: with status 500, the description may instead be, alone,
+ *   {"dependency": {"kind": "missing_dependency" | "circular_dependency" |
+ *                   "type_mismatch", "key": string, "cycle": [string, ...]
+ *                   (circular only, first key repeated last), "expected":
+ *                   string (type_mismatch only: the wanted type)}}
+ * for a handler whose injected dependencies cannot be resolved: core
+ * renders the dependency-error document (title "Dependency Resolution
+ * Failed", one entry of that type with core's msg and "dependency_key",
+ * and "cycle" for a cycle). */
 #define SPIKARD_RESPONSE_PROBLEM (1u << 1)
 /* Open a stream: status and headers are queued now, ahead of the body's
  * first chunk (may be empty), and the exchange stays open for
