@@ -54,6 +54,7 @@ from ._results import ReturnedNothing
 from ._sockets import Sockets
 from ._streams import Streams
 from .config import ServerConfig
+from .di import _Unresolved, inject_route
 from .errors import listen_error
 from .exceptions import HTTPException
 from .hooks import Hooks
@@ -101,6 +102,8 @@ def _task_starter(loop: asyncio.AbstractEventLoop) -> Callable[..., asyncio.Task
 def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
     if isinstance(exc, RequestValidationError):
         return (exchange, 422, None, exc.description, PROBLEM)
+    if isinstance(exc, _Unresolved):  # the core's dependency-error document
+        return exc.answer(exchange)
     if isinstance(exc, HTTPException):  # the core renders its problem document
         return (
             exchange,
@@ -218,10 +221,19 @@ class Server:
         config: ServerConfig,
         hooks: Hooks | None = None,
         exception_handlers: dict[type[BaseException], Any] | None = None,
+        dependencies: dict[Any, Any] | None = None,
+        strict_dependencies: bool = False,
     ) -> None:
         self.config = config
         self.hooks = hooks if hooks is not None else Hooks()
         doc = config.to_json(serial_lanes=(SYNC_LANE,))
+        if dependencies:
+            # Resolved now, at start (spikard.di): injected parameters leave
+            # the core's schema; an unresolvable route answers 500.
+            routes = [
+                inject_route(r, dependencies, strict=strict_dependencies, loop=lambda: self._loop)
+                for r in routes
+            ]
         if exception_handlers:
             routes = [
                 _hooked.handled_route(r, exception_handlers, lambda: self._loop) for r in routes

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
 from .config import ServerConfig
+from .di import injected_names
 from .hooks import Hooks
 from .routing import (
     Route,
@@ -49,11 +50,17 @@ class Spikard:
         config: ServerConfig | None = None,
         *,
         lifespan: Callable[[Spikard], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+        strict_dependencies: bool = False,
     ) -> None:
         self.config = config if config is not None else ServerConfig()
         self.routes: list[Route] = []
         self.hooks = Hooks()
         self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {}
+        # spikard.di: what app.provide registered, and what tests put in
+        # its place; both resolve when the app starts.
+        self.dependencies: dict[str | type, Any] = {}
+        self.dependency_overrides: dict[str | type, Any] = {}
+        self.strict_dependencies = strict_dependencies
         if lifespan is not None:
             self.hooks.lifespan = functools.partial(lifespan, self)
         # The servers running this app, for broadcast().
@@ -99,6 +106,10 @@ class Spikard:
                     request_schema=request_schema,
                     response_schema=response_schema,
                     status_code=status_code,
+                    # Provided already: never a query parameter (a type
+                    # such as a pool has no schema). spikard.di recompiles
+                    # at start for what is provided later.
+                    exclude=injected_names(handler, self.dependencies),
                 )
             )
             return handler
@@ -274,6 +285,14 @@ class Spikard:
 
         return decorator
 
+    def provide(self, key: str | type, value: Any) -> None:
+        """Inject ``value`` (a value, or a ``spikard.di.Provide`` factory) into
+        every handler parameter named ``key`` (a str) or annotated ``key``
+        (a type); see spikard.di."""
+        if not isinstance(key, (str, type)) or key == "":
+            raise TypeError(f"provide: the key must be a name or a type, not {key!r}")
+        self.dependencies[key] = value
+
     def on_startup(self, fn: H) -> H:
         """Run ``fn()`` (def or async def) before the server listens."""
         self.hooks.startup.append(fn)
@@ -321,7 +340,14 @@ class Spikard:
             run_server(self._server(cfg), install_signals=on_main)
 
     def _server(self, cfg: ServerConfig) -> Server:
-        server = Server(list(self.routes), cfg, self.hooks, self.exception_handlers)
+        server = Server(
+            list(self.routes),
+            cfg,
+            self.hooks,
+            self.exception_handlers,
+            {**self.dependencies, **self.dependency_overrides},
+            self.strict_dependencies,
+        )
         self._servers.add(server)
         return server
 

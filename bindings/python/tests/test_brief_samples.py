@@ -462,3 +462,27 @@ def test_lifecycle_hooks_sample(serve, capsys):
     assert r.headers["x-frame-options"] == "DENY"
     out = capsys.readouterr().out.splitlines()
     assert out == ["GET /users/1", "GET /users/1", "GET /users/x", "Error: 422"]
+
+
+def test_dependency_injection_sample(serve):
+    from spikard import Spikard
+    from spikard.di import Provide
+
+    app = Spikard()
+    app.provide("config", {"db_url": "postgresql://localhost/app"})
+    app.provide(
+        "db",
+        Provide(lambda config: f"pool({config['db_url']})", depends_on=["config"], singleton=True),
+    )
+
+    @app.get("/stats")
+    async def stats(config: dict[str, str], db: str):
+        return {"db": db, "env": config["db_url"]}
+
+    client = serve(app)
+    r = client.get("/stats")
+    assert r.status == 200
+    assert r.json() == {
+        "db": "pool(postgresql://localhost/app)",
+        "env": "postgresql://localhost/app",
+    }
