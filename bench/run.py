@@ -220,7 +220,15 @@ NODE_PEERS = ("fastify", "hono", "express")
 NODE_SERVERS = ("spikard-node", *NODE_PEERS)
 # spikard-hooks: our app with one no-op lifecycle hook in each phase, the
 # cost of hooks (issue 17's figure: path-simple at most 15% below spikard).
-KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync", "spikard-hooks")
+# spikard-host-hooks: only pre_handler, on_response and on_error (no pre visit).
+KNOWN = (
+    *SERVERS,
+    *NODE_SERVERS,
+    "baseline",
+    "baseline-sync",
+    "spikard-hooks",
+    "spikard-host-hooks",
+)
 # What "ours" is when --ours does not say: the first of these that runs.
 OURS_BY_DEFAULT = ("spikard", "spikard-node")
 NODE_ADDON = ROOT / "bindings" / "node" / "build" / "Release" / "spikard.node"
@@ -332,6 +340,8 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
             argv.append("--sync")
         if name == "spikard-hooks":
             argv.append("--hooks")
+        if name == "spikard-host-hooks":
+            argv.append("--host-hooks")
         s = Server(
             name,
             argv,

@@ -19,6 +19,9 @@ from spikard import ServerConfig, Spikard
 
 SYNC = "--sync" in sys.argv
 HOOKS = "--hooks" in sys.argv  # one no-op lifecycle hook in each phase
+# --host-hooks: only the phases that run inside the request's own visit
+# (pre_handler, on_response, on_error): the cost of hooks without a pre visit.
+HOST_HOOKS = "--host-hooks" in sys.argv
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
@@ -242,14 +245,15 @@ def _register_hooks() -> None:
     async def pass_response(response):
         return response
 
-    app.on_request(pass_request)
-    app.pre_validation(pass_request)
+    if not HOST_HOOKS:
+        app.on_request(pass_request)
+        app.pre_validation(pass_request)
     app.pre_handler(pass_request)
     app.on_response(pass_response)
     app.on_error(pass_response)
 
 
-if HOOKS:
+if HOOKS or HOST_HOOKS:
     _register_hooks()
 
 

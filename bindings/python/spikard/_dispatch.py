@@ -476,7 +476,9 @@ class Server:
             exchange = ev[0]
             if ev[2] is None:  # not a request: (exchange, route, None, kind, code, ...)
                 if ev[3] == _HOOK:  # a lifecycle visit (hooks.py)
-                    self._visit_async(ev, base.copy())
+                    answer = self._visit_async(ev, base.copy())
+                    if answer is not None:  # its hooks never suspended
+                        out.append(answer)
                     continue
                 gone = tasks.pop(exchange, None)
                 if gone is not None:
@@ -517,22 +519,29 @@ class Server:
         if out:
             self._respond(out)
 
-    def _visit_async(self, ev: _native.Event, ctx: contextvars.Context) -> None:
-        """Run a HOOK visit's hooks in a Task of its own, then answer it."""
+    def _visit_async(self, ev: _native.Event, ctx: contextvars.Context) -> _native.Answer | None:
+        """Run a HOOK visit's hooks; its answer when they never suspended
+        (answered in this batch, with no Task), else None: a Task carries on
+        from where they suspended and answers when done."""
         exchange = ev[0]
         coro = _hooked.drive_async(self.hooks, _hooked.visit(self.hooks, ev), exchange)
-        task = self._start_task(coro, context=ctx)
-        if task.done():
-            if not task.cancelled():
-                self._respond([task.result()])
-            return
+        try:
+            yielded = ctx.run(coro.send, None)
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+        task = self._start_task(_hooked.resume(coro, yielded), context=ctx)
         self._tasks[exchange] = task  # a DISCONNECT cancels it
 
         def done(t: asyncio.Task[Any]) -> None:
             if self._tasks.pop(exchange, None) is not None and not t.cancelled():
-                self._respond([t.result()])
+                self._pending.append(t.result())
+                if not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    assert self._loop is not None
+                    self._loop.call_soon(self._flush)
 
         task.add_done_callback(done)
+        return None
 
     def _collect(
         self, started: list[tuple[int, Route, asyncio.Task[Any], contextvars.Context]]

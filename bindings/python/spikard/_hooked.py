@@ -14,7 +14,7 @@ import asyncio
 import inspect
 import json
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
 from . import _native
@@ -25,7 +25,7 @@ from .request import Request
 from .responses import Response
 from .routing import Route
 
-__all__ = ["drive_async", "drive_sync", "handled_route", "hooked_route", "visit"]
+__all__ = ["drive_async", "drive_sync", "handled_route", "hooked_route", "resume", "visit"]
 
 logger = logging.getLogger("spikard")
 
@@ -127,6 +127,28 @@ async def drive_async(hooks: Hooks, gen: Visit, exchange: int) -> Answer:
         return done.value  # type: ignore[no-any-return]
     except Exception as exc:
         return _failed(exchange, exc)
+
+
+async def resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
+    """Carry on, in a Task, a coroutine whose first step ran outside one and
+    suspended, having yielded ``yielded`` (what a coroutine yields to its
+    Task: a Future to wait for, or None for a bare turn of the loop)."""
+    while True:
+        try:
+            if yielded is None:
+                await asyncio.sleep(0)
+            else:
+                # Wait for the future without taking its outcome: the
+                # coroutine, resumed inside Future.__await__, takes it.
+                await asyncio.wait([yielded])
+            step = coro.send
+            arg: Any = None
+        except asyncio.CancelledError as cancelled:  # a DISCONNECT: into the hooks
+            step, arg = coro.throw, cancelled
+        try:
+            yielded = step(arg)
+        except StopIteration as finished:
+            return finished.value
 
 
 def drive_sync(

@@ -231,3 +231,34 @@ def test_no_hooks_no_hooks_key():
     server = Server(list(app.routes), ServerConfig(port=0))
     assert server._routes[0] is app.routes[0]  # not wrapped: nothing added per request
     server.close()
+
+
+def test_hooks_that_suspend(serve):
+    import asyncio
+
+    app = Spikard()
+
+    @app.on_request
+    async def slow(request: Request) -> Request:
+        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
+        request.headers["X-Slept"] = "yes"
+        return request
+
+    @app.on_error
+    async def slow_error(response: ErrorResponse) -> Response:
+        fut = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, fut.set_result, "late")
+        response.headers["X-Waited"] = await fut
+        return response
+
+    @app.get("/s")
+    async def s(x_slept: str = Header()) -> str:
+        return x_slept
+
+    client = serve(app)
+    for _ in range(3):
+        r = client.get("/s")
+        assert (r.status, r.body) == (200, b"yes")
+    r = client.get("/nowhere")
+    assert r.status == 404 and r.headers["x-waited"] == "late"
