@@ -9,6 +9,7 @@ from .exceptions import HTTPException, RequestValidationError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
 from .responses import Response
+from .router import Router
 from .routing import delete, get, head, options, patch, post, put, route, sse, trace, websocket
 from .streaming import SseEvent, StreamingResponse
 from .testclient import TestClient
@@ -28,6 +29,7 @@ __all__ = [
     "Request",
     "RequestValidationError",
     "Response",
+    "Router",
     "ServerConfig",
     "Spikard",
     "SseEvent",

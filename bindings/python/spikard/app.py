@@ -16,6 +16,7 @@ from ._dispatch import BackgroundServer, Server, run_server
 from .config import ServerConfig
 from .di import injected_names
 from .hooks import Hooks
+from .router import Router, check_prefix
 from .routing import (
     Route,
     compile_route,
@@ -61,6 +62,8 @@ class Spikard:
         self.dependencies: dict[str | type, Any] = {}
         self.dependency_overrides: dict[str | type, Any] = {}
         self.strict_dependencies = strict_dependencies
+        # (method, path) -> tags of the routes routers brought, for documentation.
+        self.route_tags: dict[tuple[str, str], list[str]] = {}
         if lifespan is not None:
             self.hooks.lifespan = functools.partial(lifespan, self)
         # The servers running this app, for broadcast().
@@ -284,6 +287,16 @@ class Spikard:
             return handler
 
         return decorator
+
+    def include_router(
+        self, router: Router, *, prefix: str = "", tags: list[str] | None = None
+    ) -> None:
+        """Register every route of ``router`` under ``prefix + router.prefix``,
+        compiled now (spikard.router); ``tags`` add to the router's."""
+        prefix = check_prefix(prefix, "include_router")
+        for method, path, handler, kwargs, more in router.expanded():
+            self.route(method, prefix + path, **kwargs)(handler)
+            self.route_tags[(method.upper(), prefix + path)] = [*(tags or []), *more]
 
     def provide(self, key: str | type, value: Any) -> None:
         """Inject ``value`` (a value, or a ``spikard.di.Provide`` factory) into
