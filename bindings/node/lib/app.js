@@ -7,6 +7,7 @@ const { checkConfig, configJson } = require('./config');
 const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
 const { Server } = require('./server');
 const { Hooks } = require('./hooks');
+const { checkPrefix } = require('./router');
 const { EventStream } = require('./streaming');
 const { compileSocket } = require('./sockets');
 const { publishOn } = require('./websocket');
@@ -90,6 +91,20 @@ class Spikard {
     this._host = undefined;
     this._signalHandlers = [];
     this.hooks = new Hooks();
+    this.routeTags = new Map(); // "METHOD path" -> tags of the routes routers brought
+  }
+
+  /** Register every route of `router` under `options.prefix + router.prefix`
+   *  (lib/router.js); `options.tags` add to the router's. */
+  includeRouter(router, options = {}) {
+    const { prefix = '', tags = [] } = options || {};
+    checkPrefix(prefix, 'app.includeRouter');
+    for (const r of router.expanded()) {
+      const path = prefix + r.path;
+      this.route(r.method, path, r.schemas, r.handler);
+      this.routeTags.set(`${r.method.toUpperCase()} ${path}`, [...tags, ...r.tags]);
+    }
+    return this;
   }
 
   // -- lifecycle hooks (lib/hooks.js) ------------------------------------------

@@ -867,3 +867,47 @@ export interface Spikard {
   /** Run `fn()` once the server has closed. */
   onShutdown(fn: () => unknown): this;
 }
+
+// -- Routers (lib/router.js) ---------------------------------------------------
+
+/** The options of a `Router`. */
+export interface RouterOptions {
+  /** '' or a path starting with '/' and not ending with one. */
+  prefix?: string;
+  /** Tags of every route (for documentation). */
+  tags?: string[];
+}
+
+/** A group of routes under a path prefix, included with `app.includeRouter`. */
+export declare class Router {
+  constructor(options?: RouterOptions);
+  readonly prefix: string;
+  readonly tags: string[];
+  route(method: string, path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  route(method: string, path: string, handler: Handler): this;
+  get(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  get(path: string, handler: Handler): this;
+  post(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  post(path: string, handler: Handler): this;
+  put(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  put(path: string, handler: Handler): this;
+  patch(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  patch(path: string, handler: Handler): this;
+  delete(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  delete(path: string, handler: Handler): this;
+  head(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  head(path: string, handler: Handler): this;
+  options(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  options(path: string, handler: Handler): this;
+  trace(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  trace(path: string, handler: Handler): this;
+  /** Take another router's routes under `options.prefix + router.prefix`. */
+  includeRouter(router: Router, options?: RouterOptions): this;
+}
+
+export interface Spikard {
+  /** Register every route of `router` under `options.prefix + router.prefix`. */
+  includeRouter(router: Router, options?: RouterOptions): this;
+  /** "METHOD path" -> the tags of the routes routers brought. */
+  readonly routeTags: Map<string, string[]>;
+}

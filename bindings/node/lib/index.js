@@ -5,6 +5,7 @@ const { Spikard } = require('./app');
 const { HttpException, ProblemError, Response } = require('./response');
 const { ErrorResponse } = require('./hooks');
 const { Request } = require('./request');
+const { Router } = require('./router');
 const { SseEvent, StreamingResponse } = require('./streaming');
 const { TestClient, TestResponse } = require('./testclient');
 const { UploadFile } = require('./upload');
@@ -18,6 +19,7 @@ module.exports = {
   ProblemError,
   Request,
   Response,
+  Router,
   Spikard,
   SseEvent,
   StreamingResponse,

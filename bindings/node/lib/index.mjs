@@ -8,6 +8,7 @@ export const {
   ProblemError,
   Request,
   Response,
+  Router,
   Spikard,
   SseEvent,
   StreamingResponse,
