@@ -222,7 +222,19 @@ NODE_SERVERS = ("spikard-node", *NODE_PEERS)
 # ships the lines, which the binding drops (spikard.access at WARNING), or
 # also writes each as a logging record (-records).
 ACCESS_LOG_SERVERS = ("spikard-accesslog", "spikard-accesslog-records")
-KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync", *ACCESS_LOG_SERVERS)
+
+# spikard-hooks: our app with one no-op lifecycle hook in each phase, the
+# cost of hooks (issue 17's figure: path-simple at most 15% below spikard).
+# spikard-host-hooks: only pre_handler, on_response and on_error (no pre visit).
+KNOWN = (
+    *SERVERS,
+    *NODE_SERVERS,
+    "baseline",
+    "baseline-sync",
+    "spikard-hooks",
+    "spikard-host-hooks",
+    *ACCESS_LOG_SERVERS,
+)
 # What "ours" is when --ours does not say: the first of these that runs.
 OURS_BY_DEFAULT = ("spikard", "spikard-node")
 NODE_ADDON = ROOT / "bindings" / "node" / "build" / "Release" / "spikard.node"
@@ -328,6 +340,7 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         "baseline",
         "baseline-sync",
         *ACCESS_LOG_SERVERS,
+        "spikard-hooks",
     ):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):
@@ -336,6 +349,10 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
             argv.append("--access-log")
         if name.endswith("-records"):
             argv.append("--records")
+        if name == "spikard-hooks":
+            argv.append("--hooks")
+        if name == "spikard-host-hooks":
+            argv.append("--host-hooks")
         s = Server(
             name,
             argv,

@@ -105,7 +105,8 @@ func answerCode(err error) C.int {
 // knownResponseFlags are the SPIKARD_RESPONSE_* bits this library knows.
 const knownResponseFlags = C.SPIKARD_RESPONSE_HANDLER_ERROR | C.SPIKARD_RESPONSE_PROBLEM |
 	C.SPIKARD_RESPONSE_STREAM | C.SPIKARD_RESPONSE_SSE | C.SPIKARD_RESPONSE_WRITTEN |
-	C.SPIKARD_RESPONSE_WS_ACCEPT | C.SPIKARD_RESPONSE_FILE | nextResponseFlags
+	C.SPIKARD_RESPONSE_WS_ACCEPT | C.SPIKARD_RESPONSE_FILE | nextResponseFlags |
+	C.SPIKARD_RESPONSE_CONTINUE // 2.3: the answer to a HOOK visit
 
 // unsupportedError is an answer or chunk this library refuses as
 // SPIKARD_E_UNSUPPORTED: a flag it does not know or that does not go with
@@ -121,8 +122,9 @@ func (e invalidError) Error() string { return string(e) }
 
 // toResponse converts r; ok is false if it is malformed.
 func toResponse(r *C.spikard_response, scratch *[]core.Header) (core.Response, bool) {
-	if (r.status < 100 && (r.status != 0 || r.flags != C.SPIKARD_RESPONSE_WS_ACCEPT)) || r.status > 599 {
-		return core.Response{}, false // WS_ACCEPT may leave the status 0: it is 101
+	statusless := r.flags == C.SPIKARD_RESPONSE_WS_ACCEPT || r.flags == C.SPIKARD_RESPONSE_CONTINUE
+	if (r.status < 100 && (r.status != 0 || !statusless)) || r.status > 599 {
+		return core.Response{}, false // WS_ACCEPT may leave the status 0 (it is 101); CONTINUE has none
 	}
 	body, ok := cbytes(r.body)
 	if !ok {

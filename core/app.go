@@ -54,6 +54,7 @@ type Config struct {
 	Compression      *CompressionConfig // nil: answers go out as their hosts wrote them (compress.go)
 	StaticFiles      []StaticDir        // directories served under URL prefixes (static.go)
 	OpenAPI          openapi.Config     // the OpenAPI document and docs pages (core/openapi); zero: none
+	Hooks            uint8              // Hook* phases every lane route visits for (hooks.go)
 	AccessLog        bool               // one line per request (accesslog.go), in batches: on the Logger, or on AccessLogLane
 	AccessLogEvents  bool               // with AccessLog: the batches go as EventLog events on lane AccessLogLane, not to the Logger
 	AccessLogLane    uint32             // the lane of the EventLog events
@@ -128,6 +129,10 @@ type RouteSpec struct {
 	Tags        []string `json:"tags,omitempty"`
 	OperationID string   `json:"operation_id,omitempty"`
 	StatusCode  int      `json:"status_code,omitempty"`
+
+	// Hooks names the lifecycle phases the route's host has hooks for, on
+	// top of Config.Hooks (hooks.go).
+	Hooks []string `json:"hooks,omitempty"`
 
 	// Handler, when set, answers the route on the Hertz goroutine itself
 	// instead of queueing it on Lane: the way a Go program uses core.
@@ -284,7 +289,8 @@ type App struct {
 	routes  []*compiledRoute
 	lanes   map[uint32]*Lane
 	started bool
-	stopped bool // Shutdown has begun
+	stopped bool           // Shutdown has begun
+	noRoute *compiledRoute // the route of error visits for unmatched requests (hooks.go)
 
 	docsAdded bool // the OpenAPI routes are in the table (openapi.go)
 
@@ -332,6 +338,7 @@ type compiledRoute struct {
 	events  uint8    // event* bits from spec.Events
 	ws      *wsRoute // a WebSocket route's rules, or nil
 	cors    *corsPolicy
+	hooks   uint8 // Hook* phases the route visits for (hooks.go)
 	// jsonDepth is the app's max_json_depth, kept here for the request
 	// path (formbody.go), which sees the route but not the app.
 	jsonDepth int
@@ -382,6 +389,7 @@ func NewApp(cfg Config) *App {
 		force:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	a.newNoRoute() // hooks.go
 	if cfg.AccessLog {
 		a.alog = newAccessLog(a.accessSink())
 	}
@@ -449,6 +457,10 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	if err != nil {
 		return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
 	}
+	hooks, err := a.routeHooks(&spec)
+	if err != nil {
+		return 0, err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.started || a.stopped {
@@ -459,7 +471,7 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 		return 0, err
 	}
 	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files,
-		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth, ws: ws}
+		facts: facts, events: events, hooks: hooks, jsonDepth: a.cfg.MaxJSONDepth, ws: ws}
 	switch {
 	case spec.CORS != nil:
 		cr.cors = compileCORS(spec.CORS)

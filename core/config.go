@@ -91,6 +91,8 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.StaticFiles, err = parseStaticFiles(raw) // static.go
 		case "openapi":
 			cfg.OpenAPI, err = openapi.ParseConfig(raw)
+		case "hooks":
+			cfg.Hooks, err = parseHooks(raw) // hooks.go
 		default:
 			if slices.Contains(keptConfigKeys, k) {
 				return errKeptKey
@@ -105,11 +107,10 @@ func ParseConfig(doc []byte) (Config, error) {
 // keptConfigKeys are config keys later minor versions will take; they are
 // refused as unsupported (not unknown), so a binding can tell "library too
 // old" from a typo.
-var keptConfigKeys = []string{"hooks",
-	"rate_limit", "jwt_auth", "api_key_auth"}
+var keptConfigKeys = []string{"rate_limit", "jwt_auth", "api_key_auth"}
 
 // keptRouteKeys are the route document's keys kept for later minors.
-var keptRouteKeys = []string{"hooks"}
+var keptRouteKeys = []string{}
 
 // ErrUnsupported wraps a refusal of something this library version keeps
 // for a later one (SPIKARD_E_UNSUPPORTED).
@@ -258,6 +259,7 @@ func seconds(raw json.RawMessage) (time.Duration, error) {
 var routeKeys = []string{
 	"method", "path", "lane", "parameter_schema", "body_schema", "file_params",
 	"response_schema", "events", "facts", "websocket", "cors",
+	"hooks",
 }
 
 // keyHints say what replaced a key of an older ABI.
@@ -319,6 +321,8 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 			ws, err = parseRouteWebSocket(raw)
 		case "cors":
 			cors, noCORS, err = parseCORS(raw, true)
+		case "hooks":
+			_, err = parseHooks(raw)
 		}
 		return err
 	})

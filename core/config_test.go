@@ -105,7 +105,6 @@ func TestDocumentsRefuseKeptAndOldKeys(t *testing.T) {
 	}{
 		{false, `{"rate_limit":{}}`, `config: key "rate_limit" is kept for a later version`, true},
 		{false, `{"openapi":true}`, `config: "openapi": must be an object`, false},
-		{true, `{"method":"GET","path":"/","hooks":[]}`, `route: key "hooks" is kept for a later version`, true},
 		{true, `{"method":"GET","path":"/","tags":["a","a"]}`, `route: "tags": lists "a" twice`, false},
 		{true, `{"method":"GET","path":"/","status_code":99}`, `route: "status_code": must be an integer in 100..599`, false},
 		{true, `{"method":"GET","path":"/","operation_id":""}`, `route: "operation_id": must not be empty`, false},

@@ -59,6 +59,8 @@ type exchange struct {
 	// It is also the access line's (accesslog.go); empty: none.
 	requestID []byte
 
+	hk hookState // lifecycle visits (hooks.go)
+
 	ws *wsConn // the WebSocket this exchange became, from its ResponseWSAccept; guarded by exchanges.mu (websocket.go)
 
 	st stream // a WRITTEN answer or a stream being written (stream.go); last, away from the hot fields
@@ -124,6 +126,7 @@ func (t *exchanges) release(ex *exchange) {
 		ex.answer = answerPlain
 	}
 	ex.seen = false
+	ex.hk.reset()
 	ex.state = stateFree
 	t.free = append(t.free, ex.slot)
 	t.mu.Unlock()

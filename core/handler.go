@@ -63,14 +63,17 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		}
 		p := problem.NotFound()
 		ex.out = writeProblem(c, &p, ex.out)
+		a.coreError(ctx, ex) // hooks.go
 		return
 	case route.Mismatch:
 		a.answerMismatch(ex, res, path) // mismatch.go
+		a.coreError(ctx, ex)
 		return
 	case route.MethodNotAllowed:
 		p := problem.MethodNotAllowed(string(c.Request.Header.Method()))
 		ex.out = writeProblem(c, &p, ex.out)
 		c.Response.Header.Set("Allow", res.Allow)
+		a.coreError(ctx, ex)
 		return
 	}
 	rt := a.routes[res.Route]
@@ -97,6 +100,10 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		}
 		ex.out = writeProblem(c, &p, ex.out)
 		c.SetConnectionClose()
+		a.coreError(ctx, ex)
+		return
+	}
+	if rt.hooks&preHooks != 0 && !a.preVisit(ctx, ex, body) { // hooks.go
 		return
 	}
 
@@ -104,11 +111,13 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	// Body decoding (JSON, forms, multipart) and validation; see formbody.go.
 	body, attachments, ok := ex.decodeBody(body)
 	if !ok {
+		a.coreError(ctx, ex)
 		return
 	}
 	if len(ex.errs) > 0 {
 		p := problem.Validation(ex.errs)
 		ex.out = writeProblem(c, &p, ex.out)
+		a.coreError(ctx, ex)
 		return
 	}
 
@@ -138,6 +147,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		return
 	}
 	a.await(ctx, ex)
+	if ex.hk.problem {
+		a.coreError(ctx, ex) // hooks.go: a problem the host asked core for
+	}
 }
 
 // leave ends a request's stay in the handler and wakes Shutdown when it

@@ -16,6 +16,7 @@ func (a *App) claim(id uint64) *exchange {
 	ex := a.ex.claim(id)
 	if ex != nil {
 		ex.rt.lane.unholdRequest(ex)
+		ex.hookClaimed() // hooks.go
 	}
 	return ex
 }
@@ -45,6 +46,9 @@ func (a *App) claim(id uint64) *exchange {
 // applied: its exchange gets the standard 500 problem at once, no event
 // follows, and the error says why.
 func (a *App) Respond(id uint64, resp Response) error {
+	if resp.Flags == ResponseContinue {
+		return a.respondContinue(id, &resp) // hooks.go
+	}
 	ex := a.claim(id)
 	if ex == nil {
 		return ErrUnknownExchange
@@ -103,6 +107,7 @@ func (a *App) respondFlagged(ex *exchange, resp *Response) error {
 	}
 	p := problem.Internal()
 	ex.out = writeProblem(ex.c, &p, ex.out)
+	ex.hk.problem = true // hooks.go: on_error sees it
 	return err
 }
 
@@ -236,6 +241,7 @@ func (a *App) RespondError(id uint64) error {
 	}
 	p := problem.Internal()
 	ex.out = writeProblem(ex.c, &p, ex.out)
+	ex.hk.problem = true // hooks.go: on_error sees it
 	ex.done <- struct{}{}
 	return nil
 }
@@ -265,6 +271,7 @@ func (a *App) RespondProblem(id uint64, status int, desc []byte, headers []Heade
 	if ex.head {
 		ex.c.Response.SkipBody = true
 	}
+	ex.hk.problem = true // hooks.go: on_error sees it
 	ex.done <- struct{}{}
 	return err
 }
@@ -295,6 +302,7 @@ func writeResponse(ex *exchange, resp *Response) error {
 	if resp.Status < 100 || resp.Status > 599 || !validHeaders(resp.Headers) {
 		p := problem.Internal()
 		ex.out = writeProblem(c, &p, ex.out)
+		ex.hk.problem = true // hooks.go: on_error sees it
 		return errAnswer
 	}
 	c.Response.SetStatusCode(resp.Status)

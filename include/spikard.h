@@ -93,9 +93,11 @@
  * middleware of core: the config keys "request_id", "cors",
  * "compression" and "static_files", the route keys "cors" and
  * "websocket"."message_schema", file answers (SPIKARD_RESPONSE_FILE), the
- * access log (SPIKARD_EVENT_LOG), and the OpenAPI document (config key
+ * access log (SPIKARD_EVENT_LOG), the OpenAPI document (config key
  * "openapi"; route keys "summary", "description", "tags", "operation_id",
- * "status_code"); it appends no field.
+ * "status_code") and lifecycle hooks (the config and route key "hooks",
+ * SPIKARD_EVENT_HOOK, SPIKARD_RESPONSE_CONTINUE, SPIKARD_NO_ROUTE; see
+ * Section - Lifecycle hooks); it appends no field.
  */
 #ifndef SPIKARD_H
 #define SPIKARD_H
@@ -407,8 +409,13 @@ typedef struct spikard_app spikard_app;
  *       depend only on the routes and this object (keys sorted), so every
  *       binding serves the same document for the same app. Security
  *       schemes are not documented yet.
+ *   "hooks" (2.3): list of lifecycle phases the host has hooks for on
+ *       every route: "on_request", "pre_validation", "pre_handler",
+ *       "on_response", "on_error" (see Section - Lifecycle hooks), default
+ *       []. With "on_response" or "on_error", requests that match no route
+ *       visit lane 0 too.
  * Kept for later minor versions, refused with SPIKARD_E_UNSUPPORTED:
- * "hooks", "rate_limit", "jwt_auth", "api_key_auth".
+ * "rate_limit", "jwt_auth", "api_key_auth".
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */
 int spikard_app_new(spikard_app **out, const char *config_json, size_t config_len);
@@ -507,11 +514,14 @@ void spikard_app_free(spikard_app *app);
  *       Not with spikard_app_add_handler.
  *   "cors": an object (2.3), the config's "cors" keys: the route's CORS
  *       policy in place of the app's; false: none on this route.
+ *   "hooks" (2.3): list of lifecycle phases, as the config's "hooks", that
+ *       this route's host has hooks for beyond the app's (see Section -
+ *       Lifecycle hooks). Not with "websocket" or spikard_app_add_handler
+ *       (SPIKARD_E_INVALID); app-wide hooks skip those routes.
  * Unknown keys, unknown names in a list and null values are refused with
  * SPIKARD_E_INVALID and a message naming the key, so that a misspelt
  * "body_schema" cannot turn validation off; 1.x's "wants_request" gets a
- * hint to "facts". Kept for later minor versions, refused with
- * SPIKARD_E_UNSUPPORTED: "hooks".
+ * hint to "facts".
  *
  * On success *out_route is the route's id, which events carry. A GET route
  * also answers HEAD unless a HEAD route is registered for the same path. */
@@ -597,9 +607,11 @@ typedef struct spikard_pair {
                                     * SPIKARD_EVENT_F_BINARY for a binary one, else text
                                     * (valid UTF-8) */
 #define SPIKARD_EVENT_WS_CLOSE 7   /* terminal: code is the close code, body the reason */
-/* Kept for later minor versions, delivered only to hosts that opt in
- * through keys and flags this version refuses: */
-#define SPIKARD_EVENT_HOOK 8       /* a paused request; code: SPIKARD_HOOK_* of this visit */
+/* 2.3, for apps and routes with "hooks" only (see Section - Lifecycle
+ * hooks): */
+#define SPIKARD_EVENT_HOOK 8       /* a paused request; code: SPIKARD_HOOK_* of this visit;
+                                    * answer SPIKARD_RESPONSE_CONTINUE to go on, anything
+                                    * else to end the exchange with it */
 /* 2.3: opt in with the config's "access_log": {"lane": N}. */
 #define SPIKARD_EVENT_LOG 9 /* body: a batch of access-log lines (below); exchange 0, route 0:
                              * it belongs to no exchange and takes no answer */
@@ -640,12 +652,15 @@ typedef struct spikard_pair {
 #define SPIKARD_GONE_ABORTED 5  /* the host aborted its stream (SPIKARD_CHUNK_ABORT, or
                                  * SPIKARD_CHUNK_END short of its content-length) */
 
-/* Kept: the lifecycle phases of a SPIKARD_EVENT_HOOK visit. */
+/* 2.3: the lifecycle phases of a SPIKARD_EVENT_HOOK visit (its code). */
 #define SPIKARD_HOOK_ON_REQUEST (1u << 0)
 #define SPIKARD_HOOK_PRE_VALIDATION (1u << 1)
 #define SPIKARD_HOOK_PRE_HANDLER (1u << 2)
 #define SPIKARD_HOOK_ON_RESPONSE (1u << 3)
 #define SPIKARD_HOOK_ON_ERROR (1u << 4)
+
+/* 2.3: the route of a HOOK visit for a request that matched no route. */
+#define SPIKARD_NO_ROUTE 0xFFFFFFFFu
 
 /* One event. Fields a kind or a route's facts do not fill are zero. */
 typedef struct spikard_event {
@@ -721,7 +736,7 @@ int spikard_poller_poll(size_t *out_count, spikard_poller *poller, spikard_event
  * do not read, write or close it. */
 int spikard_poller_fd(int *out_fd, spikard_poller *poller);
 
-/* Response flags. Bits 0..7 and 8 (2.1) are this version's; 9..10 are kept
+/* Response flags. Bits 0..7, 8 (2.1) and 9 (2.3) are this version's; 10 is kept
  * (refused with SPIKARD_E_UNSUPPORTED); 11..23 are for later minor versions;
  * 24..31 are never assigned, so a host may rely on their refusal. */
 /* The handler failed: answer the standard 500 problem document, so every
@@ -739,7 +754,16 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
  * title or, with errors, to "N validation errors in request". Core encodes
  * the RFC 9457 document itself (fixed key order, entries re-encoded) and
  * sets Content-Type; headers add to it (Retry-After, WWW-Authenticate) and
- * may not include Content-Type or Content-Length. */
+ * may not include Content-Type or Content-Length.
+ * 2.3: with status 500, the description may instead be, alone,
+ *   {"dependency": {"kind": "missing_dependency" | "circular_dependency" |
+ *                   "type_mismatch", "key": string, "cycle": [string, ...]
+ *                   (circular only, first key repeated last), "expected":
+ *                   string (type_mismatch only: the wanted type)}}
+ * for a handler whose injected dependencies cannot be resolved: core
+ * renders the dependency-error document (title "Dependency Resolution
+ * Failed", one entry of that type with core's msg and "dependency_key",
+ * and "cycle" for a cycle). */
 #define SPIKARD_RESPONSE_PROBLEM (1u << 1)
 /* Open a stream: status and headers are queued now, ahead of the body's
  * first chunk (may be empty), and the exchange stays open for
@@ -771,8 +795,13 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
  * The exchange is then a WebSocket: write to it with spikard_stream_write
  * at once, even before the 101 is out. */
 #define SPIKARD_RESPONSE_WS_ACCEPT (1u << 8)
-/* Kept: */
-#define SPIKARD_RESPONSE_CONTINUE (1u << 9)  /* answer to HOOK: go on; headers: changes */
+/* 2.3: the answer to a SPIKARD_EVENT_HOOK that lets the exchange go on,
+ * alone: status 0, no body; each header sets that header (an empty value
+ * removes it): a request header on a pre visit, a header of core's answer
+ * on an error visit; never content-length, transfer-encoding or host.
+ * Refused (SPIKARD_E_INVALID and the standard 500) for an exchange that is
+ * not in a HOOK visit. See Section - Lifecycle hooks. */
+#define SPIKARD_RESPONSE_CONTINUE (1u << 9)
 /* 2.3: answer with a file, which core reads and sends itself. body is the
  * file's path (UTF-8 bytes, no NUL; relative: to the process's working
  * directory), optionally followed by one NUL and the name to offer for
@@ -835,6 +864,51 @@ typedef struct spikard_response {
  * spikard_last_error() names that entry. */
 int spikard_respond(int *out_results, spikard_app *app, const spikard_response *responses,
                     size_t count, size_t response_size);
+
+/* ---------------------------------------------------------------------------
+ * Section - Lifecycle hooks (2.3)
+ *
+ * A host with hooks names their phases: the config's "hooks" for every
+ * route served by a lane host, a route's "hooks" for that route as well.
+ * Core pauses a request only where the host cannot run its hooks inside a
+ * visit it gets anyway, and sends one SPIKARD_EVENT_HOOK for every phase
+ * the host handles back to back there; code holds their SPIKARD_HOOK_*
+ * bits. Two visits exist:
+ *
+ *   PRE VISIT, code ON_REQUEST and/or PRE_VALIDATION: after routing and
+ *   reading the body, before parameters and body are validated (a hook
+ *   cannot change the path, so routing comes first; a request core refuses
+ *   while reading its body gets no pre visit). The event has route, meta
+ *   (method, path, query, headers) whatever the route's facts, the route's
+ *   cookies and query facts if it asks for them, the body as received
+ *   (not yet decoded) and empty params. CONTINUE (its headers change
+ *   request headers) goes on: validation runs on the changed request and
+ *   its REQUEST follows, queued on the route's lane like any request (any
+ *   poller of the lane may take it). Any other answer ends the exchange
+ *   (an auth hook's 401); it gets an error visit if it is a PROBLEM or
+ *   HANDLER_ERROR one.
+ *
+ *   ERROR VISIT, code ON_ERROR and/or ON_RESPONSE: when the answer about
+ *   to go out is a problem document core rendered: its own 4xx and 5xx
+ *   (404, 405, 413, 415, 422, ...) or one a host asked for
+ *   (SPIKARD_RESPONSE_HANDLER_ERROR, SPIKARD_RESPONSE_PROBLEM, a refused
+ *   answer's 500). The event has route (SPIKARD_NO_ROUTE for a request that
+ *   matched none: such visits go to lane 0), meta, params a JSON object
+ *   {"status": 404, "headers": [["content-type",
+ *   "application/problem+json"], ...]} (the answer's status and headers,
+ *   names lower-case, framing headers left out) and body the answer's
+ *   body. CONTINUE sends core's answer, its headers changed; any other
+ *   answer replaces it whole. An exchange makes at most one error visit.
+ *
+ * pre_handler hooks, the handler and on_response hooks on the host's own
+ * answers run back to back inside the REQUEST visit, host side; the
+ * phases are named only so that one list says what the host has. So a
+ * route without hooks makes no visit and costs one test, and a route whose
+ * hooks are all pre_handler or on_response makes none on its success path.
+ * request_timeout applies to each visit as to a request (a 504 or a stop's
+ * 503 makes no visit); a route's "disconnect" events apply to its visits.
+ * The poller that takes a HOOK owns the exchange until it answers it.
+ * ------------------------------------------------------------------------- */
 
 /* ---------------------------------------------------------------------------
  * Section - Streams

@@ -26,6 +26,10 @@ from pathlib import Path
 from spikard import ServerConfig, Spikard
 
 SYNC = "--sync" in sys.argv
+HOOKS = "--hooks" in sys.argv  # one no-op lifecycle hook in each phase
+# --host-hooks: only the phases that run inside the request's own visit
+# (pre_handler, on_response, on_error): the cost of hooks without a pre visit.
+HOST_HOOKS = "--host-hooks" in sys.argv
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
@@ -240,11 +244,35 @@ def _register_uploads() -> None:
 _register_uploads()
 
 
+def _register_hooks() -> None:
+    """One no-op hook in each of the five phases: what hooks cost."""
+
+    async def pass_request(request):
+        return request
+
+    async def pass_response(response):
+        return response
+
+    if not HOST_HOOKS:
+        app.on_request(pass_request)
+        app.pre_validation(pass_request)
+    app.pre_handler(pass_request)
+    app.on_response(pass_response)
+    app.on_error(pass_response)
+
+
+if HOOKS or HOST_HOOKS:
+    _register_hooks()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--sync", action="store_true", help="plain def handlers")
+    parser.add_argument(
+        "--hooks", action="store_true", help="a no-op hook in each phase"
+    )
     parser.add_argument(
         "--workers", type=int, default=1, help="processes (the unpinned run)"
     )

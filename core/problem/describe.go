@@ -19,6 +19,9 @@ import (
 //	 "errors": [{"type": string, "loc": [string|int...], "msg": string,
 //	             "input": any, "ctx": object}]}
 //
+// or, alone with status 500, {"dependency": {"kind", "key", "cycle",
+// "expected"}}: the dependency-error problem (see Dependency).
+//
 // type and title default by status (422: the validation problem core sends
 // itself), detail to the title or, with errors, to "N validation errors in
 // request". Unknown keys are refused, as everywhere in the ABI, and entries
@@ -50,6 +53,14 @@ func FromDescription(status int, desc []byte) (Problem, error) {
 			err = str(raw, &p.Title)
 		case "errors":
 			p.Errors, err = entries(raw)
+		case "dependency":
+			if len(m) != 1 || status != 500 {
+				return Problem{}, errors.New(`problem: "dependency" goes alone, with status 500`)
+			}
+			p, err = dependency(raw) // dependency.go
+			if err == nil {
+				return p, nil
+			}
 		default:
 			return Problem{}, fmt.Errorf("problem: unknown key %q", k)
 		}

@@ -37,6 +37,8 @@ type Entry struct {
 	Input   []byte
 	Ctx     []byte
 	NoInput bool
+	NoLoc   bool   // an entry about no request field (a dependency's): no "loc"
+	Extra   []byte // encoded members appended last (`,"dependency_key":"db"`), or nil
 }
 
 // Loc is one element of an entry's location: a key, or an array index
@@ -84,18 +86,21 @@ func Append(dst []byte, p *Problem) []byte {
 func appendEntry(dst []byte, e *Entry) []byte {
 	dst = append(dst, `{"type":`...)
 	dst = AppendString(dst, e.Type)
-	dst = append(dst, `,"loc":[`...)
-	for i, l := range e.Loc {
-		if i > 0 {
-			dst = append(dst, ',')
+	if !e.NoLoc {
+		dst = append(dst, `,"loc":[`...)
+		for i, l := range e.Loc {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if l.IsIndex {
+				dst = strconv.AppendInt(dst, int64(l.Index), 10)
+			} else {
+				dst = AppendString(dst, l.Key)
+			}
 		}
-		if l.IsIndex {
-			dst = strconv.AppendInt(dst, int64(l.Index), 10)
-		} else {
-			dst = AppendString(dst, l.Key)
-		}
+		dst = append(dst, ']')
 	}
-	dst = append(dst, `],"msg":`...)
+	dst = append(dst, `,"msg":`...)
 	dst = AppendString(dst, e.Msg)
 	if !e.NoInput {
 		dst = append(dst, `,"input":`...)
@@ -109,6 +114,7 @@ func appendEntry(dst []byte, e *Entry) []byte {
 		dst = append(dst, `,"ctx":`...)
 		dst = append(dst, e.Ctx...)
 	}
+	dst = append(dst, e.Extra...)
 	return append(dst, '}')
 }
 

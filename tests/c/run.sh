@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh — builds the C consumers of spikard.h against build/libspikard.so,
-# runs abi_test, stream_test, ws_test and supervise_test, then serves
+# runs abi_test, stream_test, ws_test, hooks_test and supervise_test, then serves
 # two_routes and checks it with curl.
 # abi_test runs a second time, the same binary, against the next-minor test
 # library (build/next/libspikard.so, go build -tags spikard_abi_next; see
@@ -39,7 +39,7 @@ if [ "${SKIP_LIB_BUILD:-0}" != 1 ]; then
         bad "build the next-minor test library"
     fi
 fi
-for prog in abi_test stream_test ws_test supervise_test two_routes; do
+for prog in abi_test stream_test ws_test hooks_test supervise_test two_routes; do
     # --enable-new-dtags writes the rpath as DT_RUNPATH, which LD_LIBRARY_PATH
     # overrides: that is how abi_test's second run loads the test library.
     # shellcheck disable=SC2086 # $sanitize is a flag list
@@ -73,6 +73,7 @@ else
 fi
 if "$out/stream_test"; then ok "stream_test"; else bad "stream_test"; fi
 if "$out/ws_test"; then ok "ws_test"; else bad "ws_test"; fi
+if "$out/hooks_test"; then ok "hooks_test"; else bad "hooks_test"; fi
 # supervise_test supervises copies of itself (its own workers).
 if "$out/supervise_test"; then ok "supervise_test"; else bad "supervise_test"; fi
 

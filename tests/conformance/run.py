@@ -134,7 +134,15 @@ CONFIG_SETTINGS = {
 # whole app. ("streaming" and "background" describe what the handler itself
 # does, not the framework.)
 APP_FEATURE_KEYS = frozenset(
-    {"middleware", "cors", "auth", "security", "dependencies", "lifecycle_hooks"}
+    {
+        "middleware",
+        "cors",
+        "auth",
+        "security",
+        "dependencies",
+        "lifecycle_hooks",
+        "hooks",
+    }
 )
 
 # Response headers that only a framework feature produces (CORS, request
@@ -306,6 +314,9 @@ class Plan:
     # handler's, and ``withheld`` names those left out of the answer.
     features: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
+    # Lifecycle hooks of the app (a parity case's "hooks", see hook_specs):
+    # generic user code of a kind, parameterised by the case.
+    hooks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parameter_schema(params: dict[str, Any]) -> dict[str, Any] | None:
@@ -386,10 +397,40 @@ def encode_json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+# The generic hook kinds a fixture server implements (PROTOCOL.md, "hook"),
+# with the keys each takes besides "phase".
+HOOK_KINDS = {
+    "set_header": {"name", "value"},
+    "require_header": {"name", "status", "body"},
+    "replace": {"status", "body"},
+}
+HOOK_PHASES = ("on_request", "pre_validation", "pre_handler", "on_response", "on_error")
+
+
+def hook_specs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """A parity case's "hooks": a list of {"phase", "kind", ...} objects,
+    each one generic hook of HOOK_KINDS, checked here."""
+    hooks = doc.get("hooks") or []
+    if not isinstance(hooks, list):
+        hooks = [hooks]  # refused below, as hooks[0]
+    for i, hook in enumerate(hooks):
+        kind = hook.get("kind") if isinstance(hook, dict) else None
+        if kind not in HOOK_KINDS or hook.get("phase") not in HOOK_PHASES:
+            raise ValueError(
+                f"hooks[{i}]: want a phase of {HOOK_PHASES} and a kind of {sorted(HOOK_KINDS)}"
+            )
+        if set(hook) != {"phase", "kind"} | HOOK_KINDS[kind]:
+            raise ValueError(
+                f"hooks[{i}]: a {kind} hook takes {sorted(HOOK_KINDS[kind])}"
+            )
+    return hooks
+
+
 def build_plan(case: Case) -> Plan:
     if case.kind != "http":
         return message_plan(case)
     plan = http_plan(case)
+    plan.hooks = hook_specs(case.doc)
     doc = case.doc
     served = plan.routes[0].answer
     streaming = doc.get("streaming")
@@ -556,6 +597,8 @@ def plan_message(name: str, plan: Plan) -> bytes:
     out = bytearray()
     out += f"case {name}\n".encode()
     out += b"config " + encode_json(plan.config) + b"\n"
+    for hook in plan.hooks:
+        out += b"hook " + encode_json(hook) + b"\n"
     for route in plan.routes:
         out += b"route " + encode_json(route.doc) + b"\n"
         answer = route.answer

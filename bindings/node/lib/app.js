@@ -7,6 +7,8 @@ const { checkConfig, configJson } = require('./config');
 const { corsDocument } = require('./cors');
 const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
 const { Server } = require('./server');
+const { Hooks } = require('./hooks');
+const { checkPrefix } = require('./router');
 const { EventStream } = require('./streaming');
 const { compileSocket } = require('./sockets');
 const { publishOn } = require('./websocket');
@@ -139,6 +141,73 @@ class Spikard {
     this._host = undefined;
     this._signalHandlers = [];
     this._logger = null;
+    this.hooks = new Hooks();
+    this.routeTags = new Map(); // "METHOD path" -> tags of the routes routers brought
+  }
+
+  /** Register every route of `router` under `options.prefix + router.prefix`
+   *  (lib/router.js); `options.tags` add to the router's. */
+  includeRouter(router, options = {}) {
+    const { prefix = '', tags = [] } = options || {};
+    checkPrefix(prefix, 'app.includeRouter');
+    for (const r of router.expanded()) {
+      const path = prefix + r.path;
+      this.route(r.method, path, r.schemas, r.handler);
+      this.routeTags.set(`${r.method.toUpperCase()} ${path}`, [...tags, ...r.tags]);
+    }
+    return this;
+  }
+
+  // -- lifecycle hooks (lib/hooks.js) ------------------------------------------
+
+  /** Run `hook(req)` as a request arrives, after routing and before
+   *  validation: it returns `req` (its headers may be changed) to go on, or a
+   *  Response that answers at once. Several run in registration order. */
+  onRequest(hook) {
+    this.hooks.add('on_request', hook, 'onRequest');
+    return this;
+  }
+
+  /** As onRequest, after the onRequest hooks. */
+  preValidation(hook) {
+    this.hooks.add('pre_validation', hook, 'preValidation');
+    return this;
+  }
+
+  /** Run `hook(req)` after validation, right before the handler: `req` to go
+   *  on, or a Response that answers instead. */
+  preHandler(hook) {
+    this.hooks.add('pre_handler', hook, 'preHandler');
+    return this;
+  }
+
+  /** Run `hook(res)` on every answer before it is sent; it returns the
+   *  Response, changed or not. */
+  onResponse(hook) {
+    this.hooks.add('on_response', hook, 'onResponse');
+    return this;
+  }
+
+  /** Run `hook(res)` on every error answer (a handler's error, the core's own
+   *  4xx and 5xx) before onResponse; `res` is an ErrorResponse with the error,
+   *  if any, on `res.exception`. It returns it or a replacement. */
+  onError(hook) {
+    this.hooks.add('on_error', hook, 'onError');
+    return this;
+  }
+
+  /** Run `fn()` (async or not) before the server listens. */
+  onStartup(fn) {
+    if (typeof fn !== 'function') throw new TypeError('app.onStartup(fn): fn must be a function');
+    this.hooks.startup.push(fn);
+    return this;
+  }
+
+  /** Run `fn()` once the server has closed. */
+  onShutdown(fn) {
+    if (typeof fn !== 'function') throw new TypeError('app.onShutdown(fn): fn must be a function');
+    this.hooks.shutdown.push(fn);
+    return this;
   }
 
   /**
@@ -306,12 +375,14 @@ class Spikard {
         ...(watch === null ? {} : { reload: watch }),
       });
     }
+    for (const fn of this.hooks.startup) await fn();
     const logger = config.logger === undefined ? STDERR_LOGGER : config.logger || null;
     const server = new Server(
       this.routes,
       configJson(config, LOG_LANE),
       Math.round(shutdown * 1000),
       config.accessLog ? logger : null,
+      this.hooks,
     );
     try {
       server.start();
@@ -380,6 +451,13 @@ class Spikard {
       if (this._server === server) {
         this._server = null;
         this._host = undefined;
+      }
+      for (const fn of this.hooks.shutdown) {
+        try {
+          await fn();
+        } catch (err) {
+          console.error(`spikard: shutdown hook ${fn.name || '(anonymous)'} failed:`, err);
+        }
       }
     }
   }

@@ -1004,3 +1004,101 @@ export declare class ListenError extends Error {
   readonly port: number;
   readonly reason: string;
 }
+
+// -- Lifecycle hooks (lib/hooks.js) and application errors --------------------
+
+/** A hook on the request: returns the request (its `headers` object may be
+ *  changed in onRequest and preValidation hooks) to go on, or a Response that
+ *  answers at once. */
+export type RequestHook = (req: Request) => Request | Response | Promise<Request | Response>;
+/** A hook on the answer about to be sent: returns it, changed or not, or a replacement. */
+export type ResponseHook = (res: Response) => Response | Promise<Response>;
+/** A hook on an error answer (a handler's error, the core's own 4xx and 5xx). */
+export type ErrorHook = (res: ErrorResponse) => Response | Promise<Response>;
+
+/** The error answer onError hooks see: `content` is the body about to be
+ *  sent (a Buffer; the core's problem document when it rendered it). */
+export declare class ErrorResponse extends Response {
+  /** The handler's error that caused it, or null (the core's own errors). */
+  readonly exception: unknown;
+  /** The content decoded as JSON. */
+  json(): unknown;
+}
+
+export interface Response {
+  /** The first value of header `name` (any case), or undefined. */
+  getHeader(name: string): string | undefined;
+  /** Set header `name`, replacing every value it had. */
+  setHeader(name: string, value: string | number): this;
+  /** Remove header `name`. */
+  deleteHeader(name: string): this;
+}
+
+/** An application's HTTP error (Python's HTTPException): the core renders
+ *  its problem document with this status, detail and headers. */
+export declare class HttpException extends ProblemError {
+  constructor(status: number, detail?: string, headers?: HeadersInit);
+}
+
+export interface Spikard {
+  /** Run `hook(req)` as a request arrives, after routing and before
+   *  validation (a changed header is what validation sees). Several run in
+   *  registration order; the core pauses requests only for phases with hooks. */
+  onRequest(hook: RequestHook): this;
+  /** As onRequest, after the onRequest hooks. */
+  preValidation(hook: RequestHook): this;
+  /** Run `hook(req)` after validation, right before the handler. */
+  preHandler(hook: RequestHook): this;
+  /** Run `hook(res)` on every answer before it is sent. */
+  onResponse(hook: ResponseHook): this;
+  /** Run `hook(res)` on every error answer before onResponse. */
+  onError(hook: ErrorHook): this;
+  /** Run `fn()` before the server listens. */
+  onStartup(fn: () => unknown): this;
+  /** Run `fn()` once the server has closed. */
+  onShutdown(fn: () => unknown): this;
+}
+
+// -- Routers (lib/router.js) ---------------------------------------------------
+
+/** The options of a `Router`. */
+export interface RouterOptions {
+  /** '' or a path starting with '/' and not ending with one. */
+  prefix?: string;
+  /** Tags of every route (for documentation). */
+  tags?: string[];
+}
+
+/** A group of routes under a path prefix, included with `app.includeRouter`. */
+export declare class Router {
+  constructor(options?: RouterOptions);
+  readonly prefix: string;
+  readonly tags: string[];
+  route(method: string, path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  route(method: string, path: string, handler: Handler): this;
+  get(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  get(path: string, handler: Handler): this;
+  post(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  post(path: string, handler: Handler): this;
+  put(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  put(path: string, handler: Handler): this;
+  patch(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  patch(path: string, handler: Handler): this;
+  delete(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  delete(path: string, handler: Handler): this;
+  head(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  head(path: string, handler: Handler): this;
+  options(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  options(path: string, handler: Handler): this;
+  trace(path: string, schemas: RouteSchemas | undefined, handler: Handler): this;
+  trace(path: string, handler: Handler): this;
+  /** Take another router's routes under `options.prefix + router.prefix`. */
+  includeRouter(router: Router, options?: RouterOptions): this;
+}
+
+export interface Spikard {
+  /** Register every route of `router` under `options.prefix + router.prefix`. */
+  includeRouter(router: Router, options?: RouterOptions): this;
+  /** "METHOD path" -> the tags of the routes routers brought. */
+  readonly routeTags: Map<string, string[]>;
+}

@@ -2,8 +2,10 @@
 // @spikard/node: the public names. Everything else in lib/ is private.
 
 const { Spikard } = require('./app');
-const { FileResponse, ProblemError, Response } = require('./response');
+const { FileResponse, HttpException, ProblemError, Response } = require('./response');
+const { ErrorResponse } = require('./hooks');
 const { Request } = require('./request');
+const { Router } = require('./router');
 const { SseEvent, StreamingResponse } = require('./streaming');
 const { TestClient, TestResponse } = require('./testclient');
 const { UploadFile } = require('./upload');
@@ -11,11 +13,14 @@ const { ListenError } = require('./culprit');
 const { WebSocket, WebSocketDisconnect } = require('./websocket');
 
 module.exports = {
+  ErrorResponse,
   FileResponse,
+  HttpException,
   ListenError,
   ProblemError,
   Request,
   Response,
+  Router,
   Spikard,
   SseEvent,
   StreamingResponse,

@@ -2,11 +2,14 @@
 import cjs from './index.js';
 
 export const {
+  ErrorResponse,
   FileResponse,
+  HttpException,
   ListenError,
   ProblemError,
   Request,
   Response,
+  Router,
   Spikard,
   SseEvent,
   StreamingResponse,

@@ -62,6 +62,27 @@ class Response {
     this.status = status;
     this.headers = headerPairs(headers);
   }
+
+  /** The first value of header `name` (any case), or undefined. */
+  getHeader(name) {
+    const lower = String(name).toLowerCase();
+    const pair = this.headers.find(([n]) => n.toLowerCase() === lower);
+    return pair === undefined ? undefined : pair[1];
+  }
+
+  /** Set header `name`, replacing every value it had (an onResponse hook's way to add one). */
+  setHeader(name, value) {
+    this.deleteHeader(name);
+    this.headers.push([String(name), String(value)]);
+    return this;
+  }
+
+  /** Remove header `name` (any case). */
+  deleteHeader(name) {
+    const lower = String(name).toLowerCase();
+    this.headers = this.headers.filter(([n]) => n.toLowerCase() !== lower);
+    return this;
+  }
 }
 
 /**
@@ -147,6 +168,16 @@ class ProblemError extends Error {
   }
 }
 
+/** An application's HTTP error, as Python's HTTPException: thrown anywhere
+ *  (a handler, a hook), it becomes the core's problem document with this
+ *  status and detail, and these headers. */
+class HttpException extends ProblemError {
+  constructor(status, detail, headers) {
+    super(status, detail, { headers });
+    this.name = 'HttpException';
+  }
+}
+
 function hasContentType(pairs) {
   return pairs.some(([name]) => name.toLowerCase() === 'content-type');
 }
@@ -203,6 +234,7 @@ async function fromFetchResponse(res) {
 
 module.exports = {
   FileResponse,
+  HttpException,
   ProblemError,
   Response,
   headerPairs,

@@ -29,11 +29,13 @@ const { Streams } = require('./streams');
 const { Sockets } = require('./sockets');
 const {
   ProblemError,
+  Response,
   isFetchResponse,
   fromFetchResponse,
   render,
   renderProblem,
 } = require('./response');
+const { Hooks } = require('./hooks');
 
 const C = native.constants;
 const LANE = 0;
@@ -54,6 +56,28 @@ function abortReason(code) {
   return err;
 }
 
+/** route with its preHandler hooks before the handler and onResponse hooks
+ *  on its answer, inside the request's own visit (lib/hooks.js). */
+function hookedRoute(route, hooks) {
+  const pre = hooks.byPhase.pre_handler.length > 0;
+  const post = hooks.byPhase.on_response.length > 0;
+  if (route.socket !== null || (!pre && !post)) return route;
+  const handler = route.handler;
+  const final = ([status, headers, body]) =>
+    new Response(body === '' ? undefined : body, { status, headers: headers || [] });
+  const hooked = async (req) => {
+    if (pre) {
+      const out = await hooks.run(['pre_handler'], req, true);
+      if (out instanceof Response) return post ? final(await hooks.onResponse(render(out))) : out;
+    }
+    let value = await handler(req);
+    if (!post || value instanceof StreamingResponse || value instanceof ProblemError) return value;
+    if (isFetchResponse(value)) value = await fromFetchResponse(value);
+    return final(await hooks.onResponse(render(value, C.RESPONSE_PROBLEM)));
+  };
+  return { ...route, handler: hooked };
+}
+
 function isThenable(value) {
   return (
     value !== null &&
@@ -69,9 +93,15 @@ class Server {
    * @param shutdownMs how long close() lets in-flight requests finish
    * @param accessLogger where the access lines go ({ info(line) }), or null
    */
-  constructor(routes, configJson, shutdownMs, accessLogger = null) {
+  constructor(routes, configJson, shutdownMs, accessLogger = null, hooks = new Hooks()) {
     this.shutdownMs = shutdownMs;
     this._accessLogger = accessLogger;
+    this._hooks = hooks;
+    if (hooks.phases().length > 0) {
+      // The core pauses requests only for phases with hooks (lib/hooks.js).
+      configJson = JSON.stringify({ ...JSON.parse(configJson), hooks: hooks.phases() });
+      routes = routes.map((route) => hookedRoute(route, hooks));
+    }
     this.port = 0;
     this._pending = new Map(); // exchange -> Request of a handler not yet settled
     this._later = new Map(); // exchange -> background tasks, until its WRITTEN or DISCONNECT
@@ -136,6 +166,10 @@ class Server {
         const kind = events[i + 3];
         if (kind === C.EVENT_LOG) {
           this._logAccess(events[i + 5]);
+          continue;
+        }
+        if (kind === C.EVENT_HOOK) {
+          this._visit(exchange, events[i + 1], events[i + 4], events[i + 5]);
           continue;
         }
         const req = kind === C.EVENT_DISCONNECT ? this._pending.get(exchange) : undefined;
@@ -259,7 +293,20 @@ class Server {
     run.finally(() => this._running.delete(run));
   }
 
+  /** Answer a lifecycle visit once its hooks have run. */
+  _visit(exchange, routeId, code, data) {
+    const route = this._table[routeId];
+    this._hooks.visit(exchange, route, code, data).then(
+      (answer) => this._queue(answer),
+      (err) => {
+        console.error('spikard: a lifecycle hook failed:', err);
+        this._queue([exchange, 500, null, '', C.RESPONSE_HANDLER_ERROR]);
+      },
+    );
+  }
+
   _failed(exchange, route, err) {
+    this._hooks.remember(exchange, err);
     if (err instanceof ProblemError) {
       try {
         const [status, headers, body, flags] = renderProblem(err, C.RESPONSE_PROBLEM);
@@ -276,6 +323,11 @@ class Server {
     if (this._pending.get(exchange) !== req) return; // the exchange ended first: nobody reads it
     this._pending.delete(exchange);
     if (answer === null) return; // a stream, opened already
+    this._queue(answer);
+  }
+
+  /** Send answer with the others settling in this microtask turn. */
+  _queue(answer) {
     this._batch.push(answer);
     if (!this._flushQueued) {
       this._flushQueued = true;

@@ -383,6 +383,16 @@ void PutEvent(napi_env env, napi_value events, uint32_t base, const spikard_even
             v[5] = (ev.flags & SPIKARD_EVENT_F_BINARY) ? BufferCopy(env, ev.body) : Utf8(env, ev.body);
         } else if (ev.kind == SPIKARD_EVENT_WS_CLOSE || ev.kind == SPIKARD_EVENT_LOG) {
             v[5] = Utf8(env, ev.body); /* LOG: a batch of ASCII access lines */
+        } else if (ev.kind == SPIKARD_EVENT_HOOK) {
+            /* A lifecycle visit (2.3): [params, body, facts], what hooks read. */
+            napi_value hook;
+            Check(env, napi_create_array_with_length(env, 3, &hook));
+            napi_value body = ev.body.len == 0 ? null : BufferCopy(env, ev.body);
+            facts.Build(ev);
+            Check(env, napi_set_element(env, hook, 0, Utf8(env, ev.params)));
+            Check(env, napi_set_element(env, hook, 1, body));
+            Check(env, napi_set_element(env, hook, 2, Utf8(env, spikard_str{facts.Text().data(), facts.Text().size()})));
+            v[5] = hook;
         } else {
             v[5] = null;
         }
@@ -1337,6 +1347,14 @@ Napi::Object Constants(Napi::Env env) {
         {"EVENT_WS_MESSAGE", SPIKARD_EVENT_WS_MESSAGE},
         {"EVENT_WS_CLOSE", SPIKARD_EVENT_WS_CLOSE},
         {"EVENT_LOG", SPIKARD_EVENT_LOG},
+        {"EVENT_HOOK", SPIKARD_EVENT_HOOK},
+        {"RESPONSE_CONTINUE", SPIKARD_RESPONSE_CONTINUE},
+        {"HOOK_ON_REQUEST", SPIKARD_HOOK_ON_REQUEST},
+        {"HOOK_PRE_VALIDATION", SPIKARD_HOOK_PRE_VALIDATION},
+        {"HOOK_PRE_HANDLER", SPIKARD_HOOK_PRE_HANDLER},
+        {"HOOK_ON_RESPONSE", SPIKARD_HOOK_ON_RESPONSE},
+        {"HOOK_ON_ERROR", SPIKARD_HOOK_ON_ERROR},
+        {"NO_ROUTE", SPIKARD_NO_ROUTE},
         {"EVENT_F_BINARY", SPIKARD_EVENT_F_BINARY},
         {"GONE_CLIENT", SPIKARD_GONE_CLIENT},
         {"GONE_TIMEOUT", SPIKARD_GONE_TIMEOUT},

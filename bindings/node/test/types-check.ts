@@ -2,7 +2,9 @@
 // application sees them, through the package's own name and its exports map.
 
 import {
+  ErrorResponse,
   FileResponse,
+  HttpException,
   ProblemError,
   Response,
   Spikard,
@@ -188,3 +190,28 @@ served.get(
 );
 const fileAnswer: Response = new FileResponse('./a.txt', { status: 200, headers: { 'x-a': 'b' } });
 void fileAnswer;
+
+// Lifecycle hooks and application errors.
+function withHooks(): void {
+  const app = new Spikard();
+  app
+    .onRequest((req) => {
+      req.headers['x-user'] = 'ada';
+      return req;
+    })
+    .preValidation(async (req) =>
+      req.headers.authorization ? req : new Response(null, { status: 401 }),
+    )
+    .preHandler((req) => req)
+    .onResponse((res) => res.setHeader('x-frame-options', 'DENY'))
+    .onError(async (res: ErrorResponse) => {
+      console.log(res.exception, res.json(), res.getHeader('content-type'));
+      return res.deleteHeader('x-powered-by');
+    })
+    .onStartup(async () => undefined)
+    .onShutdown(() => undefined);
+  app.get('/gone', () => {
+    throw new HttpException(410, 'gone', { 'retry-after': '5' });
+  });
+}
+void withHooks;

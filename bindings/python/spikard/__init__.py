@@ -13,9 +13,11 @@ from .config import (
     ServerConfig,
 )
 from .errors import ListenError
+from .exceptions import HTTPException, RequestValidationError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
 from .responses import FileResponse, Response
+from .router import Router
 from .routing import delete, get, head, options, patch, post, put, route, sse, trace, websocket
 from .staticfiles import StaticFilesConfig
 from .streaming import SseEvent, StreamingResponse
@@ -31,6 +33,7 @@ __all__ = [
     "Cookie",
     "CorsConfig",
     "FileResponse",
+    "HTTPException",
     "Header",
     "Headers",
     "JwtConfig",
@@ -40,7 +43,9 @@ __all__ = [
     "Query",
     "RateLimitConfig",
     "Request",
+    "RequestValidationError",
     "Response",
+    "Router",
     "ServerConfig",
     "Spikard",
     "SseEvent",

@@ -49,6 +49,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import json
 import logging
 import os
 import select
@@ -59,12 +60,15 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from . import _native, background
+from . import _hooked, _native, background
 from ._results import ReturnedNothing
 from ._sockets import Sockets
 from ._streams import Streams
 from .config import ServerConfig
+from .di import _Unresolved, inject_route
 from .errors import listen_error
+from .exceptions import HTTPException
+from .hooks import Hooks
 from .routing import ASYNC_LANE, SYNC_LANE, RequestValidationError, Route
 from .streaming import OpenStream
 
@@ -80,6 +84,7 @@ WRITTEN = _native.RESPONSE_WRITTEN
 FILE = _native.RESPONSE_FILE
 _CREDIT = _native.EVENT_STREAM_CREDIT
 _LOG = _native.EVENT_LOG
+_HOOK = _native.EVENT_HOOK
 _PENDING = background.PENDING
 _SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
 _JOIN_GRACE = 1.0  # seconds close() waits for pool threads after the app stopped
@@ -111,6 +116,16 @@ def _task_starter(loop: asyncio.AbstractEventLoop) -> Callable[..., asyncio.Task
 def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
     if isinstance(exc, RequestValidationError):
         return (exchange, 422, None, exc.description, PROBLEM)
+    if isinstance(exc, _Unresolved):  # the core's dependency-error document
+        return exc.answer(exchange)
+    if isinstance(exc, HTTPException):  # the core renders its problem document
+        return (
+            exchange,
+            exc.status_code,
+            list(exc.headers.items()) or None,
+            exc.description(),
+            PROBLEM,
+        )
     if isinstance(exc, ReturnedNothing):  # the message says all; no traceback
         logger.error("%s %s: %s", route.method, route.path, exc)
         return (exchange, 500, None, b"", HANDLER_ERROR)
@@ -236,18 +251,44 @@ def _call_sync(
 class Server:
     """One running app: the native App, its pollers, the loop hooks and the pool."""
 
-    def __init__(self, routes: list[Route], config: ServerConfig) -> None:
+    def __init__(
+        self,
+        routes: list[Route],
+        config: ServerConfig,
+        hooks: Hooks | None = None,
+        exception_handlers: dict[type[BaseException], Any] | None = None,
+        dependencies: dict[Any, Any] | None = None,
+        strict_dependencies: bool = False,
+    ) -> None:
         self.config = config
-        self._app: _native.App | None = _native.App(
-            config.to_json(serial_lanes=(SYNC_LANE,), log_lane=ASYNC_LANE)
-        )
+        self.hooks = hooks if hooks is not None else Hooks()
+        doc = config.to_json(serial_lanes=(SYNC_LANE,), log_lane=ASYNC_LANE)
+        if dependencies:
+            # Resolved now, at start (spikard.di): injected parameters leave
+            # the core's schema; an unresolvable route answers 500.
+            routes = [
+                inject_route(r, dependencies, strict=strict_dependencies, loop=lambda: self._loop)
+                for r in routes
+            ]
+        if exception_handlers:
+            routes = [
+                _hooked.handled_route(r, exception_handlers, lambda: self._loop) for r in routes
+            ]
+        if self.hooks.phases():
+            # The core pauses requests only for the phases that have hooks
+            # (hooks.py); pre_handler and on_response run inside the
+            # request's own visit, in the wrapped routes.
+            routes = [_hooked.hooked_route(r, self.hooks, lambda: self._loop) for r in routes]
+            doc = doc[:-1] + b',"hooks":' + json.dumps(self.hooks.phases()).encode() + b"}"
+        self._app: _native.App | None = _native.App(doc)
         ids = {self._app.add_route(route.route_json()): route for route in routes}
         # Events carry the core's route id; index the plans by it.
         table: list[Any] = [None] * (max(ids) + 1 if ids else 0)
         for route_id, route in ids.items():
             table[route_id] = route
         self._routes: list[Route] = table
-        self._has_async = any(r.is_async for r in routes)
+        # Error visits of requests no route matched come on lane 0.
+        self._has_async = any(r.is_async for r in routes) or self.hooks.post
         self._has_sync = any(not r.is_async for r in routes)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._async_poller: _native.Poller | None = None
@@ -487,6 +528,11 @@ class Server:
                 if ev[3] == _LOG:
                     _log_access(ev[5] or b"")
                     continue
+                if ev[3] == _HOOK:  # a lifecycle visit (hooks.py)
+                    answer = self._visit_async(ev, base.copy())
+                    if answer is not None:  # its hooks never suspended
+                        out.append(answer)
+                    continue
                 gone = tasks.pop(exchange, None)
                 if gone is not None:
                     # DISCONNECT while its handler runs: stop it, drop its answer.
@@ -525,6 +571,30 @@ class Server:
             loop.call_soon(self._collect, started)
         if out:
             self._respond(out)
+
+    def _visit_async(self, ev: _native.Event, ctx: contextvars.Context) -> _native.Answer | None:
+        """Run a HOOK visit's hooks; its answer when they never suspended
+        (answered in this batch, with no Task), else None: a Task carries on
+        from where they suspended and answers when done."""
+        exchange = ev[0]
+        coro = _hooked.drive_async(self.hooks, _hooked.visit(self.hooks, ev), exchange)
+        try:
+            yielded = ctx.run(coro.send, None)
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+        task = self._start_task(_hooked.resume(coro, yielded), context=ctx)
+        self._tasks[exchange] = task  # a DISCONNECT cancels it
+
+        def done(t: asyncio.Task[Any]) -> None:
+            if self._tasks.pop(exchange, None) is not None and not t.cancelled():
+                self._pending.append(t.result())
+                if not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    assert self._loop is not None
+                    self._loop.call_soon(self._flush)
+
+        task.add_done_callback(done)
+        return None
 
     def _collect(
         self, started: list[tuple[int, Route, asyncio.Task[Any], contextvars.Context]]
@@ -604,6 +674,10 @@ class Server:
                 ready.poll(_SYNC_POLL_MS)
                 continue
             for ev in events:
+                if ev[2] is None and ev[3] == _HOOK:  # a lifecycle visit (hooks.py)
+                    gen = _hooked.visit(self.hooks, ev)
+                    respond([base.copy().run(_hooked.drive_sync, self.hooks, gen, ev[0], loop)])
+                    continue
                 if ev[2] is None:
                     # Sync routes opt into no other kind: this is a stream's
                     # credit or end, and its pump runs on the loop.
@@ -633,10 +707,12 @@ def run_server(
                 loop.add_signal_handler(sig, server.begin_stop)
                 _native.signal_onstack(sig)  # CPython sets SA_ONSTACK itself; a guard
                 signals.append(sig)
+        loop.run_until_complete(server.hooks.run_startup())  # hooks.py
         server.start(loop)
         if on_started is not None:
             on_started(server)
         loop.run_until_complete(server.wait_stopped())
+        loop.run_until_complete(server.hooks.run_shutdown())
     finally:
         try:
             for sig in signals:

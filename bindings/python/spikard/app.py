@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
@@ -14,6 +15,9 @@ from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
 from .config import ServerConfig
 from .cors import CorsConfig, route_cors
+from .di import injected_names
+from .hooks import Hooks
+from .router import Router, check_prefix
 from .routing import (
     Route,
     compile_route,
@@ -29,6 +33,7 @@ from .websockets import message_frame
 __all__ = ["Spikard"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+H = TypeVar("H", bound=Callable[..., Any])
 logger = logging.getLogger("spikard")
 
 
@@ -42,9 +47,26 @@ class Spikard:
     Python threads, so a blocking function holds up only its own thread.
     """
 
-    def __init__(self, config: ServerConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        *,
+        lifespan: Callable[[Spikard], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+        strict_dependencies: bool = False,
+    ) -> None:
         self.config = config if config is not None else ServerConfig()
         self.routes: list[Route] = []
+        self.hooks = Hooks()
+        self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {}
+        # spikard.di: what app.provide registered, and what tests put in
+        # its place; both resolve when the app starts.
+        self.dependencies: dict[str | type, Any] = {}
+        self.dependency_overrides: dict[str | type, Any] = {}
+        self.strict_dependencies = strict_dependencies
+        # (method, path) -> tags of the routes routers brought, for documentation.
+        self.route_tags: dict[tuple[str, str], list[str]] = {}
+        if lifespan is not None:
+            self.hooks.lifespan = functools.partial(lifespan, self)
         # The servers running this app, for broadcast().
         self._servers: weakref.WeakSet[Server] = weakref.WeakSet()
         set_current_app(self)
@@ -104,6 +126,10 @@ class Spikard:
                         description=description,
                         tags=tags,
                         operation_id=operation_id,
+                        # Provided already: never a query parameter (a type
+                        # such as a pool has no schema). spikard.di recompiles
+                        # at start for what is provided later.
+                        exclude=injected_names(handler, self.dependencies),
                     ),
                     cors_doc,
                 )
@@ -263,6 +289,82 @@ class Spikard:
 
         return decorator
 
+    # -- lifecycle hooks (hooks.py) ----------------------------------------------
+
+    def on_request(self, hook: H) -> H:
+        """Run ``hook(request)`` as a request arrives, after routing and before
+        validation; it returns the request (headers may be changed) or a
+        Response that answers at once. Several run in registration order."""
+        return self.hooks.add("on_request", hook)
+
+    def pre_validation(self, hook: H) -> H:
+        """Like on_request, after the on_request hooks."""
+        return self.hooks.add("pre_validation", hook)
+
+    def pre_handler(self, hook: H) -> H:
+        """Run ``hook(request)`` after validation, right before the handler;
+        it returns the request or a Response that answers instead."""
+        return self.hooks.add("pre_handler", hook)
+
+    def on_response(self, hook: H) -> H:
+        """Run ``hook(response)`` on every answer before it is sent; it returns
+        the response, changed or not."""
+        return self.hooks.add("on_response", hook)
+
+    def on_error(self, hook: H) -> H:
+        """Run ``hook(response)`` on every error answer (a handler's exception,
+        the core's own 4xx and 5xx) before on_response; ``response`` is an
+        ErrorResponse with the exception, if any. It returns it or a
+        replacement."""
+        return self.hooks.add("on_error", hook)
+
+    def exception_handler(self, exc_type: type[BaseException]) -> Callable[[H], H]:
+        """Answer handler exceptions of ``exc_type`` (and its subclasses, the
+        nearest registered class winning) with ``handler(request, exc)``
+        (def or async def), which returns the Response. Errors the core
+        finds itself (its 404, 422, ...) do not reach these: on_error hooks
+        see those."""
+        if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
+            raise TypeError(f"exception_handler: {exc_type!r} is not an exception class")
+
+        def decorator(handler: H) -> H:
+            if not callable(handler):
+                raise TypeError(
+                    f"exception_handler({exc_type.__name__}): {handler!r} is not callable"
+                )
+            self.exception_handlers[exc_type] = handler
+            return handler
+
+        return decorator
+
+    def include_router(
+        self, router: Router, *, prefix: str = "", tags: list[str] | None = None
+    ) -> None:
+        """Register every route of ``router`` under ``prefix + router.prefix``,
+        compiled now (spikard.router); ``tags`` add to the router's."""
+        prefix = check_prefix(prefix, "include_router")
+        for method, path, handler, kwargs, more in router.expanded():
+            self.route(method, prefix + path, **kwargs)(handler)
+            self.route_tags[(method.upper(), prefix + path)] = [*(tags or []), *more]
+
+    def provide(self, key: str | type, value: Any) -> None:
+        """Inject ``value`` (a value, or a ``spikard.di.Provide`` factory) into
+        every handler parameter named ``key`` (a str) or annotated ``key``
+        (a type); see spikard.di."""
+        if not isinstance(key, (str, type)) or key == "":
+            raise TypeError(f"provide: the key must be a name or a type, not {key!r}")
+        self.dependencies[key] = value
+
+    def on_startup(self, fn: H) -> H:
+        """Run ``fn()`` (def or async def) before the server listens."""
+        self.hooks.startup.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: H) -> H:
+        """Run ``fn()`` once the server has stopped."""
+        self.hooks.shutdown.append(fn)
+        return fn
+
     # -- serving -----------------------------------------------------------------
 
     def _config(
@@ -300,7 +402,14 @@ class Spikard:
             run_server(self._server(cfg), install_signals=on_main)
 
     def _server(self, cfg: ServerConfig) -> Server:
-        server = Server(list(self.routes), cfg)
+        server = Server(
+            list(self.routes),
+            cfg,
+            self.hooks,
+            self.exception_handlers,
+            {**self.dependencies, **self.dependency_overrides},
+            self.strict_dependencies,
+        )
         self._servers.add(server)
         return server
 

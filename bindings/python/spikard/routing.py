@@ -33,6 +33,7 @@ which register on the most recently created ``Spikard`` app.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import json
 import re
@@ -116,6 +117,7 @@ class Route:
         "lane",
         "method",
         "path",
+        "recompile",
         "render",
         "websocket",
     )
@@ -144,6 +146,9 @@ class Route:
         self.render = render
         self.websocket: WebSocketPlan | None = None
         """How a WebSocket route runs its handler (see compile_websocket)."""
+        self.recompile: Callable[..., Route] | None = None
+        """compile_route again with ``exclude`` and ``call_target`` (spikard.di
+        leaves injected parameters out), or None for a raw route."""
 
     def route_json(self) -> bytes:
         """The route document of ``spikard_app_add_route``."""
@@ -291,7 +296,7 @@ def compile_route(
         with contextlib.suppress(TypeError, ValueError):
             declaration["response_schema"] = type_schema(return_annotation)
 
-    return Route(
+    compiled = Route(
         method,
         path,
         handler,
@@ -299,6 +304,16 @@ def compile_route(
         make_call(call_target if call_target is not None else handler, plan),
         make_renderer(return_annotation, status_code, owner=describe(handler)),
     )
+    compiled.recompile = functools.partial(
+        compile_route,
+        method,
+        path,
+        handler,
+        request_schema=request_schema,
+        response_schema=response_schema,
+        status_code=status_code,
+    )
+    return compiled
 
 
 def doc_keys(

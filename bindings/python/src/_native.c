@@ -685,6 +685,24 @@ static PyObject *event_facts(const spikard_event *ev) {
                          pairs_to_list(ev->query_pairs, ev->query_pair_count, str_to_text), uploads);
 }
 
+/* A HOOK visit (2.3) as (exchange, route, None, EVENT_HOOK, phases, body:
+ * bytes, (params: bytes, meta, facts)): told apart from a request by params
+ * None like the other kinds, with what the hooks read behind it. */
+static PyObject *hook_event(const spikard_event *ev) {
+    PyObject *meta = event_meta(ev);
+    if (meta == NULL) {
+        return NULL;
+    }
+    PyObject *facts = event_facts(ev);
+    if (facts == NULL) {
+        Py_DECREF(meta);
+        return NULL;
+    }
+    return Py_BuildValue("(KkOkkN(NNN))", (unsigned long long)ev->exchange, (unsigned long)ev->route, Py_None,
+                         (unsigned long)ev->kind, (unsigned long)ev->code, str_to_bytes(ev->body),
+                         str_to_bytes(ev->params), meta, facts);
+}
+
 /* poll(max_events, timeout_ms) -> list of
  * (exchange, route, params: bytes, body: bytes | None, meta | None,
  *  attachments: bytes | None, facts | None) — attachments holds the upload
@@ -750,6 +768,16 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
                 return NULL;
             }
             Py_DECREF(msg);
+            continue;
+        }
+        if (ev->kind == SPIKARD_EVENT_HOOK) {
+            PyObject *hook = hook_event(ev);
+            if (hook == NULL || PyList_Append(out, hook) < 0) {
+                Py_XDECREF(hook);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(hook);
             continue;
         }
         if (ev->kind != SPIKARD_EVENT_REQUEST && ev->kind != SPIKARD_EVENT_WS_OPEN) {
@@ -1253,6 +1281,14 @@ static int module_exec(PyObject *m) {
         PyModule_AddIntConstant(m, "RESPONSE_WRITTEN", SPIKARD_RESPONSE_WRITTEN) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_FILE", SPIKARD_RESPONSE_FILE) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_WS_ACCEPT", SPIKARD_RESPONSE_WS_ACCEPT) < 0 ||
+        PyModule_AddIntConstant(m, "EVENT_HOOK", SPIKARD_EVENT_HOOK) < 0 ||
+        PyModule_AddIntConstant(m, "RESPONSE_CONTINUE", SPIKARD_RESPONSE_CONTINUE) < 0 ||
+        PyModule_AddIntConstant(m, "HOOK_ON_REQUEST", SPIKARD_HOOK_ON_REQUEST) < 0 ||
+        PyModule_AddIntConstant(m, "HOOK_PRE_VALIDATION", SPIKARD_HOOK_PRE_VALIDATION) < 0 ||
+        PyModule_AddIntConstant(m, "HOOK_PRE_HANDLER", SPIKARD_HOOK_PRE_HANDLER) < 0 ||
+        PyModule_AddIntConstant(m, "HOOK_ON_RESPONSE", SPIKARD_HOOK_ON_RESPONSE) < 0 ||
+        PyModule_AddIntConstant(m, "HOOK_ON_ERROR", SPIKARD_HOOK_ON_ERROR) < 0 ||
+        PyModule_AddIntConstant(m, "NO_ROUTE", (long)SPIKARD_NO_ROUTE) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_WS_OPEN", SPIKARD_EVENT_WS_OPEN) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_WS_MESSAGE", SPIKARD_EVENT_WS_MESSAGE) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_WS_CLOSE", SPIKARD_EVENT_WS_CLOSE) < 0 ||

@@ -505,3 +505,77 @@ def test_openapi_documentation_sample(serve):
     for page in ("/docs", "/redoc"):
         r = client.get(page)
         assert r.status == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_lifecycle_hooks_sample(serve, capsys):
+    from spikard import Response
+
+    app = Spikard()
+
+    @app.on_request
+    async def log_request(request):
+        print(f"{request.method} {request.path}")
+        return request  # Must return request to continue
+
+    @app.pre_validation
+    async def check_auth(request):
+        token = request.headers.get("Authorization")
+        if not token:
+            return Response({"error": "Unauthorized"}, status_code=401)
+        return request
+
+    @app.pre_handler
+    async def rate_check(request):
+        # Additional checks before handler
+        return request
+
+    @app.on_response
+    async def add_headers(response):
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    @app.on_error
+    async def log_error(response):
+        print(f"Error: {response.status_code}")
+        return response
+
+    @app.get("/users/{user_id}")
+    async def get_user(user_id: int):
+        return {"id": user_id}
+
+    client = serve(app)
+    r = client.get("/users/1")
+    assert (r.status, r.json()) == (401, {"error": "Unauthorized"})
+    assert r.headers["x-frame-options"] == "DENY"
+    r = client.get("/users/1", headers={"Authorization": "Bearer t"})
+    assert (r.status, r.json()) == (200, {"id": 1})
+    assert r.headers["x-frame-options"] == "DENY"
+    r = client.get("/users/x", headers={"Authorization": "Bearer t"})
+    assert r.status == 422
+    assert r.headers["x-frame-options"] == "DENY"
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["GET /users/1", "GET /users/1", "GET /users/x", "Error: 422"]
+
+
+def test_dependency_injection_sample(serve):
+    from spikard import Spikard
+    from spikard.di import Provide
+
+    app = Spikard()
+    app.provide("config", {"db_url": "postgresql://localhost/app"})
+    app.provide(
+        "db",
+        Provide(lambda config: f"pool({config['db_url']})", depends_on=["config"], singleton=True),
+    )
+
+    @app.get("/stats")
+    async def stats(config: dict[str, str], db: str):
+        return {"db": db, "env": config["db_url"]}
+
+    client = serve(app)
+    r = client.get("/stats")
+    assert r.status == 200
+    assert r.json() == {
+        "db": "pool(postgresql://localhost/app)",
+        "env": "postgresql://localhost/app",
+    }

@@ -301,7 +301,7 @@ static void plan_unsupported(plan *p, const char *word) {
     if (p->unsupported[0] == '\0') {
         snprintf(p->unsupported, sizeof p->unsupported,
                  "%s: the C fixture server answers through spikard_serve's callbacks, which cannot stream, "
-                 "hold a WebSocket or record background work",
+                 "hold a WebSocket, record background work or answer lifecycle hook visits",
                  word);
     }
 }
@@ -575,7 +575,7 @@ int main(void) {
             plan_raise(&p);
         } else if (keyword(line, n, "stream", &arg, &arg_len) || keyword(line, n, "sse", &arg, &arg_len) ||
                    keyword(line, n, "websocket", &arg, &arg_len) || keyword(line, n, "record", &arg, &arg_len) ||
-                   keyword(line, n, "background", &arg, &arg_len)) {
+                   keyword(line, n, "background", &arg, &arg_len) || keyword(line, n, "hook", &arg, &arg_len)) {
             char word[16];
             snprintf(word, sizeof word, "%.*s", (int)strcspn(line, " \n"), line);
             plan_unsupported(&p, word);

@@ -134,7 +134,7 @@ class Input {
 
 function newPlan(name = '') {
   // recorded: what the plan's background tasks recorded, for its record routes.
-  return { name, config: undefined, routes: [], mistake: null, recorded: [] };
+  return { name, config: undefined, routes: [], mistake: null, recorded: [], hooks: [] };
 }
 
 // The line that opens each kind of block after a route line.
@@ -177,6 +177,13 @@ async function readPlanLine(line, input, plan) {
   if (word === 'config') {
     if (plan.config !== undefined) wrong(plan, 'fixture: a second config line');
     plan.config = parseJson(arg, plan, 'config');
+  } else if (word === 'hook') {
+    const spec = parseJson(arg, plan, 'hook');
+    if (spec === null || typeof spec !== 'object' || !(spec.phase in HOOK_METHODS))
+      wrong(plan, 'fixture: a hook line without a phase');
+    else if (!['set_header', 'require_header', 'replace'].includes(spec.kind))
+      wrong(plan, `fixture: hook kind ${JSON.stringify(spec.kind)} is not known`);
+    else plan.hooks.push(spec);
   } else if (word === 'route') {
     plan.routes.push({
       doc: parseJson(arg, plan, 'route'),
@@ -354,6 +361,35 @@ function socketFor(route) {
   };
 }
 
+/** The app method of each hook phase. */
+const HOOK_METHODS = {
+  on_request: 'onRequest',
+  pre_validation: 'preValidation',
+  pre_handler: 'preHandler',
+  on_response: 'onResponse',
+  on_error: 'onError',
+};
+const REQUEST_PHASES = ['on_request', 'pre_validation', 'pre_handler'];
+
+/** One generic hook of a plan's `hook` line (PROTOCOL.md): what a user writes,
+ *  parameterised by the plan, never by what the runner checks. */
+function hookFor(spec) {
+  const json = (status, body) =>
+    new Response(body, { status, headers: { 'content-type': 'application/json' } });
+  if (spec.kind === 'set_header' && REQUEST_PHASES.includes(spec.phase)) {
+    return (req) => {
+      req.headers[spec.name.toLowerCase()] = spec.value;
+      return req;
+    };
+  }
+  if (spec.kind === 'set_header') return (res) => res.setHeader(spec.name, spec.value);
+  if (spec.kind === 'require_header') {
+    return async (req) =>
+      spec.name.toLowerCase() in req.headers ? req : json(spec.status, spec.body);
+  }
+  return () => json(spec.status, spec.body);
+}
+
 async function build(plan) {
   const config = { quiet: true };
   for (const [key, value] of Object.entries(plan.config)) config[CONFIG_FIELDS[key]] = value;
@@ -365,6 +401,7 @@ async function build(plan) {
     );
   }
   const app = new Spikard(config);
+  for (const spec of plan.hooks) app[HOOK_METHODS[spec.phase]](hookFor(spec));
   for (const route of plan.routes) {
     const options = {};
     for (const [key, option] of Object.entries(ROUTE_OPTIONS)) {

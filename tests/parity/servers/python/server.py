@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 
 from spikard import (
     OpenApiConfig,
+    Request,
     Response,
     ServerConfig,
     Spikard,
@@ -95,6 +96,8 @@ class Plan:
     mistake: str | None = None
     # What the plan's background tasks recorded, for its record routes.
     recorded: list[Any] = dataclasses.field(default_factory=list)
+    # The app's lifecycle hooks ("hook" lines), in order.
+    hooks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def wrong(self, why: str) -> None:
         """Keep the plan's first mistake; it is the reply to ``serve``."""
@@ -216,6 +219,42 @@ def check(plan: Plan) -> str | None:
     return None
 
 
+REQUEST_PHASES = ("on_request", "pre_validation", "pre_handler")
+
+
+def hook_for(spec: dict[str, Any]) -> Callable[[Any], Any]:
+    """One generic hook of a plan's "hook" line (PROTOCOL.md): what a user
+    writes, parameterised by the plan, never by what the runner checks."""
+    kind, phase = spec["kind"], spec["phase"]
+    if kind == "set_header" and phase in REQUEST_PHASES:
+
+        def set_request_header(request: Request) -> Request:
+            request.headers[spec["name"]] = spec["value"]
+            return request
+
+        return set_request_header
+    if kind == "set_header":
+
+        def set_response_header(response: Response) -> Response:
+            response.headers[spec["name"]] = spec["value"]
+            return response
+
+        return set_response_header
+    if kind == "require_header":
+
+        async def require_header(request: Request) -> Request | Response:
+            if spec["name"] in request.headers:
+                return request
+            return Response(spec["body"], status_code=spec["status"])
+
+        return require_header
+
+    def replace(_: Response) -> Response:
+        return Response(spec["body"], status_code=spec["status"])
+
+    return replace
+
+
 def build(plan: Plan) -> Any:
     """The app of the plan, serving; raises what the framework raises."""
     config = dict(plan.config)
@@ -223,6 +262,8 @@ def build(plan: Plan) -> Any:
         if isinstance(config.get(key), dict):
             config[key] = make(**config[key])
     app = Spikard(config=ServerConfig(**{**config, "quiet": True}))
+    for spec in plan.hooks:
+        getattr(app, spec["phase"])(hook_for(spec))
     for route in plan.routes:
         doc = route.doc
         if route.kind == "sse":
@@ -286,6 +327,18 @@ def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
         plan.config = parse_json(arg, plan, "config")
     elif word == "route":
         plan.routes.append(PlanRoute(parse_json(arg, plan, "route")))
+    elif word == "hook":
+        spec = parse_json(arg, plan, "hook")
+        if not isinstance(spec, dict) or spec.get("phase") not in (
+            *REQUEST_PHASES,
+            "on_response",
+            "on_error",
+        ):
+            plan.wrong("fixture: a hook line without a phase")
+        elif spec.get("kind") not in ("set_header", "require_header", "replace"):
+            plan.wrong(f"fixture: hook kind {spec.get('kind')!r} is not known")
+        else:
+            plan.hooks.append(spec)
     elif word in OPENERS:
         if last is None or last.kind is not None:
             plan.wrong(f"fixture: a {word} line not right after a route line")

@@ -1,0 +1,160 @@
+'use strict';
+// Lifecycle hooks: user functions the core pauses a request for (spikard.h,
+// Section - Lifecycle hooks). The same five phases as Python's, each a list
+// of functions (async or not) run in registration order:
+//
+//   onRequest, preValidation (req) -> req | Response: in the core's pre
+//     visit, after routing and before validation; `req.headers` may be
+//     changed (set or delete a key) and validation sees the change; a
+//     Response answers at once.
+//   preHandler (req) -> req | Response: right before the handler, with the
+//     validated request, inside the request's own visit.
+//   onResponse (res) -> Response: every answer before it is sent (the
+//     handler's, a short circuit's, the core's own error documents).
+//   onError (res) -> Response: every error answer before onResponse: a
+//     handler's exception (its 500, or a ProblemError's document, with the
+//     error on `res.exception`) and the core's own 4xx and 5xx.
+//
+// Anything else returned (undefined included) is an error naming the hook:
+// the request is answered 500 and console.error names it.
+
+const native = require('./native');
+const { Request } = require('./request');
+const { Response, render } = require('./response');
+
+const C = native.constants;
+const PHASES = ['on_request', 'pre_validation', 'pre_handler', 'on_response', 'on_error'];
+const PRE = C.HOOK_ON_REQUEST | C.HOOK_PRE_VALIDATION;
+
+/** The route a hook's request belongs to when none matched (SPIKARD_NO_ROUTE). */
+const NO_ROUTE = { method: '', path: '', fields: {}, onlyGroup: null, hasBody: false };
+
+/** The error answer onError hooks see: content is the body about to be sent
+ *  (a Buffer: the core's problem document when it rendered it), `exception`
+ *  the handler's error that caused it, or null. */
+class ErrorResponse extends Response {
+  constructor(content, init, exception) {
+    super(content, init);
+    this.exception = exception === undefined ? null : exception;
+  }
+
+  /** The content decoded as JSON. */
+  json() {
+    return this.content === null || this.content === undefined
+      ? null
+      : JSON.parse(String(this.content));
+  }
+}
+
+function nameOf(fn) {
+  return fn.name || '(anonymous)';
+}
+
+/** Lower-case name -> value of header pairs (the last of a name wins). */
+function headerMap(pairs) {
+  const out = new Map();
+  for (const [name, value] of pairs) out.set(String(name).toLowerCase(), String(value));
+  return out;
+}
+
+/** [name, value] changes from `before` to `after` ("" removes), or null. */
+function changes(before, after) {
+  const out = [];
+  for (const [name, value] of after) if (before.get(name) !== value) out.push([name, value]);
+  for (const name of before.keys()) if (!after.has(name)) out.push([name, '']);
+  return out.length > 0 ? out : null;
+}
+
+function sameBody(a, b) {
+  if (a === b) return true;
+  const bytes = (v) => typeof v === 'string' || v instanceof Uint8Array;
+  if (!bytes(a) || !bytes(b)) return false;
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+
+class Hooks {
+  constructor() {
+    this.byPhase = Object.fromEntries(PHASES.map((p) => [p, []]));
+    this.startup = [];
+    this.shutdown = [];
+    this.errors = new Map(); // exchange -> the handler's error, for ErrorResponse.exception
+  }
+
+  add(phase, fn, method) {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`app.${method}(hook): the hook must be a function`);
+    }
+    this.byPhase[phase].push(fn);
+  }
+
+  /** The phases with hooks, for the core's "hooks" list. */
+  phases() {
+    return PHASES.filter((p) => this.byPhase[p].length > 0);
+  }
+
+  /** Whether error answers make an error visit. */
+  get post() {
+    return this.byPhase.on_error.length > 0 || this.byPhase.on_response.length > 0;
+  }
+
+  remember(exchange, err) {
+    if (this.post) this.errors.set(exchange, err);
+  }
+
+  /** Run the hooks of `phases` on `value`, each on the last one's result;
+   *  with `request`, a Response ends the chain. */
+  async run(phases, value, request) {
+    for (const phase of phases) {
+      for (const hook of this.byPhase[phase]) {
+        const out = await hook(value);
+        if (!(out instanceof Response) && !(request && out instanceof Request)) {
+          const want = request ? 'the request to go on, or a Response' : 'a Response';
+          throw new TypeError(
+            `${phase} hook ${nameOf(hook)} returned ${out === undefined ? 'undefined' : typeof out}; it must return ${want}`,
+          );
+        }
+        value = out;
+        if (request && value instanceof Response) return value;
+      }
+    }
+    return value;
+  }
+
+  /** [status, headers, body, flags] of an answer through the onResponse hooks. */
+  async onResponse(rendered) {
+    if (this.byPhase.on_response.length === 0) return rendered;
+    const [status, headers, body] = rendered;
+    const res = new Response(body === '' ? undefined : body, { status, headers: headers || [] });
+    return render(await this.run(['on_response'], res, false));
+  }
+
+  /** The answer to a HOOK visit: [exchange, status, headers, body, flags]. */
+  async visit(exchange, route, code, data) {
+    const [params, body, facts] = data;
+    if (code & PRE) {
+      const req = new Request(route || NO_ROUTE, '{}', body, facts, null);
+      const before = new Map(Object.entries(req.headers));
+      const out = await this.run(['on_request', 'pre_validation'], req, true);
+      if (out instanceof Response) return [exchange, ...(await this.onResponse(render(out)))];
+      const after = new Map(
+        Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
+      );
+      return [exchange, 0, changes(before, after), '', C.RESPONSE_CONTINUE];
+    }
+    const doc = params ? JSON.parse(params) : {};
+    const status = doc.status || 500;
+    const before = headerMap(doc.headers || []);
+    const exception = this.errors.get(exchange);
+    this.errors.delete(exchange);
+    let res = new ErrorResponse(body, { status, headers: doc.headers || [] }, exception);
+    res = await this.run(['on_error'], res, false);
+    res = await this.run(['on_response'], res, false);
+    if (res.status === status && sameBody(res.content, body)) {
+      // Only headers may have changed: core sends its own bytes.
+      return [exchange, 0, changes(before, headerMap(res.headers)), '', C.RESPONSE_CONTINUE];
+    }
+    return [exchange, ...render(res)];
+  }
+}
+
+module.exports = { ErrorResponse, Hooks, PHASES };

@@ -1,0 +1,329 @@
+"""How hooks meet the dispatcher: the core's HOOK visits, and routes wrapped
+so that pre_handler and on_response hooks run inside the request's visit.
+
+Each visit is written once, as a generator of steps: it yields
+``(phases, value, want)`` (run these hooks on this value) and receives
+their result, and returns the answer. The event loop drives it with the
+hooks' ``run_async``, a pool thread with ``run_sync`` (an ``async def``
+hook then runs on the loop while the thread waits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any
+
+from . import _native
+from ._results import Rendered, render_response
+from .exceptions import HTTPException
+from .hooks import ErrorResponse, Hooks, MutableHeaders, _wait
+from .request import Request
+from .responses import Response
+from .routing import Route
+
+__all__ = ["drive_async", "drive_sync", "handled_route", "hooked_route", "resume", "visit"]
+
+logger = logging.getLogger("spikard")
+
+Step = tuple[tuple[str, ...], Any, type]
+Answer = tuple[int, int, Any, Any, int]
+Visit = Generator[Step, Any, Answer]
+
+_PRE = _native.HOOK_ON_REQUEST | _native.HOOK_PRE_VALIDATION
+_CONTINUE = _native.RESPONSE_CONTINUE
+_HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
+_PROBLEM = _native.RESPONSE_PROBLEM
+
+
+def _request(meta: Any, facts: Any, body: bytes | None) -> Request:
+    """The Request a hook sees, with headers it may change."""
+    request = Request.from_event(meta, facts, body)
+    request._headers = MutableHeaders(request._raw_headers)
+    return request
+
+
+def _headers_dict(pairs: list[Any] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in pairs or ():
+        name = k.decode("latin-1") if isinstance(k, bytes) else k
+        out[name] = v.decode("latin-1") if isinstance(v, bytes) else v
+    return out
+
+
+def _response_of(rendered: Rendered) -> Response:
+    """The Response on_response hooks see for a rendered answer: content is
+    the body's bytes, headers as they will be sent."""
+    status, headers, payload = rendered
+    return Response(payload, status, _headers_dict(headers))
+
+
+def _rendered(resp: Response) -> Rendered:
+    """A Response back to (status, headers, body); bytes content as is."""
+    if type(resp.content) is bytes and resp.media_type is None:
+        return resp.status_code, list(resp.headers.items()) or None, resp.content
+    return render_response(resp)
+
+
+def visit(hooks: Hooks, ev: tuple[Any, ...]) -> Visit:
+    """The answer to a HOOK event ``(exchange, route, None, kind, phases,
+    body, (params, meta, facts))``."""
+    exchange, code, body, (params, meta, facts) = ev[0], ev[4], ev[5], ev[6]
+    if code & _PRE:
+        request = _request(meta, facts, body)
+        out = yield ("on_request", "pre_validation"), request, Request
+        if isinstance(out, Response):  # a short circuit: the hooks' own answer
+            rendered = yield from _on_response(hooks, _rendered(out))
+            return (exchange, *rendered, 0)
+        headers = out.headers
+        changes = headers.changes if isinstance(headers, MutableHeaders) else {}
+        return (exchange, 0, list(changes.items()) or None, b"", _CONTINUE)
+    facts_doc = json.loads(params) if params else {}
+    status = int(facts_doc.get("status", 500))
+    before = {k: v for k, v in facts_doc.get("headers", [])}
+    exc = hooks._errors.pop(exchange, None)
+    resp: Response = ErrorResponse(body, status, dict(before), exc)
+    resp = yield ("on_error",), resp, Response
+    resp = yield ("on_response",), resp, Response
+    if resp.status_code == status and resp.content == body and resp.media_type is None:
+        # Only headers may have changed: core sends its own bytes.
+        after = {k.lower(): v for k, v in resp.headers.items()}
+        edits = [(k, v) for k, v in after.items() if before.get(k) != v]
+        edits += [(k, "") for k in before if k not in after]
+        return (exchange, 0, edits or None, b"", _CONTINUE)
+    return (exchange, *_rendered(resp), 0)
+
+
+def _on_response(hooks: Hooks, rendered: Rendered) -> Generator[Step, Any, Rendered]:
+    if not hooks.by_phase["on_response"]:
+        return rendered
+    resp = yield ("on_response",), _response_of(rendered), Response
+    return _rendered(resp)
+
+
+def _failed(exchange: int, exc: BaseException) -> Answer:
+    if isinstance(exc, HTTPException):  # raised by a hook: the core renders it
+        return (
+            exchange,
+            exc.status_code,
+            list(exc.headers.items()) or None,
+            exc.description(),
+            _PROBLEM,
+        )
+    logger.error("lifecycle hook failed: %s", exc, exc_info=exc)
+    return (exchange, 500, None, b"", _HANDLER_ERROR)
+
+
+async def drive_async(hooks: Hooks, gen: Visit, exchange: int) -> Answer:
+    """Run a visit on the event loop."""
+    try:
+        step = next(gen)
+        while True:
+            step = gen.send(await hooks.run_async(*step))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    except Exception as exc:
+        return _failed(exchange, exc)
+
+
+async def resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
+    """Carry on, in a Task, a coroutine whose first step ran outside one and
+    suspended, having yielded ``yielded`` (what a coroutine yields to its
+    Task: a Future to wait for, or None for a bare turn of the loop)."""
+    while True:
+        try:
+            if yielded is None:
+                await asyncio.sleep(0)
+            else:
+                # Wait for the future without taking its outcome: the
+                # coroutine, resumed inside Future.__await__, takes it.
+                await asyncio.wait([yielded])
+            step = coro.send
+            arg: Any = None
+        except asyncio.CancelledError as cancelled:  # a DISCONNECT: into the hooks
+            step, arg = coro.throw, cancelled
+        try:
+            yielded = step(arg)
+        except StopIteration as finished:
+            return finished.value
+
+
+def drive_sync(
+    hooks: Hooks, gen: Visit, exchange: int, loop: asyncio.AbstractEventLoop | None
+) -> Answer:
+    """Run a visit on a pool thread."""
+    try:
+        step = next(gen)
+        while True:
+            step = gen.send(hooks.run_sync(*step, loop))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    except Exception as exc:
+        return _failed(exchange, exc)
+
+
+class _Final:
+    """A wrapped route's answer, rendered already (on_response has run)."""
+
+    __slots__ = ("rendered",)
+
+    def __init__(self, rendered: Rendered) -> None:
+        self.rendered = rendered
+
+
+def hooked_route(
+    route: Route, hooks: Hooks, loop: Callable[[], asyncio.AbstractEventLoop | None]
+) -> Route:
+    """route with its pre_handler hooks before the handler and on_response
+    hooks on its answer, run in the request's own visit; and its "hooks"
+    phases and the facts hooks read declared to the core."""
+    phases = hooks.phases()
+    if route.websocket is not None or not phases:
+        return route
+    pre = bool(hooks.by_phase["pre_handler"])
+    post = bool(hooks.by_phase["on_response"])
+    declaration = dict(route.declaration)
+    if pre:
+        facts = list(declaration.get("facts", []))
+        declaration["facts"] = facts + [f for f in ("meta", "cookies", "query") if f not in facts]
+    call, render = route.call, route.render
+
+    def steps(ev: tuple[Any, ...], result: Any) -> Generator[Step, Any, Any]:
+        """After the handler: its answer through on_response."""
+        rendered = render(result)  # raises OpenStream for a stream: no on_response
+        return _Final((yield from _on_response(hooks, rendered)))
+
+    def before(ev: tuple[Any, ...]) -> Generator[Step, Any, Any]:
+        if pre:
+            out = yield ("pre_handler",), Request.from_event(ev[4], ev[6], ev[3]), Request
+            if isinstance(out, Response):
+                return _Final((yield from _on_response(hooks, _rendered(out))))
+        return None
+
+    def remember(ev: tuple[Any, ...], exc: BaseException) -> None:
+        hooks.remember(ev[0], exc)
+
+    if route.is_async:
+
+        async def call_async(ev: tuple[Any, ...]) -> Any:
+            try:
+                short = await _run_async(hooks, before(ev))
+                if short is not None:
+                    return short
+                result = await call(ev)
+                if not post:
+                    return result
+                return await _run_async(hooks, steps(ev, result))
+            except Exception as exc:
+                remember(ev, exc)
+                raise
+
+        new_call: Callable[[tuple[Any, ...]], Any] = call_async
+    else:
+
+        def call_sync(ev: tuple[Any, ...]) -> Any:
+            try:
+                short = _run_sync(hooks, before(ev), loop())
+                if short is not None:
+                    return short
+                result = call(ev)
+                if not post:
+                    return result
+                return _run_sync(hooks, steps(ev, result), loop())
+            except Exception as exc:
+                remember(ev, exc)
+                raise
+
+        new_call = call_sync
+
+    def new_render(result: Any) -> Rendered:
+        if type(result) is _Final:
+            return result.rendered
+        return render(result)
+
+    wrapped = Route(route.method, route.path, route.handler, {}, new_call, new_render)
+    wrapped.declaration = declaration
+    return wrapped
+
+
+async def _run_async(hooks: Hooks, gen: Generator[Step, Any, Any]) -> Any:
+    try:
+        step = next(gen)
+        while True:
+            step = gen.send(await hooks.run_async(*step))
+    except StopIteration as done:
+        return done.value
+
+
+def _run_sync(
+    hooks: Hooks, gen: Generator[Step, Any, Any], loop: asyncio.AbstractEventLoop | None
+) -> Any:
+    try:
+        step = next(gen)
+        while True:
+            step = gen.send(hooks.run_sync(*step, loop))
+    except StopIteration as done:
+        return done.value
+
+
+ExceptionHandler = Callable[[Request, Any], Any]
+
+
+def _handler_for(
+    handlers: dict[type[BaseException], ExceptionHandler], exc: BaseException
+) -> ExceptionHandler | None:
+    """The handler registered for the nearest class of exc (its MRO order)."""
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+def handled_route(
+    route: Route,
+    handlers: dict[type[BaseException], ExceptionHandler],
+    loop: Callable[[], asyncio.AbstractEventLoop | None],
+) -> Route:
+    """route whose exceptions of a registered class are answered by that
+    class's handler, ``handler(request, exc)`` (def or async def) returning
+    the Response; the rest propagate as before."""
+    if route.websocket is not None or not handlers:
+        return route
+    call = route.call
+    declaration = dict(route.declaration)
+    facts = list(declaration.get("facts", []))
+    declaration["facts"] = facts + [f for f in ("meta", "cookies", "query") if f not in facts]
+
+    if route.is_async:
+
+        async def call_async(ev: tuple[Any, ...]) -> Any:
+            try:
+                return await call(ev)
+            except Exception as exc:
+                handler = _handler_for(handlers, exc)
+                if handler is None:
+                    raise
+                out = handler(Request.from_event(ev[4], ev[6], ev[3]), exc)
+                return await out if inspect.isawaitable(out) else out
+
+        new_call: Callable[[tuple[Any, ...]], Any] = call_async
+    else:
+
+        def call_sync(ev: tuple[Any, ...]) -> Any:
+            try:
+                return call(ev)
+            except Exception as exc:
+                handler = _handler_for(handlers, exc)
+                if handler is None:
+                    raise
+                out = handler(Request.from_event(ev[4], ev[6], ev[3]), exc)
+                return _wait(out, loop()) if inspect.isawaitable(out) else out
+
+        new_call = call_sync
+
+    wrapped = Route(route.method, route.path, route.handler, {}, new_call, route.render)
+    wrapped.declaration = declaration
+    return wrapped
