@@ -1,0 +1,124 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// Config is the "rate_limit" configuration key as JSON carries it.
+type Config struct {
+	PerSecond float64 `json:"per_second"`
+	Burst     int     `json:"burst"`
+	// IPBased keys buckets by client address (the default); false makes
+	// one bucket shared by every client, unless KeyBy says otherwise.
+	IPBased *bool `json:"ip_based"`
+	// KeyBy is "ip", "api_key" or "jwt_sub": a request without the chosen
+	// credential falls back to its address.
+	KeyBy string `json:"key_by"`
+	// TrustedProxies are the addresses/CIDRs whose Forwarded and
+	// X-Forwarded-For headers are believed.
+	TrustedProxies []string `json:"trusted_proxies"`
+	// RedisURL, when set, keeps buckets in Redis, shared by every worker
+	// and host using it. FailOpen admits requests (with a logged warning)
+	// while Redis does not answer; without it such requests get a 503, and
+	// an unreachable Redis at start is a start error.
+	RedisURL     string  `json:"redis_url"`
+	RedisPrefix  string  `json:"redis_prefix"`
+	RedisTimeout float64 `json:"redis_timeout"`
+	FailOpen     bool    `json:"fail_open"`
+}
+
+// Key sources a Limiter may use.
+const (
+	ByIP     = "ip"
+	ByAPIKey = "api_key"
+	BySub    = "jwt_sub"
+	ByNone   = "global"
+)
+
+// Limiter is one configured limit: its store, how keys are made, and what
+// happens when the store cannot answer.
+type Limiter struct {
+	Rate     Rate
+	KeyBy    string
+	Proxies  Proxies
+	store    Store
+	failOpen bool
+	now      func() time.Time
+	log      *slog.Logger
+	warned   atomic.Int64 // unix seconds of the last fail-open warning
+}
+
+// New checks cfg and opens its store. now is the clock (time.Now when nil).
+// field prefixes error messages ("rate_limit." or a route's own key).
+func New(ctx context.Context, field string, cfg Config, now func() time.Time, log *slog.Logger) (*Limiter, error) {
+	r := Rate{PerSecond: cfg.PerSecond, Burst: cfg.Burst}
+	if err := r.Check(field); err != nil {
+		return nil, err
+	}
+	l := &Limiter{Rate: r, KeyBy: cfg.KeyBy, failOpen: cfg.FailOpen, now: now, log: log}
+	switch cfg.KeyBy {
+	case "":
+		l.KeyBy = ByIP
+		if cfg.IPBased != nil && !*cfg.IPBased {
+			l.KeyBy = ByNone
+		}
+	case ByIP, ByAPIKey, BySub:
+	default:
+		return nil, fmt.Errorf("%skey_by must be \"ip\", \"api_key\" or \"jwt_sub\", got %q", field, cfg.KeyBy)
+	}
+	var err error
+	if l.Proxies, err = ParseProxies(field+"trusted_proxies", cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if l.log == nil {
+		l.log = slog.Default()
+	}
+	if cfg.RedisURL == "" {
+		l.store = NewMemory(r)
+		return l, nil
+	}
+	if cfg.RedisTimeout < 0 {
+		return nil, fmt.Errorf("%sredis_timeout must be >= 0, got %v", field, cfg.RedisTimeout)
+	}
+	rs, err := NewRedis(ctx, r, RedisOptions{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix,
+		Timeout: time.Duration(cfg.RedisTimeout * float64(time.Second))})
+	if err != nil {
+		if rs == nil || !cfg.FailOpen {
+			if rs != nil {
+				_ = rs.Close()
+			}
+			return nil, err
+		}
+		l.log.Warn("rate limit: Redis is not answering; admitting requests until it does (fail_open)", "error", err)
+	}
+	l.store = rs
+	return l, nil
+}
+
+// Take takes a token for key. A store failure is an admitted Decision with
+// Limit 0 (no RateLimit headers: nothing is known) when failing open (a warning logged at most once a second), else an error
+// wrapping ErrUnavailable.
+func (l *Limiter) Take(ctx context.Context, key string) (Decision, error) {
+	d, err := l.store.Take(ctx, key, l.now())
+	if err == nil {
+		return d, nil
+	}
+	if !l.failOpen || !errors.Is(err, ErrUnavailable) {
+		return d, err
+	}
+	if s := time.Now().Unix(); l.warned.Swap(s) != s {
+		l.log.Warn("rate limit: Redis is not answering; request admitted (fail_open)", "error", err)
+	}
+	return Decision{Allowed: true}, nil // Limit 0: nothing known to tell the client
+}
+
+// Close releases the store.
+func (l *Limiter) Close() error { return l.store.Close() }
