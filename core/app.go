@@ -19,6 +19,8 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app/server"
 
+	"github.com/spikard/spikard/core/auth"
+	"github.com/spikard/spikard/core/ratelimit"
 	"github.com/spikard/spikard/core/request"
 	"github.com/spikard/spikard/core/route"
 )
@@ -48,9 +50,17 @@ type Config struct {
 	WSPingInterval   time.Duration // how often core pings an open WebSocket; one silent for two intervals is dropped; 0: never
 	WSOrigins        []string      // origins a WebSocket handshake may come from ("*": any); nil: the request's own host only
 	Broadcast        BroadcastConfig
-	AccessLog        bool   // one line per request on the Logger
-	Quiet            bool   // suppress the "listening on" line
-	Logger           Logger // where the app writes; nil means stderr
+	// JWTAuth, APIKeyAuth and RateLimit guard every route that does not
+	// choose otherwise (guard.go); nil: none.
+	JWTAuth    *auth.JWTConfig
+	APIKeyAuth *auth.APIKeyConfig
+	RateLimit  *ratelimit.Config
+	// Now is the clock of JWT expiry and of rate-limit buckets; nil is
+	// time.Now. Tests inject one.
+	Now       func() time.Time
+	AccessLog bool   // one line per request on the Logger
+	Quiet     bool   // suppress the "listening on" line
+	Logger    Logger // where the app writes; nil means stderr
 }
 
 // Logger receives the app's few lines of output. Implementations must be
@@ -105,6 +115,11 @@ type RouteSpec struct {
 	// WebSocket, when set, makes the GET route a WebSocket endpoint: its
 	// handshake reaches the host as EventWSOpen (see websocket.go).
 	WebSocket *WebSocketRoute `json:"-"`
+	// JWTAuth, APIKeyAuth and RateLimit choose the route's guards
+	// (guard.go): its own, none (route document false), or the app's.
+	JWTAuth    Override[auth.JWTConfig]    `json:"-"`
+	APIKeyAuth Override[auth.APIKeyConfig] `json:"-"`
+	RateLimit  Override[ratelimit.Config]  `json:"-"`
 
 	// Handler, when set, answers the route on the Hertz goroutine itself
 	// instead of queueing it on Lane: the way a Go program uses core.
@@ -151,6 +166,10 @@ type Request struct {
 	// Uploads (fact "uploads"): a JSON Pointer for each body field whose
 	// value is an upload descriptor or an array of them, in first-seen order.
 	Uploads [][]byte
+	// Claims (fact "claims"): the JSON payload of the JWT the route's guard
+	// verified; nil when none was. A lane host finds it as the last pair of
+	// Headers, named ":claims".
+	Claims []byte
 }
 
 // Event kinds of Request.Kind, equal to the SPIKARD_EVENT_* values of
@@ -264,6 +283,8 @@ type App struct {
 	ln   net.Listener
 	port atomic.Int32
 
+	guards appGuards // the app's auth and rate limits (guard.go)
+
 	ex      exchanges
 	conns   connSet
 	streams streamSet // answers being written by their Hertz goroutines (stream.go)
@@ -296,6 +317,7 @@ type compiledRoute struct {
 	facts   uint8    // fact* bits from spec.Facts
 	events  uint8    // event* bits from spec.Events
 	ws      *wsRoute // a WebSocket route's rules, or nil
+	guard   *guard   // auth and rate limit (guard.go), or nil
 	// jsonDepth is the app's max_json_depth, kept here for the request
 	// path (formbody.go), which sees the route but not the app.
 	jsonDepth int
@@ -307,6 +329,7 @@ const (
 	factCookies
 	factQuery
 	factUploads
+	factClaims
 )
 
 const eventDisconnect uint8 = 1
@@ -338,6 +361,7 @@ func NewApp(cfg Config) *App {
 	return &App{
 		cfg:     cfg,
 		log:     cfg.Logger,
+		guards:  compileAppGuards(&cfg),
 		lanes:   map[uint32]*Lane{},
 		drained: make(chan struct{}, 1),
 		force:   make(chan struct{}),
@@ -390,6 +414,10 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	if err != nil {
 		return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
 	}
+	g, err := a.compileGuard(&spec) // guard.go
+	if err != nil {
+		return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.started || a.stopped {
@@ -401,6 +429,9 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	}
 	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files,
 		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth, ws: ws}
+	if cr.guard = g; g != nil && g.limit != nil && spec.RateLimit.Own != nil {
+		a.guards.limits = append(a.guards.limits, g.limit)
+	}
 	if cr.jsonDepth <= 0 {
 		cr.jsonDepth = request.DefaultMaxJSONDepth
 	}

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/spikard/spikard/core/auth"
+	"github.com/spikard/spikard/core/ratelimit"
 )
 
 // ParseConfig reads the JSON configuration document of spikard_app_new on
@@ -79,6 +82,12 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.WSOrigins, err = originList(raw)
 		case "broadcast":
 			cfg.Broadcast, err = parseBroadcast(raw)
+		case "jwt_auth", "api_key_auth", "rate_limit": // guardconfig.go
+			var j Override[auth.JWTConfig]
+			var ak Override[auth.APIKeyConfig]
+			var rl Override[ratelimit.Config]
+			_, err = parseGuardKey(k, raw, false, &j, &ak, &rl)
+			cfg.JWTAuth, cfg.APIKeyAuth, cfg.RateLimit = orKeep(cfg.JWTAuth, j), orKeep(cfg.APIKeyAuth, ak), orKeep(cfg.RateLimit, rl)
 		default:
 			if slices.Contains(keptConfigKeys, k) {
 				return errKeptKey
@@ -93,8 +102,7 @@ func ParseConfig(doc []byte) (Config, error) {
 // keptConfigKeys are config keys later minor versions will take; they are
 // refused as unsupported (not unknown), so a binding can tell "library too
 // old" from a typo.
-var keptConfigKeys = []string{"cors", "compression", "request_id", "static_files", "openapi", "hooks",
-	"rate_limit", "jwt_auth", "api_key_auth"}
+var keptConfigKeys = []string{"cors", "compression", "request_id", "static_files", "openapi", "hooks"}
 
 // keptRouteKeys are the route document's keys kept for later minors.
 var keptRouteKeys = []string{"hooks", "summary", "description", "tags", "operation_id"}
@@ -246,6 +254,7 @@ func seconds(raw json.RawMessage) (time.Duration, error) {
 var routeKeys = []string{
 	"method", "path", "lane", "parameter_schema", "body_schema", "file_params",
 	"response_schema", "events", "facts", "websocket",
+	"jwt_auth", "api_key_auth", "rate_limit",
 }
 
 // keyHints say what replaced a key of an older ABI.
@@ -256,7 +265,7 @@ var keyHints = map[string]string{
 // The names "events" and "facts" may list.
 var (
 	routeEvents = []string{"disconnect"}
-	routeFacts  = []string{"meta", "cookies", "query", "uploads"}
+	routeFacts  = []string{"meta", "cookies", "query", "uploads", "claims"}
 )
 
 // nameList reads a list of distinct names out of known.
@@ -300,6 +309,8 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 			_, err = nameList(raw, routeFacts)
 		case "websocket":
 			ws, err = parseRouteWebSocket(raw)
+		default:
+			_, err = parseGuardKey(k, raw, true, &s.JWTAuth, &s.APIKeyAuth, &s.RateLimit) // guardconfig.go
 		}
 		return err
 	})

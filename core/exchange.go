@@ -54,6 +54,7 @@ type exchange struct {
 	form    request.FormScratch // form and multipart decoding
 	out     []byte              // problem documents
 	facts   factScratch         // cookies, query pairs and upload pointers (see facts.go)
+	claims  []byte              // the verified JWT payload of a guarded route (guard.go)
 
 	ws *wsConn // the WebSocket this exchange became, from its ResponseWSAccept; guarded by exchanges.mu (websocket.go)
 

@@ -61,6 +61,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	ex.rt = rt
 	ex.head = res.HeadFromGet || method == route.HEAD
 	ex.path = path
+	if rt.guard != nil && !a.checkGuard(ctx, ex, rt.guard) { // guard.go
+		return
+	}
 	if rt.ws != nil && !a.checkHandshake(ex) { // websocket.go
 		return
 	}

@@ -170,12 +170,21 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 
 var errNoKey = errors.New("no key for this token")
 
+// Claims are a verified token's claims.
+type Claims struct {
+	// Payload is the JSON text of the token's payload, as the token
+	// carried it.
+	Payload []byte
+	// Subject is its "sub" claim, "" when absent.
+	Subject string
+}
+
 // Authorize checks an Authorization header value. It returns the token's
-// verified claims as the JSON text of its payload, or why it was refused.
-func (v *Verifier) Authorize(header []byte) ([]byte, *Failure) {
+// verified claims, or why it was refused.
+func (v *Verifier) Authorize(header []byte) (Claims, *Failure) {
 	const scheme = "bearer "
 	if len(header) <= len(scheme) || !strings.EqualFold(string(header[:len(scheme)]), scheme) {
-		return nil, &Failure{
+		return Claims{}, &Failure{
 			Title:     "Missing or invalid Authorization header",
 			Detail:    "Expected 'Authorization: Bearer <token>'",
 			Challenge: v.challenge,
@@ -184,22 +193,23 @@ func (v *Verifier) Authorize(header []byte) ([]byte, *Failure) {
 	return v.Verify(strings.TrimSpace(string(header[len(scheme):])))
 }
 
-// Verify checks a compact JWS token and returns its payload's JSON text.
-func (v *Verifier) Verify(token string) ([]byte, *Failure) {
+// Verify checks a compact JWS token and returns its claims.
+func (v *Verifier) Verify(token string) (Claims, *Failure) {
 	if n := strings.Count(token, ".") + 1; n != 3 {
-		return nil, v.fail("Malformed JWT token", fmt.Sprintf("Malformed JWT token: expected 3 parts separated by dots, found %d", n))
+		return Claims{}, v.fail("Malformed JWT token", fmt.Sprintf("Malformed JWT token: expected 3 parts separated by dots, found %d", n))
 	}
-	_, err := v.parser.Parse(token, v.keyFor)
+	tok, err := v.parser.Parse(token, v.keyFor)
 	if err != nil {
-		return nil, v.fail("JWT validation failed", v.describe(err))
+		return Claims{}, v.fail("JWT validation failed", v.describe(err))
 	}
+	sub, _ := tok.Claims.GetSubject()
 	// The library decoded the payload into a map; handlers get its JSON as
 	// the token carried it (already verified), not a re-encoding.
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(token[strings.IndexByte(token, '.')+1:strings.LastIndexByte(token, '.')], "="))
 	if err != nil {
-		return nil, v.fail("Malformed JWT token", "Malformed JWT token: the payload is not base64url")
+		return Claims{}, v.fail("Malformed JWT token", "Malformed JWT token: the payload is not base64url")
 	}
-	return payload, nil
+	return Claims{Payload: payload, Subject: sub}, nil
 }
 
 func (v *Verifier) fail(title, detail string) *Failure {

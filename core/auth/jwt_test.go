@@ -83,9 +83,9 @@ func TestHMACClaims(t *testing.T) {
 			wantDetail(t, v, sign(t, jwt.SigningMethodHS256, []byte(secret), c.claims, nil), c.detail)
 		})
 	}
-	payload, f := v.Verify(sign(t, jwt.SigningMethodHS256, []byte(secret), ok, nil))
-	if f != nil || !strings.Contains(string(payload), `"sub":"u1"`) {
-		t.Fatalf("payload %s, failure %v", payload, f)
+	claims, f := v.Verify(sign(t, jwt.SigningMethodHS256, []byte(secret), ok, nil))
+	if f != nil || !strings.Contains(string(claims.Payload), `"sub":"u1"`) || claims.Subject != "u1" {
+		t.Fatalf("claims %+v, failure %v", claims, f)
 	}
 	wantDetail(t, v, sign(t, jwt.SigningMethodHS256, []byte("other"), ok, nil), "Token signature is invalid")
 	// Allowed is HS256 only: an HS512 token with the right secret is refused.

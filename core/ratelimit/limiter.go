@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"log"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Config is the "rate_limit" configuration key as JSON carries it.
@@ -32,6 +34,12 @@ type Config struct {
 	FailOpen     bool    `json:"fail_open"`
 }
 
+// Logger is where a Limiter writes its warnings (core's Logger, or a
+// *log.Logger).
+type Logger interface {
+	Printf(format string, args ...any)
+}
+
 // Key sources a Limiter may use.
 const (
 	ByIP     = "ip"
@@ -49,18 +57,23 @@ type Limiter struct {
 	store    Store
 	failOpen bool
 	now      func() time.Time
-	log      *slog.Logger
+	log      Logger
 	warned   atomic.Int64 // unix seconds of the last fail-open warning
 }
 
-// New checks cfg and opens its store. now is the clock (time.Now when nil).
-// field prefixes error messages ("rate_limit." or a route's own key).
-func New(ctx context.Context, field string, cfg Config, now func() time.Time, log *slog.Logger) (*Limiter, error) {
+// Check reports the first field of cfg at fault, its name prefixed with
+// field ("rate_limit."), without opening anything.
+func (cfg Config) Check(field string) error {
+	_, err := cfg.compile(field)
+	return err
+}
+
+func (cfg Config) compile(field string) (*Limiter, error) {
 	r := Rate{PerSecond: cfg.PerSecond, Burst: cfg.Burst}
 	if err := r.Check(field); err != nil {
 		return nil, err
 	}
-	l := &Limiter{Rate: r, KeyBy: cfg.KeyBy, failOpen: cfg.FailOpen, now: now, log: log}
+	l := &Limiter{Rate: r, KeyBy: cfg.KeyBy, failOpen: cfg.FailOpen}
 	switch cfg.KeyBy {
 	case "":
 		l.KeyBy = ByIP
@@ -75,20 +88,36 @@ func New(ctx context.Context, field string, cfg Config, now func() time.Time, lo
 	if l.Proxies, err = ParseProxies(field+"trusted_proxies", cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
+	if cfg.RedisTimeout < 0 {
+		return nil, fmt.Errorf("%sredis_timeout must be >= 0, got %v", field, cfg.RedisTimeout)
+	}
+	if cfg.RedisURL != "" {
+		if _, err := redis.ParseURL(cfg.RedisURL); err != nil {
+			return nil, fmt.Errorf("%sredis_url %q: %w", field, cfg.RedisURL, err)
+		}
+	}
+	return l, nil
+}
+
+// New checks cfg and opens its store. now is the clock (time.Now when nil).
+// field prefixes error messages ("rate_limit." or a route's own key).
+func New(ctx context.Context, field string, cfg Config, now func() time.Time, lg Logger) (*Limiter, error) {
+	l, err := cfg.compile(field)
+	if err != nil {
+		return nil, err
+	}
+	l.now, l.log = now, lg
 	if l.now == nil {
 		l.now = time.Now
 	}
 	if l.log == nil {
-		l.log = slog.Default()
+		l.log = log.Default()
 	}
 	if cfg.RedisURL == "" {
-		l.store = NewMemory(r)
+		l.store = NewMemory(l.Rate)
 		return l, nil
 	}
-	if cfg.RedisTimeout < 0 {
-		return nil, fmt.Errorf("%sredis_timeout must be >= 0, got %v", field, cfg.RedisTimeout)
-	}
-	rs, err := NewRedis(ctx, r, RedisOptions{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix,
+	rs, err := NewRedis(ctx, l.Rate, RedisOptions{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix,
 		Timeout: time.Duration(cfg.RedisTimeout * float64(time.Second))})
 	if err != nil {
 		if rs == nil || !cfg.FailOpen {
@@ -97,7 +126,7 @@ func New(ctx context.Context, field string, cfg Config, now func() time.Time, lo
 			}
 			return nil, err
 		}
-		l.log.Warn("rate limit: Redis is not answering; admitting requests until it does (fail_open)", "error", err)
+		l.log.Printf("spikard: rate_limit: %v; admitting requests until it answers (fail_open)", err)
 	}
 	l.store = rs
 	return l, nil
@@ -115,7 +144,7 @@ func (l *Limiter) Take(ctx context.Context, key string) (Decision, error) {
 		return d, err
 	}
 	if s := time.Now().Unix(); l.warned.Swap(s) != s {
-		l.log.Warn("rate limit: Redis is not answering; request admitted (fail_open)", "error", err)
+		l.log.Printf("spikard: rate_limit: %v; request admitted (fail_open)", err)
 	}
 	return Decision{Allowed: true}, nil // Limit 0: nothing known to tell the client
 }
