@@ -4,6 +4,7 @@
 const os = require('node:os');
 const native = require('./native');
 const { checkConfig, configJson } = require('./config');
+const { GUARDS, guardDoc } = require('./guards');
 const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
 const { Server } = require('./server');
 const { EventStream } = require('./streaming');
@@ -15,7 +16,7 @@ const { callerSite, describe, listenError, routeShape } = require('./culprit');
 
 /** What every route asks of the core: the request object needs these facts,
  *  and any handler may be async, so each can be aborted (docs/bindings.md §2). */
-const FACTS = ['meta', 'cookies', 'query'];
+const FACTS = ['meta', 'cookies', 'query', 'claims'];
 const EVENTS = ['disconnect'];
 const DEFAULT_SHUTDOWN_TIMEOUT = 5; // seconds, the core's default
 
@@ -55,6 +56,23 @@ function routeOf(method, path, compiled, handler) {
     socket: null, // a WebSocket route's SocketPlan (lib/sockets.js)
     site: callerSite(), // where the user registered it, for error messages
   };
+}
+
+/** A route's `jwtAuth`, `apiKeyAuth` and `rateLimit` options (its own guard,
+ *  or false for none) as route-document keys, apart from its schemas. */
+function splitGuards(where, schemas) {
+  if (schemas === undefined || schemas === null || typeof schemas !== 'object')
+    return [schemas, {}];
+  const rest = {};
+  const guards = {};
+  for (const [name, value] of Object.entries(schemas)) {
+    if (Object.prototype.hasOwnProperty.call(GUARDS, name)) {
+      if (value !== undefined) guards[GUARDS[name][0]] = guardDoc(where, name, value, true);
+    } else {
+      rest[name] = value;
+    }
+  }
+  return [rest, guards];
 }
 
 let signalWatch = false;
@@ -101,7 +119,10 @@ class Spikard {
       schemas = undefined;
     }
     const upper = upperMethod(method);
-    this._add(routeOf(upper, path, compileSchemas(upper, path, schemas), handler));
+    const [rest, guards] = splitGuards(`${upper} ${path}`, schemas);
+    const route = routeOf(upper, path, compileSchemas(upper, path, rest), handler);
+    Object.assign(route.doc, guards);
+    this._add(route);
     return this;
   }
 

@@ -4,6 +4,7 @@
 // the configuration document of spikard_app_new.
 
 const native = require('./native');
+const { GUARDS, guardDoc } = require('./guards');
 
 /**
  * The config fields, camelCase in JS, with the core's snake_case key and the
@@ -34,6 +35,10 @@ const FIELDS = {
   wsPingInterval: ['ws_ping_interval', 'number'],
   wsOrigins: ['ws_origins', 'object'],
   broadcast: ['broadcast', 'object'],
+  // Guards (lib/guards.js): camelCase objects, sent as the core's keys.
+  jwtAuth: ['jwt_auth', 'object'],
+  apiKeyAuth: ['api_key_auth', 'object'],
+  rateLimit: ['rate_limit', 'object'],
 };
 
 /** `workers` is never in the app's document: it is spikard_supervise's
@@ -92,6 +97,10 @@ function checkConfig(config) {
       );
     }
     if (value === undefined) continue;
+    if (Object.prototype.hasOwnProperty.call(GUARDS, field)) {
+      out[field] = guardDoc('ServerConfig', field, value, false);
+      continue;
+    }
     const [key, type] = FIELDS[field];
     let doc;
     try {

@@ -3,6 +3,7 @@
 from . import background
 from ._dispatch import BackgroundServer
 from .app import Spikard
+from .auth import ApiKeyConfig, Claims, JwtConfig, RateLimitConfig
 from .config import ServerConfig
 from .errors import ListenError
 from .params import Body, Cookie, Header, Path, Query
@@ -15,14 +16,18 @@ from .uploads import UploadFile
 from .websockets import WebSocket, WebSocketDisconnect
 
 __all__ = [
+    "ApiKeyConfig",
     "BackgroundServer",
     "Body",
+    "Claims",
     "Cookie",
     "Header",
     "Headers",
+    "JwtConfig",
     "ListenError",
     "Path",
     "Query",
+    "RateLimitConfig",
     "Request",
     "Response",
     "ServerConfig",

@@ -8,10 +8,11 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
+from .auth import ApiKeyConfig, JwtConfig, RateLimitConfig, guard_value
 from .config import ServerConfig
 from .routing import (
     Route,
@@ -71,24 +72,39 @@ class Spikard:
         request_schema: dict[str, Any] | None = None,
         response_schema: dict[str, Any] | None = None,
         status_code: int = 200,
+        jwt_auth: JwtConfig | Literal[False] | None = None,
+        api_key_auth: ApiKeyConfig | Literal[False] | None = None,
+        rate_limit: RateLimitConfig | Literal[False] | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated handler for ``method`` and ``path``.
 
         ``request_schema`` replaces the body schema derived from the body
         parameter's type; ``status_code`` is the status of plain return values.
+        ``jwt_auth``, ``api_key_auth`` and ``rate_limit`` replace the app's
+        (ServerConfig) for this route with its own, or with none (``False``);
+        None keeps the app's.
         """
+        guards = {
+            key: guard_value(key, value, kind)
+            for key, value, kind in (
+                ("jwt_auth", jwt_auth, JwtConfig),
+                ("api_key_auth", api_key_auth, ApiKeyConfig),
+                ("rate_limit", rate_limit, RateLimitConfig),
+            )
+            if value is not None
+        }
 
         def decorator(handler: F) -> F:
-            self._add(
-                compile_route(
-                    method,
-                    path,
-                    handler,
-                    request_schema=request_schema,
-                    response_schema=response_schema,
-                    status_code=status_code,
-                )
+            route = compile_route(
+                method,
+                path,
+                handler,
+                request_schema=request_schema,
+                response_schema=response_schema,
+                status_code=status_code,
             )
+            route.declaration.update(guards)
+            self._add(route)
             return handler
 
         return decorator

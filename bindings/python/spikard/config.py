@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _native
+from .auth import ApiKeyConfig, JwtConfig, RateLimitConfig
 
 __all__ = ["ServerConfig"]
 
@@ -37,6 +38,13 @@ _CORE_KEYS = (
 
 # Core keys sent only when set (None keeps the core's default).
 _OPTIONAL_KEYS = ("ws_origins", "broadcast")
+
+# Core keys given as config objects (spikard.auth), sent when set.
+_GUARD_KEYS: tuple[tuple[str, type], ...] = (
+    ("jwt_auth", JwtConfig),
+    ("api_key_auth", ApiKeyConfig),
+    ("rate_limit", RateLimitConfig),
+)
 
 # Core keys whose values are whole numbers: a float the core took as whole
 # (8080.0) is kept as an int.
@@ -127,6 +135,13 @@ class ServerConfig:
     ``{"redis": "redis://host:6379/0"}`` through Redis pub/sub, so every
     worker and host on that Redis delivers them (``"prefix"`` names the
     channels, default ``"spikard:"``)."""
+    jwt_auth: JwtConfig | None = None
+    """Every route requires a valid JWT bearer token, unless it says
+    ``jwt_auth=False`` or gives its own (see :class:`spikard.JwtConfig`)."""
+    api_key_auth: ApiKeyConfig | None = None
+    """Every route requires an API key (see :class:`spikard.ApiKeyConfig`)."""
+    rate_limit: RateLimitConfig | None = None
+    """Every route is rate limited (see :class:`spikard.RateLimitConfig`)."""
     sync_workers: int = 16
     """Python threads serving plain ``def`` handlers (lane 1)."""
     workers: int = 1
@@ -154,6 +169,10 @@ class ServerConfig:
                 raise ValueError(f"ServerConfig.{key}={value!r}: {reason}") from None
             if key in _INTEGER_KEYS and isinstance(value, float):
                 setattr(self, key, int(value))  # the core took it as whole: 8080.0
+        for key, kind in _GUARD_KEYS:
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, kind):
+                raise ValueError(f"ServerConfig.{key}={value!r}: must be a {kind.__name__} or None")
         # workers is the core supervisor's to judge (spikard_supervise_check);
         # sync_workers sizes this binding's own thread pool.
         try:
@@ -180,6 +199,9 @@ class ServerConfig:
         for key in _OPTIONAL_KEYS:
             if getattr(self, key) is not None:
                 doc[key] = getattr(self, key)
+        for key, _ in _GUARD_KEYS:
+            if getattr(self, key) is not None:
+                doc[key] = getattr(self, key).to_dict()
         if serial_lanes:
             doc["serial_lanes"] = list(serial_lanes)
         return json.dumps(doc, separators=(",", ":")).encode()
