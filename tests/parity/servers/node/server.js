@@ -44,7 +44,13 @@ const CONFIG_FIELDS = {
   access_log: 'accessLog',
   reuse_port: 'reusePort',
   sched_batch: 'schedBatch',
+  jwt_auth: 'jwtAuth',
+  api_key_auth: 'apiKeyAuth',
+  rate_limit: 'rateLimit',
 };
+// Config fields that are option objects: their keys are camelCase in JS.
+const OBJECT_FIELDS = new Set(['jwt_auth', 'api_key_auth', 'rate_limit']);
+const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 // What registerRoute takes besides method and path, by the plan's key.
 const ROUTE_OPTIONS = {
   parameter_schema: 'parameterSchema',
@@ -338,7 +344,12 @@ function socketFor(route) {
 
 async function build(plan) {
   const config = { quiet: true };
-  for (const [key, value] of Object.entries(plan.config)) config[CONFIG_FIELDS[key]] = value;
+  for (const [key, value] of Object.entries(plan.config)) {
+    config[CONFIG_FIELDS[key]] =
+      OBJECT_FIELDS.has(key) && value !== null && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), v]))
+        : value;
+  }
   const app = new Spikard(config);
   for (const route of plan.routes) {
     const options = {};

@@ -30,6 +30,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO
 
 from spikard import (
+    ApiKeyConfig,
+    JwtConfig,
+    RateLimitConfig,
     Response,
     ServerConfig,
     Spikard,
@@ -44,6 +47,13 @@ PROTOCOL_VERSION = 2
 
 # What register_route takes besides method and path.
 ROUTE_ARGUMENTS = ("parameter_schema", "body_schema", "response_schema", "file_params")
+# ServerConfig fields given as config objects: the plan's JSON object is
+# their keyword arguments.
+CONFIG_OBJECTS: dict[str, Callable[..., Any]] = {
+    "jwt_auth": JwtConfig,
+    "api_key_auth": ApiKeyConfig,
+    "rate_limit": RateLimitConfig,
+}
 # ServerConfig fields the server sets itself (PROTOCOL.md: port 0 and quiet).
 SERVER_OWNED = ("host", "port", "quiet")
 
@@ -205,7 +215,11 @@ def check(plan: Plan) -> str | None:
 
 def build(plan: Plan) -> Any:
     """The app of the plan, serving; raises what the framework raises."""
-    app = Spikard(config=ServerConfig(**{**plan.config, "quiet": True}))
+    config = {
+        k: CONFIG_OBJECTS[k](**v) if k in CONFIG_OBJECTS else v
+        for k, v in plan.config.items()
+    }
+    app = Spikard(config=ServerConfig(**{**config, "quiet": True}))
     for route in plan.routes:
         doc = route.doc
         if route.kind == "sse":
