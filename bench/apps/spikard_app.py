@@ -240,8 +240,31 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="processes (the unpinned run)"
     )
+    parser.add_argument(
+        "--jwt", metavar="SECRET", help="every route requires an HS256 token of SECRET"
+    )
+    parser.add_argument(
+        "--redis-limit",
+        metavar="URL",
+        help="every route takes a token of a Redis rate limit too high to refuse",
+    )
     args = parser.parse_args()
-    app.run(config=ServerConfig(host=args.host, port=args.port, workers=args.workers))
+    guards: dict = {}
+    if args.jwt:
+        from spikard import JwtConfig
+
+        guards["jwt_auth"] = JwtConfig(secret=args.jwt, algorithm="HS256")
+    if args.redis_limit:
+        from spikard import RateLimitConfig
+
+        guards["rate_limit"] = RateLimitConfig(
+            per_second=1e9, burst=1_000_000_000, redis_url=args.redis_limit
+        )
+    app.run(
+        config=ServerConfig(
+            host=args.host, port=args.port, workers=args.workers, **guards
+        )
+    )
 
 
 if __name__ == "__main__":
