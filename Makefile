@@ -128,6 +128,7 @@ conformance: setup parity-servers
 parity: setup parity-servers
 	rm -f build/parity.summary
 	$(VPY) tests/conformance/run.py --fixtures tests/parity --summary build/parity.summary
+	$(VPY) -m pytest -q tests/parity/test_access_log.py
 
 # test-conformance: the corpus when FIXTURES exists (fails on an owned
 # category's failure, a difference between languages or a stale divergence

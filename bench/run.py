@@ -222,11 +222,22 @@ SERVERS = ("spikard", "spikard-sync", *PEERS, "ceiling")  # the default run
 # in bench/peers/<name>/ with app.mjs and a pinned package-lock.json.
 NODE_PEERS = ("fastify", "hono", "express")
 NODE_SERVERS = ("spikard-node", *NODE_PEERS)
+# Our app with the access log on (issue 18's cost): the core formats and
+# ships the lines, which the binding drops (spikard.access at WARNING), or
+# also writes each as a logging record (-records).
+ACCESS_LOG_SERVERS = ("spikard-accesslog", "spikard-accesslog-records")
 # Our app with its guards on (core/guard.go), named only: an HS256 token
 # checked on every request, and that plus a Redis rate limit (never
 # refusing: what is measured is the Lua script's round trip).
 GUARDED = ("spikard-jwt", "spikard-jwt-redis")
-KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync", *GUARDED)
+KNOWN = (
+    *SERVERS,
+    *NODE_SERVERS,
+    "baseline",
+    "baseline-sync",
+    *ACCESS_LOG_SERVERS,
+    *GUARDED,
+)
 # What "ours" is when --ours does not say: the first of these that runs.
 OURS_BY_DEFAULT = ("spikard", "spikard-node")
 NODE_ADDON = ROOT / "bindings" / "node" / "build" / "Release" / "spikard.node"
@@ -409,10 +420,20 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         if baseline is None:
             sys.exit(f"run.py: server {name!r} needs --baseline-python")
         python = baseline
-    if name in ("spikard", "spikard-sync", "baseline", "baseline-sync"):
+    if name in (
+        "spikard",
+        "spikard-sync",
+        "baseline",
+        "baseline-sync",
+        *ACCESS_LOG_SERVERS,
+    ):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):
             argv.append("--sync")
+        if name in ACCESS_LOG_SERVERS:
+            argv.append("--access-log")
+        if name.endswith("-records"):
+            argv.append("--records")
         s = Server(
             name,
             argv,
@@ -923,7 +944,7 @@ def versions(servers: list[Server], python: str) -> dict:
             continue
         py = (
             python
-            if s.name in ("spikard", "spikard-sync")
+            if s.name in ("spikard", "spikard-sync", *ACCESS_LOG_SERVERS)
             else str(VENVS / s.name / "bin" / "python")
         )
         dist = "spikard" if s.name.startswith("spikard") else s.name

@@ -105,7 +105,7 @@ func answerCode(err error) C.int {
 // knownResponseFlags are the SPIKARD_RESPONSE_* bits this library knows.
 const knownResponseFlags = C.SPIKARD_RESPONSE_HANDLER_ERROR | C.SPIKARD_RESPONSE_PROBLEM |
 	C.SPIKARD_RESPONSE_STREAM | C.SPIKARD_RESPONSE_SSE | C.SPIKARD_RESPONSE_WRITTEN |
-	C.SPIKARD_RESPONSE_WS_ACCEPT | nextResponseFlags
+	C.SPIKARD_RESPONSE_WS_ACCEPT | C.SPIKARD_RESPONSE_FILE | nextResponseFlags
 
 // unsupportedError is an answer or chunk this library refuses as
 // SPIKARD_E_UNSUPPORTED: a flag it does not know or that does not go with

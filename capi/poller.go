@@ -203,6 +203,7 @@ var (
 	_ [0]struct{} = [core.EventWSOpen - C.SPIKARD_EVENT_WS_OPEN]struct{}{}
 	_ [0]struct{} = [core.EventWSMessage - C.SPIKARD_EVENT_WS_MESSAGE]struct{}{}
 	_ [0]struct{} = [core.EventWSClose - C.SPIKARD_EVENT_WS_CLOSE]struct{}{}
+	_ [0]struct{} = [core.EventLog - C.SPIKARD_EVENT_LOG]struct{}{}
 	_ [0]struct{} = [core.EventFBinary - C.SPIKARD_EVENT_F_BINARY]struct{}{}
 	_ [0]struct{} = [core.ResponseWSAccept - C.SPIKARD_RESPONSE_WS_ACCEPT]struct{}{}
 	_ [0]struct{} = [core.ChunkWSBinary - C.SPIKARD_CHUNK_WS_BINARY]struct{}{}

@@ -123,7 +123,7 @@ func TestConcurrentEcho(t *testing.T) {
 // TestTimeoutsAndDisconnects races request timeouts and departing clients
 // with polls and answers. Copies must never be torn or belong to another
 // request, answers to gone exchanges are refused, and a client that stays
-// gets its own answer or the 504.
+// gets its own answer or the 408.
 func TestTimeoutsAndDisconnects(t *testing.T) {
 	a := newApp(t, `{"port":0,"quiet":true,"request_timeout":0.1,"shutdown_timeout":2}`)
 	addRoute(t, a, `{"method":"GET","path":"/slow/{id}","facts":["meta"],"parameter_schema":`+echoSchema+`}`)
@@ -219,7 +219,7 @@ func TestTimeoutsAndDisconnects(t *testing.T) {
 					gone.Add(1)
 				case got.err == nil && got.status == 200 && got.body == id:
 					ok200.Add(1)
-				case got.err == nil && got.status == 504:
+				case got.err == nil && got.status == 408:
 					timedOut.Add(1)
 				default:
 					t.Errorf("GET %s: %d %q (%v)", id, got.status, got.body, got.err)
@@ -236,6 +236,6 @@ func TestTimeoutsAndDisconnects(t *testing.T) {
 	t.Logf("clients: %d answered, %d timed out, %d left; hosts: %d answers taken, %d refused, %d doubled, %d disconnect events",
 		ok200.Load(), timedOut.Load(), gone.Load(), answered.Load(), refused.Load(), doubles.Load(), disconnects.Load())
 	if ok200.Load() == 0 || timedOut.Load() == 0 || refused.Load() == 0 {
-		t.Errorf("the race was not exercised: want some answers, some 504s and some refused answers")
+		t.Errorf("the race was not exercised: want some answers, some 408s and some refused answers")
 	}
 }

@@ -50,6 +50,15 @@ type Config struct {
 	WSPingInterval   time.Duration // how often core pings an open WebSocket; one silent for two intervals is dropped; 0: never
 	WSOrigins        []string      // origins a WebSocket handshake may come from ("*": any); nil: the request's own host only
 	Broadcast        BroadcastConfig
+	RequestID        RequestIDConfig    // the id every answer carries (requestid.go); on by default
+	CORS             *CORSConfig        // the app-wide CORS policy (cors.go); nil: none
+	Compression      *CompressionConfig // nil: answers go out as their hosts wrote them (compress.go)
+	StaticFiles      []StaticDir        // directories served under URL prefixes (static.go)
+	AccessLog        bool               // one line per request (accesslog.go), in batches: on the Logger, or on AccessLogLane
+	AccessLogEvents  bool               // with AccessLog: the batches go as EventLog events on lane AccessLogLane, not to the Logger
+	AccessLogLane    uint32             // the lane of the EventLog events
+	Quiet            bool               // suppress the "listening on" line
+	Logger           Logger             // where the app writes; nil means stderr
 	// JWTAuth, APIKeyAuth and RateLimit guard every route that does not
 	// choose otherwise (guard.go); nil: none.
 	JWTAuth    *auth.JWTConfig
@@ -57,10 +66,7 @@ type Config struct {
 	RateLimit  *ratelimit.Config
 	// Now is the clock of JWT expiry and of rate-limit buckets; nil is
 	// time.Now. Tests inject one.
-	Now       func() time.Time
-	AccessLog bool   // one line per request on the Logger
-	Quiet     bool   // suppress the "listening on" line
-	Logger    Logger // where the app writes; nil means stderr
+	Now func() time.Time
 }
 
 // Logger receives the app's few lines of output. Implementations must be
@@ -88,6 +94,7 @@ func DefaultConfig() Config {
 		WSMaxMessageSize: 1 << 20,
 		WSInboundBytes:   1 << 20,
 		Broadcast:        BroadcastConfig{Prefix: defaultBroadcastPrefix},
+		RequestID:        RequestIDConfig{Enabled: true, Header: DefaultRequestIDHeader},
 	}
 }
 
@@ -103,7 +110,7 @@ type RouteSpec struct {
 	ResponseSchema  json.RawMessage `json:"response_schema,omitempty"`
 	// Events names the event kinds the route opts into beyond REQUEST:
 	// "disconnect": an EventDisconnect when a request a host has taken
-	// ends unanswered (its client went away, or core answered it 504 at
+	// ends unanswered (its client went away, or core answered it 408 at
 	// request_timeout or 503 at a stop). Without it such a request ends
 	// silently. Answers flagged ResponseWritten and streams get their
 	// terminal event whatever the route says.
@@ -115,6 +122,11 @@ type RouteSpec struct {
 	// WebSocket, when set, makes the GET route a WebSocket endpoint: its
 	// handshake reaches the host as EventWSOpen (see websocket.go).
 	WebSocket *WebSocketRoute `json:"-"`
+	// CORS, when set, is the route's CORS policy in place of the app's;
+	// NoCORS turns the app's off for the route (route document "cors":
+	// false).
+	CORS   *CORSConfig `json:"-"`
+	NoCORS bool        `json:"-"`
 	// JWTAuth, APIKeyAuth and RateLimit choose the route's guards
 	// (guard.go): its own, none (route document false), or the app's.
 	JWTAuth    Override[auth.JWTConfig]    `json:"-"`
@@ -186,6 +198,7 @@ const (
 	EventWSOpen       uint32 = 5 // a WebSocket handshake, answered like a request: ResponseWSAccept upgrades, anything else refuses
 	EventWSMessage    uint32 = 6 // one whole received WebSocket message in Body; Flags EventFBinary when binary
 	EventWSClose      uint32 = 7 // the WebSocket is over: Code is the close code, Body the reason (websocket.go)
+	EventLog          uint32 = 9 // Body: a batch of access-log lines, each ending in '\n'; Exchange 0 (accesslog.go)
 )
 
 // EventFBinary is the Request.Flags bit of a binary EventWSMessage
@@ -195,7 +208,7 @@ const EventFBinary uint32 = 1 << 0
 // Reasons of an EventDisconnect (Request.Code), equal to SPIKARD_GONE_*.
 const (
 	GoneClient   uint32 = 1 // the client closed the connection
-	GoneTimeout  uint32 = 2 // request_timeout passed; core answered 504
+	GoneTimeout  uint32 = 2 // request_timeout passed; core answered 408
 	GoneStopping uint32 = 3 // Shutdown: core answered 503, or ended the stream
 	GoneStalled  uint32 = 4 // a stream's client took no byte for read_timeout
 	GoneAborted  uint32 = 5 // the host aborted its stream (ChunkAbort, or ChunkEnd short of its content-length)
@@ -205,10 +218,11 @@ const (
 // handler-error and problem flags have App methods of their own
 // (RespondError, RespondProblem). See Respond.
 const (
-	ResponseStream   uint32 = 1 << 2 // send status and headers now; chunks follow through StreamWrite
-	ResponseSSE      uint32 = 1 << 3 // with ResponseStream: core frames server-sent events
-	ResponseWritten  uint32 = 1 << 4 // deliver EventWritten (or EventDisconnect) for this answer; implied for a stream
-	ResponseWSAccept uint32 = 1 << 8 // the answer to EventWSOpen that upgrades: headers add to the 101, status 0 or 101, no body
+	ResponseStream   uint32 = 1 << 2  // send status and headers now; chunks follow through StreamWrite
+	ResponseSSE      uint32 = 1 << 3  // with ResponseStream: core frames server-sent events
+	ResponseWritten  uint32 = 1 << 4  // deliver EventWritten (or EventDisconnect) for this answer; implied for a stream
+	ResponseWSAccept uint32 = 1 << 8  // the answer to EventWSOpen that upgrades: headers add to the 101, status 0 or 101, no body
+	ResponseFile     uint32 = 1 << 10 // Body is a file's path (and optionally NUL and a download name): core sends the file (files.go)
 )
 
 // Chunk is one piece of an open stream, for App.StreamWrite, which copies
@@ -262,8 +276,10 @@ type Response struct {
 // added before Start; after Start the route table is immutable and every
 // method is safe for concurrent use. Several Apps may run in one process.
 type App struct {
-	cfg Config
-	log Logger
+	cfg    Config
+	log    Logger
+	codecs *codecs    // nil when compression is off (compress.go)
+	alog   *accessLog // nil unless Config.AccessLog (accesslog.go)
 
 	// life serialises Start and Shutdown, so a Shutdown racing a Start
 	// sees either no server or a running one.
@@ -283,7 +299,12 @@ type App struct {
 	ln   net.Listener
 	port atomic.Int32
 
-	guards appGuards // the app's auth and rate limits (guard.go)
+	// Request ids and CORS, compiled by NewApp and AddRoute: rid.key nil
+	// when ids are off; corsOn once any route has a policy.
+	rid     ridNames
+	appCORS *corsPolicy
+	corsOn  bool
+	guards  appGuards // the app's auth and rate limits (guard.go)
 
 	ex      exchanges
 	conns   connSet
@@ -317,7 +338,8 @@ type compiledRoute struct {
 	facts   uint8    // fact* bits from spec.Facts
 	events  uint8    // event* bits from spec.Events
 	ws      *wsRoute // a WebSocket route's rules, or nil
-	guard   *guard   // auth and rate limit (guard.go), or nil
+	cors    *corsPolicy
+	guard   *guard // auth and rate limit (guard.go), or nil
 	// jsonDepth is the app's max_json_depth, kept here for the request
 	// path (formbody.go), which sees the route but not the app.
 	jsonDepth int
@@ -358,14 +380,37 @@ func NewApp(cfg Config) *App {
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}
-	return &App{
+	a := &App{
 		cfg:     cfg,
 		log:     cfg.Logger,
+		rid:     newRIDNames(cfg.RequestID),
+		appCORS: compileCORS(cfg.CORS),
+		codecs:  newCodecs(cfg.Compression),
 		guards:  compileAppGuards(&cfg),
 		lanes:   map[uint32]*Lane{},
 		drained: make(chan struct{}, 1),
 		force:   make(chan struct{}),
 		done:    make(chan struct{}),
+	}
+	if cfg.AccessLog {
+		a.alog = newAccessLog(a.accessSink())
+	}
+	return a
+}
+
+// accessSink is where the access log's batches go: EventLog events on
+// the configured lane, or the Logger one line per call.
+func (a *App) accessSink() func([]byte) {
+	if a.cfg.AccessLogEvents {
+		lane := a.Lane(a.cfg.AccessLogLane)
+		return lane.pushLog
+	}
+	return func(batch []byte) {
+		for len(batch) > 0 {
+			i := bytes.IndexByte(batch, '\n')
+			a.log.Printf("%s", batch[:i])
+			batch = batch[i+1:]
+		}
 	}
 }
 
@@ -429,6 +474,17 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	}
 	cr := &compiledRoute{id: id, spec: spec, pattern: pat, params: plan, body: body, shape: shape, files: files,
 		facts: facts, events: events, jsonDepth: a.cfg.MaxJSONDepth, ws: ws}
+	switch {
+	case spec.CORS != nil:
+		cr.cors = compileCORS(spec.CORS)
+	case !spec.NoCORS:
+		cr.cors = a.appCORS
+	}
+	if cr.cors != nil {
+		a.corsOn = true
+		listed := a.cfg.WSOrigins != nil || (spec.WebSocket != nil && spec.WebSocket.Origins != nil)
+		handshakeOrigins(cr.cors, cr.ws, listed)
+	}
 	if cr.guard = g; g != nil && g.limit != nil && spec.RateLimit.Own != nil {
 		a.guards.limits = append(a.guards.limits, g.limit)
 	}

@@ -159,8 +159,11 @@ func TestEmpty404FromHostAndAccessLog(t *testing.T) {
 	if r.status != 405 {
 		t.Fatalf("unknown method: %d %q", r.status, r.body)
 	}
+	if err := a.Shutdown(context.Background()); err != nil { // ships the last batch
+		t.Fatal(err)
+	}
 	lines := log.all()
-	if len(lines) != 2 || !strings.Contains(lines[0], "GET /gone 404") {
+	if len(lines) != 2 || !strings.Contains(lines[0], `"GET /gone HTTP/1.1" 404 `) || !strings.Contains(lines[1], `"FOO /gone HTTP/1.1" 405 `) {
 		t.Fatalf("access log %q", lines)
 	}
 }

@@ -50,7 +50,7 @@ func ParseConfig(doc []byte) (Config, error) {
 		case "shutdown_timeout":
 			cfg.ShutdownTimeout, err = seconds(raw)
 		case "access_log":
-			cfg.AccessLog, err = boolean(raw)
+			cfg.AccessLog, cfg.AccessLogEvents, cfg.AccessLogLane, err = accessLogOption(raw)
 		case "quiet":
 			cfg.Quiet, err = boolean(raw)
 		case "reuse_port":
@@ -82,6 +82,14 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.WSOrigins, err = originList(raw)
 		case "broadcast":
 			cfg.Broadcast, err = parseBroadcast(raw)
+		case "request_id":
+			cfg.RequestID, err = parseRequestID(raw)
+		case "cors":
+			cfg.CORS, _, err = parseCORS(raw, false)
+		case "compression":
+			cfg.Compression, err = parseCompression(raw) // compress.go
+		case "static_files":
+			cfg.StaticFiles, err = parseStaticFiles(raw) // static.go
 		case "jwt_auth", "api_key_auth", "rate_limit": // guardconfig.go
 			var j Override[auth.JWTConfig]
 			var ak Override[auth.APIKeyConfig]
@@ -102,7 +110,7 @@ func ParseConfig(doc []byte) (Config, error) {
 // keptConfigKeys are config keys later minor versions will take; they are
 // refused as unsupported (not unknown), so a binding can tell "library too
 // old" from a typo.
-var keptConfigKeys = []string{"cors", "compression", "request_id", "static_files", "openapi", "hooks"}
+var keptConfigKeys = []string{"openapi", "hooks"}
 
 // keptRouteKeys are the route document's keys kept for later minors.
 var keptRouteKeys = []string{"hooks", "summary", "description", "tags", "operation_id"}
@@ -253,7 +261,7 @@ func seconds(raw json.RawMessage) (time.Duration, error) {
 // that a misspelt key (body_shema) cannot turn validation off.
 var routeKeys = []string{
 	"method", "path", "lane", "parameter_schema", "body_schema", "file_params",
-	"response_schema", "events", "facts", "websocket",
+	"response_schema", "events", "facts", "websocket", "cors",
 	"jwt_auth", "api_key_auth", "rate_limit",
 }
 
@@ -291,6 +299,8 @@ func nameList(raw json.RawMessage, known []string) ([]string, error) {
 func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 	var s RouteSpec
 	var ws *WebSocketRoute
+	var cors *CORSConfig
+	var noCORS bool
 	err := eachKey(doc, "route", func(k string, raw json.RawMessage) error {
 		if slices.Contains(keptRouteKeys, k) {
 			return errKeptKey
@@ -309,6 +319,8 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 			_, err = nameList(raw, routeFacts)
 		case "websocket":
 			ws, err = parseRouteWebSocket(raw)
+		case "cors":
+			cors, noCORS, err = parseCORS(raw, true)
 		default:
 			_, err = parseGuardKey(k, raw, true, &s.JWTAuth, &s.APIKeyAuth, &s.RateLimit) // guardconfig.go
 		}
@@ -321,6 +333,7 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 		return s, fmt.Errorf("route: %v", err)
 	}
 	s.WebSocket = ws
+	s.CORS, s.NoCORS = cors, noCORS
 	if ws != nil && s.Method != "GET" {
 		return s, fmt.Errorf("route: \"websocket\": a WebSocket route's method is GET, not %q", s.Method)
 	}
@@ -466,4 +479,25 @@ func parseBroadcast(raw json.RawMessage) (BroadcastConfig, error) {
 		}
 	}
 	return b, nil
+}
+
+// accessLogOption reads "access_log": false, true (lines on the Logger),
+// or {"lane": N} (batches as EventLog events on lane N).
+func accessLogOption(raw json.RawMessage) (on, events bool, lane uint32, err error) {
+	if on, err = boolean(raw); err == nil {
+		return on, false, 0, nil
+	}
+	reason := errors.New(`must be true, false or {"lane": N} (lines as SPIKARD_EVENT_LOG events on lane N)`)
+	var m map[string]json.RawMessage
+	if !decode(raw, &m) {
+		return false, false, 0, reason
+	}
+	if _, ok := m["lane"]; !ok || len(m) != 1 {
+		return false, false, 0, reason
+	}
+	n, err := integer(m["lane"], 0, math.MaxUint32)
+	if err != nil {
+		return false, false, 0, fmt.Errorf(`"lane": %v`, err)
+	}
+	return true, true, uint32(n), nil
 }

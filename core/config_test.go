@@ -61,7 +61,9 @@ func TestParseConfigRefusals(t *testing.T) {
 		{`{"request_timeout":"soon"}`, `config: "request_timeout": must be a non-negative number of seconds`},
 		{`{"shutdown_timeout":1e300}`, `config: "shutdown_timeout": must be a non-negative number of seconds`},
 		{`{"quiet":1}`, `config: "quiet": must be true or false`},
-		{`{"access_log":"yes"}`, `config: "access_log": must be true or false`},
+		{`{"access_log":"yes"}`, `config: "access_log": must be true, false or {"lane": N} (lines as SPIKARD_EVENT_LOG events on lane N)`},
+		{`{"access_log":{"lane":-1}}`, `config: "access_log": "lane": must be an integer in 0..4294967295`},
+		{`{"access_log":{"lane":0,"every":1}}`, `config: "access_log": must be true, false or {"lane": N} (lines as SPIKARD_EVENT_LOG events on lane N)`},
 		{`{"reuse_port":null}`, `config: "reuse_port": must be true or false`},
 		{`{"sched_batch":0}`, `config: "sched_batch": must be true or false`},
 		{`{"serial_lanes":1}`, `config: "serial_lanes": must be a list of lane numbers`},
@@ -101,7 +103,7 @@ func TestDocumentsRefuseKeptAndOldKeys(t *testing.T) {
 		doc, want   string
 		unsupported bool
 	}{
-		{false, `{"cors":{}}`, `config: key "cors" is kept for a later version`, true},
+		{false, `{"hooks":{}}`, `config: key "hooks" is kept for a later version`, true},
 		{false, `{"openapi":true}`, `config: key "openapi" is kept for a later version`, true},
 		{true, `{"method":"GET","path":"/","hooks":[]}`, `route: key "hooks" is kept for a later version`, true},
 		{true, `{"method":"GET","path":"/","tags":[]}`, `route: key "tags" is kept`, true},

@@ -207,7 +207,7 @@ func disconnectApp(t *testing.T) (*App, string) {
 
 // TestDisconnectCodes: a route that asked for "disconnect" hears, at the
 // poller that took the request, why it ended: client gone, timeout (core
-// answered 504) or stop (503). Respond then fails, with the event queued.
+// answered 408) or stop (503). Respond then fails, with the event queued.
 func TestDisconnectCodes(t *testing.T) {
 	t.Run("client", func(t *testing.T) {
 		a, base := disconnectApp(t)
@@ -247,7 +247,7 @@ func TestDisconnectCodes(t *testing.T) {
 			t.Fatal("the exchange was gone before its DISCONNECT was queued")
 		}
 		wantEvent(t, ev, EventDisconnect, GoneTimeout, id)
-		if r := <-res; r.status != 504 {
+		if r := <-res; r.status != 408 {
 			t.Fatalf("client got %d", r.status)
 		}
 	})
@@ -291,13 +291,13 @@ func TestDisconnectOptIn(t *testing.T) {
 	c.conn.Close()
 	waitFor(t, "the exchange to end", func() bool { _, live := a.ex.lookup(gone); return !live })
 	// Lane 1, timeout.
-	if r := get(t, base+"/q"); r.status != 504 { // nobody takes it: never seen
+	if r := get(t, base+"/q"); r.status != 408 { // nobody takes it: never seen
 		t.Fatalf("untaken request: %d", r.status)
 	}
 	res := make(chan result, 1)
 	go func() { res <- get(t, base+"/q") }()
 	takeRequest(t, quiet)
-	if r := <-res; r.status != 504 {
+	if r := <-res; r.status != 408 {
 		t.Fatalf("taken request: %d", r.status)
 	}
 	// Lane 0 asked, but its client leaves before any host takes it.

@@ -54,7 +54,11 @@ type exchange struct {
 	form    request.FormScratch // form and multipart decoding
 	out     []byte              // problem documents
 	facts   factScratch         // cookies, query pairs and upload pointers (see facts.go)
-	claims  []byte              // the verified JWT payload of a guarded route (guard.go)
+	// requestID is the request's id (requestid.go), set as serveHTTP
+	// begins when ids are on; the answer and the host's headers carry it.
+	// It is also the access line's (accesslog.go); empty: none.
+	requestID []byte
+	claims    []byte // the verified JWT payload of a guarded route (guard.go)
 
 	ws *wsConn // the WebSocket this exchange became, from its ResponseWSAccept; guarded by exchanges.mu (websocket.go)
 

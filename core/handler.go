@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"strconv"
 	"time"
 	"unsafe"
 
@@ -15,27 +14,41 @@ import (
 // serveHTTP is the one Hertz handler: every request of the app passes
 // here, on its Hertz goroutine.
 func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
+	// Off, the access log costs this load and compare: no clock, no line.
+	al := a.alog
 	var start time.Time
-	if a.cfg.AccessLog {
+	if al != nil {
 		start = time.Now()
-		defer a.logAccess(c, start)
 	}
 	// The front (front.go) has refused every head that breaks RFC 9112,
 	// a limit, or the smuggling rules: this request's framing is sound.
 	a.inflight.Add(1)
-	defer a.leave()
+	defer a.leave() // after the access line: Shutdown's last batch must hold it
+	ex := a.ex.acquire()
+	defer a.releaseExchange(ex)
+	if al != nil {
+		defer al.record(c, ex, start) // before the release: it reads ex.requestID
+	}
+	ex.c = c
+	if a.rid.key != nil {
+		a.stampRequestID(ex) // requestid.go
+	}
+	if a.codecs != nil {
+		// Before the access line: it logs the bytes that went out.
+		defer a.codecs.compressWhole(c) // after every answer Hertz writes (compress.go)
+	}
 	if a.closing.Load() {
 		p := problem.Unavailable()
-		writeProblem(c, &p, nil)
+		ex.out = writeProblem(c, &p, ex.out)
 		c.SetConnectionClose()
 		return
 	}
 
 	method, ok := route.ParseMethod(c.Request.Header.Method())
 	path := c.Request.URI().Path()
-	ex := a.ex.acquire()
-	defer a.releaseExchange(ex)
-	ex.c = c
+	if method == route.OPTIONS && a.corsOn && isPreflight(ex) && a.preflight(ex, path) { // cors.go
+		return
+	}
 	var res route.Result
 	if ok {
 		res = a.tree.Match(method, bstr(path), &ex.caps)
@@ -45,6 +58,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	}
 	switch res.Outcome {
 	case route.NotFound:
+		if a.cfg.StaticFiles != nil && a.serveStatic(c) { // static.go
+			return
+		}
 		p := problem.NotFound()
 		ex.out = writeProblem(c, &p, ex.out)
 		return
@@ -61,6 +77,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	ex.rt = rt
 	ex.head = res.HeadFromGet || method == route.HEAD
 	ex.path = path
+	if rt.cors != nil && !a.applyCORS(ex, rt.cors) { // cors.go
+		return
+	}
 	if rt.guard != nil && !a.checkGuard(ctx, ex, rt.guard) { // guard.go
 		return
 	}
@@ -193,7 +212,7 @@ func (a *App) await(ctx context.Context, ex *exchange) {
 		}
 		return
 	case <-timeC:
-		p, code = problem.Timeout(), GoneTimeout
+		p, code = problem.Timeout(spellSeconds(a.cfg.RequestTimeout)), GoneTimeout
 	case <-a.force:
 		p, code = problem.Unavailable(), GoneStopping
 	case <-ctx.Done():
@@ -275,12 +294,6 @@ func lower(b []byte) {
 			b[i] = c + 'a' - 'A'
 		}
 	}
-}
-
-// logAccess writes the access-log line of one request.
-func (a *App) logAccess(c *app.RequestContext, start time.Time) {
-	a.log.Printf("spikard: %s %s %d %s", c.Request.Header.Method(), c.Request.URI().PathOriginal(),
-		c.Response.StatusCode(), strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64)+"ms")
 }
 
 // bstr views b as a string without copying; the string must not outlive

@@ -141,8 +141,11 @@ func TestRequestTimeout(t *testing.T) {
 	a, base := startApp(t, func(c *Config) { c.RequestTimeout = 100 * time.Millisecond },
 		RouteSpec{Method: "GET", Path: "/slow"})
 	r := get(t, base+"/slow") // nobody polls
-	if r.status != 504 || r.header.Get("Content-Type") != "application/problem+json" {
+	if r.status != 408 || r.header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("timeout: %d %s", r.status, r.body)
+	}
+	if want := `{"type":"https://spikard.dev/errors/request-timeout","title":"Request Timeout","status":408,"detail":"Request not answered within request_timeout (0.1 s)"}`; string(r.body) != want {
+		t.Fatalf("timeout body:\n got %s\nwant %s", r.body, want)
 	}
 	// The timed-out exchange was removed from the queue.
 	var batch [1]*Request

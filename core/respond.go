@@ -60,7 +60,10 @@ func (a *App) Respond(id uint64, resp Response) error {
 }
 
 // knownResponseFlags are the Response flags this library takes.
-const knownResponseFlags = ResponseStream | ResponseSSE | ResponseWritten | ResponseWSAccept
+const knownResponseFlags = ResponseStream | ResponseSSE | ResponseWritten | ResponseWSAccept | ResponseFile
+
+// errFileFlags refuses ResponseFile with a flag other than ResponseWritten.
+var errFileFlags = fmt.Errorf("respond: ResponseFile goes alone or with ResponseWritten: %w", ErrUnsupported)
 
 var (
 	errResponseFlags = fmt.Errorf("respond: response flags %w", ErrUnsupported)
@@ -75,6 +78,15 @@ func (a *App) respondFlagged(ex *exchange, resp *Response) error {
 		err = errResponseFlags
 	case f&ResponseWSAccept != 0:
 		if err = a.acceptWS(ex, resp); err == nil { // websocket.go
+			return nil
+		}
+	case f&ResponseFile != 0:
+		if f&^(ResponseFile|ResponseWritten) != 0 {
+			err = errFileFlags
+		} else if err = a.respondFile(ex, resp); err == nil { // files.go
+			if f&ResponseWritten != 0 {
+				a.openWhole(ex)
+			}
 			return nil
 		}
 	case f&ResponseSSE != 0 && f&ResponseStream == 0:
@@ -145,9 +157,14 @@ func (a *App) openStream(ex *exchange, resp *Response) error {
 	if ex.head {
 		framing = frameNone
 	}
+	var enc *streamEncoder
+	if a.codecs != nil {
+		enc = a.codecs.openStreamEncoder(c, resp.Status, ex.head, sse, length >= 0) // compress.go
+	}
 	st := &ex.st
 	st.mu.Lock()
 	st.openLocked(a, ex, false)
+	st.enc = enc
 	st.sse = sse
 	st.framing = framing
 	st.limited, st.remain = length >= 0, length

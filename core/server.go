@@ -132,6 +132,9 @@ func (a *App) Start() error {
 	// every method Hertz lists (NoRoute alone would let Hertz replace an
 	// empty-bodied 404 from a host with its own text); NoRoute takes the
 	// other methods, so they get our 405 or 404.
+	if a.alog != nil {
+		a.alog.start()
+	}
 	h.Any("/*path", a.serveHTTP)
 	h.NoRoute(a.serveHTTP)
 	a.srv = h
@@ -270,6 +273,11 @@ func (a *App) shutdown(ctx context.Context) error {
 		grace, cancel := context.WithTimeout(context.Background(), time.Second)
 		a.waitDrained(grace.Done())
 		cancel()
+	}
+	if a.alog != nil {
+		// Every request that left the handler has pushed its line; the
+		// last batch goes out while the lanes still take it.
+		a.alog.stop()
 	}
 	a.closeLanes()
 	if a.hub.relay != nil {

@@ -91,6 +91,7 @@ type stream struct {
 	stopped bool  // Shutdown ended an SSE stream: the writer flushes and terminates it
 	waiters int   // StreamWrite calls waiting for room
 	bufs    *streamBufs
+	enc     *streamEncoder // the stream's compression, or nil (compress.go)
 
 	// Set when the answer is made, read-only until release.
 	ex   *exchange
@@ -239,6 +240,10 @@ func (st *stream) appendLocked(ch *Chunk, size int) {
 	if st.limited {
 		st.remain -= int64(len(ch.Data))
 	}
+	if st.enc != nil && st.framing != frameNone {
+		st.appendEncodedLocked(ch)
+		return
+	}
 	chunked := st.framing == frameChunked
 	if n := st.payloadLen(ch); n > 0 {
 		b := st.bufs.buf
@@ -262,6 +267,35 @@ func (st *stream) appendLocked(ch *Chunk, size int) {
 		st.phase = phaseEnding
 	}
 	st.queued += size
+}
+
+// appendEncodedLocked is appendLocked for a compressed stream: ch's data
+// goes through the codec, flushed, and what comes out is framed and
+// queued; the queue counts the compressed bytes (the room check before it
+// counted ch's own, never fewer but by a codec's few bytes of framing).
+func (st *stream) appendEncodedLocked(ch *Chunk) {
+	end := ch.Flags&ChunkEnd != 0
+	data := st.enc.chunk(ch.Data, end)
+	chunked := st.framing == frameChunked
+	b := st.bufs.buf
+	before := len(b)
+	if n := len(data); n > 0 {
+		if chunked {
+			b = appendChunkHeader(b, n)
+		}
+		b = append(b, data...)
+		if chunked {
+			b = append(b, '\r', '\n')
+		}
+	}
+	if end {
+		if chunked {
+			b = append(b, lastChunk...)
+		}
+		st.phase = phaseEnding
+	}
+	st.bufs.buf = b
+	st.queued += len(b) - before
 }
 
 // lastChunk ends a chunked body (no trailers).

@@ -539,7 +539,7 @@ func TestStreamHeapFlat(t *testing.T) {
 
 // TestStreamNoRequestTimeout: request_timeout stops once the stream has
 // opened. The clock is a request on another lane that nobody answers: its
-// 504 says a whole request_timeout has passed since the stream opened.
+// 408 says a whole request_timeout has passed since the stream opened.
 func TestStreamNoRequestTimeout(t *testing.T) {
 	a, base, pl := startStreams(t, func(c *Config) { c.RequestTimeout = 200 * time.Millisecond },
 		RouteSpec{Method: "GET", Path: "/clock", Lane: 1})
@@ -547,7 +547,7 @@ func TestStreamNoRequestTimeout(t *testing.T) {
 	c.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
 	id := openStream(t, a, pl, Response{Body: []byte("first")})
 	c.head()
-	if r := get(t, base+"/clock"); r.status != 504 {
+	if r := get(t, base+"/clock"); r.status != 408 {
 		t.Fatalf("clock: %d", r.status)
 	}
 	write(t, a, Chunk{Exchange: id, Flags: ChunkEnd, Data: []byte("later")})

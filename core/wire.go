@@ -59,6 +59,9 @@ func (a *App) writeWhole(ex *exchange) {
 	c := ex.c
 	st := &ex.st
 	a.keepAliveHeader(c)
+	if a.codecs != nil {
+		a.codecs.compressWhole(c)
+	}
 	w := c.GetWriter()
 	err := resp.Write(&c.Response, w)
 	if err == nil {
@@ -150,7 +153,10 @@ func (a *App) serveStream(ctx context.Context, ex *exchange) {
 	st.mu.Lock()
 	bufs, limit := st.bufs, st.limit
 	st.bufs = nil
+	enc := st.enc
+	st.enc = nil
 	st.mu.Unlock()
+	enc.release()
 	a.putBufs(bufs, limit)
 	handBack(c, keep)
 }

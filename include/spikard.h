@@ -195,7 +195,11 @@ typedef struct spikard_app spikard_app;
  *   The limits are checked as the bytes arrive: a head past one is
  *   refused without waiting for its end.
  *   "request_timeout": number of seconds a request may wait for its answer
- *       before a 504 is sent, default 30; 0 means no limit
+ *       before core answers it 408 (problem detail "Request not answered
+ *       within request_timeout (30 s)"), default 30; 0 means no limit. The
+ *       server goes on serving; the host's late answer is refused
+ *       (SPIKARD_E_NOT_FOUND) and, on a route with the "disconnect"
+ *       event, a DISCONNECT with SPIKARD_GONE_TIMEOUT tells it so
  *   "read_timeout": seconds the server waits for the next bytes of a
  *       request (headers or body) or of an idle keep-alive connection,
  *       default 30; 0 means no limit on requests (idle keep-alive
@@ -209,8 +213,18 @@ typedef struct spikard_app spikard_app;
  *       timeout passes.
  *   "shutdown_timeout": seconds spikard_app_stop waits for in-flight
  *       requests by default, default 5
- *   "access_log": boolean, default false: one line per request on stderr
- *   "quiet": boolean, default false: suppress the single "listening on" line
+ *   "access_log": false (default), true, or {"lane": N} (2.3): the access
+ *       log, one line per request that reached the core's handler (every
+ *       request whose head the front accepted), formatted by core in the
+ *       format of SPIKARD_EVENT_LOG. true: core writes the lines to stderr.
+ *       {"lane": N}: they come to the host as SPIKARD_EVENT_LOG events on
+ *       lane N, in batches, the way a binding hands them to its language's
+ *       logging; the lane exists for the purpose even if no route uses it,
+ *       and a poller of it must be polled for the batches to leave core.
+ *       Off, a request reads no clock and formats nothing.
+ *   "quiet": boolean, default false: suppress the single "listening on"
+ *       line core writes on stderr at start (a binding that logs its own
+ *       startup line sets it)
  *   "reuse_port": boolean, default false: bind with SO_REUSEPORT so that
  *       several processes can serve the same host and port, the kernel
  *       spreading new connections over them (worker processes). Unix only;
@@ -263,6 +277,97 @@ typedef struct spikard_app spikard_app;
  *       subscribers; spikard_app_start fails with SPIKARD_E_IO when Redis
  *       does not answer a PING within 3 s. "prefix": string, default
  *       "spikard:": channel c is the Redis channel prefix + c.
+ *   "request_id": true (the default), false, or an object (2.3) with
+ *       "enabled" (bool, default true) and "header" (a field name, default
+ *       "X-Request-ID", sent as spelled): every answer core writes for a
+ *       request it routed (host answers, problem documents, streams, SSE,
+ *       WebSocket 101s) carries the request's id in that header. A client's
+ *       own id is kept when it is 1..128 bytes of letters, digits and
+ *       -_.:~+/=@; otherwise core generates a random version-4 UUID and
+ *       puts it in the request's header field too, so the host (fact
+ *       "meta": header "x-request-id") sees the id its answer will carry.
+ *       false: no header added, the client's field passed as it came. A
+ *       head the server refuses before routing (400, 408, 414, 431, ...)
+ *       carries none.
+ *   "cors": object (2.3), default none: the app's CORS policy, for every
+ *       route that does not set its own (route key "cors"). Keys:
+ *       "allow_origins" (required, not empty): a list of exact origins as
+ *       browsers send them ("https://app.example.com", scheme://host[:port],
+ *       compared byte for byte, case included), "*" for any, "null" for
+ *       the opaque origin, and {"regex": "RE2 pattern"} objects an origin
+ *       must match whole. "allow_methods": methods a preflight may ask for,
+ *       or ["*"]; default GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS.
+ *       "allow_headers": request headers a preflight may name, any case, or
+ *       ["*"]; default none beyond the CORS-safelisted Accept,
+ *       Accept-Language, Content-Language and Content-Type.
+ *       "allow_credentials": bool, default false: answers carry
+ *       Access-Control-Allow-Credentials: true and the origin, never "*".
+ *       "expose_headers": list, default none. "max_age": seconds for
+ *       Access-Control-Max-Age, default 600; -1 sends none.
+ *       "allow_private_network": bool, default false: a preflight's
+ *       Access-Control-Request-Private-Network: true gets
+ *       Access-Control-Allow-Private-Network: true.
+ *     What core does for a route with a policy: a request whose Origin is
+ *     absent or names the request's own Host gets only Vary: Origin; an
+ *     allowed origin gets Access-Control-Allow-Origin (the origin, or "*"
+ *     for any origin without credentials, then without Vary),
+ *     -Allow-Credentials and -Expose-Headers on whatever the host answers
+ *     (streams, SSE and WebSocket 101s too); any other origin is answered
+ *     403 (problem detail "CORS request from origin 'O' not allowed")
+ *     before the body is read or a host sees the request. A preflight
+ *     (OPTIONS with Origin and Access-Control-Request-Method) is answered
+ *     by core with the policy of the path's route for the method asked
+ *     for, or else of the path's first route with a policy: 204 with
+ *     Access-Control-Allow-Origin, -Allow-Methods (the list; the method
+ *     asked for under "*"), -Allow-Headers (the headers asked for),
+ *     -Max-Age and Vary: Origin, or 403 naming the origin, method or header
+ *     refused ("CORS method 'DELETE' not allowed"). A path none of whose
+ *     routes has a policy routes OPTIONS as usual. On a WebSocket route
+ *     the policy also decides the handshake's Origin, unless "ws_origins"
+ *     or the route's "origins" list them.
+ *   2.3, middleware:
+ *   "compression": object, default off: answers are compressed for clients
+ *       that accept it. Keys (all optional): "gzip": bool, default true;
+ *       "brotli": bool, default true ("br"); "zstd": bool, default false;
+ *       "min_size": integer bytes, default 1024: smaller whole bodies go
+ *       out as they are; "quality": integer 0..11, default 6, which each
+ *       codec takes clamped to its own range: gzip 0..9 (0 stores, 9 is
+ *       best), brotli 0..11, zstd 0-2 fastest, 3-6 default, 7-9 better,
+ *       10-11 best. The coding is negotiated from Accept-Encoding (RFC
+ *       9110 12.5.3): each enabled coding takes its q-value, or that of
+ *       "*", and the highest above 0 wins, ties going to br, zstd, gzip;
+ *       none acceptable (or "identity" alone) sends the body as it is.
+ *       Every answer that could be compressed carries "Vary:
+ *       Accept-Encoding", compressed or not. Never compressed: answers to
+ *       HEAD, statuses without a body and 206, answers whose headers have
+ *       Content-Encoding, Content-Range or "Cache-Control: no-transform",
+ *       SSE (text/event-stream), types compressed already (images but SVG,
+ *       audio, video, archives, woff, pdf), file answers and static files
+ *       over 64 KiB (they may be ranges; see "static_files" for
+ *       precompressed ones), and streams with a content-length of their
+ *       own. A stream (SPIKARD_RESPONSE_STREAM) is compressed as it goes,
+ *       whatever its size: each chunk is flushed through the codec, so its
+ *       bytes reach the client before the next chunk is written. A strong
+ *       ETag on an answer compressed so becomes weak (W/).
+ *   "static_files": list of objects, default none: directories served
+ *       under URL prefixes, consulted only for requests no route's path
+ *       matches. Each: "directory": string, required, a directory that
+ *       exists when the config is read (relative: to the working
+ *       directory); "route_prefix": string, required, starting with "/"
+ *       (a trailing "/" is dropped); "index_file": bool, default true:
+ *       a directory is served as its index.html; "cache_control": string,
+ *       default none: the Cache-Control of every file served. GET and HEAD
+ *       are served, any other method is a 405 problem (Allow: GET, HEAD),
+ *       a missing or refused name the standard 404 problem. Refused: a
+ *       backslash or NUL, raw or percent-encoded; "." and ".." segments,
+ *       raw or encoded; an encoded slash; double-encoded escapes of those
+ *       (%252e, %255c, %2500, %252f); malformed escapes; a name whose real
+ *       path (symlinks resolved) leaves the directory. Files go out as
+ *       SPIKARD_RESPONSE_FILE's do (validators, 304, ranges, types), with
+ *       the mount's Cache-Control; when name.br or name.gz exists beside a
+ *       file and the client accepts that coding (br first on a tie), it is
+ *       sent instead with Content-Encoding and the file's type, and the
+ *       answer says "Vary: Accept-Encoding".
  *   "jwt_auth": object (2.3), default none: every route not choosing
  *       otherwise (route key "jwt_auth") requires "Authorization: Bearer
  *       <JWT>" (RFC 7519, compact JWS), verified by core. Keys:
@@ -331,7 +436,7 @@ typedef struct spikard_app spikard_app;
  *       after N s") with Retry-After: N (seconds until one token, >= 1).
  *       Hosts sharing a Redis need synchronised clocks.
  * Kept for later minor versions, refused with SPIKARD_E_UNSUPPORTED:
- * "cors", "compression", "request_id", "static_files", "openapi", "hooks".
+ * "openapi", "hooks".
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */
 int spikard_app_new(spikard_app **out, const char *config_json, size_t config_len);
@@ -424,6 +529,8 @@ void spikard_app_free(spikard_app *app);
  *       naming the first error's location ("message.to[1]: Input should
  *       be a valid integer", at most 123 bytes). false: a plain route.
  *       Not with spikard_app_add_handler.
+ *   "cors": an object (2.3), the config's "cors" keys: the route's CORS
+ *       policy in place of the app's; false: none on this route.
  *   "jwt_auth", "api_key_auth", "rate_limit" (2.3): an object of the
  *       config key's keys, the route's own in place of the app's (its own
  *       audience, issuer, keys or limit; a route's own limit has buckets of
@@ -522,14 +629,41 @@ typedef struct spikard_pair {
 /* Kept for later minor versions, delivered only to hosts that opt in
  * through keys and flags this version refuses: */
 #define SPIKARD_EVENT_HOOK 8       /* a paused request; code: SPIKARD_HOOK_* of this visit */
-#define SPIKARD_EVENT_LOG 9        /* body: a batch of access-log lines */
+/* 2.3: opt in with the config's "access_log": {"lane": N}. */
+#define SPIKARD_EVENT_LOG 9 /* body: a batch of access-log lines (below); exchange 0, route 0:
+                             * it belongs to no exchange and takes no answer */
+/* The access log (SPIKARD_EVENT_LOG). Core formats each line on the
+ * request's own thread as the request ends, and collects the lines without
+ * a lock per request (a lock-free list the batch swaps out). A batch is
+ * one or more whole lines in the order the requests ended, each ending in
+ * "\n", ASCII only; it goes to the lane's queue at most 100 ms after its
+ * first line, or sooner once it holds 64 KiB; any poller of the lane takes
+ * it, like a new request (on a serial lane it passes the allowance). At
+ * spikard_app_stop, once every request has left the handler, the last
+ * batch is queued before the lanes close: a host that polls until
+ * SPIKARD_E_CLOSED has every line. A line is six fields, separated by one
+ * space:
+ *   2026-12-03T11:46:55.123Z 127.0.0.1:54321 "GET /items/7?q=1 HTTP/1.1" 200 0.412ms -
+ *   - the time the request reached the handler, UTC, in milliseconds
+ *   - the client's address and port ([v6]:port for IPv6)
+ *   - the request line in double quotes: method, target as received
+ *     (a '"', '\' or non-ASCII byte in it as \xHH), protocol
+ *   - the status of the answer (a request whose client left before its
+ *     answer shows the status its unsent response held)
+ *   - the time from the handler's start until the answer was handed to
+ *     the connection (for a stream, until the stream ended), in
+ *     milliseconds with three decimals and "ms"
+ *   - the request id (config "request_id"), "-" when the request has none;
+ *     escaped as the target, plus spaces and control bytes
+ * Requests the front refuses (a malformed head, a limit on the head) get
+ * no line. */
 /* Kinds stay below 64. */
 
 #define SPIKARD_EVENT_F_BINARY (1u << 0) /* a binary WS_MESSAGE */
 
 /* Why an exchange ended (the code of SPIKARD_EVENT_DISCONNECT). */
 #define SPIKARD_GONE_CLIENT 1   /* the client closed the connection */
-#define SPIKARD_GONE_TIMEOUT 2  /* request_timeout passed; core answered 504 */
+#define SPIKARD_GONE_TIMEOUT 2  /* request_timeout passed; core answered 408 */
 #define SPIKARD_GONE_STOPPING 3 /* spikard_app_stop: core answered 503, or ended the stream */
 #define SPIKARD_GONE_STALLED 4  /* a stream's client took no byte for read_timeout */
 #define SPIKARD_GONE_ABORTED 5  /* the host aborted its stream (SPIKARD_CHUNK_ABORT, or
@@ -668,7 +802,41 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
 #define SPIKARD_RESPONSE_WS_ACCEPT (1u << 8)
 /* Kept: */
 #define SPIKARD_RESPONSE_CONTINUE (1u << 9)  /* answer to HOOK: go on; headers: changes */
-#define SPIKARD_RESPONSE_FILE (1u << 10)     /* body: a path core sends */
+/* 2.3: answer with a file, which core reads and sends itself. body is the
+ * file's path (UTF-8 bytes, no NUL; relative: to the process's working
+ * directory), optionally followed by one NUL and the name to offer for
+ * download (UTF-8): core then sets "Content-Disposition: attachment;
+ * filename=\"<name, other than printable ASCII, quote and backslash as
+ * _>\"", plus "; filename*=UTF-8''<name percent-encoded>" (RFC 6266, RFC
+ * 8187) when that differs from the name. The file is opened when
+ * spikard_respond is called, so the host may delete or replace it once the
+ * call returns.
+ *   status: 200..599 but 204 and 304. With 200 core answers conditional
+ *   and range requests of GET and HEAD: ETag "<size hex>-<mtime ns hex>"
+ *   and Last-Modified always; If-None-Match (weak comparison, "*") or else
+ *   If-Modified-Since give 304 without a body; "Range: bytes=a-b", "a-"
+ *   or "-n" gives 206 with Content-Range, or 416 (a problem document with
+ *   "Content-Range: bytes * /size", without the space) when no byte of it
+ *   is in the file; an If-Range that is not exactly the ETag or the
+ *   Last-Modified date, several ranges, or another unit give the whole
+ *   file (200); Accept-Ranges: bytes. Another status sends the whole file
+ *   with it, no conditionals and no ranges.
+ *   headers: sent as given; a content-type replaces the one core guesses
+ *   from the path's extension (core's own table of the common web types,
+ *   the same on every machine, no charset claimed; application/octet-stream
+ *   when unknown);
+ *   content-length, content-range, content-encoding and transfer-encoding
+ *   are core's (SPIKARD_E_INVALID and the 500).
+ *   flags: alone, or with SPIKARD_RESPONSE_WRITTEN (the WRITTEN event comes
+ *   after the file's last byte); with any other, SPIKARD_E_UNSUPPORTED.
+ *   A file that cannot be opened as a regular file (missing, a directory,
+ *   unreadable) is not a refusal: the client gets the standard 500 (the
+ *   handler named a file the server lacks, the server's fault as a handler
+ *   that raised), the app logs a line naming the route and the path, and
+ *   spikard_respond reports SPIKARD_OK. An empty path is SPIKARD_E_INVALID.
+ *   Files up to 64 KiB are read into the answer at once; larger ones are
+ *   streamed from the open file. HEAD sends the headers only. */
+#define SPIKARD_RESPONSE_FILE (1u << 10)
 
 /* The answer to one exchange. Its headers are sent as given; core adds
  * only the framing ones (content-length or transfer-encoding, date,

@@ -6,11 +6,19 @@ because decoding and validation are part of the work users pay for. They are
 ``async def``; ``--sync`` registers the same handlers as plain ``def`` instead,
 reported beside them. bench/run.py starts this file pinned to one core:
 
-    python bench/apps/spikard_app.py --port 8000 [--sync]
+    python bench/apps/spikard_app.py --port 8000 [--sync] [--access-log [--records]]
+
+``--access-log`` turns the core's access log on (``ServerConfig(access_log=True)``);
+with ``--records`` every line also becomes a ``spikard.access`` record that a
+logging handler formats and writes (to /dev/null): the cost a user who reads
+the lines pays. Without it ``spikard.access`` is left at WARNING, so the
+lines are formatted and shipped by the core and dropped by the binding.
 """
 
 import argparse
 import datetime
+import logging
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -240,6 +248,10 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="processes (the unpinned run)"
     )
+    parser.add_argument("--access-log", action="store_true", help="the access log on")
+    parser.add_argument(
+        "--records", action="store_true", help="and its lines written by logging"
+    )
     parser.add_argument(
         "--jwt", metavar="SECRET", help="every route requires an HS256 token of SECRET"
     )
@@ -249,6 +261,13 @@ def main() -> None:
         help="every route takes a token of a Redis rate limit too high to refuse",
     )
     args = parser.parse_args()
+    if args.records:
+        handler = logging.FileHandler(os.devnull)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        access = logging.getLogger("spikard.access")
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
     guards: dict = {}
     if args.jwt:
         from spikard import JwtConfig
@@ -262,7 +281,11 @@ def main() -> None:
         )
     app.run(
         config=ServerConfig(
-            host=args.host, port=args.port, workers=args.workers, **guards
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            access_log=args.access_log,
+            **guards,
         )
     )
 

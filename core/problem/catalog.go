@@ -124,9 +124,11 @@ func BodyLengthMismatch() Problem {
 	return Problem{Type: TypeBase + "bad-request", Title: "Bad Request", Status: 400, Detail: "Content-Length header does not match actual body size"}
 }
 
-// Timeout is the 504 for a request whose answer did not come in time.
-func Timeout() Problem {
-	return Problem{Type: TypeBase + "gateway-timeout", Title: "Gateway Timeout", Status: 504, Detail: "Request timed out"}
+// Timeout is the 408 for a request whose handler had not answered when
+// request_timeout (secs, as the config counts it: "30 s") passed.
+func Timeout(secs string) Problem {
+	return Problem{Type: TypeBase + "request-timeout", Title: "Request Timeout", Status: 408,
+		Detail: "Request not answered within request_timeout (" + secs + ")"}
 }
 
 // Unavailable is the 503 for a request the app could not answer because it
@@ -147,4 +149,10 @@ func UpgradeRequired(detail string) Problem {
 func OriginForbidden(origin string) Problem {
 	return Problem{Type: TypeBase + "forbidden", Title: "Forbidden", Status: 403,
 		Detail: "WebSocket origin '" + origin + "' is not allowed"}
+}
+
+// CORSForbidden is the 403 for a request a CORS policy refuses; detail
+// names the origin, method or header refused.
+func CORSForbidden(detail string) Problem {
+	return Problem{Type: TypeBase + "forbidden", Title: "Forbidden", Status: 403, Detail: detail}
 }

@@ -4,7 +4,10 @@
  * the terminal event each gets; per-chunk results and refusals; and
  * back-pressure: AGAIN from a client that does not read, memory flat while
  * the host keeps retrying, a blocking write that waits, then exactly one
- * STREAM_CREDIT once the client reads, and every byte in order.
+ * STREAM_CREDIT once the client reads, and every byte in order. And file
+ * answers (SPIKARD_RESPONSE_FILE, 2.3): the bytes of a file core reads,
+ * its type, validators, download name, a Range, WRITTEN, and the 500 for
+ * a file that is not there.
  *
  * The test is the host: it polls and answers on its own thread. Clients are
  * raw sockets on loopback; the main thread reads them, except the one that
@@ -598,6 +601,87 @@ static void test_written_plain(host *h) {
     close(w.fd);
 }
 
+/* ---- file answers (2.3) -------------------------------------------------- */
+
+/* Sends "GET /s/<name>" with one extra header line (may be ""). */
+static int send_get_with(int port, const char *name, const char *extra) {
+    int fd = dial(port, 0);
+    char req[256];
+    snprintf(req, sizeof req, "GET /s/%s HTTP/1.1\r\nHost: test\r\n%s\r\n", name, extra);
+    if (fd >= 0 && write_all(fd, req) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    CHECK(fd >= 0, "client for /s/%s could not connect or send", name);
+    return fd;
+}
+
+/* One file answer: body is path (and NUL and a name), the client sent
+ * extra; checks the status line, the body and one header. */
+static void file_case(host *h, const char *name, const char *extra, uint32_t flags, spikard_str body,
+                      const char *status, const char *want_body, const char *hname, const char *hwant) {
+    wire w = {.fd = send_get_with(h->port, name, extra)};
+    uint64_t ex = w.fd < 0 ? 0 : take_request(h, name);
+    if (ex == 0) {
+        if (w.fd >= 0) {
+            close(w.fd);
+        }
+        return;
+    }
+    int rc = respond_copied(h, ex, 200, flags, NULL, 0, body);
+    CHECK(rc == SPIKARD_OK, "%s: respond FILE: %d %s", name, rc, spikard_last_error());
+    size_t head = wire_response(&w, want_body ? strlen(want_body) : 0);
+    CHECK(status_is(&w, status), "%s: %.*s", name, (int)head, w.buf);
+    if (want_body != NULL) {
+        check_body(&w, head, want_body, strlen(want_body), name);
+    }
+    if (hname != NULL) {
+        CHECK(header_is(w.buf, head, hname, hwant), "%s: %s is not %s in %.*s", name, hname, hwant, (int)head,
+              w.buf);
+    }
+    if (flags & SPIKARD_RESPONSE_WRITTEN) {
+        expect_event(h, ex, SPIKARD_EVENT_WRITTEN, 0, WAIT_MS, "the file answer's WRITTEN");
+    }
+    close(w.fd);
+}
+
+static void test_file_answer(host *h) {
+    char dir[] = "/tmp/spikard-file-XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        CHECK(0, "mkdtemp");
+        return;
+    }
+    char path[128], named[160], missing[128];
+    snprintf(path, sizeof path, "%s/notes.txt", dir);
+    snprintf(missing, sizeof missing, "%s/gone.txt", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "fopen %s", path);
+    if (f == NULL) {
+        return;
+    }
+    fputs("file body 0123456789", f);
+    fclose(f);
+    size_t plen = strlen(path);
+    memcpy(named, path, plen + 1);
+    memcpy(named + plen + 1, "t\xc3\xa9.txt", 7); /* path NUL "té.txt" */
+    spikard_str body = {path, plen};
+    file_case(h, "file", "", SPIKARD_RESPONSE_FILE, body, "HTTP/1.1 200 OK\r\n", "file body 0123456789",
+              "content-type", "text/plain");
+    file_case(h, "file-range", "Range: bytes=10-13\r\n", SPIKARD_RESPONSE_FILE, body,
+              "HTTP/1.1 206 Partial Content\r\n", "0123", "content-range", "bytes 10-13/20");
+    file_case(h, "file-416", "Range: bytes=50-\r\n", SPIKARD_RESPONSE_FILE, body,
+              "HTTP/1.1 416 Requested Range Not Satisfiable\r\n", NULL, "content-range", "bytes */20");
+    file_case(h, "file-named", "", SPIKARD_RESPONSE_FILE, (spikard_str){named, plen + 8}, "HTTP/1.1 200 OK\r\n",
+              "file body 0123456789", "content-disposition",
+              "attachment; filename=\"t_.txt\"; filename*=UTF-8''t%C3%A9.txt");
+    file_case(h, "file-written", "", SPIKARD_RESPONSE_FILE | SPIKARD_RESPONSE_WRITTEN, body, "HTTP/1.1 200 OK\r\n",
+              "file body 0123456789", "accept-ranges", "bytes");
+    file_case(h, "file-missing", "", SPIKARD_RESPONSE_FILE, (spikard_str){missing, strlen(missing)},
+              "HTTP/1.1 500 Internal Server Error\r\n", NULL, "content-type", "application/problem+json");
+    unlink(path);
+    rmdir(dir);
+}
+
 /* ---- back-pressure ----------------------------------------------------- */
 
 /* The stream's bytes are a counter: 32-bit little-endian words 0, 1, 2...,
@@ -977,6 +1061,7 @@ int main(void) {
         test_results(&h);
         test_abort(&h);
         test_written_plain(&h);
+        test_file_answer(&h);
         test_back_pressure(&h);
         rc = spikard_app_stop(h.app, 1000);
         CHECK(rc == SPIKARD_OK, "stop: %d %s", rc, spikard_last_error());

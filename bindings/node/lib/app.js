@@ -4,6 +4,7 @@
 const os = require('node:os');
 const native = require('./native');
 const { checkConfig, configJson } = require('./config');
+const { corsDocument } = require('./cors');
 const { GUARDS, guardDoc } = require('./guards');
 const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
 const { Server } = require('./server');
@@ -19,6 +20,21 @@ const { callerSite, describe, listenError, routeShape } = require('./culprit');
 const FACTS = ['meta', 'cookies', 'query', 'claims'];
 const EVENTS = ['disconnect'];
 const DEFAULT_SHUTDOWN_TIMEOUT = 5; // seconds, the core's default
+const LOG_LANE = 0; // the access log's batches come on the lane the server polls
+
+/** The default `logger`: each message a line on stderr, where the core's own
+ *  lines go. */
+const STDERR_LOGGER = {
+  info(message) {
+    process.stderr.write(`${message}\n`);
+  },
+};
+
+/** ` (worker i, pid n)` in a worker process, else nothing. */
+function whose() {
+  const index = workers.workerIndex();
+  return index === null ? '' : ` (worker ${index}, pid ${process.pid})`;
+}
 
 /** Keep a route; the same method and path twice is refused at registration,
  * naming both handlers and where they were registered (the core would
@@ -53,9 +69,43 @@ function routeOf(method, path, compiled, handler) {
     fields: compiled.fields,
     onlyGroup,
     hasBody: compiled.hasBody,
+    // A declared response that null does not fit: returning nothing is a bug.
+    refusesNothing: !admitsNull(compiled.doc.response_schema),
     socket: null, // a WebSocket route's SocketPlan (lib/sockets.js)
     site: callerSite(), // where the user registered it, for error messages
   };
+}
+
+/**
+ * Whether a response schema admits null (or none is declared): a schema with
+ * no "type" (and no "const"/"enum" leaving null out), a type list naming
+ * "null", or an anyOf/oneOf branch that admits it.
+ */
+function admitsNull(schema) {
+  if (schema === undefined || schema === null || schema === true) return true;
+  if (typeof schema !== 'object') return false;
+  for (const key of ['anyOf', 'oneOf']) {
+    if (Array.isArray(schema[key]) && schema[key].some(admitsNull)) return true;
+  }
+  if ('const' in schema) return schema.const === null;
+  if (Array.isArray(schema.enum)) return schema.enum.includes(null);
+  if (schema.type === undefined) return !schema.anyOf && !schema.oneOf;
+  return schema.type === 'null' || (Array.isArray(schema.type) && schema.type.includes('null'));
+}
+
+/** A route's options without their `cors`, and the core's "cors" value of
+ *  it (a document, false, or undefined for the app's policy). */
+function takeCors(options, where) {
+  if (options === null || typeof options !== 'object' || !('cors' in options)) {
+    return [options, undefined];
+  }
+  const { cors, ...rest } = options;
+  return [rest, cors === undefined ? undefined : corsDocument(cors, `${where} cors`, true)];
+}
+
+function withCors(route, cors) {
+  if (cors !== undefined) route.doc.cors = cors;
+  return route;
 }
 
 /** A route's `jwtAuth`, `apiKeyAuth` and `rateLimit` options (its own guard,
@@ -106,6 +156,7 @@ class Spikard {
     this._server = null;
     this._host = undefined;
     this._signalHandlers = [];
+    this._logger = null;
   }
 
   /**
@@ -119,8 +170,12 @@ class Spikard {
       schemas = undefined;
     }
     const upper = upperMethod(method);
-    const [rest, guards] = splitGuards(`${upper} ${path}`, schemas);
-    const route = routeOf(upper, path, compileSchemas(upper, path, rest), handler);
+    const [rest, cors] = takeCors(schemas, `${upper} ${path}`);
+    const [others, guards] = splitGuards(`${upper} ${path}`, rest);
+    const route = withCors(
+      routeOf(upper, path, compileSchemas(upper, path, others), handler),
+      cors,
+    );
     Object.assign(route.doc, guards);
     this._add(route);
     return this;
@@ -191,8 +246,12 @@ class Spikard {
    * handshake is answered (422).
    */
   websocket(path, handler, options) {
-    const { schemas, websocket, plan } = compileSocket(path, handler, options);
-    const route = routeOf('GET', path, compileSchemas('GET', path, schemas), handler);
+    const [rest, cors] = takeCors(options, `websocket ${path}`);
+    const { schemas, websocket, plan } = compileSocket(path, handler, rest);
+    const route = withCors(
+      routeOf('GET', path, compileSchemas('GET', path, schemas), handler),
+      cors,
+    );
     route.doc.websocket = websocket;
     route.socket = plan;
     this._add(route);
@@ -228,7 +287,8 @@ class Spikard {
 
   registerRoute(method, path, options, handler) {
     const upper = upperMethod(method);
-    this._add(routeOf(upper, path, compileRaw(upper, path, options), handler));
+    const [rest, cors] = takeCors(options, `${upper} ${path}`);
+    this._add(withCors(routeOf(upper, path, compileRaw(upper, path, rest), handler), cors));
     return this;
   }
 
@@ -270,7 +330,13 @@ class Spikard {
         ...(watch === null ? {} : { reload: watch }),
       });
     }
-    const server = new Server(this.routes, configJson(config), Math.round(shutdown * 1000));
+    const logger = config.logger === undefined ? STDERR_LOGGER : config.logger || null;
+    const server = new Server(
+      this.routes,
+      configJson(config, LOG_LANE),
+      Math.round(shutdown * 1000),
+      config.accessLog ? logger : null,
+    );
     try {
       server.start();
     } catch (err) {
@@ -285,6 +351,8 @@ class Spikard {
     }
     this._server = server;
     this._host = config.host === undefined ? '127.0.0.1' : config.host;
+    this._logger = config.quiet ? null : logger;
+    this._say(`Spikard listening on ${this.url}${whose()}`);
     watchSignals();
     if (signals || inWorker) {
       // A worker is stopped by its supervisor's SIGINT/SIGTERM: it drains
@@ -326,15 +394,27 @@ class Spikard {
   async close() {
     const server = this._server;
     if (server === null) return;
+    const url = this.url;
     for (const [sig, handler] of this._signalHandlers) process.removeListener(sig, handler);
     this._signalHandlers = [];
     try {
       await server.close();
+      this._say(`Spikard stopped (${url})${whose()}`);
     } finally {
       if (this._server === server) {
         this._server = null;
         this._host = undefined;
       }
+    }
+  }
+
+  /** A line of the app's own (listening, stopped) to the logger, unless quiet. */
+  _say(message) {
+    if (this._logger === null) return;
+    try {
+      this._logger.info(message);
+    } catch (err) {
+      console.error('spikard: the logger failed:', err);
     }
   }
 }

@@ -4,6 +4,8 @@
 // the configuration document of spikard_app_new.
 
 const native = require('./native');
+const { corsDocument } = require('./cors');
+const { MIDDLEWARE } = require('./middleware');
 const { GUARDS, guardDoc } = require('./guards');
 
 /**
@@ -35,6 +37,9 @@ const FIELDS = {
   wsPingInterval: ['ws_ping_interval', 'number'],
   wsOrigins: ['ws_origins', 'object'],
   broadcast: ['broadcast', 'object'],
+  // Request ids and CORS (lib/cors.js); the core does the work.
+  requestId: ['request_id', 'boolean'],
+  cors: ['cors', 'object'],
   // Guards (lib/guards.js): camelCase objects, sent as the core's keys.
   jwtAuth: ['jwt_auth', 'object'],
   apiKeyAuth: ['api_key_auth', 'object'],
@@ -91,12 +96,31 @@ function checkConfig(config) {
       out.workers = value;
       continue;
     }
+    if (Object.prototype.hasOwnProperty.call(MIDDLEWARE, field)) {
+      // compression, staticFiles: objects of their own (middleware.js),
+      // checked now and translated again for the app's document.
+      if (value !== undefined) {
+        MIDDLEWARE[field][1](value);
+        out[field] = value;
+      }
+      continue;
+    }
+    if (field === 'logger') {
+      if (value === undefined) continue;
+      checkLogger(value);
+      out.logger = value;
+      continue;
+    }
     if (!Object.prototype.hasOwnProperty.call(FIELDS, field)) {
       throw new TypeError(
-        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${[...Object.keys(FIELDS), 'workers'].join(', ')}`,
+        `ServerConfig: unknown field ${JSON.stringify(field)}; expected one of ${[...Object.keys(FIELDS), ...Object.keys(MIDDLEWARE), 'workers', 'logger'].join(', ')}`,
       );
     }
     if (value === undefined) continue;
+    if (field === 'cors') {
+      out.cors = corsDocument(value, 'ServerConfig.cors'); // the core's document from here on
+      continue;
+    }
     if (Object.prototype.hasOwnProperty.call(GUARDS, field)) {
       out[field] = guardDoc('ServerConfig', field, value, false);
       continue;
@@ -123,13 +147,34 @@ function checkConfig(config) {
   return out;
 }
 
-/** The spikard_app_new document of a checked config (without `workers`). */
-function configJson(config) {
+/** The spikard_app_new document of a checked config (without `workers` and
+ *  `logger`). With `logLane` the binding logs itself: the access lines come
+ *  as SPIKARD_EVENT_LOG batches on that lane, and the core prints no
+ *  "listening" line. */
+function configJson(config, logLane) {
   const doc = {};
   for (const [field, value] of Object.entries(config)) {
-    if (value !== undefined && field !== 'workers') doc[FIELDS[field][0]] = value;
+    if (value === undefined || field === 'workers' || field === 'logger') continue;
+    if (Object.prototype.hasOwnProperty.call(MIDDLEWARE, field))
+      doc[MIDDLEWARE[field][0]] = MIDDLEWARE[field][1](value);
+    else doc[FIELDS[field][0]] = value;
+  }
+  if (logLane !== undefined) {
+    doc.access_log = doc.access_log === true ? { lane: logLane } : false;
+    doc.quiet = true;
   }
   return JSON.stringify(doc);
+}
+
+/** `logger`: an object with an `info(message)` method (console, pino, ...), or
+ *  false for none; the binding's own, never sent to the core. */
+function checkLogger(value) {
+  if (value === false) return;
+  if (value === null || typeof value !== 'object' || typeof value.info !== 'function') {
+    throw new TypeError(
+      `ServerConfig.logger=${show(value)}: must be an object with an info(message) method (console, a pino logger) or false`,
+    );
+  }
 }
 
 module.exports = { FIELDS, checkConfig, configJson, coreKey };

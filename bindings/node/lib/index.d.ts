@@ -19,6 +19,11 @@ export interface ZodLike {
 /** A schema a route accepts: JSON Schema or Zod. */
 export type Schema = JsonSchema | ZodLike;
 
+/** A sink for the app's lines (`console`, a pino logger, ...). */
+export interface Logger {
+  info(message: string): void;
+}
+
 /**
  * Settings of an app. Each field is checked at construction by the core's own
  * rules (a `TypeError` for a value of the wrong type, a `RangeError` for one
@@ -42,16 +47,33 @@ export interface ServerConfig {
   maxHeaderCount?: number;
   /** Seconds a request head may take to arrive from its first byte; then it is a 408. 0 means no limit. Default 10. */
   headerTimeout?: number;
-  /** Seconds a request may wait for its answer before a 504; 0 means no limit. Default 30. */
+  /** Seconds a request may wait for its answer before a 408 (a problem document); 0 means no limit. Default 30. */
   requestTimeout?: number;
   /** Seconds to wait for the next bytes of a request or an idle keep-alive connection; 0 means no limit. Default 30. */
   readTimeout?: number;
   /** Seconds `close()` lets in-flight requests finish. Default 5. */
   shutdownTimeout?: number;
-  /** One line per request on stderr. Default false. */
+  /**
+   * One line per request, formatted by the core, each passed to
+   * `logger.info()` as it is:
+   * `2026-12-03T11:46:55.123Z 127.0.0.1:54321 "GET /items/7?q=1 HTTP/1.1" 200 0.412ms -`
+   * (time the request began, UTC; client; request line; status; duration;
+   * request id or `-`). The core hands them over in batches at most 100 ms
+   * apart, and `close()` delivers the last ones before it resolves. Off, it
+   * costs nothing. Default false.
+   */
   accessLog?: boolean;
-  /** Suppress the core's single "listening on" line. Default false. */
+  /** No "listening" and "stopped" lines on the logger. Default false. */
   quiet?: boolean;
+  /**
+   * Where the app's lines go: `Spikard listening on http://host:port` once
+   * `listen()` serves, `Spikard stopped (http://host:port)` once `close()`
+   * is done (in a worker process each ends with ` (worker i, pid n)`), and
+   * the access lines. Any object with an `info(message)` method: `console`,
+   * a pino or winston logger. Default: each message a line on stderr;
+   * `false`: none.
+   */
+  logger?: Logger | false;
   /** Bind with SO_REUSEPORT (Unix only). Default false. */
   reusePort?: boolean;
   /**
@@ -113,6 +135,111 @@ export interface ServerConfig {
    * serves, and closes gracefully and exits on SIGINT or SIGTERM.
    */
   workers?: number;
+  /**
+   * Give every answer an `X-Request-ID`: the client's own when it is sane
+   * (1..128 letters, digits and `-_.:~+/=@`), else a new UUID. The handler
+   * sees the same id as `req.requestId`. Default true.
+   */
+  requestId?: boolean;
+  /** The app's CORS policy; a route's `cors` option replaces it for that route. Default none. */
+  cors?: CorsConfig;
+  /**
+   * Compress answers for clients that accept it (the core negotiates
+   * `Accept-Encoding` q-values, br then zstd then gzip on a tie, and sets
+   * `Vary: Accept-Encoding`). Default: off. See {@link CompressionConfig}.
+   */
+  compression?: CompressionConfig;
+  /** Directories the core serves under URL prefixes. See {@link StaticFilesConfig}. */
+  staticFiles?: StaticFilesConfig[];
+}
+
+/**
+ * The core's compression. Streamed answers compress chunk by chunk as they
+ * are produced; bodies under `minSize`, HEAD answers, statuses without a
+ * body, answers that set Content-Encoding, SSE and types compressed already
+ * (images, audio, video, archives) go out as they are.
+ */
+export interface CompressionConfig {
+  /** Offer gzip. Default true. */
+  gzip?: boolean;
+  /** Offer brotli (`br`). Default true. */
+  brotli?: boolean;
+  /** Offer zstd. Default false. */
+  zstd?: boolean;
+  /** Smallest whole body worth compressing, in bytes. Default 1024. */
+  minSize?: number;
+  /** 0..11: brotli takes it as is, gzip clamped to 0..9, zstd mapped onto its four levels. Default 6. */
+  quality?: number;
+}
+
+/**
+ * A directory the core serves at `routePrefix`, for paths no route matches:
+ * ETag and Last-Modified with 304s, Range (206, 416), types by extension,
+ * precompressed `name.br`/`name.gz` siblings when accepted, index.html for a
+ * directory. Paths that try to leave it (`..` encoded or not, backslashes,
+ * NUL, symlinks out) are the standard 404; other methods than GET and HEAD 405.
+ */
+export interface StaticFilesConfig {
+  /** The directory; it must exist when the config is checked (relative: to the working directory). */
+  directory: string;
+  /** The URL path prefix, starting with `/`. */
+  routePrefix: string;
+  /** Serve index.html for a directory. Default true. */
+  indexFile?: boolean;
+  /** The Cache-Control of every file served. Default none. */
+  cacheControl?: string;
+}
+
+/** The options of a `FileResponse`. */
+export interface FileResponseInit {
+  /** 200..599 but 204 and 304; default 200. Only 200 answers conditional and Range requests. */
+  status?: number;
+  /** Headers sent with the file; not content-length, content-range, content-encoding or transfer-encoding. */
+  headers?: HeadersInit;
+  /** The Content-Type; default from the file's extension (application/octet-stream when unknown). */
+  contentType?: string;
+  /** Offer the file as a download under this name (Content-Disposition: attachment, encoded by the core). */
+  filename?: string;
+}
+
+/**
+ * An answer whose body is a file the core opens and sends (ETag,
+ * Last-Modified, 304, Range). A file that is not there answers 500 and a log
+ * line naming it.
+ */
+export declare class FileResponse extends Response {
+  constructor(path: string, init?: FileResponseInit);
+  /** The absolute path sent. */
+  readonly path: string;
+  readonly filename: string | undefined;
+}
+
+/**
+ * A CORS policy, applied by the core: it answers preflights (204, or a 403
+ * naming what it refused), refuses other origins with a 403 problem, and adds
+ * the `Access-Control-*` headers and `Vary: Origin` to every answer, streams,
+ * SSE and WebSocket upgrades included.
+ */
+export interface CorsConfig {
+  /**
+   * Origins allowed: exact ones as browsers send them (`"https://app.example"`,
+   * compared case included), `"*"` for any, `"null"` for the opaque origin, or
+   * RegExps without flags an origin must match whole (run as RE2 by the core:
+   * no lookarounds or backreferences).
+   */
+  allowOrigins: Array<string | RegExp>;
+  /** Methods a preflight may ask for, or `["*"]`. Default GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS. */
+  allowMethods?: string[];
+  /** Request headers a preflight may name (any case), or `["*"]`; the CORS-safelisted ones always pass. Default none. */
+  allowHeaders?: string[];
+  /** Send `Access-Control-Allow-Credentials: true`; the origin is then echoed, never `*`. Default false. */
+  allowCredentials?: boolean;
+  /** Answer headers scripts may read. Default none. */
+  exposeHeaders?: string[];
+  /** Seconds a browser may cache a preflight's answer; null sends none. Default 600. */
+  maxAge?: number | null;
+  /** Answer `Access-Control-Request-Private-Network: true` with `Access-Control-Allow-Private-Network: true`. Default false. */
+  allowPrivateNetwork?: boolean;
 }
 
 /**
@@ -200,12 +327,20 @@ export interface RouteSchemas {
   cookies?: Schema;
   /** The body; `req.body` is then the validated, decoded JSON value. */
   body?: Schema;
-  /** The answer's schema (documentation only). */
+  /**
+   * The answer's schema (documentation; not checked per answer). A handler
+   * that returns `undefined` when this schema does not admit null is a bug:
+   * the client gets the core's 500 and the log a line naming the route.
+   */
   response?: Schema;
+  /** The route's CORS policy in place of the app's; false: none on this route. */
+  cors?: CorsConfig | false;
 }
 
 /** The options of `registerRoute`: raw JSON Schemas, as Python's `register_route`. */
 export interface RawRouteOptions {
+  /** The route's CORS policy in place of the app's; false: none on this route. */
+  cors?: CorsConfig | false;
   /** An object schema whose properties each carry `"source"`: `"path"`, `"query"`, `"header"` or `"cookie"`. */
   parameterSchema?: Schema;
   /** The body's schema. */
@@ -269,6 +404,8 @@ export declare class Request<
   readonly body: B;
   /** Aborted when the exchange ends without the answer: the client left, `requestTimeout`, or `close()`. */
   readonly signal: AbortSignal;
+  /** The request's id, as its answer's `X-Request-ID` carries it (with `requestId: false`, the client's header, if any). */
+  readonly requestId: string | undefined;
   /**
    * Run `task` (sync or async) after the answer has been sent — once its last
    * byte is with the kernel — or once the exchange ends if the client leaves
@@ -436,6 +573,8 @@ export interface MessageSchema<T = unknown> {
 
 /** The options every `Spikard.websocket` endpoint takes. */
 export interface WebSocketRouteOptions {
+  /** The route's CORS policy in place of the app's (it also decides the handshake's origin unless `wsOrigins` lists them); false: none. */
+  cors?: CorsConfig | false;
   /**
    * The subprotocols the endpoint speaks, in order of preference (tokens such
    * as `"chat.v1"`): the core picks the first the client offers unless the

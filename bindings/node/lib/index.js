@@ -2,7 +2,7 @@
 // @spikard/node: the public names. Everything else in lib/ is private.
 
 const { Spikard } = require('./app');
-const { ProblemError, Response } = require('./response');
+const { FileResponse, ProblemError, Response } = require('./response');
 const { Request } = require('./request');
 const { SseEvent, StreamingResponse } = require('./streaming');
 const { TestClient, TestResponse } = require('./testclient');
@@ -11,6 +11,7 @@ const { ListenError } = require('./culprit');
 const { WebSocket, WebSocketDisconnect } = require('./websocket');
 
 module.exports = {
+  FileResponse,
   ListenError,
   ProblemError,
   Request,

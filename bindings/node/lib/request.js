@@ -205,6 +205,11 @@ class Request {
     return this._claims;
   }
 
+  /** The request's id: the core's X-Request-ID, which its answer carries too. */
+  get requestId() {
+    return this.headers['x-request-id'];
+  }
+
   /** Cookies: the declared ones validated, the others as sent. */
   get cookies() {
     if (this._cookies === undefined) {

@@ -9,7 +9,11 @@
 // sends an empty body. A ProblemError is rendered by the core
 // (SPIKARD_RESPONSE_PROBLEM): the binding sends only its description.
 
+const path = require('node:path');
 const { encodeJson } = require('./json');
+const native = require('./native');
+
+const FILE_FLAG = native.constants.RESPONSE_FILE;
 
 const JSON_TYPE = 'application/json';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
@@ -60,6 +64,57 @@ class Response {
   }
 }
 
+/**
+ * An answer whose body is a file the core reads and sends itself
+ * (SPIKARD_RESPONSE_FILE): ETag, Last-Modified, 304s and ranges for status
+ * 200, the type of the extension unless `contentType` or a content-type
+ * header says otherwise, and with `filename` a Content-Disposition
+ * attachment the core encodes (RFC 6266, RFC 8187). A file that is not
+ * there answers 500 and a log line naming it.
+ */
+class FileResponse extends Response {
+  /**
+   * @param filePath the file (relative: to the working directory now)
+   * @param init `{ status = 200, headers, contentType, filename }`
+   */
+  constructor(filePath, init = {}) {
+    const { status = 200, headers, contentType, filename } = init || {};
+    if (typeof filePath !== 'string' || filePath === '' || filePath.includes('\0')) {
+      throw new TypeError(
+        `FileResponse.path=${JSON.stringify(filePath)}: must be a non-empty string without NUL`,
+      );
+    }
+    if (
+      !Number.isInteger(status) ||
+      status < 200 ||
+      status > 599 ||
+      status === 204 ||
+      status === 304
+    ) {
+      throw new RangeError(`FileResponse.status=${status}: must be 200..599 but 204 and 304`);
+    }
+    if (
+      filename !== undefined &&
+      (typeof filename !== 'string' || filename === '' || filename.includes('\0'))
+    ) {
+      throw new TypeError(
+        `FileResponse.filename=${JSON.stringify(filename)}: must be a non-empty string without NUL`,
+      );
+    }
+    super(undefined, { status, headers });
+    if (contentType !== undefined && !hasContentType(this.headers)) {
+      this.headers.push(['content-type', String(contentType)]);
+    }
+    this.path = path.resolve(filePath);
+    this.filename = filename;
+  }
+
+  /** The body of SPIKARD_RESPONSE_FILE: the path, then NUL and the name. */
+  payload() {
+    return this.filename === undefined ? this.path : `${this.path}\0${this.filename}`;
+  }
+}
+
 /** An error answer the core renders as its RFC 9457 problem document. */
 class ProblemError extends Error {
   /**
@@ -98,6 +153,9 @@ function hasContentType(pairs) {
 
 /** [status, headers | null, body, flags] of a Response. */
 function renderResponse(res) {
+  if (res instanceof FileResponse) {
+    return [res.status, res.headers.length > 0 ? res.headers : null, res.payload(), FILE_FLAG];
+  }
   const headers = res.headers.slice();
   const content = res.content;
   let body;
@@ -144,6 +202,7 @@ async function fromFetchResponse(res) {
 }
 
 module.exports = {
+  FileResponse,
   ProblemError,
   Response,
   headerPairs,

@@ -14,6 +14,10 @@
 // never to the client; a ProblemError is answered SPIKARD_RESPONSE_PROBLEM
 // with its description, and the core renders the document.
 //
+// With `accessLog`, the core's access lines come as LOG batches on lane 0
+// too (at most 100 ms apart; the stop sends the last ones before the lane
+// closes): each line goes to the logger's info() as it is.
+//
 // A WebSocket route's WS_OPEN comes shaped as a REQUEST, told apart by its
 // route; it and the connection's later events go to lib/sockets.js, which
 // exists only for apps with WebSocket routes.
@@ -63,9 +67,11 @@ class Server {
    * @param routes compiled routes ({ doc, handler, fields, hasBody, method, path })
    * @param configJson the spikard_app_new document
    * @param shutdownMs how long close() lets in-flight requests finish
+   * @param accessLogger where the access lines go ({ info(line) }), or null
    */
-  constructor(routes, configJson, shutdownMs) {
+  constructor(routes, configJson, shutdownMs, accessLogger = null) {
     this.shutdownMs = shutdownMs;
+    this._accessLogger = accessLogger;
     this.port = 0;
     this._pending = new Map(); // exchange -> Request of a handler not yet settled
     this._later = new Map(); // exchange -> background tasks, until its WRITTEN or DISCONNECT
@@ -128,6 +134,10 @@ class Server {
       const params = events[i + 2];
       if (params === null) {
         const kind = events[i + 3];
+        if (kind === C.EVENT_LOG) {
+          this._logAccess(events[i + 5]);
+          continue;
+        }
         const req = kind === C.EVENT_DISCONNECT ? this._pending.get(exchange) : undefined;
         if (req !== undefined) {
           // Its handler is still running: abort its signal, drop its answer.
@@ -179,6 +189,22 @@ class Server {
     if (out.length > 0) this._respond(out);
   }
 
+  /** One info() call per line of the core's batch. */
+  _logAccess(batch) {
+    const logger = this._accessLogger;
+    if (logger === null) return;
+    let start = 0;
+    for (let end = batch.indexOf('\n'); end !== -1; end = batch.indexOf('\n', start)) {
+      try {
+        logger.info(batch.slice(start, end));
+      } catch (err) {
+        console.error('spikard: the access logger failed:', err);
+        return;
+      }
+      start = end + 1;
+    }
+  }
+
   /** The answer to `value`, or null when it opened a stream. */
   _answer(exchange, route, value, req) {
     const later = req._seal();
@@ -186,6 +212,15 @@ class Server {
       if (later !== null) this._later.set(exchange, later); // a stream always ends with an event
       this._streams.start(exchange, `the handler for ${route.method} ${route.path}`, value);
       return null;
+    }
+    if (value === undefined && route.refusesNothing) {
+      return this._failed(
+        exchange,
+        route,
+        new TypeError(
+          `the handler for ${route.method} ${route.path} returned undefined, but its response schema does not admit null`,
+        ),
+      );
     }
     let answer;
     try {

@@ -366,7 +366,8 @@ constexpr uint32_t kEventFields = 6;
  * params, body, facts, attachments], anything else [exchange, route, null,
  * kind, code, data], where data is a WS_MESSAGE's message (a string, or a
  * Buffer for a binary one: the type says which, so no flags cross), a
- * WS_CLOSE's reason (a string), else null. text_body: the route's body is
+ * WS_CLOSE's reason (a string), a LOG's batch of access lines (a string),
+ * else null. text_body: the route's body is
  * JSON text (it has a body schema), handed over as a string. */
 void PutEvent(napi_env env, napi_value events, uint32_t base, const spikard_event &ev,
               bool text_body, FactsText &facts, napi_value null) {
@@ -380,8 +381,8 @@ void PutEvent(napi_env env, napi_value events, uint32_t base, const spikard_even
         if (ev.kind == SPIKARD_EVENT_WS_MESSAGE) {
             /* Text is valid UTF-8: the core checked it (1007 otherwise). */
             v[5] = (ev.flags & SPIKARD_EVENT_F_BINARY) ? BufferCopy(env, ev.body) : Utf8(env, ev.body);
-        } else if (ev.kind == SPIKARD_EVENT_WS_CLOSE) {
-            v[5] = Utf8(env, ev.body);
+        } else if (ev.kind == SPIKARD_EVENT_WS_CLOSE || ev.kind == SPIKARD_EVENT_LOG) {
+            v[5] = Utf8(env, ev.body); /* LOG: a batch of ASCII access lines */
         } else {
             v[5] = null;
         }
@@ -1335,6 +1336,7 @@ Napi::Object Constants(Napi::Env env) {
         {"EVENT_WS_OPEN", SPIKARD_EVENT_WS_OPEN},
         {"EVENT_WS_MESSAGE", SPIKARD_EVENT_WS_MESSAGE},
         {"EVENT_WS_CLOSE", SPIKARD_EVENT_WS_CLOSE},
+        {"EVENT_LOG", SPIKARD_EVENT_LOG},
         {"EVENT_F_BINARY", SPIKARD_EVENT_F_BINARY},
         {"GONE_CLIENT", SPIKARD_GONE_CLIENT},
         {"GONE_TIMEOUT", SPIKARD_GONE_TIMEOUT},
@@ -1347,6 +1349,7 @@ Napi::Object Constants(Napi::Env env) {
         {"RESPONSE_SSE", SPIKARD_RESPONSE_SSE},
         {"RESPONSE_WRITTEN", SPIKARD_RESPONSE_WRITTEN},
         {"RESPONSE_WS_ACCEPT", SPIKARD_RESPONSE_WS_ACCEPT},
+        {"RESPONSE_FILE", SPIKARD_RESPONSE_FILE},
         {"CHUNK_END", SPIKARD_CHUNK_END},
         {"CHUNK_ABORT", SPIKARD_CHUNK_ABORT},
         {"CHUNK_WS_BINARY", SPIKARD_CHUNK_WS_BINARY},

@@ -50,3 +50,36 @@ test('a port in use is a ListenError with host and port', async () => {
     taken.close();
   }
 });
+
+test('returning nothing for a response schema that null does not fit is a 500 and a log line', async () => {
+  const { TestClient } = require('..');
+  const app = new Spikard({ quiet: true });
+  const User = { type: 'object', properties: { id: { type: 'integer' } } };
+  app.get('/user', { response: User }, async () => {});
+  app.get('/maybe', { response: { anyOf: [User, { type: 'null' }] } }, () => undefined);
+  app.get('/free', () => undefined);
+  const logged = [];
+  const error = console.error;
+  console.error = (...args) => logged.push(args.map(String).join(' '));
+  const client = new TestClient(app);
+  try {
+    const res = await client.get('/user');
+    assert.equal(res.status, 500);
+    assert.equal(res.headers['content-type'], 'application/problem+json');
+    assert.equal(logged.length, 1);
+    assert.match(
+      logged[0],
+      /the handler for GET \/user returned undefined, but its response schema does not admit null/,
+    );
+    // A schema that admits null, or none at all: null is the answer.
+    for (const path of ['/maybe', '/free']) {
+      const ok = await client.get(path);
+      assert.equal(ok.status, 200);
+      assert.equal(ok.text(), 'null');
+    }
+    assert.equal(logged.length, 1);
+  } finally {
+    console.error = error;
+    await client.close();
+  }
+});

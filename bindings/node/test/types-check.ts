@@ -2,6 +2,7 @@
 // application sees them, through the package's own name and its exports map.
 
 import {
+  FileResponse,
   ProblemError,
   Response,
   Spikard,
@@ -12,7 +13,9 @@ import {
   WebSocketDisconnect,
 } from '@spikard/node';
 import type {
+  CorsConfig,
   Listening,
+  Logger,
   MessageSchema,
   Request,
   RouteSchemas,
@@ -28,6 +31,15 @@ const schemas: RouteSchemas = {
 
 const app = new Spikard({ port: 0, quiet: true });
 
+// The access log and where the app's lines go: console, any info(message) sink, or none.
+const lines: string[] = [];
+const sink: Logger = { info: (message: string) => void lines.push(message) };
+export const logged = [
+  new Spikard({ accessLog: true, logger: console }),
+  new Spikard({ accessLog: true, logger: sink }),
+  new Spikard({ logger: false }),
+];
+
 app.get('/users/{id}', schemas, async (req: Request<{ id: number }>) => {
   const id: number = req.params.id;
   if (id === 0) throw new ProblemError(404, 'no user 0', { title: 'Not Found' });
@@ -35,6 +47,17 @@ app.get('/users/{id}', schemas, async (req: Request<{ id: number }>) => {
 });
 
 app.post('/echo', async (req) => req.body);
+
+const cors: CorsConfig = {
+  allowOrigins: ['https://app.example', /https:\/\/.*\.example/],
+  maxAge: null,
+};
+const corsApp = new Spikard({ requestId: true, cors });
+corsApp.get('/id', { cors: false }, (req) => {
+  const id: string | undefined = req.requestId;
+  return { id };
+});
+corsApp.registerRoute('GET', '/raw', { cors }, () => 'raw');
 
 app.get('/lines', () => {
   async function* lines(): AsyncGenerator<string> {
@@ -141,3 +164,22 @@ async function withSockets(): Promise<void> {
 void main();
 void withClient();
 void withSockets();
+
+// Compression, static files and file answers (ABI 2.3).
+const served = new Spikard({
+  compression: { gzip: true, brotli: true, zstd: false, minSize: 1024, quality: 6 },
+  staticFiles: [
+    {
+      directory: './public',
+      routePrefix: '/static',
+      indexFile: true,
+      cacheControl: 'public, max-age=3600',
+    },
+  ],
+});
+served.get(
+  '/report',
+  () => new FileResponse('./report.csv', { filename: 'report.csv', contentType: 'text/csv' }),
+);
+const fileAnswer: Response = new FileResponse('./a.txt', { status: 200, headers: { 'x-a': 'b' } });
+void fileAnswer;

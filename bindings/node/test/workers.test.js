@@ -237,3 +237,44 @@ test('config: workers is an integer in 1..1024', () => {
   assert.throws(() => new Spikard({ workers: '2' }), TypeError);
   assert.throws(() => new Spikard({ workers: null }), TypeError);
 });
+
+test('each worker logs its own listening, access and stopped lines', async () => {
+  const { dir, file } = writeScript(`
+const app = new Spikard({ workers: 2, port: 0, shutdownTimeout: 2, accessLog: true });
+app.get('/pid', () => ({ pid: process.pid }));
+app.listen();
+`);
+  const proc = run(file);
+  try {
+    const { port } = await listening(proc);
+    const served = new Map(); // pid -> requests it answered
+    const n = 12;
+    for (let i = 0; i < n; i++) {
+      const { pid } = JSON.parse((await get(port, '/pid')).body);
+      served.set(pid, (served.get(pid) || 0) + 1);
+    }
+    proc.child.kill('SIGTERM');
+    const { code } = await exitWithin(proc, EXIT_MS);
+    assert.equal(code, 0, proc.stderr);
+    const lines = proc.stderr.split('\n');
+    for (const worker of [0, 1]) {
+      const mine = new RegExp(
+        `^Spikard listening on http://127\\.0\\.0\\.1:${port} \\(worker ${worker}, pid (\\d+)\\)$`,
+      );
+      const seen = lines.map((line) => mine.exec(line)).find((m) => m !== null);
+      assert.ok(seen, proc.stderr);
+      const pid = Number(seen[1]);
+      assert.ok(
+        lines.includes(`Spikard stopped (http://127.0.0.1:${port}) (worker ${worker}, pid ${pid})`),
+        proc.stderr,
+      );
+    }
+    const access = lines.filter((line) =>
+      / "GET \/pid HTTP\/1\.1" 200 \d+\.\d{3}ms [0-9a-f-]{36}$/.test(line),
+    );
+    assert.equal(access.length, n, proc.stderr);
+  } finally {
+    if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,13 +3,22 @@
 from . import background
 from ._dispatch import BackgroundServer
 from .app import Spikard
-from .auth import ApiKeyConfig, Claims, JwtConfig, RateLimitConfig
-from .config import ServerConfig
+from .auth import Claims
+from .compression import CompressionConfig
+from .config import (
+    ApiKeyConfig,
+    CorsConfig,
+    JwtConfig,
+    OpenApiConfig,
+    RateLimitConfig,
+    ServerConfig,
+)
 from .errors import ListenError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
-from .responses import Response
+from .responses import FileResponse, Response
 from .routing import delete, get, head, options, patch, post, put, route, sse, trace, websocket
+from .staticfiles import StaticFilesConfig
 from .streaming import SseEvent, StreamingResponse
 from .testclient import TestClient
 from .uploads import UploadFile
@@ -20,11 +29,15 @@ __all__ = [
     "BackgroundServer",
     "Body",
     "Claims",
+    "CompressionConfig",
     "Cookie",
+    "CorsConfig",
+    "FileResponse",
     "Header",
     "Headers",
     "JwtConfig",
     "ListenError",
+    "OpenApiConfig",
     "Path",
     "Query",
     "RateLimitConfig",
@@ -33,6 +46,7 @@ __all__ = [
     "ServerConfig",
     "Spikard",
     "SseEvent",
+    "StaticFilesConfig",
     "StreamingResponse",
     "TestClient",
     "UploadFile",

@@ -31,6 +31,16 @@ sets is gone when its request ends.
 A handler that raises is answered with the core's standard 500 problem
 document (SPIKARD_RESPONSE_HANDLER_ERROR); the traceback goes to the
 ``spikard`` logger, never into the response.
+
+LOGGING
+
+The ``spikard`` logger gets a "listening" record when the server starts and
+a "stopped" one when it has stopped (INFO, unless ``ServerConfig.quiet``);
+the core prints nothing itself. With ``ServerConfig.access_log`` the core
+formats one access line per request and hands them over in batches
+(SPIKARD_EVENT_LOG on lane 0, at most 100 ms apart; the stop flushes the
+last ones before the lane closes); the loop emits each line as one INFO
+record of ``spikard.access``, unless that logger is disabled for INFO.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ import contextlib
 import contextvars
 import functools
 import logging
+import os
 import select
 import signal
 import sys
@@ -60,12 +71,15 @@ from .streaming import OpenStream
 __all__ = ["BackgroundServer", "Server", "run_server"]
 
 logger = logging.getLogger("spikard")
+access_logger = logging.getLogger("spikard.access")
 
 BATCH = 64
 HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
 PROBLEM = _native.RESPONSE_PROBLEM
 WRITTEN = _native.RESPONSE_WRITTEN
+FILE = _native.RESPONSE_FILE
 _CREDIT = _native.EVENT_STREAM_CREDIT
+_LOG = _native.EVENT_LOG
 _PENDING = background.PENDING
 _SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
 _JOIN_GRACE = 1.0  # seconds close() waits for pool threads after the app stopped
@@ -110,6 +124,22 @@ def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
     return (exchange, 500, None, b"", HANDLER_ERROR)
 
 
+def _log_access(batch: bytes) -> None:
+    """One ``spikard.access`` record per line of the core's batch."""
+    if not access_logger.isEnabledFor(logging.INFO):
+        return
+    info = access_logger.info
+    # Each line ends in "\n" (the core's rule), so split there only.
+    for line in batch.decode("ascii", "replace").split("\n")[:-1]:
+        info(line)
+
+
+def _whose() -> str:
+    """`` (worker i, pid n)`` in a worker process, else nothing."""
+    index = _native.worker_index()
+    return "" if index is None else f" (worker {index}, pid {os.getpid()})"
+
+
 def _owner(route: Route) -> str:
     return f"handler {route.handler.__qualname__} for {route.method} {route.path}"
 
@@ -152,12 +182,15 @@ def _settled(
     except Exception as exc:
         _dropped(context)
         return _crash(exchange, route, exc)
+    flags = 0
+    if status > 0xFFFF:  # a FileResponse (_results.FILE_STATUS)
+        status, flags = status & 0xFFFF, FILE
     pending = context.get(_PENDING)
     if pending is None:
-        return (exchange, status, headers, payload, 0)
+        return (exchange, status, headers, payload, flags)
     # Its background tasks start on the WRITTEN (or DISCONNECT) event.
     server.defer(exchange, pending, context)
-    return (exchange, status, headers, payload, WRITTEN)
+    return (exchange, status, headers, payload, WRITTEN | flags)
 
 
 def _call_sync(
@@ -190,11 +223,14 @@ def _call_sync(
         if pending:
             background.discard(pending)
         return _crash(exchange, route, exc)
+    flags = 0
+    if status > 0xFFFF:  # a FileResponse (_results.FILE_STATUS)
+        status, flags = status & 0xFFFF, FILE
     pending = _PENDING.get()
     if pending is None:
-        return (exchange, status, headers, payload, 0)
+        return (exchange, status, headers, payload, flags)
     server.defer(exchange, pending, contextvars.copy_context())
-    return (exchange, status, headers, payload, WRITTEN)
+    return (exchange, status, headers, payload, WRITTEN | flags)
 
 
 class Server:
@@ -202,7 +238,9 @@ class Server:
 
     def __init__(self, routes: list[Route], config: ServerConfig) -> None:
         self.config = config
-        self._app: _native.App | None = _native.App(config.to_json(serial_lanes=(SYNC_LANE,)))
+        self._app: _native.App | None = _native.App(
+            config.to_json(serial_lanes=(SYNC_LANE,), log_lane=ASYNC_LANE)
+        )
         ids = {self._app.add_route(route.route_json()): route for route in routes}
         # Events carry the core's route id; index the plans by it.
         table: list[Any] = [None] * (max(ids) + 1 if ids else 0)
@@ -245,7 +283,7 @@ class Server:
         self._loop = loop
         self._start_task = _task_starter(loop)
         self._done = loop.create_future()
-        if self._has_async:
+        if self._has_async or self.config.access_log:  # lane 0 also carries the access log
             self._async_poller = _native.Poller(app, ASYNC_LANE)
         if self._has_sync:
             self._sync_pollers = [
@@ -258,6 +296,8 @@ class Server:
                 raise listen_error(self.config.host, self.config.port, exc.args[-1]) from None
             raise
         self.port = app.port
+        if not self.config.quiet:
+            logger.info("Spikard listening on %s%s", self.url, _whose())
         if self._async_poller is not None:
             loop.add_reader(self._async_poller.fileno(), self._on_ready)
         for i, poller in enumerate(self._sync_pollers):
@@ -307,6 +347,16 @@ class Server:
         self._app = None
 
     @property
+    def url(self) -> str:
+        """``http://host:port`` of the listening server."""
+        host = self.config.host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
     def running(self) -> bool:
         """Started and not yet stopping."""
         return self._loop is not None and self._app is not None and not self._stopping.is_set()
@@ -342,7 +392,7 @@ class Server:
         try:
             app = self._app
             if app is not None:
-                app.stop(int(self.config.shutdown_timeout * 1000))
+                app.stop(int(self.config.drain_timeout * 1000))
         except Exception:
             logger.exception("stopping the app failed")
         finally:
@@ -355,7 +405,9 @@ class Server:
     def _on_stopped(self) -> None:
         if self._async_poller is not None and self._loop is not None:
             self._loop.remove_reader(self._async_poller.fileno())
-            self._drain_async()
+            self._drain_async()  # the access log's last batch among the rest
+        if not self.config.quiet:
+            logger.info("Spikard stopped (%s)%s", self.url, _whose())
         # Exchanges the stop ended without their event (none should be left:
         # the core sends DISCONNECT first) still run what they scheduled.
         for exchange in list(self._later):
@@ -432,6 +484,9 @@ class Server:
         for ev in events:
             exchange = ev[0]
             if ev[2] is None:  # not a request: (exchange, route, None, kind, code, ...)
+                if ev[3] == _LOG:
+                    _log_access(ev[5] or b"")
+                    continue
                 gone = tasks.pop(exchange, None)
                 if gone is not None:
                     # DISCONNECT while its handler runs: stop it, drop its answer.
@@ -649,12 +704,7 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        host = self.host
-        if host in ("0.0.0.0", ""):
-            host = "127.0.0.1"
-        elif ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return self._server.url
 
     def stop(self) -> None:
         """Stop gracefully and wait until the server thread has finished."""

@@ -21,10 +21,10 @@ from typing import Any
 import msgspec
 
 from ._schema import is_body_type, is_pydantic_model, split_annotated, split_optional
-from .responses import Response
+from .responses import FileResponse, Response
 from .streaming import OpenStream, StreamingResponse
 
-__all__ = ["Rendered", "encode_json", "make_renderer"]
+__all__ = ["FILE_STATUS", "Rendered", "encode_json", "make_renderer"]
 
 Header = tuple[bytes | str, bytes | str]
 Rendered = tuple[int, list[Header] | None, bytes]
@@ -57,9 +57,21 @@ def _content(content: Any) -> tuple[list[Header] | None, bytes]:
     return JSON_HEADERS, encode_json(content)
 
 
+# A FileResponse renders its status with this bit set: the dispatcher sends
+# it as SPIKARD_RESPONSE_FILE (one compare on its path, none elsewhere).
+FILE_STATUS = 1 << 16
+
+
 def render_response(resp: Response) -> Rendered:
     if isinstance(resp, StreamingResponse):
         raise OpenStream(resp)
+    if isinstance(resp, FileResponse):
+        file_headers: list[Header] = [(k, v) for k, v in resp.headers.items()]
+        if resp.media_type is not None and not any(
+            k.lower() == "content-type" for k in resp.headers
+        ):
+            file_headers.append((b"content-type", resp.media_type))
+        return resp.status_code | FILE_STATUS, file_headers or None, resp.payload()
     default_headers, body = _content(resp.content)
     headers: list[Header] = [(k, v) for k, v in resp.headers.items()]
     if resp.media_type is not None:

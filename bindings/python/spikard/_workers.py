@@ -6,7 +6,9 @@ are started the way they would be started by hand: libspikard's supervisor
 and arguments, once per worker. Everything else is the core's: a worker's
 ``app.run()`` just serves, and its core binds the supervisor's address with
 SO_REUSEPORT and reports when it listens; the supervisor prints the one
-"listening" line, restarts a worker that dies after it listened, and gives
+"listening" line on stderr once all of them listen (it alone knows the port
+``port=0`` gave; each worker also logs its own "listening" record on the
+``spikard`` logger), restarts a worker that dies after it listened, and gives
 up (stopping the rest) if one dies before it ever listened. What is left
 here is the command line and the signals, which are this process's to
 handle: SIGINT and SIGTERM are passed on to the supervisor.
@@ -15,6 +17,7 @@ handle: SIGINT and SIGTERM are passed on to the supervisor.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -36,6 +39,8 @@ _WORKER_VARIABLES = (
 )
 for _name in _WORKER_VARIABLES:
     os.environ.pop(_name, None)
+
+logger = logging.getLogger("spikard")
 
 START_TIMEOUT_S = 120.0  # how long a worker may take to import and listen
 _WAIT_MS = 100  # signal handlers run between waits this long
@@ -90,6 +95,7 @@ def supervise(cfg: ServerConfig, reload: dict[str, list[str]] | None = None) -> 
         for sig in stops:
             _native.signal_onstack(sig)  # CPython sets SA_ONSTACK itself; a guard
         supervisor = _native.Supervisor(argv, json.dumps(options).encode())
+
         for signum in early:
             supervisor.signal(signum)
         status = None
@@ -105,5 +111,7 @@ def supervise(cfg: ServerConfig, reload: dict[str, list[str]] | None = None) -> 
                 signal.signal(sig, handler)
         if supervisor is not None:
             supervisor.close()  # kills workers still running if we got here by an error
+    if not cfg.quiet:
+        logger.info("Spikard stopped (%d workers, exit status %s)", cfg.workers, status)
     if status != 0:
         raise SystemExit(status)

@@ -14,6 +14,7 @@ from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
 from .auth import ApiKeyConfig, JwtConfig, RateLimitConfig, guard_value
 from .config import ServerConfig
+from .cors import CorsConfig, route_cors
 from .routing import (
     Route,
     compile_route,
@@ -72,6 +73,7 @@ class Spikard:
         request_schema: dict[str, Any] | None = None,
         response_schema: dict[str, Any] | None = None,
         status_code: int = 200,
+        cors: CorsConfig | bool | None = None,
         jwt_auth: JwtConfig | Literal[False] | None = None,
         api_key_auth: ApiKeyConfig | Literal[False] | None = None,
         rate_limit: RateLimitConfig | Literal[False] | None = None,
@@ -80,10 +82,13 @@ class Spikard:
 
         ``request_schema`` replaces the body schema derived from the body
         parameter's type; ``status_code`` is the status of plain return values.
+        ``cors`` is the route's CORS policy in place of the app's
+        (``ServerConfig.cors``); False turns the app's off for the route.
         ``jwt_auth``, ``api_key_auth`` and ``rate_limit`` replace the app's
         (ServerConfig) for this route with its own, or with none (``False``);
         None keeps the app's.
         """
+        cors_doc = route_cors(cors, f"{method} {path}")
         guards = {
             key: guard_value(key, value, kind)
             for key, value, kind in (
@@ -95,13 +100,16 @@ class Spikard:
         }
 
         def decorator(handler: F) -> F:
-            route = compile_route(
-                method,
-                path,
-                handler,
-                request_schema=request_schema,
-                response_schema=response_schema,
-                status_code=status_code,
+            route = _with_cors(
+                compile_route(
+                    method,
+                    path,
+                    handler,
+                    request_schema=request_schema,
+                    response_schema=response_schema,
+                    status_code=status_code,
+                ),
+                cors_doc,
             )
             route.declaration.update(guards)
             self._add(route)
@@ -112,7 +120,7 @@ class Spikard:
     def get(self, path: str, **kwargs: Any) -> Callable[[F], F]:
         return self.route("GET", path, **kwargs)
 
-    def sse(self, path: str) -> Callable[[F], F]:
+    def sse(self, path: str, *, cors: CorsConfig | bool | None = None) -> Callable[[F], F]:
         """Serve the decorated generator as server-sent events on ``GET path``.
 
         The handler takes parameters like any route's (a ``Last-Event-ID``
@@ -120,8 +128,9 @@ class Spikard:
         an ``SseEvent``, or any other value as an event's data (a ``str`` as
         is, anything else as JSON). An ``async def`` generator runs on the
         event loop, a plain one on a worker thread. When the client leaves,
-        the generator is closed.
+        the generator is closed. ``cors`` as for :meth:`route`.
         """
+        cors_doc = route_cors(cors, f"@sse({path!r})")
 
         def decorator(handler: F) -> F:
             if not (inspect.isasyncgenfunction(handler) or inspect.isgeneratorfunction(handler)):
@@ -138,12 +147,18 @@ class Spikard:
             open_events.__annotations__ = {
                 k: v for k, v in handler.__annotations__.items() if k != "return"
             }
-            self._add(compile_route("GET", path, open_events))
+            self._add(_with_cors(compile_route("GET", path, open_events), cors_doc))
             return handler
 
         return decorator
 
-    def websocket(self, path: str, *, subprotocols: list[str] | None = None) -> Callable[[F], F]:
+    def websocket(
+        self,
+        path: str,
+        *,
+        subprotocols: list[str] | None = None,
+        cors: CorsConfig | bool | None = None,
+    ) -> Callable[[F], F]:
         """Serve the decorated ``async def`` as a WebSocket endpoint on ``GET path``.
 
         A handler with a :class:`~spikard.websockets.WebSocket` parameter runs
@@ -155,11 +170,16 @@ class Spikard:
         sends nothing; ``str`` as text, ``bytes`` as binary, anything else
         as JSON). ``subprotocols`` are the subprotocols the endpoint speaks,
         in order of preference; the core picks the first the client offers
-        unless the handler chooses in ``accept``.
+        unless the handler chooses in ``accept``. ``cors`` as for
+        :meth:`route`; a policy also decides which origins may open the
+        WebSocket, unless ``ServerConfig.ws_origins`` lists them.
         """
+        cors_doc = route_cors(cors, f"@websocket({path!r})")
 
         def decorator(handler: F) -> F:
-            self._add(compile_websocket(path, handler, subprotocols=subprotocols))
+            self._add(
+                _with_cors(compile_websocket(path, handler, subprotocols=subprotocols), cors_doc)
+            )
             return handler
 
         return decorator
@@ -206,24 +226,30 @@ class Spikard:
         parameter_schema: dict[str, Any] | None = None,
         response_schema: dict[str, Any] | None = None,
         file_params: dict[str, Any] | None = None,
+        cors: CorsConfig | bool | None = None,
     ) -> Callable[[F], F]:
         """Low-level registration with explicit JSON Schemas.
 
         ``parameter_schema`` properties carry ``"source"``: ``"path"``,
         ``"query"``, ``"header"`` or ``"cookie"``. The validated values reach
         the handler as keyword arguments (JSON values), the body as ``body``.
+        ``cors`` as for :meth:`route`.
         """
+        cors_doc = route_cors(cors, f"{method} {path}")
 
         def decorator(handler: F) -> F:
             self._add(
-                raw_route(
-                    method,
-                    path,
-                    handler,
-                    body_schema=body_schema,
-                    parameter_schema=parameter_schema,
-                    response_schema=response_schema,
-                    file_params=file_params,
+                _with_cors(
+                    raw_route(
+                        method,
+                        path,
+                        handler,
+                        body_schema=body_schema,
+                        parameter_schema=parameter_schema,
+                        response_schema=response_schema,
+                        file_params=file_params,
+                    ),
+                    cors_doc,
                 )
             )
             return handler
@@ -285,3 +311,10 @@ class Spikard:
         """
         cfg = self._config(host, port, config, sched_batch=False)
         return BackgroundServer(self._server(cfg))
+
+
+def _with_cors(route: Route, cors_doc: Any) -> Route:
+    """The route with its ``"cors"`` key, when its decorator set one."""
+    if cors_doc is not None:
+        route.declaration["cors"] = cors_doc
+    return route

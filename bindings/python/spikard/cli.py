@@ -6,12 +6,18 @@ Python files under ``--reload-dir`` (the current directory by default) and
 restarts the workers when one changes. In reload mode this process never
 imports the app, so a syntax error in it stops only the worker, which prints
 the traceback (file and line), and the next save starts it again.
+
+Unless the app configured logging itself, the command shows the ``spikard``
+logger's records on stderr (the "listening" and "stopped" lines and, with
+``--access-log``, one line per request), as a server started from a
+terminal should.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 import traceback
@@ -77,6 +83,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000, help="port to bind (default 8000; 0: any)")
     run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     run.add_argument(
+        "--access-log", action="store_true", help="log one line per request (spikard.access)"
+    )
+    run.add_argument(
         "--reload", action="store_true", help="restart the workers when a watched file changes"
     )
     run.add_argument(
@@ -108,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reload and _workers.worker_index() is None:
         paths = [str(Path(p).resolve()) for p in args.reload_dir or [os.getcwd()]]
         patterns = list(args.reload_include or DEFAULT_PATTERNS)
+        show_logs()  # this process never imports the app
         _workers.supervise(config, reload={"paths": paths, "patterns": patterns})
         return 0
     try:
@@ -119,5 +129,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spikard run: cannot load {args.target}:", file=sys.stderr)
         print("".join(user_traceback(exc)), end="", file=sys.stderr)
         return 1
-    app.run(config=app.config.replace(host=args.host, port=args.port, workers=args.workers))
+    show_logs()
+    access_log = True if args.access_log else None  # None keeps the app's own setting
+    app.run(
+        config=app.config.replace(
+            host=args.host, port=args.port, workers=args.workers, access_log=access_log
+        )
+    )
     return 0
+
+
+def show_logs() -> None:
+    """Print the ``spikard`` loggers' INFO records on stderr, unless logging
+    is configured (the root logger or ``spikard`` has a handler): then the
+    app's configuration decides."""
+    log = logging.getLogger("spikard")
+    if logging.getLogger().handlers or log.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)

@@ -8,9 +8,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _native
+from ._unbuilt import OpenApiConfig, refuse_unbuilt
 from .auth import ApiKeyConfig, JwtConfig, RateLimitConfig
+from .compression import CompressionConfig
+from .cors import CorsConfig
+from .staticfiles import StaticFilesConfig
 
-__all__ = ["ServerConfig"]
+__all__ = [
+    "ApiKeyConfig",
+    "CorsConfig",
+    "JwtConfig",
+    "OpenApiConfig",
+    "RateLimitConfig",
+    "ServerConfig",
+]
 
 # The keys spikard.h documents for spikard_app_new; nothing else is sent.
 _CORE_KEYS = (
@@ -90,16 +101,20 @@ class ServerConfig:
     """Seconds a request head may take to arrive from its first byte, however
     slowly it trickles in; then it is answered 408. 0 means no limit."""
     request_timeout: float = 30
-    """Seconds a request may wait for its answer before a 504; 0 means no limit."""
+    """Seconds a handler may take to answer; then the core answers 408 (a
+    problem document), drops the late answer and cancels an async handler.
+    0 means no limit."""
     read_timeout: float = 30
     """Seconds to wait for the next bytes of a request or an idle keep-alive
     connection before closing it; 0 means no limit."""
     shutdown_timeout: float = 5
     """Seconds a graceful stop waits for in-flight requests."""
     access_log: bool = False
-    """One line per request on stderr."""
+    """One record per request on the ``spikard.access`` logger, its message
+    the core's access line (time, client, request line, status, duration,
+    request id; see the README). Off by default, and then free."""
     quiet: bool = False
-    """Suppress the core's single "listening on" line."""
+    """No "listening" and "stopped" records on the ``spikard`` logger."""
     reuse_port: bool = False
     """Bind with SO_REUSEPORT, so that other processes can serve the same
     address (worker processes set it for themselves). Unix only."""
@@ -135,19 +150,40 @@ class ServerConfig:
     ``{"redis": "redis://host:6379/0"}`` through Redis pub/sub, so every
     worker and host on that Redis delivers them (``"prefix"`` names the
     channels, default ``"spikard:"``)."""
-    jwt_auth: JwtConfig | None = None
-    """Every route requires a valid JWT bearer token, unless it says
-    ``jwt_auth=False`` or gives its own (see :class:`spikard.JwtConfig`)."""
-    api_key_auth: ApiKeyConfig | None = None
-    """Every route requires an API key (see :class:`spikard.ApiKeyConfig`)."""
-    rate_limit: RateLimitConfig | None = None
-    """Every route is rate limited (see :class:`spikard.RateLimitConfig`)."""
     sync_workers: int = 16
     """Python threads serving plain ``def`` handlers (lane 1)."""
     workers: int = 1
     """Processes serving the app. With more than one, :meth:`Spikard.run`
     runs this program again once per worker (see ``spikard._workers``) and
     supervises them; each worker's Go core still uses every core for HTTP."""
+    compression: CompressionConfig | None = None
+    """Compress answers for clients that accept it; None sends them as they are."""
+    static_files: list[StaticFilesConfig] | None = None
+    """Directories the core serves under URL prefixes."""
+
+    # -- request ids, CORS, shutdown and the brief's unbuilt features ------------
+    enable_request_id: bool = True
+    """Give every answer an ``X-Request-ID``: the client's own when it is
+    sane (1..128 letters, digits and ``-_.:~+/=@``), else a new UUID. The
+    handler sees the same id as ``request.request_id`` (and in
+    ``request.headers``)."""
+    cors: CorsConfig | None = None
+    """The app's CORS policy (see :class:`CorsConfig`); a route's ``cors=``
+    replaces it for that route."""
+    graceful_shutdown: bool = True
+    """Let in-flight requests finish, up to ``shutdown_timeout``, when the
+    server stops; False stops at once (they are answered 503)."""
+    rate_limit: RateLimitConfig | None = None
+    """Every route is rate limited unless it says ``rate_limit=False`` or gives
+    its own (see :class:`spikard.RateLimitConfig`)."""
+    jwt_auth: JwtConfig | None = None
+    """Every route requires a valid JWT bearer token, unless it says
+    ``jwt_auth=False`` or gives its own (see :class:`spikard.JwtConfig`)."""
+    api_key_auth: ApiKeyConfig | None = None
+    """Every route requires an API key unless it says ``api_key_auth=False``
+    or gives its own (see :class:`spikard.ApiKeyConfig`)."""
+    openapi: OpenApiConfig | None = None
+    """Not built yet (issue 16): a value is refused with NotImplementedError."""
 
     def __post_init__(self) -> None:
         # Refuse a bad value where it is written, naming the field. The core
@@ -182,18 +218,67 @@ class ServerConfig:
             raise ValueError(f"ServerConfig.workers={self.workers!r}: {reason}") from None
         if isinstance(self.workers, float):
             self.workers = int(self.workers)  # the core took it as whole: 2.0
+        self._check_compression_and_static()
         value = self.sync_workers
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(
                 f"ServerConfig.sync_workers={value!r}: must be an integer of at least 1"
             )
+        self._check_middleware()
 
-    def to_json(self, serial_lanes: tuple[int, ...] = ()) -> bytes:
+    def _check_middleware(self) -> None:
+        """The request-id, CORS, shutdown and unbuilt fields."""
+        for name in ("enable_request_id", "graceful_shutdown"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(
+                    f"ServerConfig.{name}={getattr(self, name)!r}: must be True or False"
+                )
+        if self.cors is not None and not isinstance(self.cors, CorsConfig):
+            raise ValueError(f"ServerConfig.cors={self.cors!r}: must be a CorsConfig or None")
+        refuse_unbuilt("openapi", self.openapi)
+
+    @property
+    def drain_timeout(self) -> float:
+        """Seconds a stop lets in-flight work finish: ``shutdown_timeout``,
+        or 0 without ``graceful_shutdown``."""
+        return self.shutdown_timeout if self.graceful_shutdown else 0
+
+    def _check_compression_and_static(self) -> None:
+        """compression and static_files hold their own config objects, each
+        checked when it was made."""
+        compression = self.compression
+        if compression is not None and not isinstance(compression, CompressionConfig):
+            raise ValueError(
+                f"ServerConfig.compression={compression!r}: must be a CompressionConfig or None"
+            )
+        if self.static_files is not None:
+            if not isinstance(self.static_files, (list, tuple)) or not all(
+                isinstance(s, StaticFilesConfig) for s in self.static_files
+            ):
+                raise ValueError(
+                    f"ServerConfig.static_files={self.static_files!r}: "
+                    "must be a list of StaticFilesConfig or None"
+                )
+            prefixes = [s.route_prefix.rstrip("/") or "/" for s in self.static_files]
+            for p in prefixes:
+                if prefixes.count(p) > 1:
+                    raise ValueError(f"ServerConfig.static_files: {p!r} is mounted twice")
+            self.static_files = list(self.static_files)
+
+    def _middleware_doc(self, doc: dict[str, Any]) -> None:
+        if self.compression is not None:
+            doc["compression"] = self.compression.to_doc()
+        if self.static_files:
+            doc["static_files"] = [s.to_doc() for s in self.static_files]
+
+    def to_json(self, serial_lanes: tuple[int, ...] = (), log_lane: int | None = None) -> bytes:
         """The configuration document of ``spikard_app_new``.
 
         ``serial_lanes`` names the lanes served by a pool of threads that
         share the GIL: the core hands them one request at a time unless one
-        stalls (spikard.h, "serial_lanes").
+        stalls (spikard.h, "serial_lanes"). ``log_lane`` says the host logs
+        itself: the core's access lines come as SPIKARD_EVENT_LOG batches on
+        that lane, and the core prints no "listening" line.
         """
         doc: dict[str, Any] = {key: getattr(self, key) for key in _CORE_KEYS}
         for key in _OPTIONAL_KEYS:
@@ -204,6 +289,13 @@ class ServerConfig:
                 doc[key] = getattr(self, key).to_dict()
         if serial_lanes:
             doc["serial_lanes"] = list(serial_lanes)
+        doc["request_id"] = self.enable_request_id
+        if self.cors is not None:
+            doc["cors"] = self.cors.document()
+        self._middleware_doc(doc)
+        if log_lane is not None:
+            doc["access_log"] = {"lane": log_lane} if self.access_log else False
+            doc["quiet"] = True
         return json.dumps(doc, separators=(",", ":")).encode()
 
     def replace(self, **changes: Any) -> ServerConfig:

@@ -191,6 +191,13 @@ class Request:
             self._claims = decode_claims(self._claims_text)
         return self._claims
 
+    @property
+    def request_id(self) -> str | None:
+        """The request's id, as its answer's ``X-Request-ID`` carries it (the
+        core gives every request one unless ``ServerConfig.enable_request_id``
+        is False; then the client's header, if any)."""
+        return self.headers.get("x-request-id")
+
     def json(self) -> Any:
         """The body decoded as JSON (``None`` for an empty body)."""
         return msgspec.json.decode(self.body) if self.body else None

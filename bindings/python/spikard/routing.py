@@ -599,9 +599,9 @@ def trace(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
     return route("TRACE", path, **kwargs)
 
 
-def sse(path: str) -> Callable[[Handler], Handler]:
+def sse(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
     """Server-sent events on the most recently created app (see ``Spikard.sse``)."""
-    return current_app().sse(path)
+    return current_app().sse(path, **kwargs)
 
 
 def websocket(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:

@@ -692,8 +692,8 @@ static PyObject *event_facts(const spikard_event *ev) {
  * spikard.h). A WebSocket's WS_OPEN comes in that shape too (its route
  * says it is one). Every other kind (the ones routes and answers opted
  * into) comes as (exchange, route, None, kind, code, None, None), and
- * WS_MESSAGE and WS_CLOSE as (exchange, route, None, kind, code, body:
- * bytes, flags). */
+ * WS_MESSAGE, WS_CLOSE and LOG (a batch of access-log lines, exchange 0)
+ * as (exchange, route, None, kind, code, body: bytes, flags). */
 static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     PollerObject *p = (PollerObject *)self;
     Py_ssize_t max_events = 64;
@@ -738,7 +738,8 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
     }
     for (size_t i = 0; i < count; i++) {
         const spikard_event *ev = &p->events[i];
-        if (ev->kind == SPIKARD_EVENT_WS_MESSAGE || ev->kind == SPIKARD_EVENT_WS_CLOSE) {
+        if (ev->kind == SPIKARD_EVENT_WS_MESSAGE || ev->kind == SPIKARD_EVENT_WS_CLOSE ||
+            ev->kind == SPIKARD_EVENT_LOG) {
             PyObject *msg = Py_BuildValue("(KkOkkNk)", (unsigned long long)ev->exchange,
                                           (unsigned long)ev->route, Py_None, (unsigned long)ev->kind,
                                           (unsigned long)ev->code, str_to_bytes(ev->body),
@@ -1250,10 +1251,12 @@ static int module_exec(PyObject *m) {
         PyModule_AddIntConstant(m, "RESPONSE_STREAM", SPIKARD_RESPONSE_STREAM) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_SSE", SPIKARD_RESPONSE_SSE) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_WRITTEN", SPIKARD_RESPONSE_WRITTEN) < 0 ||
+        PyModule_AddIntConstant(m, "RESPONSE_FILE", SPIKARD_RESPONSE_FILE) < 0 ||
         PyModule_AddIntConstant(m, "RESPONSE_WS_ACCEPT", SPIKARD_RESPONSE_WS_ACCEPT) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_WS_OPEN", SPIKARD_EVENT_WS_OPEN) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_WS_MESSAGE", SPIKARD_EVENT_WS_MESSAGE) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_WS_CLOSE", SPIKARD_EVENT_WS_CLOSE) < 0 ||
+        PyModule_AddIntConstant(m, "EVENT_LOG", SPIKARD_EVENT_LOG) < 0 ||
         PyModule_AddIntConstant(m, "EVENT_F_BINARY", SPIKARD_EVENT_F_BINARY) < 0 ||
         PyModule_AddIntConstant(m, "CHUNK_WS_BINARY", SPIKARD_CHUNK_WS_BINARY) < 0 ||
         PyModule_AddIntConstant(m, "CHUNK_WS_CLOSE", SPIKARD_CHUNK_WS_CLOSE) < 0 ||

@@ -6,7 +6,7 @@ Each test pastes one sample of /work/shared/spec/BRIEF.md into a fresh app
 
 import json
 
-from spikard import Spikard
+from spikard import ServerConfig, Spikard
 
 
 def test_quick_start_and_custom_response(serve):
@@ -412,3 +412,63 @@ async def test_websocket_sample_as_written(capsys):
             await ws.recv()
         assert info.value.rcvd is not None and info.value.rcvd.code == 1007
     assert "Received: {'message': 'hello'}" in capsys.readouterr().out
+
+
+def test_compression_sample_attached(serve) -> None:
+    import gzip
+
+    from spikard import CompressionConfig
+
+    compression = CompressionConfig(
+        gzip=True,  # Enable gzip
+        brotli=True,  # Enable brotli
+        min_size=1024,  # Min bytes to compress
+        quality=6,  # 0-11 for brotli, 0-9 for gzip
+    )
+
+    app = Spikard(config=ServerConfig(compression=compression))
+
+    @app.get("/report")
+    async def report() -> dict:
+        return {"rows": [{"id": i, "name": "row"} for i in range(200)]}
+
+    @app.get("/tiny")
+    async def tiny() -> dict:
+        return {"ok": True}
+
+    client = serve(app)
+    plain = client.get("/report")
+    r = client.get("/report", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and r.headers["vary"] == "Accept-Encoding"
+    assert gzip.decompress(r.body) == plain.body
+    r = client.get("/report", headers={"Accept-Encoding": "br, gzip"})
+    assert r.headers["content-encoding"] == "br" and len(r.body) < len(plain.body)
+    r = client.get("/tiny", headers={"Accept-Encoding": "gzip"})  # under min_size
+    assert "content-encoding" not in r.headers and r.json() == {"ok": True}
+
+
+def test_static_files_sample_attached(serve, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "index.html").write_text("<h1>home</h1>")
+    (tmp_path / "public" / "logo.svg").write_text("<svg/>")
+    from spikard import StaticFilesConfig
+
+    static = StaticFilesConfig(
+        directory="./public",
+        route_prefix="/static",
+        index_file=True,
+        cache_control="public, max-age=3600",
+    )
+    config = ServerConfig(static_files=[static])
+
+    client = serve(Spikard(config=config))
+    r = client.get("/static/logo.svg")
+    assert (r.status, r.body) == (200, b"<svg/>")
+    assert r.headers["cache-control"] == "public, max-age=3600"
+    assert r.headers["content-type"] == "image/svg+xml"
+    assert (
+        client.get("/static/logo.svg", headers={"If-None-Match": r.headers["etag"]}).status == 304
+    )
+    r = client.get("/static/")
+    assert (r.status, r.body) == (200, b"<h1>home</h1>")  # index_file

@@ -88,6 +88,22 @@ def get(port: int) -> dict:
         return json.loads(resp.read())
 
 
+def test_run_shows_the_listening_access_and_stopped_lines(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(APP.format(v=3))
+    program = Program(tmp_path, "run", "main:app", "--port", "0", "--access-log")
+    try:
+        port = int(program.wait_for(r"^Spikard listening on http://127\.0\.0\.1:(\d+)$").group(1))
+        assert get(port) == {"v": 3}
+        program.wait_for(
+            r'^\S+Z 127\.0\.0\.1:\d+ "GET /v HTTP/1\.1" 200 \d+\.\d{3}ms [0-9a-f-]{36}$'
+        )
+        program.proc.send_signal(signal.SIGTERM)
+        program.wait_for(rf"^Spikard stopped \(http://127\.0\.0\.1:{port}\)$")
+        assert program.proc.wait(timeout=30) == 0
+    finally:
+        program.kill()
+
+
 def test_run_serves_module_app(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(APP.format(v=1))
     program = Program(tmp_path, "run", "main:app", "--port", "0")

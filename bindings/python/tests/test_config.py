@@ -214,7 +214,9 @@ def _policies(pid: int) -> set[int]:
 
 
 SCHED_APP = """
+import logging
 from spikard import ServerConfig, Spikard
+logging.basicConfig(level=logging.INFO)
 app = Spikard(config=ServerConfig(port=0, sched_batch={flag}))
 
 @app.get("/")
@@ -250,3 +252,62 @@ def test_background_server_leaves_the_policy_alone(serve) -> None:
     assert serve(app).get("/").status == 200
     if sys.platform.startswith("linux"):
         assert os.SCHED_BATCH not in _policies(os.getpid())
+
+
+# -- the brief's ServerConfig fields: request ids, CORS, shutdown, unbuilt ------
+
+
+def test_brief_fields_have_their_defaults() -> None:
+    cfg = ServerConfig()
+    assert (cfg.enable_request_id, cfg.cors, cfg.graceful_shutdown) == (True, None, True)
+    assert b'"request_id":true' in cfg.to_json()
+    assert b'"request_id":false' in ServerConfig(enable_request_id=False).to_json()
+    assert ServerConfig(graceful_shutdown=False, shutdown_timeout=7).drain_timeout == 0
+    assert ServerConfig(shutdown_timeout=7).drain_timeout == 7
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "what"),
+    [
+        ("openapi", "OpenApiConfig", "OpenAPI generation"),
+    ],
+)
+def test_unbuilt_features_are_refused_naming_the_field(field: str, value: str, what: str) -> None:
+    import spikard
+
+    cls = getattr(spikard, value)
+    with pytest.raises(
+        NotImplementedError, match=rf"ServerConfig\.{field}=.*{what} is not built yet"
+    ):
+        ServerConfig(**{field: cls()})
+
+
+@pytest.mark.parametrize("field", ["enable_request_id", "graceful_shutdown"])
+def test_boolean_fields_are_checked(field: str) -> None:
+    with pytest.raises(ValueError, match=rf"ServerConfig\.{field}=1: must be True or False"):
+        ServerConfig(**{field: 1})
+
+
+def test_not_graceful_stops_at_once() -> None:
+    import asyncio
+    import threading
+
+    app = Spikard(ServerConfig(graceful_shutdown=False, shutdown_timeout=30))
+    entered = threading.Event()
+
+    @app.get("/hold")
+    async def hold() -> str:
+        entered.set()
+        await asyncio.Event().wait()  # never answers by itself
+        return "never"
+
+    server = app.serve_in_background()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert entered.wait(10)
+        start = time.monotonic()
+        server.stop()
+        # Graceful, the stop would wait up to shutdown_timeout (30 s) for
+        # the held request; without, the core answers it 503 at once.
+        assert time.monotonic() - start < 5
+        assert s.recv(4096).startswith(b"HTTP/1.1 503")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import http.client
+import json
 import logging
 import socket
 import sys
@@ -241,7 +242,7 @@ def _add_waits_forever(app: Spikard, path: str) -> tuple[threading.Event, thread
 
 
 def test_request_timeout_cancels_the_async_handler(serve):
-    """Core answers 504 at request_timeout and tells the binding why the
+    """Core answers 408 at request_timeout and tells the binding why the
     exchange ended (SPIKARD_GONE_TIMEOUT); the handler's Task is cancelled
     rather than left running for nobody."""
     app = Spikard(ServerConfig(request_timeout=0.3))
@@ -249,8 +250,9 @@ def test_request_timeout_cancels_the_async_handler(serve):
     client = serve(app)
     reply = client.get("/slow")
     assert started.is_set()
-    assert reply.status == 504
+    assert reply.status == 408
     assert reply.headers["content-type"] == "application/problem+json"
+    assert json.loads(reply.body)["detail"] == "Request not answered within request_timeout (0.3 s)"
     assert cancelled.wait(10)
 
 

@@ -38,13 +38,15 @@ APP = textwrap.dedent(
         return "pong"
 
     if __name__ == "__main__":
+        import logging
+        logging.basicConfig(level=logging.INFO)  # the "listening" record
         app.run(host="127.0.0.1", port=0)
     """
 )
 
 
 def _start(tmp_path):
-    # The core's single "listening on" line.
+    # The "listening" record of the spikard logger.
     return run_script(tmp_path / "app.py", APP, r":(\d+)\b")
 
 
