@@ -89,18 +89,14 @@ def prepare(name: str, python: str) -> RtServer:
         return s
     if name == "ceiling":
         s = RtServer(name, [str(CEILING), "-port", "{port}"], paths)
-        r = http_bench.run_quiet(
-            ["go", "build", "-o", str(CEILING), "./bench/realtime/ceiling"]
-        )
+        r = http_bench.run_quiet(["go", "build", "-o", str(CEILING), "./bench/realtime/ceiling"])
         if r.returncode != 0:
             s.skip = "go build ./bench/realtime/ceiling failed:\n" + r.stderr.strip()
         return s
     if name not in PEERS:
         sys.exit(f"realtime: unknown server {name!r} (known: {', '.join(SERVERS)})")
     # The HTTP benchmark's venv of the peer: its requirements pin websockets too.
-    vpy, err = http_bench.ensure_venv(
-        name, ROOT / "bench" / "peers" / name / "requirements.txt"
-    )
+    vpy, err = http_bench.ensure_venv(name, ROOT / "bench" / "peers" / name / "requirements.txt")
     if name == "fastapi":
         # Hand-framed StreamingResponse: faster than FastAPI's own
         # EventSourceResponse (the app's /sse), so the harder comparison.
@@ -112,9 +108,7 @@ def prepare(name: str, python: str) -> RtServer:
 
 def build_loadgen() -> str | None:
     r = http_bench.run_quiet(["go", "build", "-o", str(LOADGEN), "./bench/realtime"])
-    return (
-        None if r.returncode == 0 else "go build ./bench/realtime failed:\n" + r.stderr
-    )
+    return None if r.returncode == 0 else "go build ./bench/realtime failed:\n" + r.stderr
 
 
 def started(server: RtServer) -> http_bench.Running:
@@ -142,11 +136,7 @@ def check_sample(sample: str | None) -> str | None:
     if not sample:
         return "the stream sent nothing"
     block = re.split(r"\r?\n\r?\n", sample, maxsplit=1)[0]
-    data = [
-        line[5:].lstrip(" ")
-        for line in re.split(r"\r?\n", block)
-        if line.startswith("data:")
-    ]
+    data = [line[5:].lstrip(" ") for line in re.split(r"\r?\n", block) if line.startswith("data:")]
     if not data:
         return f"the first event has no data line: {block[:120]!r}"
     try:
@@ -171,11 +161,7 @@ def measure(
                 CONNECTIONS, warmup, duration,
             )  # fmt: skip
             proc = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+                argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
             )
             marks: dict[str, tuple] = {}
             stderr_lines: list[str] = []
@@ -210,10 +196,7 @@ def measure(
     result["valid"], result["why_invalid"] = validity(result)
     rate = result.get("rate") or 0
     flag = "" if result["valid"] else f"  INVALID: {result['why_invalid']}"
-    print(
-        f"round {rnd} {workload:4} {server.name:9} {rate:>12,.0f}/s{flag}",
-        file=sys.stderr,
-    )
+    print(f"round {rnd} {workload:4} {server.name:9} {rate:>12,.0f}/s{flag}", file=sys.stderr)
     return result
 
 
@@ -263,22 +246,14 @@ def summarize(runs: list[dict], servers: list[str], workloads: list[str]) -> dic
             if r["workload"] == w and r["server"] == OURS and r["valid"]
         }
         for s in servers:
-            mine = [
-                r
-                for r in runs
-                if r["workload"] == w and r["server"] == s and r["valid"]
-            ]
+            mine = [r for r in runs if r["workload"] == w and r["server"] == s and r["valid"]]
             rates = sorted(r["rate"] for r in mine)
             ratios = [
                 ours_by_round[r["round"]] / r["rate"]
                 for r in mine
                 if r["round"] in ours_by_round and r["rate"]
             ]
-            middle = (
-                sorted(mine, key=lambda r: r["rate"])[(len(mine) - 1) // 2]
-                if mine
-                else {}
-            )
+            middle = sorted(mine, key=lambda r: r["rate"])[(len(mine) - 1) // 2] if mine else {}
             rows.append({
                 "workload": w,
                 "server": s,
@@ -392,9 +367,7 @@ def raise_nofile(need: int) -> tuple[int, int]:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < need:
-        sys.exit(
-            f"realtime --idle: RLIMIT_NOFILE is {soft} (hard {hard}); {need} are needed"
-        )
+        sys.exit(f"realtime --idle: RLIMIT_NOFILE is {soft} (hard {hard}); {need} are needed")
     return soft, hard
 
 
@@ -409,9 +382,7 @@ def measure_idle(server: RtServer, count: int, settle: float) -> dict:
                 cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
             )  # fmt: skip
             if warm.returncode != 0 or json.loads(warm.stdout or "{}").get("errors", 1):
-                raise RuntimeError(
-                    f"the warm-up echo failed: {warm.stdout}{warm.stderr}"
-                )
+                raise RuntimeError(f"the warm-up echo failed: {warm.stdout}{warm.stderr}")
             time.sleep(settle)
             result["base_rss_kib"] = rss_kib(srv)
             argv = [
@@ -470,12 +441,7 @@ def idle_markdown(rows: list[dict], meta: dict) -> str:
         )
     ours = next((r for r in rows if r["server"] == OURS), None)
     fastapi = next((r for r in rows if r["server"] == "fastapi"), None)
-    if (
-        ours
-        and fastapi
-        and ours["per_connection_kib"]
-        and fastapi["per_connection_kib"]
-    ):
+    if ours and fastapi and ours["per_connection_kib"] and fastapi["per_connection_kib"]:
         held = ours["per_connection_kib"] <= fastapi["per_connection_kib"]
         lines += [
             "",
@@ -492,11 +458,7 @@ def summarize_idle(results: list[dict], servers: list[str]) -> list[dict]:
     for s in servers:
         mine = [r for r in results if r["server"] == s and r["valid"]]
         pers = sorted(r["per_connection_kib"] for r in mine)
-        middle = (
-            sorted(mine, key=lambda r: r["per_connection_kib"])[(len(mine) - 1) // 2]
-            if mine
-            else {}
-        )
+        middle = sorted(mine, key=lambda r: r["per_connection_kib"])[(len(mine) - 1) // 2] if mine else {}
         rows.append({
             "server": s,
             "per_connection_kib": median_of(pers),
@@ -520,11 +482,7 @@ def versions(python: str) -> dict:
         code = f"import importlib.metadata as m; print(m.version({module!r}))"
         return http_bench.tool_version([vpy, "-c", code])
 
-    out = {
-        "spikard_python": http_bench.tool_version(
-            [python, "-c", "import sys; print(sys.version.split()[0])"]
-        )
-    }
+    out = {"spikard_python": http_bench.tool_version([python, "-c", "import sys; print(sys.version.split()[0])"])}
     for peer in PEERS:
         vpy = str(http_bench.VENVS / peer / "bin" / "python")
         for module in (peer, "uvicorn", "websockets"):
@@ -549,13 +507,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--duration", type=float, default=10)
     p.add_argument("--warmup", type=float, default=2)
-    p.add_argument(
-        "--idle", action="store_true", help="idle WebSockets' memory instead"
-    )
+    p.add_argument("--idle", action="store_true", help="idle WebSockets' memory instead")
     p.add_argument("--connections", type=int, default=IDLE_CONNECTIONS)
-    p.add_argument(
-        "--settle", type=float, default=2.0, help="idle: seconds before each RSS sample"
-    )
+    p.add_argument("--settle", type=float, default=2.0, help="idle: seconds before each RSS sample")
     p.add_argument("--label", default=None)
     args = p.parse_args(argv)
     args.servers = [s for s in args.servers.split(",") if s]
@@ -564,9 +518,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if w not in WORKLOADS:
             p.error(f"unknown workload {w!r} (known: {', '.join(WORKLOADS)})")
     if args.idle:
-        args.servers = (
-            [s for s in args.servers if s != "ceiling"] if args.servers else []
-        )
+        args.servers = [s for s in args.servers if s != "ceiling"] if args.servers else []
         if args.rounds == 5:
             args.rounds = 1
     if args.label is None:
@@ -603,9 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = summarize_idle(results, [s.name for s in ready])
         meta["loadavg_end"] = loadavg()
         md = idle_markdown(rows, meta)
-        base = write_results(
-            args.label, {"meta": meta, "runs": results, "rows": rows}, md
-        )
+        base = write_results(args.label, {"meta": meta, "runs": results, "rows": rows}, md)
     else:
         meta.update(warmup=args.warmup, duration=args.duration, workloads=args.workloads,
                     connections=CONNECTIONS, paths={s.name: s.paths for s in ready})  # fmt: skip
@@ -625,9 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         md = markdown(summary, meta)
         base = write_results(args.label, {"meta": meta, "runs": runs, **summary}, md)
     print(md)
-    print(
-        f"wrote {base.with_suffix('.md').relative_to(ROOT)} and .json", file=sys.stderr
-    )
+    print(f"wrote {base.with_suffix('.md').relative_to(ROOT)} and .json", file=sys.stderr)
     return 0
 
 
