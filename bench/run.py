@@ -22,8 +22,11 @@ Every ratio is ours ÷ peer, ours being `spikard` when it runs, else
 """
 
 import argparse
+import atexit
+import base64
 import datetime
 import hashlib
+import hmac
 import json
 import os
 import platform
@@ -79,6 +82,7 @@ class Server:
     skip: str | None = None  # why this server cannot run, if it cannot
     note: str = ""  # e.g. that multi-worker is unsupported
     fixed_port: int | None = None  # for a server that cannot be told its port
+    headers: dict | None = None  # sent with every request (wrk -H, the check)
 
 
 MULTIPART_BOUNDARY = "spikardbench7d2f1c9a"
@@ -226,6 +230,10 @@ ACCESS_LOG_SERVERS = ("spikard-accesslog", "spikard-accesslog-records")
 # spikard-hooks: our app with one no-op lifecycle hook in each phase, the
 # cost of hooks (issue 17's figure: path-simple at most 15% below spikard).
 # spikard-host-hooks: only pre_handler, on_response and on_error (no pre visit).
+# Our app with its guards on (core/guard.go), named only: an HS256 token
+# checked on every request, and that plus a Redis rate limit (never
+# refusing: what is measured is the Lua script's round trip).
+GUARDED = ("spikard-jwt", "spikard-jwt-redis")
 KNOWN = (
     *SERVERS,
     *NODE_SERVERS,
@@ -234,6 +242,7 @@ KNOWN = (
     "spikard-hooks",
     "spikard-host-hooks",
     *ACCESS_LOG_SERVERS,
+    *GUARDED,
 )
 # What "ours" is when --ours does not say: the first of these that runs.
 OURS_BY_DEFAULT = ("spikard", "spikard-node")
@@ -311,6 +320,89 @@ def prepare_node_server(name: str) -> Server:
     return s
 
 
+BENCH_SECRET = "bench-secret"
+
+
+def hs256_token(secret: str) -> str:
+    """A valid HS256 JWT (no exp), the same for every request."""
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    head = b64(b'{"alg":"HS256","typ":"JWT"}')
+    body = b64(b'{"sub":"bench","aud":"bench"}')
+    sig = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(sig)}"
+
+
+def start_redis() -> tuple[str | None, str | None]:
+    """A redis-server for this run on a free port, pinned to the server's CPU
+    (its work is the server's cost), killed at exit: its URL, or why not."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None, "redis-server not found (apt-get install redis-server)"
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "taskset",
+            "-c",
+            SERVER_CPU,
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    atexit.register(lambda: (proc.kill(), proc.wait()))
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return f"redis://127.0.0.1:{port}/0", None
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                return None, "redis-server did not start"
+            time.sleep(0.02)  # a poll with a deadline: it listens within ms
+
+
+def prepare_guarded(name: str, python: str) -> Server:
+    """spikard-jwt and spikard-jwt-redis (GUARDED)."""
+    argv = [
+        python,
+        str(BENCH / "apps" / "spikard_app.py"),
+        "--port",
+        "{port}",
+        "--jwt",
+        BENCH_SECRET,
+    ]
+    s = Server(
+        name,
+        argv,
+        [*argv, "--workers", "2"],
+        note="unpinned: ServerConfig(workers=2)",
+        headers={"Authorization": "Bearer " + hs256_token(BENCH_SECRET)},
+    )
+    if name == "spikard-jwt-redis":
+        url, why = start_redis()
+        if url is None:
+            s.skip = why
+            return s
+        s.argv = [*argv, "--redis-limit", url]
+        s.argv_multi = [*s.argv, "--workers", "2"]
+        s.note = (
+            "unpinned: ServerConfig(workers=2); redis-server pinned with the server"
+        )
+    s.skip = s.skip or import_check(python, "spikard")
+    return s
+
+
 def import_check(python: str, module: str) -> str | None:
     if not os.path.exists(python):
         return f"{python} does not exist (run `make setup`)"
@@ -361,6 +453,8 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         )
         s.skip = import_check(python, "spikard")
         return s
+    if name in GUARDED:
+        return prepare_guarded(name, python)
     if name in NODE_SERVERS:
         return prepare_node_server(name)
     if name == "ceiling":
@@ -574,6 +668,8 @@ def check_answer(srv: Running, w: Workload) -> dict:
     """One request; the answer must be 200, JSON, and equal to the expected value."""
     data = w.body.read_bytes() if w.body else None
     req = urllib.request.Request(srv.url(w), data=data, method=w.method)
+    for k, v in (srv.server.headers or {}).items():
+        req.add_header(k, v)
     if data is not None:
         req.add_header("Content-Type", w.content_type)
     try:
@@ -655,6 +751,8 @@ def wrk(
         f"-d{seconds}s",
         "--latency",
     ]
+    for k, v in (srv.server.headers or {}).items():
+        argv += ["-H", f"{k}: {v}"]
     env = dict(os.environ)
     if w.body:
         argv += ["-s", str(BENCH / "wrk" / "post.lua")]

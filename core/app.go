@@ -19,7 +19,9 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app/server"
 
+	"github.com/spikard/spikard/core/auth"
 	"github.com/spikard/spikard/core/openapi"
+	"github.com/spikard/spikard/core/ratelimit"
 	"github.com/spikard/spikard/core/request"
 	"github.com/spikard/spikard/core/route"
 )
@@ -60,6 +62,14 @@ type Config struct {
 	AccessLogLane    uint32             // the lane of the EventLog events
 	Quiet            bool               // suppress the "listening on" line
 	Logger           Logger             // where the app writes; nil means stderr
+	// JWTAuth, APIKeyAuth and RateLimit guard every route that does not
+	// choose otherwise (guard.go); nil: none.
+	JWTAuth    *auth.JWTConfig
+	APIKeyAuth *auth.APIKeyConfig
+	RateLimit  *ratelimit.Config
+	// Now is the clock of JWT expiry and of rate-limit buckets; nil is
+	// time.Now. Tests inject one.
+	Now func() time.Time
 }
 
 // Logger receives the app's few lines of output. Implementations must be
@@ -120,6 +130,11 @@ type RouteSpec struct {
 	// false).
 	CORS   *CORSConfig `json:"-"`
 	NoCORS bool        `json:"-"`
+	// JWTAuth, APIKeyAuth and RateLimit choose the route's guards
+	// (guard.go): its own, none (route document false), or the app's.
+	JWTAuth    Override[auth.JWTConfig]    `json:"-"`
+	APIKeyAuth Override[auth.APIKeyConfig] `json:"-"`
+	RateLimit  Override[ratelimit.Config]  `json:"-"`
 
 	// What only the OpenAPI document reads (core/openapi.go): the
 	// operation's summary, description, tags and operationId (generated
@@ -179,6 +194,10 @@ type Request struct {
 	// Uploads (fact "uploads"): a JSON Pointer for each body field whose
 	// value is an upload descriptor or an array of them, in first-seen order.
 	Uploads [][]byte
+	// Claims (fact "claims"): the JSON payload of the JWT the route's guard
+	// verified; nil when none was. A lane host finds it as the last pair of
+	// Headers, named ":claims".
+	Claims []byte
 }
 
 // Event kinds of Request.Kind, equal to the SPIKARD_EVENT_* values of
@@ -304,6 +323,7 @@ type App struct {
 	rid     ridNames
 	appCORS *corsPolicy
 	corsOn  bool
+	guards  appGuards // the app's auth and rate limits (guard.go)
 
 	ex      exchanges
 	conns   connSet
@@ -338,7 +358,8 @@ type compiledRoute struct {
 	events  uint8    // event* bits from spec.Events
 	ws      *wsRoute // a WebSocket route's rules, or nil
 	cors    *corsPolicy
-	hooks   uint8 // Hook* phases the route visits for (hooks.go)
+	hooks   uint8  // Hook* phases the route visits for (hooks.go)
+	guard   *guard // auth and rate limit (guard.go), or nil
 	// jsonDepth is the app's max_json_depth, kept here for the request
 	// path (formbody.go), which sees the route but not the app.
 	jsonDepth int
@@ -350,6 +371,7 @@ const (
 	factCookies
 	factQuery
 	factUploads
+	factClaims
 )
 
 const eventDisconnect uint8 = 1
@@ -384,6 +406,7 @@ func NewApp(cfg Config) *App {
 		rid:     newRIDNames(cfg.RequestID),
 		appCORS: compileCORS(cfg.CORS),
 		codecs:  newCodecs(cfg.Compression),
+		guards:  compileAppGuards(&cfg),
 		lanes:   map[uint32]*Lane{},
 		drained: make(chan struct{}, 1),
 		force:   make(chan struct{}),
@@ -461,6 +484,10 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 	if err != nil {
 		return 0, err
 	}
+	g, err := a.compileGuard(&spec) // guard.go
+	if err != nil {
+		return 0, fmt.Errorf("spikard: %s %s: %w", spec.Method, spec.Path, err)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.started || a.stopped {
@@ -482,6 +509,9 @@ func (a *App) AddRoute(spec RouteSpec) (RouteID, error) {
 		a.corsOn = true
 		listed := a.cfg.WSOrigins != nil || (spec.WebSocket != nil && spec.WebSocket.Origins != nil)
 		handshakeOrigins(cr.cors, cr.ws, listed)
+	}
+	if cr.guard = g; g != nil && g.limit != nil && spec.RateLimit.Own != nil {
+		a.guards.limits = append(a.guards.limits, g.limit)
 	}
 	if cr.jsonDepth <= 0 {
 		cr.jsonDepth = request.DefaultMaxJSONDepth

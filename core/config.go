@@ -13,7 +13,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/spikard/spikard/core/auth"
 	"github.com/spikard/spikard/core/openapi"
+	"github.com/spikard/spikard/core/ratelimit"
 )
 
 // ParseConfig reads the JSON configuration document of spikard_app_new on
@@ -93,6 +95,12 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.OpenAPI, err = openapi.ParseConfig(raw)
 		case "hooks":
 			cfg.Hooks, err = parseHooks(raw) // hooks.go
+		case "jwt_auth", "api_key_auth", "rate_limit": // guardconfig.go
+			var j Override[auth.JWTConfig]
+			var ak Override[auth.APIKeyConfig]
+			var rl Override[ratelimit.Config]
+			_, err = parseGuardKey(k, raw, false, &j, &ak, &rl)
+			cfg.JWTAuth, cfg.APIKeyAuth, cfg.RateLimit = orKeep(cfg.JWTAuth, j), orKeep(cfg.APIKeyAuth, ak), orKeep(cfg.RateLimit, rl)
 		default:
 			if slices.Contains(keptConfigKeys, k) {
 				return errKeptKey
@@ -107,7 +115,7 @@ func ParseConfig(doc []byte) (Config, error) {
 // keptConfigKeys are config keys later minor versions will take; they are
 // refused as unsupported (not unknown), so a binding can tell "library too
 // old" from a typo.
-var keptConfigKeys = []string{"rate_limit", "jwt_auth", "api_key_auth"}
+var keptConfigKeys = []string{}
 
 // keptRouteKeys are the route document's keys kept for later minors.
 var keptRouteKeys = []string{}
@@ -260,6 +268,7 @@ var routeKeys = []string{
 	"method", "path", "lane", "parameter_schema", "body_schema", "file_params",
 	"response_schema", "events", "facts", "websocket", "cors",
 	"hooks",
+	"jwt_auth", "api_key_auth", "rate_limit",
 }
 
 // keyHints say what replaced a key of an older ABI.
@@ -270,7 +279,7 @@ var keyHints = map[string]string{
 // The names "events" and "facts" may list.
 var (
 	routeEvents = []string{"disconnect"}
-	routeFacts  = []string{"meta", "cookies", "query", "uploads"}
+	routeFacts  = []string{"meta", "cookies", "query", "uploads", "claims"}
 )
 
 // nameList reads a list of distinct names out of known.
@@ -323,6 +332,8 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 			cors, noCORS, err = parseCORS(raw, true)
 		case "hooks":
 			_, err = parseHooks(raw)
+		default:
+			_, err = parseGuardKey(k, raw, true, &s.JWTAuth, &s.APIKeyAuth, &s.RateLimit) // guardconfig.go
 		}
 		return err
 	})

@@ -103,7 +103,6 @@ func TestDocumentsRefuseKeptAndOldKeys(t *testing.T) {
 		doc, want   string
 		unsupported bool
 	}{
-		{false, `{"rate_limit":{}}`, `config: key "rate_limit" is kept for a later version`, true},
 		{false, `{"openapi":true}`, `config: "openapi": must be an object`, false},
 		{true, `{"method":"GET","path":"/","tags":["a","a"]}`, `route: "tags": lists "a" twice`, false},
 		{true, `{"method":"GET","path":"/","status_code":99}`, `route: "status_code": must be an integer in 100..599`, false},
@@ -137,5 +136,23 @@ func TestDocumentsRefuseKeptAndOldKeys(t *testing.T) {
 	a := NewApp(DefaultConfig())
 	if _, err := a.AddRoute(RouteSpec{Method: "GET", Path: "/", Facts: []string{"metta"}}); err == nil || !strings.Contains(err.Error(), `"metta"`) {
 		t.Errorf("AddRoute with facts metta: %v", err)
+	}
+}
+
+// TestKeptKeysAreUnsupported pins the REFUSALS rule for keys a later minor
+// will take (none in 2.3 itself): refused as unsupported, naming the key,
+// so that a binding can tell "library too old" from a typo.
+func TestKeptKeysAreUnsupported(t *testing.T) {
+	saved, savedRoute := keptConfigKeys, keptRouteKeys
+	defer func() { keptConfigKeys, keptRouteKeys = saved, savedRoute }()
+	keptConfigKeys, keptRouteKeys = []string{"future_key"}, []string{"future_route_key"}
+	if _, err := ParseConfig([]byte(`{"future_key":1}`)); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `"future_key"`) {
+		t.Errorf("kept config key: %v", err)
+	}
+	if _, err := ParseRouteSpec([]byte(`{"method":"GET","path":"/","future_route_key":1}`)); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `"future_route_key"`) {
+		t.Errorf("kept route key: %v", err)
+	}
+	if _, err := ParseConfig([]byte(`{"futur_key":1}`)); err == nil || errors.Is(err, ErrUnsupported) {
+		t.Errorf("unknown key: %v, want a plain refusal", err)
 	}
 }

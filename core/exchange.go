@@ -58,6 +58,7 @@ type exchange struct {
 	// begins when ids are on; the answer and the host's headers carry it.
 	// It is also the access line's (accesslog.go); empty: none.
 	requestID []byte
+	claims    []byte // the verified JWT payload of a guarded route (guard.go)
 
 	hk hookState // lifecycle visits (hooks.go)
 

@@ -54,6 +54,14 @@ func (ex *exchange) collectFacts(rt *compiledRoute, body []byte) {
 		f.query = appendHeaders(f.query[:0], f.pairs)
 		ex.req.QueryPairs = orNil(f.query)
 	}
+	if rt.wants(factClaims) && rt.guard != nil && ex.claims != nil {
+		if !rt.wants(factMeta) && rt.spec.Handler == nil {
+			ex.headers = ex.headers[:0]
+		}
+		ex.headers = append(ex.headers, Header{Name: []byte(claimsHeader), Value: ex.claims})
+		ex.req.Headers = ex.headers
+		ex.req.Claims = ex.claims
+	}
 	// Attachments are set only when this request's multipart body had
 	// file parts, so only then does ex.form hold descriptors of it.
 	if rt.wants(factUploads) && ex.req.Attachments != nil {

@@ -83,6 +83,9 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	if rt.cors != nil && !a.applyCORS(ex, rt.cors) { // cors.go
 		return
 	}
+	if rt.guard != nil && !a.checkGuard(ctx, ex, rt.guard) { // guard.go
+		return
+	}
 	if rt.ws != nil && !a.checkHandshake(ex) { // websocket.go
 		return
 	}

@@ -69,6 +69,14 @@ func (a *App) Start() error {
 		}
 		a.hub.relay = relay
 	}
+	if a.guards.err != nil {
+		a.failStart()
+		return a.guards.err
+	}
+	if err := a.openLimits(); err != nil { // guard.go
+		a.failStart()
+		return fmt.Errorf("spikard: %w", err)
+	}
 	quietHertz.Do(func() { hlog.SetLevel(hlog.LevelFatal) })
 	if a.cfg.SchedBatch {
 		if err := batchThreads(); err != nil {
@@ -203,6 +211,7 @@ func (a *App) onAccept(conn net.Conn) context.Context {
 }
 
 func (a *App) failStart() {
+	a.closeLimits()
 	if a.hub.relay != nil {
 		a.hub.relay.close()
 		a.hub.relay = nil
@@ -281,6 +290,7 @@ func (a *App) shutdown(ctx context.Context) error {
 	if a.hub.relay != nil {
 		a.hub.relay.close()
 	}
+	a.closeLimits()
 
 	// Every request has its answer. Connections that were busy close
 	// themselves after writing it (Hertz stops keep-alive once shutting

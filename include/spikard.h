@@ -97,7 +97,9 @@
  * "openapi"; route keys "summary", "description", "tags", "operation_id",
  * "status_code") and lifecycle hooks (the config and route key "hooks",
  * SPIKARD_EVENT_HOOK, SPIKARD_RESPONSE_CONTINUE, SPIKARD_NO_ROUTE; see
- * Section - Lifecycle hooks); it appends no field.
+ * Section - Lifecycle hooks), and the guards (the config and route keys
+ * "jwt_auth", "api_key_auth" and "rate_limit", the route fact
+ * "claims"); it appends no field.
  */
 #ifndef SPIKARD_H
 #define SPIKARD_H
@@ -414,8 +416,73 @@ typedef struct spikard_app spikard_app;
  *       "on_response", "on_error" (see Section - Lifecycle hooks), default
  *       []. With "on_response" or "on_error", requests that match no route
  *       visit lane 0 too.
- * Kept for later minor versions, refused with SPIKARD_E_UNSUPPORTED:
- * "rate_limit", "jwt_auth", "api_key_auth".
+ *   "jwt_auth": object (2.3), default none: every route not choosing
+ *       otherwise (route key "jwt_auth") requires "Authorization: Bearer
+ *       <JWT>" (RFC 7519, compact JWS), verified by core. Keys:
+ *       "algorithm" (default "HS256"; HS256/384/512, RS256/384/512,
+ *       PS256/384/512, ES256/384/512) or "algorithms", an allow-list;
+ *       "none" is refused, and each algorithm is checked only with its own
+ *       kind of key, so an HS token is never checked against a public key.
+ *       "secret" (string) for HS; for the others exactly one of
+ *       "public_key" (PEM text: PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE),
+ *       "public_key_file" (a path) or "jwks_file" (a local JWK Set, read
+ *       at spikard_app_new; a token's "kid" picks the key, and without a
+ *       kid the one key fitting the algorithm; "use": "enc" keys skipped).
+ *       "audience": list: aud (a string or a list) must hold one of them.
+ *       "issuer": string iss must equal. "leeway": seconds of clock skew
+ *       allowed on exp and nbf (default 0). "require_exp": bool (default
+ *       false). "realm": the challenge's realm (default "api"). "enabled":
+ *       false is the same as leaving the key out. A refused request gets
+ *       401 (type .../unauthorized) before its body is read, with
+ *       WWW-Authenticate per RFC 6750: `Bearer realm="api"` without a
+ *       token, else `Bearer realm="api", error="invalid_token",
+ *       error_description="<detail>"`. Titles and details: "Missing or
+ *       invalid Authorization header" / "Expected 'Authorization: Bearer
+ *       <token>'"; "Malformed JWT token" / "Malformed JWT token: expected 3
+ *       parts separated by dots, found N"; "JWT validation failed" with
+ *       "Token signature is invalid" (also an algorithm not allowed),
+ *       "Token has expired", "JWT not valid yet, not before claim is in the
+ *       future", "Token audience is invalid", "Token issuer is invalid,
+ *       expected '<issuer>'", "Token is missing a required claim", "Token
+ *       cannot be verified: no key matches it". The verified payload
+ *       reaches the host as route fact "claims".
+ *   "api_key_auth": object (2.3), default none: routes require an API key.
+ *       "keys": list of accepted keys (several at once to rotate);
+ *       "deprecated_keys": also accepted, and the answer then carries
+ *       X-API-Key-Deprecated: true; "header_name" (default "X-API-Key"),
+ *       read first; "query_param" (default "api_key"), read when the
+ *       header is absent; "query_param_off": true reads no query. Keys are
+ *       compared as SHA-256 digests in constant time. 401 "Missing API
+ *       key" / "Expected an API key in the 'X-API-Key' header or the
+ *       'api_key' query parameter", or "Invalid API key" / "The provided
+ *       API key is not valid", with `WWW-Authenticate: APIKey realm="api",
+ *       header="X-API-Key"`. With both "jwt_auth" and "api_key_auth", a
+ *       request with an Authorization header is judged as a JWT, any other
+ *       by its API key; a 401 then carries both challenges.
+ *   "rate_limit": object (2.3), default none: a token bucket per client
+ *       for every route not choosing otherwise. "per_second" (number > 0):
+ *       refill rate; "burst" (integer >= 1): bucket size. Keys:
+ *       "ip_based" (default true: one bucket per client address; false:
+ *       one bucket for all), "key_by" ("ip", "api_key": per verified key,
+ *       "jwt_sub": per verified subject; those two need the guard and are
+ *       taken after it, address-keyed limits before authentication).
+ *       "trusted_proxies": addresses or CIDRs whose Forwarded (RFC 7239
+ *       for=) or, without it, X-Forwarded-For is believed: the nearest hop
+ *       not itself trusted is the client; from any other peer those
+ *       headers are ignored. "redis_url" (redis:// or rediss://): buckets
+ *       live in Redis (one Lua script per request, atomic), shared by every
+ *       worker and host using it; "redis_prefix" (default "spikard:rl:");
+ *       "redis_timeout" seconds per command (default 0.5); spikard_app_start
+ *       fails with SPIKARD_E_IO naming the address when Redis does not
+ *       answer, unless "fail_open": true, which logs a warning and admits
+ *       requests (without RateLimit headers) while it does not; failing
+ *       closed, such a request gets 503 "Rate limit store unavailable".
+ *       Every answer of a limited route carries RateLimit-Limit (burst),
+ *       RateLimit-Remaining and RateLimit-Reset (seconds until full) of
+ *       draft-ietf-httpapi-ratelimit-headers-07; an empty bucket is a 429
+ *       (type .../too-many-requests, detail "Rate limit exceeded: retry
+ *       after N s") with Retry-After: N (seconds until one token, >= 1).
+ *       Hosts sharing a Redis need synchronised clocks.
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */
 int spikard_app_new(spikard_app **out, const char *config_json, size_t config_len);
@@ -489,15 +556,19 @@ void spikard_app_free(spikard_app *app);
  *       "uploads"  uploads: a JSON Pointer ("/avatar") for each body field
  *                  whose value is an upload descriptor or an array of them,
  *                  in first-seen order
+ *       "claims"   (2.3) the verified JWT payload (JSON text, as the token
+ *                  carried it) as one more header pair named ":claims",
+ *                  after the others (':' begins no HTTP/1.1 field name);
+ *                  absent when the route's guard verified no token
  *   Read only by the OpenAPI document (config "openapi"), each optional
-   (2.3): "summary": string; "description": string (CommonMark);
-       "tags": list of distinct non-empty strings; "operation_id": a
-       non-empty string, unique in the app (two routes with one make
-       spikard_app_start fail), else generated from the method and path
-       ("get_users_id", suffixed _2, _3 when taken); "status_code":
-       integer in 100..599, default 200, the status of a successful
-       answer (the host still sends whatever status it answers).
-   "websocket": true, or an object (2.1), on a GET route: the route is a
+ *   (2.3): "summary": string; "description": string (CommonMark);
+ *       "tags": list of distinct non-empty strings; "operation_id": a
+ *       non-empty string, unique in the app (two routes with one make
+ *       spikard_app_start fail), else generated from the method and path
+ *       ("get_users_id", suffixed _2, _3 when taken); "status_code":
+ *       integer in 100..599, default 200, the status of a successful
+ *       answer (the host still sends whatever status it answers).
+ *   "websocket": true, or an object (2.1), on a GET route: the route is a
  *       WebSocket endpoint (see Section - WebSockets). Its requests must be
  *       version-13 handshakes; each reaches the host as
  *       SPIKARD_EVENT_WS_OPEN instead of a REQUEST. Object keys, all
@@ -518,6 +589,10 @@ void spikard_app_free(spikard_app *app);
  *       this route's host has hooks for beyond the app's (see Section -
  *       Lifecycle hooks). Not with "websocket" or spikard_app_add_handler
  *       (SPIKARD_E_INVALID); app-wide hooks skip those routes.
+ *   "jwt_auth", "api_key_auth", "rate_limit" (2.3): an object of the
+ *       config key's keys, the route's own in place of the app's (its own
+ *       audience, issuer, keys or limit; a route's own limit has buckets of
+ *       its own), or false: none on this route (/health, docs pages).
  * Unknown keys, unknown names in a list and null values are refused with
  * SPIKARD_E_INVALID and a message naming the key, so that a misspelt
  * "body_schema" cannot turn validation off; 1.x's "wants_request" gets a

@@ -280,6 +280,14 @@ def main() -> None:
     parser.add_argument(
         "--records", action="store_true", help="and its lines written by logging"
     )
+    parser.add_argument(
+        "--jwt", metavar="SECRET", help="every route requires an HS256 token of SECRET"
+    )
+    parser.add_argument(
+        "--redis-limit",
+        metavar="URL",
+        help="every route takes a token of a Redis rate limit too high to refuse",
+    )
     args = parser.parse_args()
     if args.records:
         handler = logging.FileHandler(os.devnull)
@@ -288,12 +296,24 @@ def main() -> None:
         access.addHandler(handler)
         access.setLevel(logging.INFO)
         access.propagate = False
+    guards: dict = {}
+    if args.jwt:
+        from spikard import JwtConfig
+
+        guards["jwt_auth"] = JwtConfig(secret=args.jwt, algorithm="HS256")
+    if args.redis_limit:
+        from spikard import RateLimitConfig
+
+        guards["rate_limit"] = RateLimitConfig(
+            per_second=1e9, burst=1_000_000_000, redis_url=args.redis_limit
+        )
     app.run(
         config=ServerConfig(
             host=args.host,
             port=args.port,
             workers=args.workers,
             access_log=args.access_log,
+            **guards,
         )
     )
 

@@ -527,3 +527,52 @@ def test_committed_divergence_list_is_well_formed() -> None:
         assert e.case and e.contradicts and e.rule, e
         assert e.case != e.contradicts
     assert len({e.case for e in entries}) == len(entries)
+
+
+def guard_doc(status: int, middleware: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": "guarded",
+        "handler": {"route": "/p", "method": "GET", "middleware": middleware},
+        "request": {"method": "GET", "path": "/p"},
+        "expected_response": {
+            "status_code": status,
+            "body": {
+                "type": "https://spikard.dev/errors/unauthorized",
+                "status": status,
+            },
+            "headers": {"WWW-Authenticate": 'Bearer realm="api"'},
+        },
+    }
+
+
+def test_guards_become_config_and_own_their_errors() -> None:
+    jwt = {"enabled": True, "algorithm": "HS256", "secret": "s"}
+    plan = run.build_plan(
+        case(
+            guard_doc(401, {"jwt_auth": jwt, "api_key_auth": {"enabled": False}}),
+            "auth/x",
+        )
+    )
+    # "enabled" is the corpus's switch, not a key of the framework's.
+    assert plan.config == {"jwt_auth": {"algorithm": "HS256", "secret": "s"}}
+    assert plan.features == ["api_key_auth", "jwt_auth"]
+    # The 401 and its challenge are the framework's: the handler answers
+    # that it was reached, and sets no WWW-Authenticate.
+    (route,) = plan.routes
+    assert json.loads(route.answer.body) == {"conformance": "handler reached"}
+    assert plan.withheld == ["WWW-Authenticate"]
+
+
+def test_a_built_features_header_diff_fails_the_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    c = case(guard_doc(401, {"jwt_auth": {"secret": "s"}}), "auth/x")
+    plan = run.build_plan(c)
+    r = run.Run(cases=[c], languages=["python"])
+    r.plans[c.name] = plan
+    r.limits[c.name] = None
+    r.outcomes[c.name] = {
+        "python": run.Outcome("fail", ["header WWW-Authenticate: want 'x', got None"])
+    }
+    assert run.print_failures(r) == 1
+    assert "reported only" not in capsys.readouterr().out

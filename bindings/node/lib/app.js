@@ -5,6 +5,7 @@ const os = require('node:os');
 const native = require('./native');
 const { checkConfig, configJson } = require('./config');
 const { corsDocument } = require('./cors');
+const { GUARDS, guardDoc } = require('./guards');
 const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./schema');
 const { Server } = require('./server');
 const { Hooks } = require('./hooks');
@@ -18,7 +19,7 @@ const { callerSite, describe, listenError, routeShape } = require('./culprit');
 
 /** What every route asks of the core: the request object needs these facts,
  *  and any handler may be async, so each can be aborted (docs/bindings.md §2). */
-const FACTS = ['meta', 'cookies', 'query'];
+const FACTS = ['meta', 'cookies', 'query', 'claims'];
 const EVENTS = ['disconnect'];
 const DEFAULT_SHUTDOWN_TIMEOUT = 5; // seconds, the core's default
 const LOG_LANE = 0; // the access log's batches come on the lane the server polls
@@ -107,6 +108,23 @@ function takeCors(options, where) {
 function withCors(route, cors) {
   if (cors !== undefined) route.doc.cors = cors;
   return route;
+}
+
+/** A route's `jwtAuth`, `apiKeyAuth` and `rateLimit` options (its own guard,
+ *  or false for none) as route-document keys, apart from its schemas. */
+function splitGuards(where, schemas) {
+  if (schemas === undefined || schemas === null || typeof schemas !== 'object')
+    return [schemas, {}];
+  const rest = {};
+  const guards = {};
+  for (const [name, value] of Object.entries(schemas)) {
+    if (Object.prototype.hasOwnProperty.call(GUARDS, name)) {
+      if (value !== undefined) guards[GUARDS[name][0]] = guardDoc(where, name, value, true);
+    } else {
+      rest[name] = value;
+    }
+  }
+  return [rest, guards];
 }
 
 let signalWatch = false;
@@ -222,7 +240,13 @@ class Spikard {
     }
     const upper = upperMethod(method);
     const [rest, cors] = takeCors(schemas, `${upper} ${path}`);
-    this._add(withCors(routeOf(upper, path, compileSchemas(upper, path, rest), handler), cors));
+    const [others, guards] = splitGuards(`${upper} ${path}`, rest);
+    const route = withCors(
+      routeOf(upper, path, compileSchemas(upper, path, others), handler),
+      cors,
+    );
+    Object.assign(route.doc, guards);
+    this._add(route);
     return this;
   }
 

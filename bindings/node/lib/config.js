@@ -6,6 +6,7 @@
 const native = require('./native');
 const { corsDocument } = require('./cors');
 const { MIDDLEWARE } = require('./middleware');
+const { GUARDS, guardDoc } = require('./guards');
 
 /**
  * The config fields, camelCase in JS, with the core's snake_case key and the
@@ -40,6 +41,10 @@ const FIELDS = {
   requestId: ['request_id', 'boolean'],
   cors: ['cors', 'object'],
   openapi: ['openapi', 'object'],
+  // Guards (lib/guards.js): camelCase objects, sent as the core's keys.
+  jwtAuth: ['jwt_auth', 'object'],
+  apiKeyAuth: ['api_key_auth', 'object'],
+  rateLimit: ['rate_limit', 'object'],
 };
 
 /** The `openapi` object's camelCase fields and the core's keys (include/spikard.h). */
@@ -175,6 +180,10 @@ function checkConfig(config) {
     if (field === 'openapi') {
       openapiDoc(value);
       out.openapi = value;
+      continue;
+    }
+    if (Object.prototype.hasOwnProperty.call(GUARDS, field)) {
+      out[field] = guardDoc('ServerConfig', field, value, false);
       continue;
     }
     const [key, type] = FIELDS[field];

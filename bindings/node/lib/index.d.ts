@@ -120,6 +120,12 @@ export interface ServerConfig {
    * `listen()` fails when Redis does not answer within 3 s.
    */
   broadcast?: { redis: string; prefix?: string };
+  /** Every route requires a valid JWT bearer token unless it says `jwtAuth: false` or has its own. */
+  jwtAuth?: JwtAuthOptions;
+  /** Every route requires an API key unless it says `apiKeyAuth: false` or has its own. */
+  apiKeyAuth?: ApiKeyAuthOptions;
+  /** Every route is rate limited unless it says `rateLimit: false` or has its own. */
+  rateLimit?: RateLimitOptions;
   /**
    * Processes serving the app, an integer in 1..1024. Default 1. Above 1,
    * `listen()` makes this process libspikard's supervisor: it runs this
@@ -280,8 +286,81 @@ export interface CorsConfig {
   allowPrivateNetwork?: boolean;
 }
 
+/**
+ * JWT bearer authentication, verified by the core (include/spikard.h,
+ * "jwt_auth"). A refused request is a 401 problem with
+ * `WWW-Authenticate: Bearer ...`; a verified one's claims are `req.claims`.
+ */
+export interface JwtAuthOptions {
+  /** The HMAC secret of HS256/384/512. */
+  secret?: string;
+  /** The accepted algorithm, default "HS256"; "none" never is. */
+  algorithm?: string;
+  /** An allow-list replacing `algorithm`. */
+  algorithms?: string[];
+  /** A token's `aud` (a string or a list) must hold one of these. */
+  audience?: string[] | string;
+  /** A token's `iss` must equal it. */
+  issuer?: string;
+  /** Seconds of clock skew allowed on `exp` and `nbf`, default 0. */
+  leeway?: number;
+  /** PEM text of the RSA or EC public key of RS*, PS* and ES*. */
+  publicKey?: string;
+  /** A file holding that PEM key. */
+  publicKeyFile?: string;
+  /** A local JWK Set file; a token's `kid` picks the key. */
+  jwksFile?: string;
+  /** Refuse tokens without `exp`. */
+  requireExp?: boolean;
+  /** The challenge's realm, default "api". */
+  realm?: string;
+}
+
+/** API-key authentication (include/spikard.h, "api_key_auth"). */
+export interface ApiKeyAuthOptions {
+  /** Accepted keys: several at once let a key rotate. */
+  keys: string[];
+  /** Also accepted; their answers carry `X-API-Key-Deprecated: true`. */
+  deprecatedKeys?: string[];
+  /** The header read first, default "X-API-Key". */
+  headerName?: string;
+  /** The query parameter read when the header is absent, default "api_key"; null: never the query. */
+  queryParam?: string | null;
+}
+
+/**
+ * A token bucket per client (include/spikard.h, "rate_limit"): `burst`
+ * requests at once, refilled at `perSecond`; over it, a 429 with
+ * `Retry-After`. Answers carry RateLimit-Limit/-Remaining/-Reset
+ * (draft-ietf-httpapi-ratelimit-headers-07).
+ */
+export interface RateLimitOptions {
+  perSecond: number;
+  burst: number;
+  /** One bucket per client address (default true); false: one for all. */
+  ipBased?: boolean;
+  /** "ip" (default), "api_key" or "jwt_sub": buckets per verified credential. */
+  keyBy?: 'ip' | 'api_key' | 'jwt_sub';
+  /** Addresses or CIDRs whose Forwarded / X-Forwarded-For are believed. */
+  trustedProxies?: string[];
+  /** Keep buckets in Redis, shared by every worker and host using it. */
+  redisUrl?: string;
+  /** Redis key prefix, default "spikard:rl:". */
+  redisPrefix?: string;
+  /** Seconds per Redis command, default 0.5. */
+  redisTimeout?: number;
+  /** Admit requests (and log) while Redis does not answer; else `listen()` fails and later requests get 503. */
+  failOpen?: boolean;
+}
+
 /** The schemas of a route method: each optional. */
 export interface RouteSchemas extends OperationOptions {
+  /** This route's own JWT requirement in place of the app's, or false for none. */
+  jwtAuth?: JwtAuthOptions | false;
+  /** This route's own API keys in place of the app's, or false for none. */
+  apiKeyAuth?: ApiKeyAuthOptions | false;
+  /** This route's own rate limit in place of the app's, or false for none. */
+  rateLimit?: RateLimitOptions | false;
   /** Path parameters: an object schema; its properties name the path's `{placeholders}`. */
   params?: Schema;
   /** Query parameters: an object schema. */
@@ -363,6 +442,8 @@ export declare class Request<
   readonly headers: H;
   /** Cookies: declared ones validated; the others as sent (the first of a repeated name wins). */
   readonly cookies: C;
+  /** The verified claims of the request's JWT, or null when the route verified none. */
+  readonly claims: { [claim: string]: unknown } | null;
   /** With a body schema, the validated body decoded from JSON (forms too); else the raw bytes, or null. */
   readonly body: B;
   /** Aborted when the exchange ends without the answer: the client left, `requestTimeout`, or `close()`. */

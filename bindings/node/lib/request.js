@@ -21,6 +21,8 @@ const HEADERS = 3;
 const COOKIES = 4;
 const QUERY_PAIRS = 5;
 const UPLOADS = 6;
+/** The header pair the core carries fact "claims" in (include/spikard.h). */
+const CLAIMS = ':claims';
 const NO_FACTS = ['', '', '', [], [], [], []];
 
 const hasOwn = (obj, name) => Object.prototype.hasOwnProperty.call(obj, name);
@@ -59,6 +61,7 @@ class Request {
     this._query = undefined;
     this._headers = undefined;
     this._cookies = undefined;
+    this._claims = undefined;
     this._body = undefined;
     this._controller = null;
     this._abortReason = undefined;
@@ -170,6 +173,7 @@ class Request {
       for (let i = 0; i < pairs.length; i += 2) {
         const name = pairs[i];
         const value = pairs[i + 1];
+        if (name === CLAIMS) continue;
         const prev = hasOwn(out, name) ? out[name] : undefined;
         put(
           out,
@@ -182,6 +186,23 @@ class Request {
       this._headers = out;
     }
     return this._headers;
+  }
+
+  /**
+   * The verified claims of the request's JWT (the route's `jwtAuth`, or the
+   * app's), or null when none was verified (an API-key request, a route
+   * without JWT). The core sends them as the last header pair, ":claims".
+   */
+  get claims() {
+    if (this._claims === undefined) {
+      const pairs = this._fact(HEADERS);
+      const n = pairs.length;
+      this._claims =
+        n >= 2 && pairs[n - 2] === CLAIMS
+          ? JSON.parse(Buffer.from(pairs[n - 1], 'latin1').toString('utf8'))
+          : null;
+    }
+    return this._claims;
   }
 
   /** The request's id: the core's X-Request-ID, which its answer carries too. */

@@ -3,6 +3,7 @@
 from . import background
 from ._dispatch import BackgroundServer
 from .app import Spikard
+from .auth import Claims
 from .compression import CompressionConfig
 from .config import (
     ApiKeyConfig,
@@ -29,6 +30,7 @@ __all__ = [
     "ApiKeyConfig",
     "BackgroundServer",
     "Body",
+    "Claims",
     "CompressionConfig",
     "Cookie",
     "CorsConfig",

@@ -25,7 +25,7 @@ from msgspec.structs import asdict
 
 from ._schema import is_pydantic_model, split_optional
 from .params import MISSING
-from .request import Request
+from .request import Request, claims_of
 from .uploads import UploadFile, upload_from_descriptor
 
 __all__ = ["Call", "CallPlan", "FileParam", "RequestValidationError", "make_call"]
@@ -69,6 +69,8 @@ class CallPlan:
     """(python name, annotation, default or MISSING) of the body parameter."""
     request_names: list[str] = field(default_factory=list)
     """Parameters annotated ``Request``."""
+    claims_names: list[str] = field(default_factory=list)
+    """Parameters annotated ``Claims``: the verified JWT claims, or None."""
     websocket_names: list[str] = field(default_factory=list)
     """Parameters annotated ``WebSocket``: the event's eighth element."""
     files: list[FileParam] = field(default_factory=list)
@@ -119,7 +121,12 @@ def make_call(handler: Any, plan: CallPlan) -> Call:
     decode_body = _make_body_decoder(plan.body) if plan.body is not None else None
     body_name = plan.body[0] if plan.body is not None else ""
 
-    if not plan.request_names and not plan.files and not plan.websocket_names:
+    if (
+        not plan.request_names
+        and not plan.files
+        and not plan.websocket_names
+        and not plan.claims_names
+    ):
         if decode_params is None and decode_body is None:
             return lambda ev: handler()
         if decode_body is None:
@@ -147,6 +154,7 @@ def make_call(handler: Any, plan: CallPlan) -> Call:
         return call_params_body
 
     request_names = tuple(plan.request_names)
+    claims_names = tuple(plan.claims_names)
     websocket_names = tuple(plan.websocket_names)
     files = tuple(plan.files)
     form_body = plan.body if files else None
@@ -167,6 +175,10 @@ def make_call(handler: Any, plan: CallPlan) -> Call:
             request = Request.from_event(ev[4], ev[6], raw)
             for name in request_names:
                 kwargs[name] = request
+        if claims_names:
+            claims = claims_of(ev[4])
+            for name in claims_names:
+                kwargs[name] = claims
         for name in websocket_names:
             kwargs[name] = ev[7]
         return handler(**kwargs)

@@ -9,10 +9,11 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from . import _workers
 from ._dispatch import BackgroundServer, Server, run_server
+from .auth import ApiKeyConfig, JwtConfig, RateLimitConfig, guard_value
 from .config import ServerConfig
 from .cors import CorsConfig, route_cors
 from .di import injected_names
@@ -99,6 +100,9 @@ class Spikard:
         description: str | None = None,
         tags: list[str] | None = None,
         operation_id: str | None = None,
+        jwt_auth: JwtConfig | Literal[False] | None = None,
+        api_key_auth: ApiKeyConfig | Literal[False] | None = None,
+        rate_limit: RateLimitConfig | Literal[False] | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated handler for ``method`` and ``path``.
 
@@ -109,31 +113,43 @@ class Spikard:
         ``summary``, ``description`` (else the docstring's first line and the
         rest), ``tags`` and ``operation_id`` (else generated) describe the
         operation in the OpenAPI document (``ServerConfig(openapi=...)``).
+        ``jwt_auth``, ``api_key_auth`` and ``rate_limit`` replace the app's
+        (ServerConfig) for this route with its own, or with none (``False``);
+        None keeps the app's.
         """
         cors_doc = route_cors(cors, f"{method} {path}")
+        guards = {
+            key: guard_value(key, value, kind)
+            for key, value, kind in (
+                ("jwt_auth", jwt_auth, JwtConfig),
+                ("api_key_auth", api_key_auth, ApiKeyConfig),
+                ("rate_limit", rate_limit, RateLimitConfig),
+            )
+            if value is not None
+        }
 
         def decorator(handler: F) -> F:
-            self._add(
-                _with_cors(
-                    compile_route(
-                        method,
-                        path,
-                        handler,
-                        request_schema=request_schema,
-                        response_schema=response_schema,
-                        status_code=status_code,
-                        summary=summary,
-                        description=description,
-                        tags=tags,
-                        operation_id=operation_id,
-                        # Provided already: never a query parameter (a type
-                        # such as a pool has no schema). spikard.di recompiles
-                        # at start for what is provided later.
-                        exclude=injected_names(handler, self.dependencies),
-                    ),
-                    cors_doc,
-                )
+            route = _with_cors(
+                compile_route(
+                    method,
+                    path,
+                    handler,
+                    request_schema=request_schema,
+                    response_schema=response_schema,
+                    status_code=status_code,
+                    summary=summary,
+                    description=description,
+                    tags=tags,
+                    operation_id=operation_id,
+                    # Provided already: never a query parameter (a type
+                    # such as a pool has no schema). spikard.di recompiles
+                    # at start for what is provided later.
+                    exclude=injected_names(handler, self.dependencies),
+                ),
+                cors_doc,
             )
+            route.declaration.update(guards)
+            self._add(route)
             return handler
 
         return decorator

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _native
-from ._unbuilt import ApiKeyConfig, JwtConfig, RateLimitConfig, refuse_unbuilt
+from .auth import ApiKeyConfig, JwtConfig, RateLimitConfig
 from .compression import CompressionConfig
 from .cors import CorsConfig
 from .staticfiles import StaticFilesConfig
@@ -48,6 +48,13 @@ _CORE_KEYS = (
 
 # Core keys sent only when set (None keeps the core's default).
 _OPTIONAL_KEYS = ("ws_origins", "broadcast")
+
+# Core keys given as config objects (spikard.auth), sent when set.
+_GUARD_KEYS: tuple[tuple[str, type], ...] = (
+    ("jwt_auth", JwtConfig),
+    ("api_key_auth", ApiKeyConfig),
+    ("rate_limit", RateLimitConfig),
+)
 
 # Core keys whose values are whole numbers: a float the core took as whole
 # (8080.0) is kept as an int.
@@ -166,11 +173,14 @@ class ServerConfig:
     """Let in-flight requests finish, up to ``shutdown_timeout``, when the
     server stops; False stops at once (they are answered 503)."""
     rate_limit: RateLimitConfig | None = None
-    """Not built yet (issue 15): a value is refused with NotImplementedError."""
+    """Every route is rate limited unless it says ``rate_limit=False`` or gives
+    its own (see :class:`spikard.RateLimitConfig`)."""
     jwt_auth: JwtConfig | None = None
-    """Not built yet (issue 15): a value is refused with NotImplementedError."""
+    """Every route requires a valid JWT bearer token, unless it says
+    ``jwt_auth=False`` or gives its own (see :class:`spikard.JwtConfig`)."""
     api_key_auth: ApiKeyConfig | None = None
-    """Not built yet (issue 15): a value is refused with NotImplementedError."""
+    """Every route requires an API key unless it says ``api_key_auth=False``
+    or gives its own (see :class:`spikard.ApiKeyConfig`)."""
     openapi: OpenApiConfig | None = None
     """The OpenAPI 3.1 document at ``/openapi.json`` with Swagger UI and
     ReDoc pages (see :class:`OpenApiConfig`); None serves none."""
@@ -195,6 +205,10 @@ class ServerConfig:
                 raise ValueError(f"ServerConfig.{key}={value!r}: {reason}") from None
             if key in _INTEGER_KEYS and isinstance(value, float):
                 setattr(self, key, int(value))  # the core took it as whole: 8080.0
+        for key, kind in _GUARD_KEYS:
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, kind):
+                raise ValueError(f"ServerConfig.{key}={value!r}: must be a {kind.__name__} or None")
         # workers is the core supervisor's to judge (spikard_supervise_check);
         # sync_workers sizes this binding's own thread pool.
         try:
@@ -218,7 +232,7 @@ class ServerConfig:
         self._check_middleware()
 
     def _check_middleware(self) -> None:
-        """The request-id, CORS, shutdown and unbuilt fields."""
+        """The request-id, CORS and shutdown fields."""
         for name in ("enable_request_id", "graceful_shutdown"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(
@@ -226,8 +240,6 @@ class ServerConfig:
                 )
         if self.cors is not None and not isinstance(self.cors, CorsConfig):
             raise ValueError(f"ServerConfig.cors={self.cors!r}: must be a CorsConfig or None")
-        for name in ("rate_limit", "jwt_auth", "api_key_auth"):
-            refuse_unbuilt(name, getattr(self, name))
 
     @property
     def drain_timeout(self) -> float:
@@ -276,6 +288,9 @@ class ServerConfig:
         for key in _OPTIONAL_KEYS:
             if getattr(self, key) is not None:
                 doc[key] = getattr(self, key)
+        for key, _ in _GUARD_KEYS:
+            if getattr(self, key) is not None:
+                doc[key] = getattr(self, key).to_dict()
         if serial_lanes:
             doc["serial_lanes"] = list(serial_lanes)
         doc["request_id"] = self.enable_request_id

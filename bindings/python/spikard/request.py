@@ -14,9 +14,39 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["REQUEST_FACTS", "Headers", "Request"]
+__all__ = ["CLAIMS_HEADER", "REQUEST_FACTS", "Headers", "Request", "claims_of"]
 
-REQUEST_FACTS = ("meta", "cookies", "query")
+CLAIMS_HEADER = ":claims"
+"""The header pair the core carries fact "claims" in (spikard.h): the last
+pair, under a name no HTTP/1.1 field can have."""
+
+
+def split_claims(headers: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str | None]:
+    """The request's own headers, and the verified claims' JSON text if the
+    core appended them."""
+    if headers and headers[-1][0] == CLAIMS_HEADER:
+        return headers[:-1], headers[-1][1]
+    return headers, None
+
+
+def decode_claims(text: str | None) -> dict[str, Any] | None:
+    """The claims' JSON text (UTF-8 bytes the event decoded as Latin-1) as a
+    dict subclass :class:`spikard.Claims`."""
+    if text is None:
+        return None
+    from .auth import Claims
+
+    return Claims(msgspec.json.decode(text.encode("latin-1")))
+
+
+def claims_of(meta: Any) -> dict[str, Any] | None:
+    """The claims of an event's meta tuple, or None."""
+    if meta is None:
+        return None
+    return decode_claims(split_claims(meta[3])[1])
+
+
+REQUEST_FACTS = ("meta", "cookies", "query", "claims")
 """The route facts a ``Request`` parameter needs (spikard.h, route "facts")."""
 
 
@@ -72,6 +102,8 @@ class Request:
     """
 
     __slots__ = (
+        "_claims",
+        "_claims_text",
         "_cookie_pairs",
         "_cookies",
         "_headers",
@@ -102,7 +134,8 @@ class Request:
         """The raw query string, without ``?``."""
         self.body: bytes = body if body is not None else b""
         self.path_params: Mapping[str, Any] = path_params or {}
-        self._raw_headers = headers
+        self._raw_headers, self._claims_text = split_claims(headers)
+        self._claims: dict[str, Any] | None = None
         self._headers: Headers | None = None
         self._query: dict[str, list[str]] | None = None
         self._cookies: dict[str, str] | None = None
@@ -149,6 +182,14 @@ class Request:
                 cookies.setdefault(name, value)
             self._cookies = cookies
         return self._cookies
+
+    @property
+    def claims(self) -> dict[str, Any] | None:
+        """The verified claims of the request's JWT (a :class:`spikard.Claims`),
+        or None when the route's guard verified none."""
+        if self._claims is None and self._claims_text is not None:
+            self._claims = decode_claims(self._claims_text)
+        return self._claims
 
     @property
     def request_id(self) -> str | None:

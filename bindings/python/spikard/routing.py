@@ -60,6 +60,7 @@ from ._schema import (
     split_optional,
     type_schema,
 )
+from .auth import Claims
 from .params import MISSING, Param
 from .request import REQUEST_FACTS, Request
 from .uploads import upload_from_descriptor
@@ -221,6 +222,9 @@ def compile_route(
         if inner is WebSocket:
             plan.websocket_names.append(name)
             continue
+        if inner is Claims:
+            plan.claims_names.append(name)
+            continue
         is_file, many = is_upload_type(base)
         if is_file:
             if optional and default is MISSING:
@@ -287,6 +291,8 @@ def compile_route(
         declaration["body_schema"] = _body_schema(plan, handler)
     if plan.request_names:
         declaration["facts"] = list(REQUEST_FACTS)
+    elif plan.claims_names:
+        declaration["facts"] = ["claims"]
 
     declaration.update(doc_keys(handler, summary, description, tags, operation_id, status_code))
     return_annotation = hints.get("return", inspect.Signature.empty)

@@ -266,24 +266,6 @@ def test_brief_fields_have_their_defaults() -> None:
     assert ServerConfig(shutdown_timeout=7).drain_timeout == 7
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "what"),
-    [
-        ("rate_limit", "RateLimitConfig", "rate limiting"),
-        ("jwt_auth", "JwtConfig", "JWT authentication"),
-        ("api_key_auth", "ApiKeyConfig", "API-key authentication"),
-    ],
-)
-def test_unbuilt_features_are_refused_naming_the_field(field: str, value: str, what: str) -> None:
-    import spikard
-
-    cls = getattr(spikard, value)
-    with pytest.raises(
-        NotImplementedError, match=rf"ServerConfig\.{field}=.*{what} is not built yet"
-    ):
-        ServerConfig(**{field: cls()})
-
-
 @pytest.mark.parametrize("field", ["enable_request_id", "graceful_shutdown"])
 def test_boolean_fields_are_checked(field: str) -> None:
     with pytest.raises(ValueError, match=rf"ServerConfig\.{field}=1: must be True or False"):

@@ -18,7 +18,7 @@ def test_request_parameter_asks_the_core_for_the_request():
 
     assert "facts" not in compile_route("GET", "/", plain).declaration
     doc = compile_route("GET", "/", wants).declaration
-    assert doc["facts"] == ["meta", "cookies", "query"]
+    assert doc["facts"] == ["meta", "cookies", "query", "claims"]
     assert list(doc["parameter_schema"]["properties"]) == ["q"]
 
 

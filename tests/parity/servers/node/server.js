@@ -45,7 +45,13 @@ const CONFIG_FIELDS = {
   reuse_port: 'reusePort',
   sched_batch: 'schedBatch',
   openapi: 'openapi',
+  jwt_auth: 'jwtAuth',
+  api_key_auth: 'apiKeyAuth',
+  rate_limit: 'rateLimit',
 };
+// Config fields that are option objects: their keys are camelCase in JS.
+const OBJECT_FIELDS = new Set(['jwt_auth', 'api_key_auth', 'rate_limit']);
+const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 // What registerRoute takes besides method and path, by the plan's key.
 const ROUTE_OPTIONS = {
   parameter_schema: 'parameterSchema',
@@ -392,7 +398,12 @@ function hookFor(spec) {
 
 async function build(plan) {
   const config = { quiet: true };
-  for (const [key, value] of Object.entries(plan.config)) config[CONFIG_FIELDS[key]] = value;
+  for (const [key, value] of Object.entries(plan.config)) {
+    config[CONFIG_FIELDS[key]] =
+      OBJECT_FIELDS.has(key) && value !== null && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), v]))
+        : value;
+  }
   for (const [key, fields] of Object.entries(CONFIG_OBJECTS)) {
     const value = plan.config[key];
     if (value === undefined) continue;

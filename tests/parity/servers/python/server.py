@@ -30,7 +30,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO
 
 from spikard import (
+    ApiKeyConfig,
+    JwtConfig,
     OpenApiConfig,
+    RateLimitConfig,
     Request,
     Response,
     ServerConfig,
@@ -56,8 +59,14 @@ ROUTE_ARGUMENTS = (
     "operation_id",
     "status_code",
 )
-# Config objects the plan spells as JSON objects, and their config classes.
-CONFIG_OBJECTS: dict[str, Callable[..., Any]] = {"openapi": OpenApiConfig}
+# ServerConfig fields given as config objects: the plan's JSON object is
+# their keyword arguments.
+CONFIG_OBJECTS: dict[str, Callable[..., Any]] = {
+    "openapi": OpenApiConfig,
+    "jwt_auth": JwtConfig,
+    "api_key_auth": ApiKeyConfig,
+    "rate_limit": RateLimitConfig,
+}
 # ServerConfig fields the server sets itself (PROTOCOL.md: port 0 and quiet).
 SERVER_OWNED = ("host", "port", "quiet")
 
