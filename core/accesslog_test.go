@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -314,4 +315,37 @@ func getWith(t *testing.T, url, name, value string) string {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.Header.Get("X-Request-ID")
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(string, ...any) {}
+
+// BenchmarkServeHTTPAccessLog is BenchmarkServeHTTP with the access log
+// on (lines to a Logger that drops them): the difference is the log's
+// cost per request inside the core.
+func BenchmarkServeHTTPAccessLog(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.AccessLog, cfg.Logger = true, discardLogger{}
+	a := NewApp(cfg)
+	a.alog.start()
+	defer a.alog.stop()
+	schema := json.RawMessage(`{"type":"object","properties":{"user_id":{"type":"integer","source":"path"},"q":{"type":"string","source":"query"}}}`)
+	body := []byte(`{"ok":true}`)
+	if _, err := a.AddRoute(RouteSpec{Method: "GET", Path: "/users/{user_id:int}", ParameterSchema: schema,
+		Handler: func(*Request) Response { return Response{Status: 200, Body: body} }}); err != nil {
+		b.Fatal(err)
+	}
+	c := app.NewContext(0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c.Request.Header.SetMethod("GET")
+		c.Request.SetRequestURI("/users/42?q=hello")
+		a.serveHTTP(ctx, c)
+		if c.Response.StatusCode() != 200 {
+			b.Fatalf("status %d: %s", c.Response.StatusCode(), c.Response.Body())
+		}
+		c.Reset()
+	}
 }

@@ -1016,6 +1016,100 @@ static void test_opt_in_kinds(void) {
     spikard_app_free(app);
 }
 
+/* 2.3: "access_log": {"lane": N} delivers the core's access lines as
+ * SPIKARD_EVENT_LOG batches on lane N (exchange 0, whole lines ending in
+ * '\n'); a batch comes within its interval, and the stop ships the last
+ * one before the lane closes. */
+static void test_access_log(void) {
+    spikard_app *app = NULL;
+    int rc = spikard_app_new(&app, S("{\"port\":0,\"quiet\":true,\"shutdown_timeout\":1,\"access_log\":{\"lane\":1}}"));
+    CHECK(rc == SPIKARD_OK, "app_new: %d %s", rc, spikard_last_error());
+    if (rc != SPIKARD_OK) {
+        return;
+    }
+    uint32_t route = 99;
+    rc = spikard_app_add_route(&route, app, S("{\"method\":\"GET\",\"path\":\"/logged\"}"));
+    CHECK(rc == SPIKARD_OK, "add_route: %d %s", rc, spikard_last_error());
+    spikard_poller *requests = NULL, *logs = NULL;
+    int port = 0;
+    if (rc != SPIKARD_OK || spikard_poller_new(&requests, app, 0) != SPIKARD_OK ||
+        spikard_poller_new(&logs, app, 1) != SPIKARD_OK || spikard_app_start(app) != SPIKARD_OK ||
+        spikard_app_port(&port, app) != SPIKARD_OK) {
+        CHECK(0, "setup: %s", spikard_last_error());
+        spikard_poller_free(requests);
+        spikard_poller_free(logs);
+        spikard_app_free(app);
+        return;
+    }
+    char lines[4096] = "";
+    size_t used = 0;
+    spikard_event ev;
+    for (int k = 0; k < 2; k++) { /* one answered by the host, then core's own 404 */
+        int fd = dial(port, 0);
+        CHECK(fd >= 0, "connect");
+        if (fd < 0) {
+            break;
+        }
+        write_all(fd, k == 0 ? "GET /logged?k=0 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                             : "GET /nothing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        if (k == 0) {
+            size_t n = 0;
+            rc = spikard_poller_poll(&n, requests, &ev, 1, sizeof ev, 5000);
+            CHECK(rc == SPIKARD_OK && n == 1 && ev.kind == SPIKARD_EVENT_REQUEST, "request: %d %zu", rc, n);
+            int result;
+            if (n == 1) {
+                respond_one(app, (spikard_response){.exchange = ev.exchange, .status = 204}, &result);
+            }
+        }
+        char buf[512];
+        while (read(fd, buf, sizeof buf) > 0) {
+        }
+        close(fd);
+        if (k == 0) {
+            /* The first batch comes without a stop, within its 100 ms. */
+            size_t n = 0;
+            rc = spikard_poller_poll(&n, logs, &ev, 1, sizeof ev, 5000);
+            CHECK(rc == SPIKARD_OK && n == 1 && ev.kind == SPIKARD_EVENT_LOG, "log batch: %d %zu kind %u", rc, n,
+                  n ? ev.kind : 0);
+            if (n == 1 && ev.kind == SPIKARD_EVENT_LOG) {
+                CHECK(ev.exchange == 0 && ev.route == 0 && ev.body.len > 0 && ev.body.ptr[ev.body.len - 1] == '\n',
+                      "batch: exchange %llu route %u len %zu", (unsigned long long)ev.exchange, ev.route, ev.body.len);
+                if (used + ev.body.len < sizeof lines) {
+                    memcpy(lines + used, ev.body.ptr, ev.body.len);
+                    used += ev.body.len;
+                    lines[used] = 0;
+                }
+            }
+        }
+    }
+    spikard_app_stop(app, 1000);
+    for (;;) { /* the stop's batch, then E_CLOSED */
+        size_t n = 0;
+        rc = spikard_poller_poll(&n, logs, &ev, 1, sizeof ev, 5000);
+        if (rc != SPIKARD_OK || n == 0) {
+            break;
+        }
+        CHECK(ev.kind == SPIKARD_EVENT_LOG, "kind %u on the log lane", ev.kind);
+        if (used + ev.body.len < sizeof lines) {
+            memcpy(lines + used, ev.body.ptr, ev.body.len);
+            used += ev.body.len;
+            lines[used] = 0;
+        }
+    }
+    CHECK(rc == SPIKARD_E_CLOSED, "the log lane ends with SPIKARD_E_CLOSED: %d", rc);
+    const char *first = strstr(lines, "\"GET /logged?k=0 HTTP/1.1\" 204 ");
+    const char *second = strstr(lines, "\"GET /nothing HTTP/1.1\" 404 ");
+    CHECK(first != NULL && second != NULL && first < second, "access lines: %s", lines);
+    int count = 0;
+    for (size_t i = 0; i < used; i++) {
+        count += lines[i] == '\n';
+    }
+    CHECK(count == 2, "%d lines: %s", count, lines);
+    spikard_poller_free(requests);
+    spikard_poller_free(logs);
+    spikard_app_free(app);
+}
+
 static void test_free_running(void) {
     /* Freeing a running app stops it. */
     spikard_app *app;
@@ -1057,6 +1151,7 @@ int main(void) {
     test_free_null();
     test_lifecycle();
     test_opt_in_kinds();
+    test_access_log();
     test_free_running();
     printf("abi_test: %d passed, %d failed (library ABI %d)\n", passed, failed, loaded);
     return failed == 0 ? 0 : 1;
