@@ -79,7 +79,11 @@ func (a *App) addDocs() error {
 			headers = append(headers, Header{Name: []byte(h[0]), Value: []byte(h[1])})
 		}
 		resp := Response{Status: 200, Headers: headers, Body: f.Body}
-		_, err := a.AddRoute(RouteSpec{Method: "GET", Path: f.Path, Handler: func(*Request) Response { return resp }})
+		// The document and the pages are public: they describe how to
+		// authenticate, so they cannot require it.
+		off := RouteSpec{Method: "GET", Path: f.Path, Handler: func(*Request) Response { return resp }}
+		off.JWTAuth.Off, off.APIKeyAuth.Off, off.RateLimit.Off = true, true, true
+		_, err := a.AddRoute(off)
 		if err != nil {
 			return fmt.Errorf("spikard: openapi: serving %s: %w (%w)", f.Path, err, ErrInvalid)
 		}
@@ -107,6 +111,18 @@ func documented(rt *compiledRoute) openapi.Route {
 	}
 	for _, f := range rt.files.Describe() {
 		r.Files = append(r.Files, openapi.Upload{Name: f.Name, Required: f.Required, Types: f.Types})
+	}
+	if g := rt.guard; g != nil {
+		if g.jwt != nil {
+			r.Security = append(r.Security, openapi.Credential{Kind: "bearer"})
+		}
+		if g.keys != nil {
+			r.Security = append(r.Security, openapi.Credential{Kind: "apiKey", In: "header", Name: g.keys.Header})
+			if g.keys.Query != "" {
+				r.Security = append(r.Security, openapi.Credential{Kind: "apiKey", In: "query", Name: g.keys.Query})
+			}
+		}
+		r.Limited = g.limit != nil
 	}
 	return r
 }

@@ -409,8 +409,14 @@ typedef struct spikard_app spikard_app;
  *       "#/$defs/..." references follow it); a different schema under a
  *       taken name gets the name plus 2, 3, ... in route order. The bytes
  *       depend only on the routes and this object (keys sorted), so every
- *       binding serves the same document for the same app. Security
- *       schemes are not documented yet.
+ *       binding serves the same document for the same app. The guards
+ *       (below) are documented as components/securitySchemes: "bearerAuth"
+ *       (http bearer, JWT) for every route taking a JWT, and an apiKey
+ *       scheme per place a key is read, "apiKeyHeader" and "apiKeyQuery"
+ *       (then "apiKeyHeader2", ... for a route reading other names, in
+ *       route order); a guarded operation lists the schemes any one of
+ *       which will do as its "security", and a 401 (and a 429 under a rate
+ *       limit). The document and the pages take no guard: they are public.
  *   "hooks" (2.3): list of lifecycle phases the host has hooks for on
  *       every route: "on_request", "pre_validation", "pre_handler",
  *       "on_response", "on_error" (see Section - Lifecycle hooks), default

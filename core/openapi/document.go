@@ -27,6 +27,18 @@ type Route struct {
 	// keys of the same names; an empty OperationID is generated.
 	Summary, Description, OperationID string
 	Tags                              []string
+	// Security is how a request may authenticate (core's guard), any one
+	// of the ways doing; empty: no authentication. Limited says a rate
+	// limit applies to the route.
+	Security []Credential
+	Limited  bool
+}
+
+// Credential is one way a route's requests authenticate: a JWT bearer
+// token (Kind "bearer"), or an API key (Kind "apiKey") in a header or
+// query parameter (In, Name).
+type Credential struct {
+	Kind, In, Name string
 }
 
 // Param is one parameter of a route.
@@ -87,14 +99,18 @@ func Build(cfg Config, routes []Route) ([]byte, error) {
 		}
 		ids[r.OperationID] = where
 	}
-	validated := false
+	schemes := newSchemes()
+	problems := false
 	for i := range routes {
 		r := &routes[i]
-		op, isValidated, err := operation(r, reg)
+		op, usesProblems, err := operation(r, reg)
 		if err != nil {
 			return nil, fmt.Errorf("openapi: %s %s: %w", r.Method, r.Path, err)
 		}
-		validated = validated || isValidated
+		problems = problems || usesProblems
+		if len(r.Security) > 0 {
+			op["security"] = schemes.requirements(r.Security)
+		}
 		id := r.OperationID
 		if id == "" {
 			id = uniqueID(generatedID(r.Method, r.Path), ids)
@@ -116,8 +132,15 @@ func Build(cfg Config, routes []Route) ([]byte, error) {
 		"info":    info,
 		"paths":   paths,
 	}
-	if schemas := reg.components(validated); len(schemas) > 0 {
-		doc["components"] = map[string]any{"schemas": schemas}
+	components := map[string]any{}
+	if schemas := reg.components(problems); len(schemas) > 0 {
+		components["schemas"] = schemas
+	}
+	if len(schemes.byName) > 0 {
+		components["securitySchemes"] = schemes.byName
+	}
+	if len(components) > 0 {
+		doc["components"] = components
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -128,8 +151,9 @@ func Build(cfg Config, routes []Route) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// operation is the Operation Object of r, and whether core validates any
-// of its input (and so may answer 422).
+// operation is the Operation Object of r, and whether it refers to the
+// problem components (core validates some of its input and may answer
+// 422, or its guard may answer 401 or 429).
 func operation(r *Route, reg *registry) (map[string]any, bool, error) {
 	op := map[string]any{}
 	if r.Summary != "" {
@@ -202,8 +226,23 @@ func operation(r *Route, reg *registry) (map[string]any, bool, error) {
 			"content":     map[string]any{mediaProblem: map[string]any{"schema": ref(validationName)}},
 		}
 	}
+	problems := validated || op["requestBody"] != nil
+	if len(r.Security) > 0 {
+		responses["401"] = map[string]any{
+			"description": "Unauthorized",
+			"content":     map[string]any{mediaProblem: map[string]any{"schema": ref(problemName)}},
+		}
+		problems = true
+	}
+	if r.Limited {
+		responses["429"] = map[string]any{
+			"description": "Too Many Requests",
+			"content":     map[string]any{mediaProblem: map[string]any{"schema": ref(problemName)}},
+		}
+		problems = true
+	}
 	op["responses"] = responses
-	return op, validated, nil
+	return op, problems, nil
 }
 
 // requestBody is the Request Body Object of r. A body with upload fields
