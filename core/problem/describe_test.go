@@ -61,9 +61,9 @@ func TestFromDescriptionRefuses(t *testing.T) {
 
 func TestDependencyProblems(t *testing.T) {
 	for desc, want := range map[string]string{
-		`{"dependency":{"kind":"missing_dependency","key":"db"}}`: `{"type":"https://spikard.dev/errors/dependency-error","title":"Dependency Resolution Failed","status":500,"detail":"Required dependency not found","errors":[{"type":"missing_dependency","msg":"Dependency 'db' is not registered","dependency_key":"db"}]}`,
+		`{"dependency":{"kind":"missing_dependency","key":"db"}}`:                       `{"type":"https://spikard.dev/errors/dependency-error","title":"Dependency Resolution Failed","status":500,"detail":"Required dependency not found","errors":[{"type":"missing_dependency","msg":"Dependency 'db' is not registered","dependency_key":"db"}]}`,
 		`{"dependency":{"kind":"circular_dependency","key":"a","cycle":["a","b","a"]}}`: `{"type":"https://spikard.dev/errors/dependency-error","title":"Dependency Resolution Failed","status":500,"detail":"Circular dependency detected","errors":[{"type":"circular_dependency","msg":"Circular dependency detected: a -> b -> a","dependency_key":"a","cycle":["a","b","a"]}]}`,
-		`{"dependency":{"kind":"type_mismatch","key":"db","expected":"Pool"}}`: `{"type":"https://spikard.dev/errors/dependency-error","title":"Dependency Resolution Failed","status":500,"detail":"Dependency type mismatch","errors":[{"type":"type_mismatch","msg":"Dependency 'db' is not of the expected type 'Pool'","dependency_key":"db"}]}`,
+		`{"dependency":{"kind":"type_mismatch","key":"db","expected":"Pool"}}`:          `{"type":"https://spikard.dev/errors/dependency-error","title":"Dependency Resolution Failed","status":500,"detail":"Dependency type mismatch","errors":[{"type":"type_mismatch","msg":"Dependency 'db' is not of the expected type 'Pool'","dependency_key":"db"}]}`,
 	} {
 		p, err := FromDescription(500, []byte(desc))
 		if err != nil {
