@@ -8,7 +8,7 @@ from .errors import ListenError
 from .exceptions import HTTPException, RequestValidationError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
-from .responses import Response
+from .responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from .router import Router
 from .routing import delete, get, head, options, patch, post, put, route, sse, trace, websocket
 from .streaming import SseEvent, StreamingResponse
@@ -20,12 +20,15 @@ __all__ = [
     "BackgroundServer",
     "Body",
     "Cookie",
+    "HTMLResponse",
     "HTTPException",
     "Header",
     "Headers",
     "ListenError",
     "Path",
+    "PlainTextResponse",
     "Query",
+    "RedirectResponse",
     "Request",
     "RequestValidationError",
     "Response",
