@@ -911,3 +911,39 @@ export interface Spikard {
   /** "METHOD path" -> the tags of the routes routers brought. */
   readonly routeTags: Map<string, string[]>;
 }
+
+// -- Response helpers and cookies ---------------------------------------------
+
+/** The options of `Response.setCookie`. */
+export interface CookieOptions {
+  /** Max-Age in seconds. */
+  maxAge?: number;
+  /** Expires: a Date or Unix seconds. */
+  expires?: Date | number;
+  /** Default '/'; null or '' for none. */
+  path?: string | null;
+  domain?: string;
+  secure?: boolean;
+  httpOnly?: boolean;
+  /** Default 'lax'; null for none. 'none' needs `secure`. */
+  sameSite?: 'strict' | 'lax' | 'none' | null;
+  /** Needs `secure`. */
+  partitioned?: boolean;
+}
+
+export interface Response {
+  /** Set a cookie; the core writes the Set-Cookie header. */
+  setCookie(name: string, value?: string, options?: CookieOptions): this;
+  /** Tell the client to drop a cookie. */
+  deleteCookie(name: string, options?: CookieOptions): this;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export declare namespace Response {
+  /** An HTML answer (text/html; charset=utf-8). */
+  function html(content: string, init?: ResponseInit): Response;
+  /** A plain-text answer (text/plain; charset=utf-8). */
+  function text(content: string, init?: ResponseInit): Response;
+  /** A redirect (307 by default; 301, 302, 303 and 308 too), no body. */
+  function redirect(url: string, status?: 301 | 302 | 303 | 307 | 308): Response;
+}
