@@ -8,6 +8,7 @@ const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./sc
 const { Server } = require('./server');
 const { Hooks } = require('./hooks');
 const { checkPrefix } = require('./router');
+const { Dependencies } = require('./di');
 const { EventStream } = require('./streaming');
 const { compileSocket } = require('./sockets');
 const { publishOn } = require('./websocket');
@@ -83,15 +84,34 @@ function watchSignals() {
 }
 
 class Spikard {
-  /** @param config ServerConfig: each field is checked now, by the core's rules. */
-  constructor(config) {
+  /**
+   * @param config ServerConfig: each field is checked now, by the core's rules.
+   * @param options `{ strictDependencies }`: a dependency graph with a missing
+   *   name or a cycle makes listen() throw (lib/di.js).
+   */
+  constructor(config, options = {}) {
     this.config = checkConfig(config);
+    this._strictDependencies = Boolean((options || {}).strictDependencies);
     this.routes = [];
     this._server = null;
     this._host = undefined;
     this._signalHandlers = [];
     this.hooks = new Hooks();
     this.routeTags = new Map(); // "METHOD path" -> tags of the routes routers brought
+    this._deps = new Dependencies();
+  }
+
+  /** Make `value` (a value, or a `Provide` factory) the dependency `name`,
+   *  for `await req.dep(name)` (lib/di.js). */
+  provide(name, value) {
+    this._deps.provide(name, value);
+    return this;
+  }
+
+  /** For tests: `value` resolves `name` instead of what was provided. */
+  overrideDependency(name, value) {
+    this._deps.overrides.set(name, value);
+    return this;
   }
 
   /** Register every route of `router` under `options.prefix + router.prefix`
@@ -318,12 +338,19 @@ class Spikard {
         ...(watch === null ? {} : { reload: watch }),
       });
     }
+    for (const [name, err] of this._deps.check()) {
+      // Strict: refuse to start; else the requests that need it get the
+      // core's dependency-error problem.
+      if (this._strictDependencies) throw err;
+      console.error(`spikard: dependency '${name}': ${err.message}`);
+    }
     for (const fn of this.hooks.startup) await fn();
     const server = new Server(
       this.routes,
       configJson(config),
       Math.round(shutdown * 1000),
       this.hooks,
+      this._deps,
     );
     try {
       server.start();

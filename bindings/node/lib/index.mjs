@@ -2,10 +2,12 @@
 import cjs from './index.js';
 
 export const {
+  DependencyError,
   ErrorResponse,
   HttpException,
   ListenError,
   ProblemError,
+  Provide,
   Request,
   Response,
   Router,

@@ -32,6 +32,7 @@ const {
   renderProblem,
 } = require('./response');
 const { Hooks } = require('./hooks');
+const { cleanUp } = require('./di');
 
 const C = native.constants;
 const LANE = 0;
@@ -88,9 +89,11 @@ class Server {
    * @param configJson the spikard_app_new document
    * @param shutdownMs how long close() lets in-flight requests finish
    */
-  constructor(routes, configJson, shutdownMs, hooks = new Hooks()) {
+  constructor(routes, configJson, shutdownMs, hooks = new Hooks(), deps = null) {
     this.shutdownMs = shutdownMs;
     this._hooks = hooks;
+    // req.dep(name) finds the app's dependencies through its route (lib/di.js).
+    if (deps !== null && deps.size > 0) routes = routes.map((route) => ({ ...route, deps }));
     if (hooks.phases().length > 0) {
       // The core pauses requests only for phases with hooks (lib/hooks.js).
       configJson = JSON.stringify({ ...JSON.parse(configJson), hooks: hooks.phases() });
@@ -185,7 +188,7 @@ class Server {
       try {
         result = route.handler(req);
       } catch (err) {
-        out.push(this._failed(exchange, route, err));
+        out.push(this._failedRequest(exchange, route, req, err));
         continue;
       }
       if (isThenable(result) || isFetchResponse(result)) {
@@ -203,7 +206,7 @@ class Server {
             }
             this._settled(exchange, req, this._answer(exchange, route, value, req));
           },
-          (err) => this._settled(exchange, req, this._failed(exchange, route, err)),
+          (err) => this._settled(exchange, req, this._failedRequest(exchange, route, req, err)),
         );
         continue;
       }
@@ -215,7 +218,9 @@ class Server {
 
   /** The answer to `value`, or null when it opened a stream. */
   _answer(exchange, route, value, req) {
-    const later = req._seal();
+    let later = req._seal();
+    const gens = req._cleanups();
+    if (gens !== null) later = [...(later || []), () => cleanUp(gens)]; // after the answer
     if (value instanceof StreamingResponse) {
       if (later !== null) this._later.set(exchange, later); // a stream always ends with an event
       this._streams.start(exchange, `the handler for ${route.method} ${route.path}`, value);
@@ -268,6 +273,13 @@ class Server {
         this._queue([exchange, 500, null, '', C.RESPONSE_HANDLER_ERROR]);
       },
     );
+  }
+
+  /** _failed for a request whose dependencies' cleanups run now. */
+  _failedRequest(exchange, route, req, err) {
+    const gens = req._cleanups();
+    if (gens !== null) cleanUp(gens);
+    return this._failed(exchange, route, err);
   }
 
   _failed(exchange, route, err) {
