@@ -99,6 +99,19 @@ class Spikard {
     this.hooks = new Hooks();
     this.routeTags = new Map(); // "METHOD path" -> tags of the routes routers brought
     this._deps = new Dependencies();
+    this.exceptionHandlers = new Map(); // error class -> handler(req, err)
+  }
+
+  /** Answer a handler's errors of class `ErrorClass` (and its subclasses,
+   *  the nearest registered class winning) with `handler(req, err)`, async
+   *  or not, which returns the answer. Errors the core finds itself (its
+   *  404, 422, ...) do not reach it: onError hooks see those. */
+  exceptionHandler(ErrorClass, handler) {
+    if (typeof ErrorClass !== 'function' || typeof handler !== 'function') {
+      throw new TypeError('app.exceptionHandler(ErrorClass, handler): both must be functions');
+    }
+    this.exceptionHandlers.set(ErrorClass, handler);
+    return this;
   }
 
   /** Make `value` (a value, or a `Provide` factory) the dependency `name`,
@@ -351,6 +364,7 @@ class Spikard {
       Math.round(shutdown * 1000),
       this.hooks,
       this._deps,
+      this.exceptionHandlers,
     );
     try {
       server.start();

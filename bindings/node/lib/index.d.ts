@@ -992,3 +992,12 @@ export interface Request<P, Q, H, C, B> {
   /** The dependency `name`, made once per request (or once, for a singleton). */
   dep<T = unknown>(name: string): Promise<T>;
 }
+
+export interface Spikard {
+  /** Answer a handler's errors of `ErrorClass` (nearest class wins) with
+   *  `handler(req, err)`, which returns the answer. */
+  exceptionHandler<E>(
+    ErrorClass: abstract new (...args: never[]) => E,
+    handler: (req: Request, err: E) => HandlerResult | Promise<HandlerResult>,
+  ): this;
+}

@@ -75,6 +75,37 @@ function hookedRoute(route, hooks) {
   return { ...route, handler: hooked };
 }
 
+/** The handler registered for the nearest class of err (its prototype chain). */
+function handlerFor(handlers, err) {
+  for (
+    let proto = Object.getPrototypeOf(err);
+    proto !== null;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    const handler = handlers.get(proto.constructor);
+    if (handler !== undefined) return handler;
+  }
+  return undefined;
+}
+
+/** route whose errors of a registered class are answered by that class's
+ *  handler, `handler(req, err)` (async or not) returning the answer. */
+function handledRoute(route, handlers) {
+  if (route.socket !== null) return route;
+  const handler = route.handler;
+  const handled = async (req) => {
+    try {
+      return await handler(req);
+    } catch (err) {
+      const answer =
+        err !== null && typeof err === 'object' ? handlerFor(handlers, err) : undefined;
+      if (answer === undefined) throw err;
+      return answer(req, err);
+    }
+  };
+  return { ...route, handler: handled };
+}
+
 function isThenable(value) {
   return (
     value !== null &&
@@ -89,9 +120,12 @@ class Server {
    * @param configJson the spikard_app_new document
    * @param shutdownMs how long close() lets in-flight requests finish
    */
-  constructor(routes, configJson, shutdownMs, hooks = new Hooks(), deps = null) {
+  constructor(routes, configJson, shutdownMs, hooks = new Hooks(), deps = null, handlers = null) {
     this.shutdownMs = shutdownMs;
     this._hooks = hooks;
+    if (handlers !== null && handlers.size > 0) {
+      routes = routes.map((route) => handledRoute(route, handlers));
+    }
     // req.dep(name) finds the app's dependencies through its route (lib/di.js).
     if (deps !== null && deps.size > 0) routes = routes.map((route) => ({ ...route, deps }));
     if (hooks.phases().length > 0) {
