@@ -433,6 +433,7 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         "baseline-sync",
         *ACCESS_LOG_SERVERS,
         "spikard-hooks",
+        "spikard-host-hooks",
     ):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):

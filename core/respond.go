@@ -127,6 +127,9 @@ func (a *App) openWhole(ex *exchange) {
 func (a *App) openStream(ex *exchange, resp *Response) error {
 	sse := resp.Flags&ResponseSSE != 0
 	length, err := streamHeaders(resp, sse)
+	if err == nil {
+		err = checkCookies(resp.Headers) // cookie.go
+	}
 	if err != nil {
 		return err
 	}
@@ -136,7 +139,7 @@ func (a *App) openStream(ex *exchange, resp *Response) error {
 	for i := range resp.Headers {
 		hd := &resp.Headers[i]
 		if !strings.EqualFold(bstr(hd.Name), "content-length") {
-			h.Add(bstr(hd.Name), bstr(hd.Value))
+			addHeaders(h, resp.Headers[i:i+1])
 		}
 	}
 	if sse {
@@ -305,11 +308,14 @@ func writeResponse(ex *exchange, resp *Response) error {
 		ex.hk.problem = true // hooks.go: on_error sees it
 		return errAnswer
 	}
-	c.Response.SetStatusCode(resp.Status)
-	for i := range resp.Headers {
-		h := &resp.Headers[i]
-		c.Response.Header.Add(bstr(h.Name), bstr(h.Value))
+	if err := checkCookies(resp.Headers); err != nil { // cookie.go
+		p := problem.Internal()
+		ex.out = writeProblem(c, &p, ex.out)
+		ex.hk.problem = true
+		return err
 	}
+	c.Response.SetStatusCode(resp.Status)
+	addHeaders(&c.Response.Header, resp.Headers)
 	c.Response.SetBody(resp.Body)
 	if ex.head {
 		c.Response.SkipBody = true

@@ -922,7 +922,18 @@ int spikard_poller_fd(int *out_fd, spikard_poller *poller);
 /* The answer to one exchange. Its headers are sent as given; core adds
  * only the framing ones (content-length or transfer-encoding, date,
  * server, connection), never a default content-type: a body without one
- * goes out without one, the same from every binding. */
+ * goes out without one, the same from every binding.
+ * 2.3, cookies: a header named "spikard-cookie" (any case) is not sent; its
+ * value, a JSON object {"name": token (required), "value": string,
+ * "max_age": int seconds, "expires": int Unix seconds, "path": string,
+ * "domain": string, "secure": bool, "httponly": bool, "samesite":
+ * "strict" | "lax" | "none", "partitioned": bool}, becomes one Set-Cookie
+ * header that core writes, attributes in that order, Expires as an
+ * IMF-fixdate, so every binding's cookies read the same. A value core
+ * cannot render (a name that is no token, a value with a space, '"', ',',
+ * ';' or '\', SameSite=None or Partitioned without secure, an unknown key)
+ * is SPIKARD_E_INVALID and the standard 500. Deleting a cookie is
+ * "value": "", "max_age": 0, "expires": 0. Plain answers and streams. */
 typedef struct spikard_response {
     uint64_t exchange;
     uint32_t status; /* 100..599 */

@@ -274,6 +274,9 @@ def main() -> None:
         "--hooks", action="store_true", help="a no-op hook in each phase"
     )
     parser.add_argument(
+        "--host-hooks", action="store_true", help="no-op hooks in the host phases"
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, help="processes (the unpinned run)"
     )
     parser.add_argument("--access-log", action="store_true", help="the access log on")

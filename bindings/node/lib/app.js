@@ -10,6 +10,7 @@ const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./sc
 const { Server } = require('./server');
 const { Hooks } = require('./hooks');
 const { checkPrefix } = require('./router');
+const { Dependencies } = require('./di');
 const { EventStream } = require('./streaming');
 const { compileSocket } = require('./sockets');
 const { publishOn } = require('./websocket');
@@ -151,9 +152,14 @@ function watchSignals() {
 }
 
 class Spikard {
-  /** @param config ServerConfig: each field is checked now, by the core's rules. */
-  constructor(config) {
+  /**
+   * @param config ServerConfig: each field is checked now, by the core's rules.
+   * @param options `{ strictDependencies }`: a dependency graph with a missing
+   *   name or a cycle makes listen() throw (lib/di.js).
+   */
+  constructor(config, options = {}) {
     this.config = checkConfig(config);
+    this._strictDependencies = Boolean((options || {}).strictDependencies);
     this.routes = [];
     this._server = null;
     this._host = undefined;
@@ -161,6 +167,33 @@ class Spikard {
     this._logger = null;
     this.hooks = new Hooks();
     this.routeTags = new Map(); // "METHOD path" -> tags of the routes routers brought
+    this._deps = new Dependencies();
+    this.exceptionHandlers = new Map(); // error class -> handler(req, err)
+  }
+
+  /** Answer a handler's errors of class `ErrorClass` (and its subclasses,
+   *  the nearest registered class winning) with `handler(req, err)`, async
+   *  or not, which returns the answer. Errors the core finds itself (its
+   *  404, 422, ...) do not reach it: onError hooks see those. */
+  exceptionHandler(ErrorClass, handler) {
+    if (typeof ErrorClass !== 'function' || typeof handler !== 'function') {
+      throw new TypeError('app.exceptionHandler(ErrorClass, handler): both must be functions');
+    }
+    this.exceptionHandlers.set(ErrorClass, handler);
+    return this;
+  }
+
+  /** Make `value` (a value, or a `Provide` factory) the dependency `name`,
+   *  for `await req.dep(name)` (lib/di.js). */
+  provide(name, value) {
+    this._deps.provide(name, value);
+    return this;
+  }
+
+  /** For tests: `value` resolves `name` instead of what was provided. */
+  overrideDependency(name, value) {
+    this._deps.overrides.set(name, value);
+    return this;
   }
 
   /** Register every route of `router` under `options.prefix + router.prefix`
@@ -399,6 +432,12 @@ class Spikard {
         ...(watch === null ? {} : { reload: watch }),
       });
     }
+    for (const [name, err] of this._deps.check()) {
+      // Strict: refuse to start; else the requests that need it get the
+      // core's dependency-error problem.
+      if (this._strictDependencies) throw err;
+      console.error(`spikard: dependency '${name}': ${err.message}`);
+    }
     for (const fn of this.hooks.startup) await fn();
     const logger = config.logger === undefined ? STDERR_LOGGER : config.logger || null;
     const server = new Server(
@@ -407,6 +446,8 @@ class Spikard {
       Math.round(shutdown * 1000),
       config.accessLog ? logger : null,
       this.hooks,
+      this._deps,
+      this.exceptionHandlers,
     );
     try {
       server.start();

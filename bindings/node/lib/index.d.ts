@@ -826,7 +826,7 @@ export interface Listening {
 /** A web application: routes in JS, served by libspikard's Go core. */
 export declare class Spikard {
   /** @param config settings, each checked now by the core's rules */
-  constructor(config?: ServerConfig);
+  constructor(config?: ServerConfig, options?: SpikardOptions);
   /** The checked settings. */
   readonly config: Readonly<ServerConfig>;
   /** Register a handler for any method. */
@@ -1182,4 +1182,94 @@ export interface Spikard {
   includeRouter(router: Router, options?: RouterOptions): this;
   /** "METHOD path" -> the tags of the routes routers brought. */
   readonly routeTags: Map<string, string[]>;
+}
+
+// -- Response helpers and cookies ---------------------------------------------
+
+/** The options of `Response.setCookie`. */
+export interface CookieOptions {
+  /** Max-Age in seconds. */
+  maxAge?: number;
+  /** Expires: a Date or Unix seconds. */
+  expires?: Date | number;
+  /** Default '/'; null or '' for none. */
+  path?: string | null;
+  domain?: string;
+  secure?: boolean;
+  httpOnly?: boolean;
+  /** Default 'lax'; null for none. 'none' needs `secure`. */
+  sameSite?: 'strict' | 'lax' | 'none' | null;
+  /** Needs `secure`. */
+  partitioned?: boolean;
+}
+
+export interface Response {
+  /** Set a cookie; the core writes the Set-Cookie header. */
+  setCookie(name: string, value?: string, options?: CookieOptions): this;
+  /** Tell the client to drop a cookie. */
+  deleteCookie(name: string, options?: CookieOptions): this;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export declare namespace Response {
+  /** An HTML answer (text/html; charset=utf-8). */
+  function html(content: string, init?: ResponseInit): Response;
+  /** A plain-text answer (text/plain; charset=utf-8). */
+  function text(content: string, init?: ResponseInit): Response;
+  /** A redirect (307 by default; 301, 302, 303 and 308 too), no body. */
+  function redirect(url: string, status?: 301 | 302 | 303 | 307 | 308): Response;
+}
+
+// -- Dependency injection (lib/di.js) -----------------------------------------
+
+/** The options of a `Provide`. */
+export interface ProvideOptions {
+  /** The names the factory takes, as one object `{ name: value }`. */
+  dependsOn?: string[];
+  /** Make it once for the app instead of once per request. */
+  singleton?: boolean;
+}
+
+/** A factory dependency: a function (async or not) or a generator of either,
+ *  whose code after `yield` is its cleanup, run after the answer is written. */
+export declare class Provide {
+  constructor(factory: (deps: { [name: string]: unknown }) => unknown, options?: ProvideOptions);
+  readonly dependsOn: string[];
+  readonly singleton: boolean;
+}
+
+/** A dependency that cannot be resolved: answered with the core's
+ *  dependency-error problem document. */
+export declare class DependencyError extends ProblemError {
+  readonly kind: 'missing_dependency' | 'circular_dependency' | 'type_mismatch';
+  readonly key: string;
+  readonly cycle: string[] | null;
+}
+
+/** The options of `new Spikard(config, options)`. */
+export interface SpikardOptions {
+  /** A dependency graph with a missing name or a cycle makes listen() throw. */
+  strictDependencies?: boolean;
+}
+
+export interface Spikard {
+  /** Make `value` (a value, or a `Provide`) the dependency `name`. */
+  provide(name: string, value: unknown): this;
+  /** For tests: `value` resolves `name` instead of what was provided. */
+  overrideDependency(name: string, value: unknown): this;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+export interface Request<P, Q, H, C, B> {
+  /** The dependency `name`, made once per request (or once, for a singleton). */
+  dep<T = unknown>(name: string): Promise<T>;
+}
+
+export interface Spikard {
+  /** Answer a handler's errors of `ErrorClass` (nearest class wins) with
+   *  `handler(req, err)`, which returns the answer. */
+  exceptionHandler<E>(
+    ErrorClass: abstract new (...args: never[]) => E,
+    handler: (req: Request, err: E) => HandlerResult | Promise<HandlerResult>,
+  ): this;
 }

@@ -4,6 +4,7 @@
 const { Spikard } = require('./app');
 const { FileResponse, HttpException, ProblemError, Response } = require('./response');
 const { ErrorResponse } = require('./hooks');
+const { DependencyError, Provide } = require('./di');
 const { Request } = require('./request');
 const { Router } = require('./router');
 const { SseEvent, StreamingResponse } = require('./streaming');
@@ -13,11 +14,13 @@ const { ListenError } = require('./culprit');
 const { WebSocket, WebSocketDisconnect } = require('./websocket');
 
 module.exports = {
+  DependencyError,
   ErrorResponse,
   FileResponse,
   HttpException,
   ListenError,
   ProblemError,
+  Provide,
   Request,
   Response,
   Router,

@@ -2,11 +2,13 @@
 import cjs from './index.js';
 
 export const {
+  DependencyError,
   ErrorResponse,
   FileResponse,
   HttpException,
   ListenError,
   ProblemError,
+  Provide,
   Request,
   Response,
   Router,

@@ -261,12 +261,46 @@ class Request {
     return this._controller.signal;
   }
 
+  /**
+   * The dependency `name` (lib/di.js): a promise of its value, made once per
+   * request (or once for the app, for a singleton). Rejects with a
+   * DependencyError, answered with the core's dependency-error problem, when
+   * it cannot be resolved.
+   */
+  dep(name) {
+    const deps = this._route.deps;
+    if (deps === undefined) {
+      return depsMissing(name);
+    }
+    if (this._scope === undefined) {
+      this._scope = { cache: new Map(), cleanups: [] };
+    }
+    return deps.resolve(name, this._scope);
+  }
+
+  /** The generator factories' cleanups this request owes, or null. */
+  _cleanups() {
+    const scope = this._scope;
+    if (scope === undefined || scope.cleanups.length === 0) return null;
+    const gens = scope.cleanups;
+    scope.cleanups = [];
+    return gens;
+  }
+
   /** Called by the dispatcher on the exchange's DISCONNECT event. */
   _abort(reason) {
     if (this._abortReason !== undefined) return;
     this._abortReason = reason;
     if (this._controller !== null) this._controller.abort(reason);
   }
+}
+
+/** req.dep(name) of an app that provides nothing. */
+function depsMissing(name) {
+  const { DependencyError } = require('./di');
+  return Promise.reject(
+    new DependencyError(`dependency '${name}' is not registered`, 'missing_dependency', name),
+  );
 }
 
 module.exports = { Request };

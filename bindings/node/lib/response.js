@@ -83,6 +83,66 @@ class Response {
     this.headers = this.headers.filter(([n]) => n.toLowerCase() !== lower);
     return this;
   }
+
+  /**
+   * Set a cookie. The core writes the Set-Cookie header (spikard.h,
+   * "spikard-cookie"), the same bytes as every binding's, and answers 500 for
+   * a name that is no token or a value with a space, quote, comma, semicolon
+   * or backslash. `options`: `{ maxAge (seconds), expires (Date or Unix
+   * seconds), path = '/', domain, secure, httpOnly, sameSite = 'lax'
+   * ('strict', 'lax', 'none' or null), partitioned }`.
+   */
+  setCookie(name, value = '', options = {}) {
+    const o = options || {};
+    const cookie = { name: String(name), value: String(value) };
+    if (o.maxAge !== undefined && o.maxAge !== null) cookie.max_age = Math.trunc(o.maxAge);
+    if (o.expires !== undefined && o.expires !== null) {
+      cookie.expires =
+        o.expires instanceof Date ? Math.floor(o.expires.getTime() / 1000) : Math.trunc(o.expires);
+    }
+    const path = o.path === undefined ? '/' : o.path;
+    if (path) cookie.path = path;
+    if (o.domain) cookie.domain = o.domain;
+    if (o.secure) cookie.secure = true;
+    if (o.httpOnly) cookie.httponly = true;
+    const sameSite = o.sameSite === undefined ? 'lax' : o.sameSite;
+    if (sameSite) cookie.samesite = sameSite;
+    if (o.partitioned) cookie.partitioned = true;
+    this.headers.push([COOKIE_HEADER, JSON.stringify(cookie)]);
+    return this;
+  }
+
+  /** Tell the client to drop a cookie (path and domain must match the cookie's). */
+  deleteCookie(name, options = {}) {
+    return this.setCookie(name, '', { ...(options || {}), maxAge: 0, expires: 0 });
+  }
+
+  /** An HTML answer (text/html; charset=utf-8). */
+  static html(content, init = {}) {
+    return typed(content, init, 'text/html; charset=utf-8');
+  }
+
+  /** A plain-text answer (text/plain; charset=utf-8). */
+  static text(content, init = {}) {
+    return typed(content, init, TEXT_TYPE);
+  }
+
+  /** A redirect to `url`: status 307 by default (301, 302, 303, 308 too), no body. */
+  static redirect(url, status = 307) {
+    if (![301, 302, 303, 307, 308].includes(status)) {
+      throw new RangeError(`Response.redirect: status ${status} is not a redirect`);
+    }
+    return new Response(undefined, { status, headers: [['location', String(url)]] });
+  }
+}
+
+/** The response header the core renders as Set-Cookie (spikard.h). */
+const COOKIE_HEADER = 'spikard-cookie';
+
+function typed(content, init, type) {
+  const res = new Response(String(content), init);
+  if (res.getHeader('content-type') === undefined) res.headers.push(['content-type', type]);
+  return res;
 }
 
 /**

@@ -36,6 +36,7 @@ const {
   renderProblem,
 } = require('./response');
 const { Hooks } = require('./hooks');
+const { cleanUp } = require('./di');
 
 const C = native.constants;
 const LANE = 0;
@@ -78,6 +79,37 @@ function hookedRoute(route, hooks) {
   return { ...route, handler: hooked };
 }
 
+/** The handler registered for the nearest class of err (its prototype chain). */
+function handlerFor(handlers, err) {
+  for (
+    let proto = Object.getPrototypeOf(err);
+    proto !== null;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    const handler = handlers.get(proto.constructor);
+    if (handler !== undefined) return handler;
+  }
+  return undefined;
+}
+
+/** route whose errors of a registered class are answered by that class's
+ *  handler, `handler(req, err)` (async or not) returning the answer. */
+function handledRoute(route, handlers) {
+  if (route.socket !== null) return route;
+  const handler = route.handler;
+  const handled = async (req) => {
+    try {
+      return await handler(req);
+    } catch (err) {
+      const answer =
+        err !== null && typeof err === 'object' ? handlerFor(handlers, err) : undefined;
+      if (answer === undefined) throw err;
+      return answer(req, err);
+    }
+  };
+  return { ...route, handler: handled };
+}
+
 function isThenable(value) {
   return (
     value !== null &&
@@ -93,10 +125,23 @@ class Server {
    * @param shutdownMs how long close() lets in-flight requests finish
    * @param accessLogger where the access lines go ({ info(line) }), or null
    */
-  constructor(routes, configJson, shutdownMs, accessLogger = null, hooks = new Hooks()) {
+  constructor(
+    routes,
+    configJson,
+    shutdownMs,
+    accessLogger = null,
+    hooks = new Hooks(),
+    deps = null,
+    handlers = null,
+  ) {
     this.shutdownMs = shutdownMs;
     this._accessLogger = accessLogger;
     this._hooks = hooks;
+    if (handlers !== null && handlers.size > 0) {
+      routes = routes.map((route) => handledRoute(route, handlers));
+    }
+    // req.dep(name) finds the app's dependencies through its route (lib/di.js).
+    if (deps !== null && deps.size > 0) routes = routes.map((route) => ({ ...route, deps }));
     if (hooks.phases().length > 0) {
       // The core pauses requests only for phases with hooks (lib/hooks.js).
       configJson = JSON.stringify({ ...JSON.parse(configJson), hooks: hooks.phases() });
@@ -195,7 +240,7 @@ class Server {
       try {
         result = route.handler(req);
       } catch (err) {
-        out.push(this._failed(exchange, route, err));
+        out.push(this._failedRequest(exchange, route, req, err));
         continue;
       }
       if (isThenable(result) || isFetchResponse(result)) {
@@ -213,7 +258,7 @@ class Server {
             }
             this._settled(exchange, req, this._answer(exchange, route, value, req));
           },
-          (err) => this._settled(exchange, req, this._failed(exchange, route, err)),
+          (err) => this._settled(exchange, req, this._failedRequest(exchange, route, req, err)),
         );
         continue;
       }
@@ -241,7 +286,9 @@ class Server {
 
   /** The answer to `value`, or null when it opened a stream. */
   _answer(exchange, route, value, req) {
-    const later = req._seal();
+    let later = req._seal();
+    const gens = req._cleanups();
+    if (gens !== null) later = [...(later || []), () => cleanUp(gens)]; // after the answer
     if (value instanceof StreamingResponse) {
       if (later !== null) this._later.set(exchange, later); // a stream always ends with an event
       this._streams.start(exchange, `the handler for ${route.method} ${route.path}`, value);
@@ -303,6 +350,13 @@ class Server {
         this._queue([exchange, 500, null, '', C.RESPONSE_HANDLER_ERROR]);
       },
     );
+  }
+
+  /** _failed for a request whose dependencies' cleanups run now. */
+  _failedRequest(exchange, route, req, err) {
+    const gens = req._cleanups();
+    if (gens !== null) cleanUp(gens);
+    return this._failed(exchange, route, err);
   }
 
   _failed(exchange, route, err) {

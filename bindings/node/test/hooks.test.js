@@ -150,3 +150,25 @@ test('a hook returning undefined is an error naming it; startup and shutdown run
   await app.close();
   assert.deepEqual(events, ['startup', 'shutdown']);
 });
+
+test('exceptionHandler maps error classes to answers', async (t) => {
+  class OutOfStock extends Error {}
+  class Backordered extends OutOfStock {}
+  const app = new Spikard({ quiet: true });
+  app.exceptionHandler(
+    OutOfStock,
+    (req, err) => new Response({ error: err.message, path: req.path }, { status: 409 }),
+  );
+  app.get('/a', async () => {
+    throw new Backordered('none left');
+  });
+  app.get('/other', () => {
+    throw new RangeError('not mapped');
+  });
+  const url = await serve(t, app);
+  let got = await fetch(`${url}/a`);
+  assert.equal(got.status, 409);
+  assert.deepEqual(await got.json(), { error: 'none left', path: '/a' });
+  got = await fetch(`${url}/other`);
+  assert.equal(got.status, 500);
+});

@@ -17,7 +17,13 @@ from .errors import ListenError
 from .exceptions import HTTPException, RequestValidationError
 from .params import Body, Cookie, Header, Path, Query
 from .request import Headers, Request
-from .responses import FileResponse, Response
+from .responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from .router import Router
 from .routing import delete, get, head, options, patch, post, put, route, sse, trace, websocket
 from .staticfiles import StaticFilesConfig
@@ -35,6 +41,7 @@ __all__ = [
     "Cookie",
     "CorsConfig",
     "FileResponse",
+    "HTMLResponse",
     "HTTPException",
     "Header",
     "Headers",
@@ -42,8 +49,10 @@ __all__ = [
     "ListenError",
     "OpenApiConfig",
     "Path",
+    "PlainTextResponse",
     "Query",
     "RateLimitConfig",
+    "RedirectResponse",
     "Request",
     "RequestValidationError",
     "Response",

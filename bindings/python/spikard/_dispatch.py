@@ -259,15 +259,22 @@ class Server:
         exception_handlers: dict[type[BaseException], Any] | None = None,
         dependencies: dict[Any, Any] | None = None,
         strict_dependencies: bool = False,
+        route_overrides: dict[tuple[str, str], dict[Any, Any]] | None = None,
     ) -> None:
         self.config = config
         self.hooks = hooks if hooks is not None else Hooks()
         doc = config.to_json(serial_lanes=(SYNC_LANE,), log_lane=ASYNC_LANE)
-        if dependencies:
+        if dependencies or route_overrides:
             # Resolved now, at start (spikard.di): injected parameters leave
             # the core's schema; an unresolvable route answers 500.
+            overrides = route_overrides or {}
             routes = [
-                inject_route(r, dependencies, strict=strict_dependencies, loop=lambda: self._loop)
+                inject_route(
+                    r,
+                    {**(dependencies or {}), **overrides.get((r.method, r.path), {})},
+                    strict=strict_dependencies,
+                    loop=lambda: self._loop,
+                )
                 for r in routes
             ]
         if exception_handlers:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
 from . import _native
-from ._results import Rendered, render_response
+from ._results import Rendered, encode_json, render_response
 from .exceptions import HTTPException
 from .hooks import ErrorResponse, Hooks, MutableHeaders, _wait
 from .request import Request
@@ -58,13 +58,18 @@ def _response_of(rendered: Rendered) -> Response:
     """The Response on_response hooks see for a rendered answer: content is
     the body's bytes, headers as they will be sent."""
     status, headers, payload = rendered
-    return Response(payload, status, _headers_dict(headers))
+    cookies = [h for h in headers or () if h[0] in (b"spikard-cookie", "spikard-cookie")]
+    resp = Response(payload, status, _headers_dict([h for h in headers or () if h not in cookies]))
+    resp.cookies = [json.loads(v) for _, v in cookies]  # kept apart: one header each
+    return resp
 
 
 def _rendered(resp: Response) -> Rendered:
     """A Response back to (status, headers, body); bytes content as is."""
     if type(resp.content) is bytes and resp.media_type is None:
-        return resp.status_code, list(resp.headers.items()) or None, resp.content
+        headers: list[Any] = list(resp.headers.items())
+        headers += [(b"spikard-cookie", encode_json(c)) for c in resp.cookies]
+        return resp.status_code, headers or None, resp.content
     return render_response(resp)
 
 

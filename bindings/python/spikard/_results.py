@@ -74,6 +74,8 @@ def render_response(resp: Response) -> Rendered:
         return resp.status_code | FILE_STATUS, file_headers or None, resp.payload()
     default_headers, body = _content(resp.content)
     headers: list[Header] = [(k, v) for k, v in resp.headers.items()]
+    for cookie in resp.cookies:  # rendered by the core (spikard.h)
+        headers.append((b"spikard-cookie", encode_json(cookie)))
     if resp.media_type is not None:
         if not any(k.lower() == "content-type" for k, _ in resp.headers.items()):
             headers.append((b"content-type", resp.media_type))
@@ -145,7 +147,7 @@ def make_renderer(
             result = convert(result)
         kind = type(result)
         if kind is Response:
-            return render_response(result)
+            return render_response(result)  # subclasses: isinstance below
         if kind is bytes:
             return status_code, BYTES_HEADERS, result
         if kind is str:

@@ -63,6 +63,7 @@ class Spikard:
         # its place; both resolve when the app starts.
         self.dependencies: dict[str | type, Any] = {}
         self.dependency_overrides: dict[str | type, Any] = {}
+        self.route_dependency_overrides: dict[tuple[str, str], dict[str | type, Any]] = {}
         self.strict_dependencies = strict_dependencies
         # (method, path) -> tags of the routes routers brought, for documentation.
         self.route_tags: dict[tuple[str, str], list[str]] = {}
@@ -103,11 +104,14 @@ class Spikard:
         jwt_auth: JwtConfig | Literal[False] | None = None,
         api_key_auth: ApiKeyConfig | Literal[False] | None = None,
         rate_limit: RateLimitConfig | Literal[False] | None = None,
+        dependency_overrides: dict[str | type, Any] | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated handler for ``method`` and ``path``.
 
         ``request_schema`` replaces the body schema derived from the body
-        parameter's type; ``status_code`` is the status of plain return values.
+        parameter's type; ``status_code`` is the status of plain return values;
+        ``dependency_overrides`` replace the app's dependencies for this route
+        only (spikard.di).
         ``cors`` is the route's CORS policy in place of the app's
         (``ServerConfig.cors``); False turns the app's off for the route.
         ``summary``, ``description`` (else the docstring's first line and the
@@ -129,6 +133,8 @@ class Spikard:
         }
 
         def decorator(handler: F) -> F:
+            if dependency_overrides:
+                self.route_dependency_overrides[(method.upper(), path)] = dict(dependency_overrides)
             route = _with_cors(
                 compile_route(
                     method,
@@ -144,7 +150,9 @@ class Spikard:
                     # Provided already: never a query parameter (a type
                     # such as a pool has no schema). spikard.di recompiles
                     # at start for what is provided later.
-                    exclude=injected_names(handler, self.dependencies),
+                    exclude=injected_names(
+                        handler, {**self.dependencies, **(dependency_overrides or {})}
+                    ),
                 ),
                 cors_doc,
             )
@@ -425,6 +433,7 @@ class Spikard:
             self.exception_handlers,
             {**self.dependencies, **self.dependency_overrides},
             self.strict_dependencies,
+            self.route_dependency_overrides,
         )
         self._servers.add(server)
         return server

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["FileResponse", "Response"]
+__all__ = ["FileResponse", "HTMLResponse", "PlainTextResponse", "RedirectResponse", "Response"]
 
 
 class Response:
@@ -18,7 +19,7 @@ class Response:
     Content-Type chosen from the content.
     """
 
-    __slots__ = ("content", "headers", "media_type", "status_code")
+    __slots__ = ("content", "cookies", "headers", "media_type", "status_code")
 
     def __init__(
         self,
@@ -31,9 +32,73 @@ class Response:
         self.status_code = status_code
         self.headers: dict[str, str] = dict(headers) if headers else {}
         self.media_type = media_type
+        self.cookies: list[dict[str, Any]] = []
+        """Cookies to set, as the core renders them (spikard.h: "spikard-cookie")."""
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        *,
+        max_age: int | None = None,
+        expires: int | datetime.datetime | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Set a cookie on the answer. The core writes the Set-Cookie header
+        (and refuses, with a 500, a name that is no token or a value with a
+        space, quote, comma, semicolon or backslash). ``expires`` is a Unix
+        time or a datetime; ``samesite`` "strict", "lax", "none" or None."""
+        cookie: dict[str, Any] = {"name": key, "value": value}
+        if max_age is not None:
+            cookie["max_age"] = int(max_age)
+        if expires is not None:
+            stamp = expires.timestamp() if isinstance(expires, datetime.datetime) else expires
+            cookie["expires"] = int(stamp)
+        if path:
+            cookie["path"] = path
+        if domain:
+            cookie["domain"] = domain
+        if secure:
+            cookie["secure"] = True
+        if httponly:
+            cookie["httponly"] = True
+        if samesite:
+            cookie["samesite"] = samesite
+        if partitioned:
+            cookie["partitioned"] = True
+        self.cookies.append(cookie)
+
+    def delete_cookie(
+        self,
+        key: str,
+        *,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = "lax",
+    ) -> None:
+        """Tell the client to drop a cookie (empty value, Max-Age 0, an
+        Expires in 1970); path and domain must match the cookie's."""
+        self.set_cookie(
+            key,
+            "",
+            max_age=0,
+            expires=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
 
     def __repr__(self) -> str:
-        return f"Response(status_code={self.status_code}, content={self.content!r})"
+        return f"{type(self).__name__}(status_code={self.status_code}, content={self.content!r})"
 
 
 class FileResponse(Response):
@@ -95,3 +160,39 @@ class FileResponse(Response):
 
     def __repr__(self) -> str:
         return f"FileResponse({self.path!r}, status_code={self.status_code})"
+
+
+class HTMLResponse(Response):
+    """An HTML answer: ``content`` (str) as text/html; charset=utf-8."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, content: str = "", status_code: int = 200, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(content, status_code, headers, "text/html; charset=utf-8")
+
+
+class PlainTextResponse(Response):
+    """A plain-text answer: ``content`` (str) as text/plain; charset=utf-8."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, content: str = "", status_code: int = 200, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(content, status_code, headers, "text/plain; charset=utf-8")
+
+
+class RedirectResponse(Response):
+    """A redirect to ``url`` (status 307 by default: 301, 302, 303 and 308
+    too), with no body."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, url: str, status_code: int = 307, headers: Mapping[str, str] | None = None
+    ) -> None:
+        if status_code not in (301, 302, 303, 307, 308):
+            raise ValueError(f"RedirectResponse: status_code {status_code} is not a redirect")
+        super().__init__(None, status_code, {**(headers or {}), "location": url})

@@ -180,3 +180,20 @@ def test_strict_dependencies_raise_at_start():
 
     with pytest.raises(DependencyError, match="ghost"):
         app.serve_in_background(port=0)
+
+
+def test_per_route_overrides(serve):
+    app = Spikard()
+    app.provide("db", "production")
+
+    @app.get("/a")
+    async def a(db: str) -> str:
+        return db
+
+    @app.get("/b", dependency_overrides={"db": Provide(lambda: "route double")})
+    async def b(db: str) -> str:
+        return db
+
+    client = serve(app)
+    assert client.get("/a").body == b"production"
+    assert client.get("/b").body == b"route double"
