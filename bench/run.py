@@ -22,7 +22,9 @@ Every ratio is ours ÷ peer, ours being `spikard` when it runs, else
 """
 
 import argparse
+import dataclasses
 import datetime
+import gzip
 import hashlib
 import json
 import os
@@ -39,6 +41,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +69,9 @@ class Workload:
     body: Path | None  # the exact request body wrk and the check send
     content_type: str | None
     expected: object  # the answer's JSON, compared as parsed values
+    accept_encoding: str | None = (
+        None  # sent by wrk and the check (compressed workloads)
+    )
 
 
 @dataclass
@@ -168,6 +174,19 @@ def workloads() -> list[Workload]:
     return out
 
 
+def compressed_workloads() -> list[Workload]:
+    """Beyond WORKLOADS.md, run only when named: json-large asking for a
+    compressed answer (issue 14's figure). The servers that compress are
+    spikard-compress (CompressionConfig, quality 6) and fastapi-gzip
+    (GZipMiddleware, compresslevel 6); a server answers what it can (FastAPI
+    has no brotli: identity), and the check records which coding came."""
+    large = next(w for w in workloads() if w.name == "json-large")
+    return [
+        dataclasses.replace(large, name=f"json-large-{tag}", accept_encoding=coding)
+        for tag, coding in (("gzip", "gzip"), ("br", "br"))
+    ]
+
+
 QUICK_WORKLOADS = (
     "json-small,json-medium,path-simple,query-many,form-complex,multipart-small"
 )
@@ -214,13 +233,15 @@ def ensure_venv(name: str, requirements: Path) -> tuple[str, str | None]:
 UVICORN_PEERS = ("fastapi", "litestar", "blacksheep")
 PEERS = (*UVICORN_PEERS, "robyn", "spikard-0.3.5", "spikard-0.17")
 SERVERS = ("spikard", "spikard-sync", *PEERS, "ceiling")  # the default run
+# Compressing variants, run only when named (compressed_workloads).
+COMPRESSING = ("spikard-compress", "fastapi-gzip")
 # The Node table (--node): our Node package and the Node frameworks, each peer
 # in bench/peers/<name>/ with app.mjs and a pinned package-lock.json.
 NODE_PEERS = ("fastify", "hono", "express")
 NODE_SERVERS = ("spikard-node", *NODE_PEERS)
-KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync")
+KNOWN = (*SERVERS, *NODE_SERVERS, *COMPRESSING, "baseline", "baseline-sync")
 # What "ours" is when --ours does not say: the first of these that runs.
-OURS_BY_DEFAULT = ("spikard", "spikard-node")
+OURS_BY_DEFAULT = ("spikard", "spikard-node", "spikard-compress")
 NODE_ADDON = ROOT / "bindings" / "node" / "build" / "Release" / "spikard.node"
 
 
@@ -318,10 +339,18 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         if baseline is None:
             sys.exit(f"run.py: server {name!r} needs --baseline-python")
         python = baseline
-    if name in ("spikard", "spikard-sync", "baseline", "baseline-sync"):
+    if name in (
+        "spikard",
+        "spikard-sync",
+        "baseline",
+        "baseline-sync",
+        "spikard-compress",
+    ):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):
             argv.append("--sync")
+        if name == "spikard-compress":
+            argv.append("--compression")
         s = Server(
             name,
             argv,
@@ -343,6 +372,9 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         if r.returncode != 0:
             s.skip = "go build ./bench/ceiling failed:\n" + r.stderr.strip()
         return s
+    gzip_env = None
+    if name == "fastapi-gzip":  # FastAPI's app with Starlette's GZipMiddleware
+        name, gzip_env = "fastapi", {"BENCH_GZIP": "1"}
     if name not in PEERS:
         sys.exit(f"run.py: unknown server {name!r} (known: {', '.join(KNOWN)})")
     peer = BENCH / "peers" / name
@@ -356,6 +388,9 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         s = Server(
             name, argv, [*argv, "--workers", "2"], note="unpinned: uvicorn --workers 2"
         )
+        if gzip_env is not None:
+            s.name, s.env = "fastapi-gzip", gzip_env
+            s.note += "; GZipMiddleware(minimum_size=1024, compresslevel=6)"
     elif name == "robyn":
         argv = [
             vpy,
@@ -545,6 +580,9 @@ def check_answer(srv: Running, w: Workload) -> dict:
     req = urllib.request.Request(srv.url(w), data=data, method=w.method)
     if data is not None:
         req.add_header("Content-Type", w.content_type)
+    if w.accept_encoding:
+        req.add_header("Accept-Encoding", w.accept_encoding)
+    coding = ""
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             status, ctype, body = (
@@ -552,15 +590,27 @@ def check_answer(srv: Running, w: Workload) -> dict:
                 resp.headers.get("Content-Type", ""),
                 resp.read(),
             )
+            coding = resp.headers.get("Content-Encoding", "")
     except urllib.error.HTTPError as e:
         status, ctype, body = e.code, e.headers.get("Content-Type", ""), e.read()
     except OSError as e:
         return {"ok": False, "problem": f"request failed: {e}"}
+    wire_bytes = len(body)
+    if coding:
+        body, why = decode_body(coding, body)
+        if why:
+            return {
+                "ok": False,
+                "problem": f"content-encoding {coding} does not decode: {why}",
+            }
     result = {
         "status": status,
         "content_type": ctype,
         "body": body.decode(errors="replace"),
     }
+    if w.accept_encoding:
+        result["content_encoding"] = coding or "identity"
+        result["wire_bytes"] = wire_bytes
     try:
         value = json.loads(body)
     except ValueError:
@@ -580,6 +630,29 @@ def check_answer(srv: Running, w: Workload) -> dict:
     if problems:
         result["problem"] = "; ".join(problems)
     return result
+
+
+def decode_body(coding: str, body: bytes) -> tuple[bytes, str | None]:
+    """A compressed answer decoded (gzip with the standard library, br
+    through Node's zlib, which the Python standard library lacks)."""
+    try:
+        if coding == "gzip":
+            return gzip.decompress(body), None
+        if coding == "br":
+            script = "process.stdout.write(require('zlib').brotliDecompressSync(require('fs').readFileSync(0)))"
+            r = subprocess.run(
+                ["node", "-e", script],
+                input=body,
+                capture_output=True,
+                check=False,
+                timeout=30,
+            )
+            if r.returncode == 0:
+                return r.stdout, None
+            return body, r.stderr.decode(errors="replace").strip() or "node failed"
+    except (OSError, EOFError, zlib.error, subprocess.SubprocessError) as e:
+        return body, str(e)
+    return body, f"unknown coding {coding!r}"
 
 
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -625,6 +698,8 @@ def wrk(
         "--latency",
     ]
     env = dict(os.environ)
+    if w.accept_encoding:
+        argv += ["-H", f"Accept-Encoding: {w.accept_encoding}"]
     if w.body:
         argv += ["-s", str(BENCH / "wrk" / "post.lua")]
         env["WRK_BODY"] = str(w.body)
@@ -824,12 +899,13 @@ def versions(servers: list[Server], python: str) -> dict:
         if s.name in NODE_SERVERS:
             out[s.name] = node_version(s.name)
             continue
+        venv = "fastapi" if s.name == "fastapi-gzip" else s.name
         py = (
             python
-            if s.name in ("spikard", "spikard-sync")
-            else str(VENVS / s.name / "bin" / "python")
+            if s.name in ("spikard", "spikard-sync", "spikard-compress")
+            else str(VENVS / venv / "bin" / "python")
         )
-        dist = "spikard" if s.name.startswith("spikard") else s.name
+        dist = "spikard" if s.name.startswith("spikard") else venv
         out[s.name] = tool_version(
             [py, "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"]
         )
@@ -1104,6 +1180,7 @@ def main() -> int:
     loads = workloads()
     if args.workloads:
         wanted = [n.strip() for n in args.workloads.split(",") if n.strip()]
+        loads += compressed_workloads()  # only when named
         unknown = set(wanted) - {w.name for w in loads}
         if unknown:
             sys.exit(f"run.py: unknown workloads {sorted(unknown)}")

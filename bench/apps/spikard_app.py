@@ -6,7 +6,7 @@ because decoding and validation are part of the work users pay for. They are
 ``async def``; ``--sync`` registers the same handlers as plain ``def`` instead,
 reported beside them. bench/run.py starts this file pinned to one core:
 
-    python bench/apps/spikard_app.py --port 8000 [--sync]
+    python bench/apps/spikard_app.py --port 8000 [--sync] [--compression]
 """
 
 import argparse
@@ -15,7 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from spikard import ServerConfig, Spikard
+from spikard import CompressionConfig, ServerConfig, Spikard
 
 SYNC = "--sync" in sys.argv
 
@@ -240,8 +240,21 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="processes (the unpinned run)"
     )
+    parser.add_argument(
+        "--compression",
+        action="store_true",
+        help="CompressionConfig() (gzip and brotli, quality 6, min_size 1024)",
+    )
     args = parser.parse_args()
-    app.run(config=ServerConfig(host=args.host, port=args.port, workers=args.workers))
+    compression = CompressionConfig() if args.compression else None
+    app.run(
+        config=ServerConfig(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            compression=compression,
+        )
+    )
 
 
 if __name__ == "__main__":
