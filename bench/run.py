@@ -24,7 +24,9 @@ Every ratio is ours ÷ peer, ours being `spikard` when it runs, else
 import argparse
 import atexit
 import base64
+import dataclasses
 import datetime
+import gzip
 import hashlib
 import hmac
 import json
@@ -42,6 +44,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +72,9 @@ class Workload:
     body: Path | None  # the exact request body wrk and the check send
     content_type: str | None
     expected: object  # the answer's JSON, compared as parsed values
+    accept_encoding: str | None = (
+        None  # sent by wrk and the check (compressed workloads)
+    )
 
 
 @dataclass
@@ -172,6 +178,19 @@ def workloads() -> list[Workload]:
     return out
 
 
+def compressed_workloads() -> list[Workload]:
+    """Beyond WORKLOADS.md, run only when named: json-large asking for a
+    compressed answer (issue 14's figure). The servers that compress are
+    spikard-compress (CompressionConfig, quality 6) and fastapi-gzip
+    (GZipMiddleware, compresslevel 6); a server answers what it can (FastAPI
+    has no brotli: identity), and the check records which coding came."""
+    large = next(w for w in workloads() if w.name == "json-large")
+    return [
+        dataclasses.replace(large, name=f"json-large-{tag}", accept_encoding=coding)
+        for tag, coding in (("gzip", "gzip"), ("br", "br"))
+    ]
+
+
 QUICK_WORKLOADS = (
     "json-small,json-medium,path-simple,query-many,form-complex,multipart-small"
 )
@@ -218,6 +237,8 @@ def ensure_venv(name: str, requirements: Path) -> tuple[str, str | None]:
 UVICORN_PEERS = ("fastapi", "litestar", "blacksheep")
 PEERS = (*UVICORN_PEERS, "robyn", "spikard-0.3.5", "spikard-0.17")
 SERVERS = ("spikard", "spikard-sync", *PEERS, "ceiling")  # the default run
+# Compressing variants, run only when named (compressed_workloads).
+COMPRESSING = ("spikard-compress", "fastapi-gzip")
 # The Node table (--node): our Node package and the Node frameworks, each peer
 # in bench/peers/<name>/ with app.mjs and a pinned package-lock.json.
 NODE_PEERS = ("fastify", "hono", "express")
@@ -243,9 +264,10 @@ KNOWN = (
     "spikard-host-hooks",
     *ACCESS_LOG_SERVERS,
     *GUARDED,
+    *COMPRESSING,
 )
 # What "ours" is when --ours does not say: the first of these that runs.
-OURS_BY_DEFAULT = ("spikard", "spikard-node")
+OURS_BY_DEFAULT = ("spikard", "spikard-node", "spikard-compress")
 NODE_ADDON = ROOT / "bindings" / "node" / "build" / "Release" / "spikard.node"
 
 
@@ -434,6 +456,7 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         *ACCESS_LOG_SERVERS,
         "spikard-hooks",
         "spikard-host-hooks",
+        "spikard-compress",
     ):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):
@@ -446,6 +469,8 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
             argv.append("--hooks")
         if name == "spikard-host-hooks":
             argv.append("--host-hooks")
+        if name == "spikard-compress":
+            argv.append("--compression")
         s = Server(
             name,
             argv,
@@ -469,6 +494,9 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         if r.returncode != 0:
             s.skip = "go build ./bench/ceiling failed:\n" + r.stderr.strip()
         return s
+    gzip_env = None
+    if name == "fastapi-gzip":  # FastAPI's app with Starlette's GZipMiddleware
+        name, gzip_env = "fastapi", {"BENCH_GZIP": "1"}
     if name not in PEERS:
         sys.exit(f"run.py: unknown server {name!r} (known: {', '.join(KNOWN)})")
     peer = BENCH / "peers" / name
@@ -482,6 +510,9 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         s = Server(
             name, argv, [*argv, "--workers", "2"], note="unpinned: uvicorn --workers 2"
         )
+        if gzip_env is not None:
+            s.name, s.env = "fastapi-gzip", gzip_env
+            s.note += "; GZipMiddleware(minimum_size=1024, compresslevel=6)"
     elif name == "robyn":
         argv = [
             vpy,
@@ -673,6 +704,9 @@ def check_answer(srv: Running, w: Workload) -> dict:
         req.add_header(k, v)
     if data is not None:
         req.add_header("Content-Type", w.content_type)
+    if w.accept_encoding:
+        req.add_header("Accept-Encoding", w.accept_encoding)
+    coding = ""
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             status, ctype, body = (
@@ -680,15 +714,27 @@ def check_answer(srv: Running, w: Workload) -> dict:
                 resp.headers.get("Content-Type", ""),
                 resp.read(),
             )
+            coding = resp.headers.get("Content-Encoding", "")
     except urllib.error.HTTPError as e:
         status, ctype, body = e.code, e.headers.get("Content-Type", ""), e.read()
     except OSError as e:
         return {"ok": False, "problem": f"request failed: {e}"}
+    wire_bytes = len(body)
+    if coding:
+        body, why = decode_body(coding, body)
+        if why:
+            return {
+                "ok": False,
+                "problem": f"content-encoding {coding} does not decode: {why}",
+            }
     result = {
         "status": status,
         "content_type": ctype,
         "body": body.decode(errors="replace"),
     }
+    if w.accept_encoding:
+        result["content_encoding"] = coding or "identity"
+        result["wire_bytes"] = wire_bytes
     try:
         value = json.loads(body)
     except ValueError:
@@ -708,6 +754,29 @@ def check_answer(srv: Running, w: Workload) -> dict:
     if problems:
         result["problem"] = "; ".join(problems)
     return result
+
+
+def decode_body(coding: str, body: bytes) -> tuple[bytes, str | None]:
+    """A compressed answer decoded (gzip with the standard library, br
+    through Node's zlib, which the Python standard library lacks)."""
+    try:
+        if coding == "gzip":
+            return gzip.decompress(body), None
+        if coding == "br":
+            script = "process.stdout.write(require('zlib').brotliDecompressSync(require('fs').readFileSync(0)))"
+            r = subprocess.run(
+                ["node", "-e", script],
+                input=body,
+                capture_output=True,
+                check=False,
+                timeout=30,
+            )
+            if r.returncode == 0:
+                return r.stdout, None
+            return body, r.stderr.decode(errors="replace").strip() or "node failed"
+    except (OSError, EOFError, zlib.error, subprocess.SubprocessError) as e:
+        return body, str(e)
+    return body, f"unknown coding {coding!r}"
 
 
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -755,6 +824,8 @@ def wrk(
     for k, v in (srv.server.headers or {}).items():
         argv += ["-H", f"{k}: {v}"]
     env = dict(os.environ)
+    if w.accept_encoding:
+        argv += ["-H", f"Accept-Encoding: {w.accept_encoding}"]
     if w.body:
         argv += ["-s", str(BENCH / "wrk" / "post.lua")]
         env["WRK_BODY"] = str(w.body)
@@ -954,12 +1025,13 @@ def versions(servers: list[Server], python: str) -> dict:
         if s.name in NODE_SERVERS:
             out[s.name] = node_version(s.name)
             continue
+        venv = "fastapi" if s.name == "fastapi-gzip" else s.name
         py = (
             python
-            if s.name in ("spikard", "spikard-sync", *ACCESS_LOG_SERVERS)
-            else str(VENVS / s.name / "bin" / "python")
+            if s.name in ("spikard", "spikard-sync", "spikard-compress", *ACCESS_LOG_SERVERS)
+            else str(VENVS / venv / "bin" / "python")
         )
-        dist = "spikard" if s.name.startswith("spikard") else s.name
+        dist = "spikard" if s.name.startswith("spikard") else venv
         out[s.name] = tool_version(
             [py, "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"]
         )
@@ -1234,6 +1306,7 @@ def main() -> int:
     loads = workloads()
     if args.workloads:
         wanted = [n.strip() for n in args.workloads.split(",") if n.strip()]
+        loads += compressed_workloads()  # only when named
         unknown = set(wanted) - {w.name for w in loads}
         if unknown:
             sys.exit(f"run.py: unknown workloads {sorted(unknown)}")

@@ -6,7 +6,7 @@ because decoding and validation are part of the work users pay for. They are
 ``async def``; ``--sync`` registers the same handlers as plain ``def`` instead,
 reported beside them. bench/run.py starts this file pinned to one core:
 
-    python bench/apps/spikard_app.py --port 8000 [--sync] [--access-log [--records]]
+    python bench/apps/spikard_app.py --port 8000 [--sync] [--access-log [--records]] [--compression]
 
 ``--access-log`` turns the core's access log on (``ServerConfig(access_log=True)``);
 with ``--records`` every line also becomes a ``spikard.access`` record that a
@@ -23,7 +23,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from spikard import ServerConfig, Spikard
+from spikard import CompressionConfig, ServerConfig, Spikard
 
 SYNC = "--sync" in sys.argv
 HOOKS = "--hooks" in sys.argv  # one no-op lifecycle hook in each phase
@@ -279,6 +279,11 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="processes (the unpinned run)"
     )
+    parser.add_argument(
+        "--compression",
+        action="store_true",
+        help="CompressionConfig() (gzip and brotli, quality 6, min_size 1024)",
+    )
     parser.add_argument("--access-log", action="store_true", help="the access log on")
     parser.add_argument(
         "--records", action="store_true", help="and its lines written by logging"
@@ -292,6 +297,7 @@ def main() -> None:
         help="every route takes a token of a Redis rate limit too high to refuse",
     )
     args = parser.parse_args()
+    compression = CompressionConfig() if args.compression else None
     if args.records:
         handler = logging.FileHandler(os.devnull)
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
@@ -317,6 +323,7 @@ def main() -> None:
             workers=args.workers,
             access_log=args.access_log,
             **guards,
+            compression=compression,
         )
     )
 

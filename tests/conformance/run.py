@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import files  # the sibling module: compression, static files, file answers
 import realtime  # the sibling module, found through the line above
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,6 +92,9 @@ OWNED = frozenset(
         "openapi",
         "auth",
         "rate_limit",
+        "compression",
+        "static_files",
+        "file_responses",
     }
 )
 
@@ -289,6 +293,17 @@ class Socket:
 
 
 @dataclass
+class FileAnswer:
+    """A handler answering with a file the framework sends (FileResponse):
+    its status and headers, the file's path and the download name offered."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    path: str
+    filename: str | None = None
+
+
+@dataclass
 class Record:
     """A handler answering 200 {key: [the values background tasks recorded,
     in order]}."""
@@ -302,7 +317,7 @@ class PlanRoute:
     (None: the handler fails)."""
 
     doc: dict[str, Any]
-    answer: Answer | Stream | Events | Socket | Record | None
+    answer: Answer | Stream | Events | Socket | Record | FileAnswer | None
 
 
 @dataclass
@@ -367,14 +382,16 @@ def features(case: Case) -> list[str]:
         set(case.doc) & APP_FEATURE_KEYS
     )
     middleware = handler.get("middleware")
-    if isinstance(middleware, dict) and set(middleware) <= {"body_limit"}:
-        keys.discard("middleware")  # a body limit is config, not a feature
     if isinstance(middleware, dict):
-        # Guards are features whose configuration the plan passes on
-        # (guard_config): name them, so their errors are the framework's.
-        keys |= set(middleware) & set(GUARD_KEYS)
-        if set(middleware) <= {"body_limit", *GUARD_KEYS}:
-            keys.discard("middleware")  # named by their own keys
+        # Guards, compression and static files are features of the
+        # framework's config: named by their own keys, so that what they
+        # produce and refuse is never the handler's. A body limit is config.
+        named = {*GUARD_KEYS, "compression", "static_files"}
+        keys |= set(middleware) & named
+        if set(middleware) <= {"body_limit", *named}:
+            keys.discard("middleware")
+    if "file" in case.doc:
+        keys.add("file")
     return sorted(keys)
 
 
@@ -481,7 +498,36 @@ def build_plan(case: Case) -> Plan:
         plan.routes.append(
             PlanRoute({"method": "GET", "path": state_path}, Record(str(key)))
         )
+    middleware_plan(case, plan)
     return plan
+
+
+# The one route of a static-files case: requests go to the mount, and a
+# route at the case's own path would come first (routes win over mounts).
+UNUSED_ROUTE = {"method": "GET", "path": "/__conformance__/unused"}
+
+
+def middleware_plan(case: Case, plan: Plan) -> None:
+    """What compression, static files and file answers add to a plan: the
+    config the case's middleware makes (files.py) and, for a ``file``
+    block, the handler's FileResponse."""
+    handler = case.doc.get("handler") or {}
+    middleware = handler.get("middleware") or {}
+    if "compression" in middleware:
+        compression = files.compression_config(middleware["compression"])
+        if compression is not None:
+            plan.config["compression"] = compression
+    if "static_files" in middleware:
+        plan.config["static_files"] = files.static_config(
+            case.path.stem, middleware["static_files"]
+        )
+        plan.routes = [PlanRoute(dict(UNUSED_ROUTE), Answer(204, [], b""))]
+    spec = case.doc.get("file")
+    if spec is not None:
+        path, filename = files.answer_file(case.path.stem, spec)
+        headers = [(str(k), str(v)) for k, v in (spec.get("headers") or {}).items()]
+        status = spec.get("status", 200)
+        plan.routes[0].answer = FileAnswer(status, headers, str(path), filename)
 
 
 def stream_answer(answer: Answer, streaming: dict[str, Any]) -> Stream:
@@ -655,6 +701,15 @@ def plan_message(name: str, plan: Plan) -> bytes:
             for data, fields in answer.events:
                 meta = b" " + encode_json(fields) if fields else b""
                 out += f"event {len(data)}".encode() + meta + b"\n" + data + b"\n"
+            out += b"end\n"
+        elif isinstance(answer, FileAnswer):
+            out += f"file {answer.status}\n".encode()
+            out += header_lines(answer.headers)
+            path = answer.path.encode("utf-8")
+            out += f"path {len(path)}\n".encode() + path + b"\n"
+            if answer.filename is not None:
+                name = answer.filename.encode("utf-8")
+                out += f"filename {len(name)}\n".encode() + name + b"\n"
             out += b"end\n"
         elif isinstance(answer, Socket):
             out += b"websocket\n"
@@ -969,9 +1024,26 @@ def send_request(port: int, request: Request) -> tuple[int, dict[str, str], byte
 # -- comparing ----------------------------------------------------------------
 
 
+def decoded(headers: dict[str, str], raw: bytes) -> tuple[bytes, str | None]:
+    """The body under its Content-Encoding, and why it does not decode (a
+    compressed answer counts only when it decodes: files.decode)."""
+    coding = headers.get("content-encoding")
+    if not coding or not raw:
+        return raw, None
+    plain, why = files.decode(coding, raw)
+    if plain is None:
+        return raw, f"body: content-encoding {coding} does not decode: {why}"
+    return plain, None
+
+
 def compare(case: Case, status: int, headers: dict[str, str], raw: bytes) -> list[str]:
     exp = case.doc["expected_response"]
     diffs = []
+    raw, undecodable = decoded(headers, raw)
+    if undecodable:
+        return [undecodable] + [
+            d for d in compare_head(case, status, headers) if not d.startswith("body")
+        ]
     if status != exp["status_code"]:
         diffs.append(f"status: want {exp['status_code']}, got {status}")
     if (
@@ -1014,6 +1086,15 @@ def compare(case: Case, status: int, headers: dict[str, str], raw: bytes) -> lis
         if have != value:
             diffs.append(f"header {name}: want {value!r}, got {have!r}")
     return diffs
+
+
+def compare_head(case: Case, status: int, headers: dict[str, str]) -> list[str]:
+    """compare's status and header differences alone."""
+    doc = dict(case.doc)
+    doc["expected_response"] = {
+        k: v for k, v in case.doc["expected_response"].items() if k != "body"
+    }
+    return compare(Case(case.path, case.category, doc), status, headers, b"")
 
 
 def header_check(placeholder: str, have: str | None) -> bool:
@@ -1219,19 +1300,20 @@ def play_http(
             f" chunked, got {headers.get('transfer-encoding')!r}"
             f" (content-length {headers.get('content-length')!r})"
         )
+    plain, _ = decoded(headers, raw)
     if (
         isinstance(served, Stream)
         and status == served.status
         and request[0] != "HEAD"
-        and raw != b"".join(served.chunks)
+        and plain != b"".join(served.chunks)
     ):
         # The pieces the handler produced, unchanged and in order (a case
         # may give the body as a size only).
         whole = b"".join(served.chunks)
-        at = next((i for i, (p, q) in enumerate(zip(raw, whole)) if p != q), None)
-        at = min(len(raw), len(whole)) if at is None else at
+        at = next((i for i, (p, q) in enumerate(zip(plain, whole)) if p != q), None)
+        at = min(len(plain), len(whole)) if at is None else at
         diffs.append(
-            f"body: {len(raw)} bytes, the chunks produced {len(whole)};"
+            f"body: {len(plain)} bytes, the chunks produced {len(whole)};"
             f" first difference at byte {at}"
         )
     seen = (status, listed_headers(case, headers), raw)

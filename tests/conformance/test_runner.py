@@ -576,3 +576,78 @@ def test_a_built_features_header_diff_fails_the_run(
     }
     assert run.print_failures(r) == 1
     assert "reported only" not in capsys.readouterr().out
+
+
+GZIP_CASE = {
+    "name": "gzip",
+    "handler": {
+        "route": "/g",
+        "method": "GET",
+        "middleware": {"compression": {"gzip": True, "brotli": False, "min_size": 0}},
+    },
+    "request": {"method": "GET", "path": "/g", "headers": {"Accept-Encoding": "gzip"}},
+    "expected_response": {
+        "status_code": 200,
+        "body": {"a": "b"},
+        "headers": {"content-encoding": "gzip", "vary": "Accept-Encoding"},
+    },
+}
+
+
+def test_compression_is_the_frameworks_and_must_decode() -> None:
+    import gzip
+
+    c = case(GZIP_CASE, "compression/gzip")
+    plan = run.build_plan(c)
+    # The config carries the case's compression; the handler answers the
+    # plain body and none of the headers compression owns.
+    assert plan.config["compression"] == {"gzip": True, "brotli": False, "min_size": 0}
+    (route,) = plan.routes
+    assert route.answer.body == b'{"a":"b"}'
+    assert [k for k, _ in route.answer.headers] == ["content-type"]
+    assert set(plan.withheld) == {"content-encoding", "vary"}
+    good = {"content-encoding": "gzip", "vary": "Accept-Encoding"}
+    assert run.compare(c, 200, good, gzip.compress(b'{"a":"b"}')) == []
+    # Plain bytes labelled gzip do not decode: a failure, not a pass.
+    (diff,) = run.compare(c, 200, good, b'{"a":"b"}')
+    assert diff.startswith("body: content-encoding gzip does not decode")
+    # A server that did not compress fails on the header.
+    assert run.compare(c, 200, {}, b'{"a":"b"}') == [
+        "header content-encoding: want 'gzip', got None",
+        "header vary: want 'Accept-Encoding', got None",
+    ]
+    # A gzip body that decodes to something else fails on the body.
+    (diff,) = run.compare(c, 200, good, gzip.compress(b'{"a":"c"}'))
+    assert diff.startswith("body:")
+
+
+def test_static_files_are_written_and_never_a_route() -> None:
+    doc = {
+        "name": "static",
+        "handler": {
+            "route": "/public/a.txt",
+            "method": "GET",
+            "middleware": {
+                "static_files": [
+                    {
+                        "route_prefix": "/public",
+                        "cache_control": "max-age=1",
+                        "files": [{"path": "d/a.txt", "content": "hi"}],
+                    }
+                ]
+            },
+        },
+        "request": {"method": "GET", "path": "/public/d/a.txt"},
+        "expected_response": {
+            "status_code": 200,
+            "body": "hi",
+            "headers": {"cache-control": "max-age=1"},
+        },
+    }
+    plan = run.build_plan(case(doc, "static_files/static"))
+    (mount,) = plan.config["static_files"]
+    assert (Path(mount["directory"]) / "d" / "a.txt").read_text() == "hi"
+    assert mount["cache_control"] == "max-age=1" and mount["route_prefix"] == "/public"
+    # No route at the case's path: a route would answer before the mount.
+    assert [r.doc["path"] for r in plan.routes] == [run.UNUSED_ROUTE["path"]]
+    assert "cache-control" in plan.withheld

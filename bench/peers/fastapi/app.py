@@ -6,6 +6,7 @@ pydantic models for bodies and forms, typed path/query parameters,
 """
 
 import datetime
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -22,6 +23,13 @@ from pydantic_models import (
 )
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+if os.environ.get("BENCH_GZIP") == "1":
+    # bench/run.py's fastapi-gzip: Starlette's GZipMiddleware at the level and
+    # threshold spikard-compress uses (quality 6, min_size 1024).
+    from fastapi.middleware.gzip import GZipMiddleware
+
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
 
 
 @app.post("/json/small")

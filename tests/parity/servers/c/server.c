@@ -295,13 +295,14 @@ static void plan_header(plan *p, const char *arg, size_t n) {
  * block needs the poller loop and spikard_stream_write, which the callback
  * convenience this server answers through does not offer (spikard.h: a
  * callback "cannot open a stream"; tests/c/stream_test.c covers those calls),
- * and background work with a record needs a JSON decoder. The plan is
+ * and background work with a record needs a JSON decoder; a file answer
+ * (SPIKARD_RESPONSE_FILE) is a flag the callbacks cannot set. The plan is
  * answered "unsupported", never served without it. */
 static void plan_unsupported(plan *p, const char *word) {
     if (p->unsupported[0] == '\0') {
         snprintf(p->unsupported, sizeof p->unsupported,
                  "%s: the C fixture server answers through spikard_serve's callbacks, which cannot stream, "
-                 "hold a WebSocket, record background work or answer lifecycle hook visits",
+                 "hold a WebSocket, record background work, answer lifecycle hook visits or answer with a file",
                  word);
     }
 }
@@ -575,12 +576,14 @@ int main(void) {
             plan_raise(&p);
         } else if (keyword(line, n, "stream", &arg, &arg_len) || keyword(line, n, "sse", &arg, &arg_len) ||
                    keyword(line, n, "websocket", &arg, &arg_len) || keyword(line, n, "record", &arg, &arg_len) ||
-                   keyword(line, n, "background", &arg, &arg_len) || keyword(line, n, "hook", &arg, &arg_len)) {
+                   keyword(line, n, "background", &arg, &arg_len) || keyword(line, n, "hook", &arg, &arg_len) ||
+                   keyword(line, n, "file", &arg, &arg_len)) {
             char word[16];
             snprintf(word, sizeof word, "%.*s", (int)strcspn(line, " \n"), line);
             plan_unsupported(&p, word);
         } else if (keyword(line, n, "chunk", &arg, &arg_len) || keyword(line, n, "event", &arg, &arg_len) ||
-                   keyword(line, n, "send", &arg, &arg_len)) {
+                   keyword(line, n, "send", &arg, &arg_len) || keyword(line, n, "path", &arg, &arg_len) ||
+                   keyword(line, n, "filename", &arg, &arg_len)) {
             if (skip_bytes("a block's bytes", arg, arg_len) != 0) {
                 status = 1;
                 break;

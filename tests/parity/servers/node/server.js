@@ -11,7 +11,10 @@
 // a `StreamingResponse` of its chunks, an `sse` route is an `app.sse`
 // generator of its events, a `websocket` route an `app.websocket` handler
 // that sends its messages and echoes; `background` hands `req.background` the
-// recording of a body field, which a `record` route answers.
+// recording of a body field, which a `record` route answers. A `file` route
+// returns a `FileResponse` of its path; the config's `compression` and
+// `static_files` objects become `compression` and `staticFiles` with
+// camelCase fields.
 //
 // A config key the JS ServerConfig has no field for, or a route key
 // registerRoute has no option for, is `unsupported`; a plan the framework
@@ -22,7 +25,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { Response, SseEvent, Spikard, StreamingResponse } = require(
+const { FileResponse, Response, SseEvent, Spikard, StreamingResponse } = require(
   path.join(__dirname, '..', '..', '..', '..', 'bindings', 'node'),
 );
 
@@ -48,10 +51,37 @@ const CONFIG_FIELDS = {
   jwt_auth: 'jwtAuth',
   api_key_auth: 'apiKeyAuth',
   rate_limit: 'rateLimit',
+  compression: 'compression',
+  static_files: 'staticFiles',
 };
 // Config fields that are option objects: their keys are camelCase in JS.
 const OBJECT_FIELDS = new Set(['jwt_auth', 'api_key_auth', 'rate_limit']);
 const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+// The fields of the config's middleware objects, by the plan's key.
+const MIDDLEWARE_FIELDS = {
+  compression: {
+    gzip: 'gzip',
+    brotli: 'brotli',
+    zstd: 'zstd',
+    min_size: 'minSize',
+    quality: 'quality',
+  },
+  static_files: {
+    directory: 'directory',
+    route_prefix: 'routePrefix',
+    index_file: 'indexFile',
+    cache_control: 'cacheControl',
+  },
+};
+
+/** A middleware object of the plan with the JS field names (unknown keys
+ * kept, for the framework to refuse). */
+function camelObject(fields, value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out = {};
+  for (const [k, v] of Object.entries(value)) out[fields[k] || k] = v;
+  return out;
+}
 // What registerRoute takes besides method and path, by the plan's key.
 const ROUTE_OPTIONS = {
   parameter_schema: 'parameterSchema',
@@ -144,7 +174,7 @@ function newPlan(name = '') {
 }
 
 // The line that opens each kind of block after a route line.
-const OPENERS = new Set(['answer', 'raise', 'stream', 'sse', 'websocket', 'record']);
+const OPENERS = new Set(['answer', 'raise', 'stream', 'sse', 'websocket', 'record', 'file']);
 // The lines inside a block, by the kind of block they belong to.
 const ITEM_KINDS = { chunk: 'stream', event: 'sse', send: 'websocket' };
 
@@ -203,6 +233,8 @@ async function readPlanLine(line, input, plan) {
       fields: [], // each event's fields beyond its data
       ended: false, // a stream, sse or websocket block's `end`
       key: null, // a record route's key
+      path: null, // a file route's path
+      filename: undefined, // a file route's download name
     });
   } else if (OPENERS.has(word)) {
     if (last === null || last.kind !== null) {
@@ -210,7 +242,7 @@ async function readPlanLine(line, input, plan) {
       return;
     }
     last.kind = word;
-    if (word === 'answer' || word === 'stream') {
+    if (word === 'answer' || word === 'stream' || word === 'file') {
       if (!/^[0-9]+$/.test(arg)) wrong(plan, `fixture: ${word} ${arg} is not a status`);
       else last.status = Number(arg);
     } else if (word === 'record') {
@@ -220,9 +252,10 @@ async function readPlanLine(line, input, plan) {
     const colon = arg.indexOf(':');
     if (
       last === null ||
-      (last.kind !== 'answer' && last.kind !== 'stream') ||
+      (last.kind !== 'answer' && last.kind !== 'stream' && last.kind !== 'file') ||
       last.body !== null ||
-      last.items.length > 0
+      last.items.length > 0 ||
+      last.path !== null
     )
       wrong(plan, 'fixture: a header line outside an answer or stream block');
     else if (colon <= 0) wrong(plan, `fixture: header ${arg} is not "<name>: <value>"`);
@@ -245,8 +278,14 @@ async function readPlanLine(line, input, plan) {
     }
     last.items.push(data);
     last.fields.push(meta === '' ? {} : parseJson(meta, plan, 'event fields'));
+  } else if (word === 'path' || word === 'filename') {
+    const data = await readBytes(input, arg, word);
+    if (last === null || last.kind !== 'file' || last.ended)
+      wrong(plan, `fixture: a ${word} line outside a file block`);
+    else if (word === 'path') last.path = data.toString('utf8');
+    else last.filename = data.toString('utf8');
   } else if (line === 'end') {
-    if (last === null || !['stream', 'sse', 'websocket'].includes(last.kind) || last.ended)
+    if (last === null || !['stream', 'sse', 'websocket', 'file'].includes(last.kind) || last.ended)
       wrong(plan, 'fixture: an end line outside a stream, sse or websocket block');
     else last.ended = true;
   } else {
@@ -273,6 +312,7 @@ function check(plan) {
       stream: route.ended,
       sse: route.ended,
       websocket: route.ended,
+      file: route.ended && route.path !== null,
     };
     if (complete[route.kind] !== true)
       return `fixture: route ${i + 1} has no complete answer or raise`;
@@ -325,6 +365,10 @@ function handlerFor(route, plan) {
       });
   }
   const { status, headers, body } = route;
+  if (route.kind === 'file') {
+    const { path: filePath, filename } = route;
+    return () => new FileResponse(filePath, { status, headers, filename });
+  }
   if (route.kind === 'stream') {
     const chunks = route.items;
     async function* produce() {
@@ -399,10 +443,15 @@ function hookFor(spec) {
 async function build(plan) {
   const config = { quiet: true };
   for (const [key, value] of Object.entries(plan.config)) {
+    const fields = MIDDLEWARE_FIELDS[key];
     config[CONFIG_FIELDS[key]] =
-      OBJECT_FIELDS.has(key) && value !== null && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), v]))
-        : value;
+      fields !== undefined
+        ? Array.isArray(value)
+          ? value.map((v) => camelObject(fields, v))
+          : camelObject(fields, value)
+        : OBJECT_FIELDS.has(key) && value !== null && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), v]))
+          : value;
   }
   for (const [key, fields] of Object.entries(CONFIG_OBJECTS)) {
     const value = plan.config[key];

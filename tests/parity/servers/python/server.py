@@ -11,7 +11,9 @@ handler raises, which the framework turns into its standard 500. A
 route is an ``app.sse`` generator of its events, a ``websocket`` route an
 ``app.websocket`` handler that sends its messages and echoes; ``background``
 hands ``background.run`` the recording of a body field, which a ``record``
-route answers.
+route answers. A ``file`` route returns a ``FileResponse`` of its path; the
+config's ``compression`` and ``static_files`` become ``CompressionConfig``
+and ``StaticFilesConfig`` objects.
 
 A config key ``ServerConfig`` has no field for, or a route key
 ``register_route`` has no argument for, is ``unsupported``; a plan the
@@ -31,6 +33,8 @@ from typing import Any, BinaryIO
 
 from spikard import (
     ApiKeyConfig,
+    CompressionConfig,
+    FileResponse,
     JwtConfig,
     OpenApiConfig,
     RateLimitConfig,
@@ -39,6 +43,7 @@ from spikard import (
     ServerConfig,
     Spikard,
     SseEvent,
+    StaticFilesConfig,
     StreamingResponse,
     WebSocket,
     background,
@@ -66,6 +71,7 @@ CONFIG_OBJECTS: dict[str, Callable[..., Any]] = {
     "jwt_auth": JwtConfig,
     "api_key_auth": ApiKeyConfig,
     "rate_limit": RateLimitConfig,
+    "compression": CompressionConfig,
 }
 # ServerConfig fields the server sets itself (PROTOCOL.md: port 0 and quiet).
 SERVER_OWNED = ("host", "port", "quiet")
@@ -91,6 +97,8 @@ class PlanRoute:
     fields: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # per event
     ended: bool = False  # a stream, sse or websocket block's "end"
     key: str | None = None  # a record route's key
+    path: bytes | None = None  # a file route's path
+    filename: str | None = None  # a file route's download name
 
     @property
     def raises(self) -> bool:
@@ -131,6 +139,15 @@ def handler_for(route: PlanRoute, plan: Plan) -> Callable[..., Response]:
 
         return answer_record
     status, headers, body = route.status, dict(route.headers), route.body
+    if route.kind == "file":
+        path, filename = os.fsdecode(route.path or b""), route.filename
+
+        def answer_file(**_: Any) -> Response:
+            return FileResponse(
+                path, status_code=status or 200, headers=headers, filename=filename
+            )
+
+        return answer_file
     if route.kind == "stream":
         chunks = list(route.items)
 
@@ -222,6 +239,7 @@ def check(plan: Plan) -> str | None:
             "stream": route.ended,
             "sse": route.ended,
             "websocket": route.ended,
+            "file": route.ended and route.path is not None,
         }
         if not complete.get(route.kind or "", False):
             return f"fixture: route {i} has no complete answer or raise"
@@ -270,6 +288,8 @@ def build(plan: Plan) -> Any:
     for key, make in CONFIG_OBJECTS.items():
         if isinstance(config.get(key), dict):
             config[key] = make(**config[key])
+    if "static_files" in config:
+        config["static_files"] = [StaticFilesConfig(**m) for m in config["static_files"]]
     app = Spikard(config=ServerConfig(**{**config, "quiet": True}))
     for spec in plan.hooks:
         getattr(app, spec["phase"])(hook_for(spec))
@@ -321,7 +341,7 @@ def read_bytes(stdin: BinaryIO, arg: str, what: str) -> bytes:
 
 
 # The line that opens each kind of block after a route line.
-OPENERS = {"answer", "raise", "stream", "sse", "websocket", "record"}
+OPENERS = {"answer", "raise", "stream", "sse", "websocket", "record", "file"}
 # The lines inside a block, by the kind of block they belong to.
 ITEM_KINDS = {"chunk": "stream", "event": "sse", "send": "websocket"}
 
@@ -353,7 +373,7 @@ def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
             plan.wrong(f"fixture: a {word} line not right after a route line")
             return
         last.kind = word
-        if word in ("answer", "stream"):
+        if word in ("answer", "stream", "file"):
             if not arg.isdigit():
                 plan.wrong(f"fixture: {word} {arg} is not a status")
             else:
@@ -364,9 +384,10 @@ def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
         name, colon, value = arg.partition(":")
         if (
             last is None
-            or last.kind not in ("answer", "stream")
+            or last.kind not in ("answer", "stream", "file")
             or last.body
             or last.items
+            or last.path is not None
         ):
             plan.wrong("fixture: a header line outside an answer or stream block")
         elif not colon or not name:
@@ -392,10 +413,18 @@ def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
             return
         last.items.append(data)
         last.fields.append(parse_json(meta, plan, "event fields") if meta else {})
+    elif word in ("path", "filename"):
+        data = read_bytes(stdin, arg, word)
+        if last is None or last.kind != "file" or last.ended:
+            plan.wrong(f"fixture: a {word} line outside a file block")
+        elif word == "path":
+            last.path = data
+        else:
+            last.filename = data.decode("utf-8")
     elif line == "end":
         if (
             last is None
-            or last.kind not in ("stream", "sse", "websocket")
+            or last.kind not in ("stream", "sse", "websocket", "file")
             or last.ended
         ):
             plan.wrong("fixture: an end line outside a stream, sse or websocket block")
