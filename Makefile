@@ -19,7 +19,7 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: docs-assets all setup test-tools setup-node test-node run test wheel test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-node bench-tools soak example-go example-c clean
+.PHONY: docs-assets all setup test-tools setup-node test-node run test wheel test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-node bench-tools bench-realtime bench-ws-idle soak example-go example-c clean
 
 all: setup
 
@@ -122,6 +122,7 @@ wheel: $(LIB)
 ## test-bench: the benchmark tooling's own tests (no timing).
 test-bench: setup
 	$(VPY) -m pytest -q bench/tests
+	go test -count=1 ./bench/realtime/...
 
 # The runner (tests/conformance/run.py) sends every case to one fixture
 # server per language of tests/parity/servers/servers.json; the C one is
@@ -175,6 +176,18 @@ bench-quick: setup bench-tools
 # rounds of 10 s (about 50 min).
 bench-node: setup-node bench-tools
 	$(PYTHON) bench/run.py --servers spikard-node,fastify,hono,express,ceiling --rounds 3 --pinned-only --label node
+
+## bench-realtime: WebSocket echo round trips/s and SSE events/s on one
+## core, Spikard against FastAPI, Litestar and plain Hertz, from the Go load
+## generator in bench/realtime (5 rounds of 10 s, about 10 min).
+bench-realtime: setup
+	$(PYTHON) bench/realtime/harness.py --python $(VPY)
+
+## bench-ws-idle: resident memory per idle WebSocket, 10,000 held open
+## against Spikard, FastAPI and Litestar. Only this target raises
+## RLIMIT_NOFILE (to its hard limit; the harness does it again for itself).
+bench-ws-idle: setup
+	ulimit -n "$$(ulimit -Hn)" && $(PYTHON) bench/realtime/harness.py --idle --python $(VPY)
 
 ## soak: the Quick Start app under SOAK_SECONDS (default 600) of mixed wrk
 ## load, then rounds with 1,000 slow clients, judged: RSS drift, fds, the

@@ -1028,7 +1028,8 @@ def versions(servers: list[Server], python: str) -> dict:
         venv = "fastapi" if s.name == "fastapi-gzip" else s.name
         py = (
             python
-            if s.name in ("spikard", "spikard-sync", "spikard-compress", *ACCESS_LOG_SERVERS)
+            if s.name
+            in ("spikard", "spikard-sync", "spikard-compress", *ACCESS_LOG_SERVERS)
             else str(VENVS / venv / "bin" / "python")
         )
         dist = "spikard" if s.name.startswith("spikard") else venv

@@ -1,5 +1,5 @@
 // Command realtime is the load generator of the realtime benchmark
-// (bench/realtime/run.py runs it pinned to CPU 1, the server on CPU 0).
+// (bench/realtime/harness.py runs it pinned to CPU 1, the server on CPU 0).
 //
 //	realtime -mode ws   -url ws://127.0.0.1:PORT/ws   [-conns 64] [-warmup 2s] [-duration 10s]
 //	realtime -mode sse  -url http://127.0.0.1:PORT/sse [-conns 64] [-warmup 2s] [-duration 10s]

@@ -3,7 +3,7 @@
 ``/ws`` echoes each JSON message (the brief's message-handler style: the
 message decoded into a dict, the reply encoded back); ``/sse`` streams
 small JSON events to each subscriber as fast as it reads them.
-bench/realtime/run.py starts it pinned to CPU 0:
+bench/realtime/harness.py starts it pinned to CPU 0:
 
     python bench/realtime/apps/spikard_app.py --port 8000
 """

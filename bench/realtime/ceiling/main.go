@@ -1,7 +1,7 @@
 // Command ceiling is the realtime benchmark's plain-Hertz server: the same
 // WebSocket echo and SSE stream as the Python apps, with no host language,
 // through the same libraries as Spikard's core (Hertz, hertz-contrib/websocket).
-// bench/realtime/run.py runs it to show that the load generator on the
+// bench/realtime/harness.py runs it to show that the load generator on the
 // other core outruns even this server, so that its figures for the Python
 // servers are theirs, not the generator's.
 //
@@ -23,6 +23,14 @@ import (
 
 var upgrader = websocket.HertzUpgrader{ReadBufferSize: 4096, WriteBufferSize: 4096}
 
+// message is the generator's JSON; decoded into a struct and encoded again,
+// it comes back in the order it was sent, as from the Python apps.
+type message struct {
+	Seq  int64  `json:"seq"`
+	Conn int    `json:"conn"`
+	Text string `json:"text"`
+}
+
 // echo sends every message back after decoding it as JSON and encoding it
 // again, the work each Python app does.
 func echo(_ context.Context, c *app.RequestContext) {
@@ -33,7 +41,7 @@ func echo(_ context.Context, c *app.RequestContext) {
 			if err != nil {
 				return
 			}
-			var v map[string]any
+			var v message
 			if err := json.Unmarshal(data, &v); err != nil {
 				return
 			}

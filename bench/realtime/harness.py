@@ -16,11 +16,11 @@ peer's in the same round (median over the rounds). ``--idle`` instead opens
 memory per connection; RLIMIT_NOFILE is raised to its hard limit for that
 mode only. Standard library only, like bench/run.py (whose helpers it uses).
 
-    python3 bench/realtime/run.py [--rounds 5] [--duration 10] [--warmup 2]
+    python3 bench/realtime/harness.py [--rounds 5] [--duration 10] [--warmup 2]
                                   [--servers spikard,fastapi,litestar,ceiling]
                                   [--workloads ws,sse] [--python .venv/bin/python]
                                   [--label realtime]
-    python3 bench/realtime/run.py --idle [--connections 10000] [--label ws-idle]
+    python3 bench/realtime/harness.py --idle [--connections 10000] [--label ws-idle]
 """
 
 from __future__ import annotations
@@ -89,14 +89,18 @@ def prepare(name: str, python: str) -> RtServer:
         return s
     if name == "ceiling":
         s = RtServer(name, [str(CEILING), "-port", "{port}"], paths)
-        r = http_bench.run_quiet(["go", "build", "-o", str(CEILING), "./bench/realtime/ceiling"])
+        r = http_bench.run_quiet(
+            ["go", "build", "-o", str(CEILING), "./bench/realtime/ceiling"]
+        )
         if r.returncode != 0:
             s.skip = "go build ./bench/realtime/ceiling failed:\n" + r.stderr.strip()
         return s
     if name not in PEERS:
         sys.exit(f"realtime: unknown server {name!r} (known: {', '.join(SERVERS)})")
     # The HTTP benchmark's venv of the peer: its requirements pin websockets too.
-    vpy, err = http_bench.ensure_venv(name, ROOT / "bench" / "peers" / name / "requirements.txt")
+    vpy, err = http_bench.ensure_venv(
+        name, ROOT / "bench" / "peers" / name / "requirements.txt"
+    )
     if name == "fastapi":
         # Hand-framed StreamingResponse: faster than FastAPI's own
         # EventSourceResponse (the app's /sse), so the harder comparison.
@@ -108,7 +112,9 @@ def prepare(name: str, python: str) -> RtServer:
 
 def build_loadgen() -> str | None:
     r = http_bench.run_quiet(["go", "build", "-o", str(LOADGEN), "./bench/realtime"])
-    return None if r.returncode == 0 else "go build ./bench/realtime failed:\n" + r.stderr
+    return (
+        None if r.returncode == 0 else "go build ./bench/realtime failed:\n" + r.stderr
+    )
 
 
 def started(server: RtServer) -> http_bench.Running:
@@ -136,7 +142,11 @@ def check_sample(sample: str | None) -> str | None:
     if not sample:
         return "the stream sent nothing"
     block = re.split(r"\r?\n\r?\n", sample, maxsplit=1)[0]
-    data = [line[5:].lstrip(" ") for line in re.split(r"\r?\n", block) if line.startswith("data:")]
+    data = [
+        line[5:].lstrip(" ")
+        for line in re.split(r"\r?\n", block)
+        if line.startswith("data:")
+    ]
     if not data:
         return f"the first event has no data line: {block[:120]!r}"
     try:
@@ -161,7 +171,11 @@ def measure(
                 CONNECTIONS, warmup, duration,
             )  # fmt: skip
             proc = subprocess.Popen(
-                argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                argv,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             marks: dict[str, tuple] = {}
             stderr_lines: list[str] = []
@@ -190,13 +204,17 @@ def measure(
                 result["loadgen_stderr"] = "".join(stderr_lines)[-2000:]
             if "measuring" in marks and "done" in marks:
                 result.update(cpu_figures(marks["measuring"], marks["done"]))
+                result.update(per_operation(result))
             result["peak_rss_kib"] = srv.peak_rss_kib()
     except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
         result["failure"] = str(e)
     result["valid"], result["why_invalid"] = validity(result)
     rate = result.get("rate") or 0
     flag = "" if result["valid"] else f"  INVALID: {result['why_invalid']}"
-    print(f"round {rnd} {workload:4} {server.name:9} {rate:>12,.0f}/s{flag}", file=sys.stderr)
+    print(
+        f"round {rnd} {workload:4} {server.name:9} {rate:>12,.0f}/s{flag}",
+        file=sys.stderr,
+    )
     return result
 
 
@@ -206,7 +224,7 @@ def cpu_figures(start: tuple, end: tuple) -> dict:
     wall = max(t1 - t0, 1e-9)
     server = 100 * (cpu1 - cpu0) / wall
     busy, task, total = (b - a for a, b in zip(srv0, srv1, strict=True))
-    gbusy, gtask, gtotal = (b - a for a, b in zip(gen0, gen1, strict=True))
+    gbusy, _, gtotal = (b - a for a, b in zip(gen0, gen1, strict=True))
     return {
         "server_cpu_pct": server,
         "server_core_busy_pct": 100 * busy / max(total, 1),
@@ -215,6 +233,18 @@ def cpu_figures(start: tuple, end: tuple) -> dict:
         # engineers' builds on this shared machine.
         "other_on_server_core_pct": max(0.0, 100 * task / max(total, 1) - server),
     }
+
+
+def per_operation(result: dict) -> dict:
+    """The server's CPU microseconds per round trip or event, steadier than
+    the rate on a shared machine, and the generator's own share of its core."""
+    out: dict = {}
+    seconds, count = result.get("seconds") or 0, result.get("count") or 0
+    if seconds and count and "server_cpu_pct" in result:
+        out["server_us_per_op"] = result["server_cpu_pct"] / 100 * seconds / count * 1e6
+    if seconds and "cpu_seconds" in result:
+        out["loadgen_cpu_pct"] = 100 * result["cpu_seconds"] / seconds
+    return out
 
 
 def validity(result: dict) -> tuple[bool, str]:
@@ -246,14 +276,22 @@ def summarize(runs: list[dict], servers: list[str], workloads: list[str]) -> dic
             if r["workload"] == w and r["server"] == OURS and r["valid"]
         }
         for s in servers:
-            mine = [r for r in runs if r["workload"] == w and r["server"] == s and r["valid"]]
+            mine = [
+                r
+                for r in runs
+                if r["workload"] == w and r["server"] == s and r["valid"]
+            ]
             rates = sorted(r["rate"] for r in mine)
             ratios = [
                 ours_by_round[r["round"]] / r["rate"]
                 for r in mine
                 if r["round"] in ours_by_round and r["rate"]
             ]
-            middle = sorted(mine, key=lambda r: r["rate"])[(len(mine) - 1) // 2] if mine else {}
+            middle = (
+                sorted(mine, key=lambda r: r["rate"])[(len(mine) - 1) // 2]
+                if mine
+                else {}
+            )
             rows.append({
                 "workload": w,
                 "server": s,
@@ -264,7 +302,10 @@ def summarize(runs: list[dict], servers: list[str], workloads: list[str]) -> dic
                 "ratios": ratios,
                 "latency": middle.get("latency"),
                 "server_cpu_pct": middle.get("server_cpu_pct"),
-                "loadgen_core_busy_pct": middle.get("loadgen_core_busy_pct"),
+                "loadgen_cpu_pct": middle.get("loadgen_cpu_pct"),
+                "server_us_per_op": median_of(
+                    [r["server_us_per_op"] for r in mine if r.get("server_us_per_op")]
+                ),
                 "other_on_server_core_pct": median_of(
                     [r["other_on_server_core_pct"] for r in mine if "other_on_server_core_pct" in r]
                 ),
@@ -312,8 +353,8 @@ def markdown(summary: dict, meta: dict) -> str:
         lines += [
             f"## {WORKLOAD_TITLES.get(w, w)}",
             "",
-            "| server | rate | spikard ÷ this | p50 ms | p99 ms | server CPU % | generator core % | other tasks on server core % | valid rounds | rates |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| server | rate | spikard ÷ this | p50 ms | p99 ms | server CPU % | server CPU µs each | generator CPU % | other tasks on server core % | valid rounds | rates |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for row in summary["rows"]:
             if row["workload"] != w:
@@ -324,7 +365,7 @@ def markdown(summary: dict, meta: dict) -> str:
                 f"| {row['server']} | {fmt(row['median_rate'], ',.0f')} | "
                 f"{fmt(row['ours_ratio'], '.2f')} | {fmt(lat.get('p50_ms'), '.2f')} | "
                 f"{fmt(lat.get('p99_ms'), '.2f')} | {fmt(row['server_cpu_pct'], '.0f')} | "
-                f"{fmt(row['loadgen_core_busy_pct'], '.0f')} | "
+                f"{fmt(row['server_us_per_op'], '.2f')} | {fmt(row['loadgen_cpu_pct'], '.0f')} | "
                 f"{fmt(row['other_on_server_core_pct'], '.0f')} | {row['valid_rounds']} | {rates} |"
             )
         lines.append("")
@@ -367,7 +408,9 @@ def raise_nofile(need: int) -> tuple[int, int]:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < need:
-        sys.exit(f"realtime --idle: RLIMIT_NOFILE is {soft} (hard {hard}); {need} are needed")
+        sys.exit(
+            f"realtime --idle: RLIMIT_NOFILE is {soft} (hard {hard}); {need} are needed"
+        )
     return soft, hard
 
 
@@ -382,7 +425,9 @@ def measure_idle(server: RtServer, count: int, settle: float) -> dict:
                 cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
             )  # fmt: skip
             if warm.returncode != 0 or json.loads(warm.stdout or "{}").get("errors", 1):
-                raise RuntimeError(f"the warm-up echo failed: {warm.stdout}{warm.stderr}")
+                raise RuntimeError(
+                    f"the warm-up echo failed: {warm.stdout}{warm.stderr}"
+                )
             time.sleep(settle)
             result["base_rss_kib"] = rss_kib(srv)
             argv = [
@@ -423,11 +468,13 @@ def idle_markdown(rows: list[dict], meta: dict) -> str:
     lines = [
         f"# Idle WebSockets, {meta['date_utc']}",
         "",
-        f"{meta['connections']:,} idle WebSockets held open against each server (pinned to "
-        f"CPU {SERVER_CPU}; generator on CPU {LOADGEN_CPU}), {meta['rounds']} round(s): the "
-        "server's VmRSS with them open minus its VmRSS after one warm-up echo, per "
-        f"connection; median round. RLIMIT_NOFILE {meta['nofile']}. Load average at start: "
-        f"{meta['loadavg_start']}.",
+        (
+            f"{meta['connections']:,} idle WebSockets held open against each server (pinned to "
+            f"CPU {SERVER_CPU}; generator on CPU {LOADGEN_CPU}), {meta['rounds']} round(s): the "
+            "server's VmRSS with them open minus its VmRSS after one warm-up echo, per "
+            f"connection; median round. RLIMIT_NOFILE {meta['nofile']}. Load average at start: "
+            f"{meta['loadavg_start']}."
+        ),
         "",
         "| server | KiB per connection | RSS before, MiB | RSS with them open, MiB | open | rounds (KiB/conn) |",
         "|---|---:|---:|---:|---:|---|",
@@ -441,7 +488,12 @@ def idle_markdown(rows: list[dict], meta: dict) -> str:
         )
     ours = next((r for r in rows if r["server"] == OURS), None)
     fastapi = next((r for r in rows if r["server"] == "fastapi"), None)
-    if ours and fastapi and ours["per_connection_kib"] and fastapi["per_connection_kib"]:
+    if (
+        ours
+        and fastapi
+        and ours["per_connection_kib"]
+        and fastapi["per_connection_kib"]
+    ):
         held = ours["per_connection_kib"] <= fastapi["per_connection_kib"]
         lines += [
             "",
@@ -458,7 +510,11 @@ def summarize_idle(results: list[dict], servers: list[str]) -> list[dict]:
     for s in servers:
         mine = [r for r in results if r["server"] == s and r["valid"]]
         pers = sorted(r["per_connection_kib"] for r in mine)
-        middle = sorted(mine, key=lambda r: r["per_connection_kib"])[(len(mine) - 1) // 2] if mine else {}
+        middle = (
+            sorted(mine, key=lambda r: r["per_connection_kib"])[(len(mine) - 1) // 2]
+            if mine
+            else {}
+        )
         rows.append({
             "server": s,
             "per_connection_kib": median_of(pers),
@@ -482,7 +538,11 @@ def versions(python: str) -> dict:
         code = f"import importlib.metadata as m; print(m.version({module!r}))"
         return http_bench.tool_version([vpy, "-c", code])
 
-    out = {"spikard_python": http_bench.tool_version([python, "-c", "import sys; print(sys.version.split()[0])"])}
+    out = {
+        "spikard_python": http_bench.tool_version(
+            [python, "-c", "import sys; print(sys.version.split()[0])"]
+        )
+    }
     for peer in PEERS:
         vpy = str(http_bench.VENVS / peer / "bin" / "python")
         for module in (peer, "uvicorn", "websockets"):
@@ -507,9 +567,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--duration", type=float, default=10)
     p.add_argument("--warmup", type=float, default=2)
-    p.add_argument("--idle", action="store_true", help="idle WebSockets' memory instead")
+    p.add_argument(
+        "--idle", action="store_true", help="idle WebSockets' memory instead"
+    )
     p.add_argument("--connections", type=int, default=IDLE_CONNECTIONS)
-    p.add_argument("--settle", type=float, default=2.0, help="idle: seconds before each RSS sample")
+    p.add_argument(
+        "--settle", type=float, default=2.0, help="idle: seconds before each RSS sample"
+    )
     p.add_argument("--label", default=None)
     args = p.parse_args(argv)
     args.servers = [s for s in args.servers.split(",") if s]
@@ -518,7 +582,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if w not in WORKLOADS:
             p.error(f"unknown workload {w!r} (known: {', '.join(WORKLOADS)})")
     if args.idle:
-        args.servers = [s for s in args.servers if s != "ceiling"] if args.servers else []
+        args.servers = (
+            [s for s in args.servers if s != "ceiling"] if args.servers else []
+        )
         if args.rounds == 5:
             args.rounds = 1
     if args.label is None:
@@ -555,7 +621,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = summarize_idle(results, [s.name for s in ready])
         meta["loadavg_end"] = loadavg()
         md = idle_markdown(rows, meta)
-        base = write_results(args.label, {"meta": meta, "runs": results, "rows": rows}, md)
+        base = write_results(
+            args.label, {"meta": meta, "runs": results, "rows": rows}, md
+        )
     else:
         meta.update(warmup=args.warmup, duration=args.duration, workloads=args.workloads,
                     connections=CONNECTIONS, paths={s.name: s.paths for s in ready})  # fmt: skip
@@ -575,7 +643,9 @@ def main(argv: list[str] | None = None) -> int:
         md = markdown(summary, meta)
         base = write_results(args.label, {"meta": meta, "runs": runs, **summary}, md)
     print(md)
-    print(f"wrote {base.with_suffix('.md').relative_to(ROOT)} and .json", file=sys.stderr)
+    print(
+        f"wrote {base.with_suffix('.md').relative_to(ROOT)} and .json", file=sys.stderr
+    )
     return 0
 
 
