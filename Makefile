@@ -19,7 +19,7 @@ FIXTURES ?= $(SHARED)/conformance/fixtures
 GO_SOURCES := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 PY_NATIVE := $(wildcard bindings/python/src/*.c) bindings/python/setup.py include/spikard.h
 
-.PHONY: all setup test-tools setup-node test-node run test wheel test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-node bench-tools soak example-go example-c clean
+.PHONY: docs-assets all setup test-tools setup-node test-node run test wheel test-go test-c test-python test-python-alt conformance test-conformance parity parity-servers test-runner lint test-bench bench bench-quick bench-node bench-tools soak example-go example-c clean
 
 all: setup
 
@@ -37,8 +37,17 @@ test-tools:
 			echo "setup: redis-server not found; install it (Debian: apt-get install redis-server)"; exit 1; \
 		fi; \
 	fi
+	@# chromium: the docs-page test (bindings/python/tests/test_docs_browser.py)
+	@# loads Swagger UI headless with the network cut off.
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq chromium; \
+		else \
+			echo "setup: chromium not found; install it (Debian: apt-get install chromium)"; exit 1; \
+		fi; \
+	fi
 
-$(LIB): $(GO_SOURCES) include/spikard.h
+$(LIB): $(GO_SOURCES) $(wildcard core/openapi/assets/* core/openapi/assets/*/*) include/spikard.h
 	go mod download
 	go build -buildmode=c-shared -o $(LIB) ./capi
 
@@ -146,6 +155,13 @@ test-conformance: setup parity-servers
 # each realtime check fails against a wrong server).
 test-runner: setup parity-servers
 	$(VPY) -m pytest -q tests/conformance/test_runner.py tests/conformance/test_realtime.py
+
+## docs-assets: refresh the docs pages' scripts and stylesheets
+## (core/openapi/assets, embedded in the library) from the npm registry.
+SWAGGER_UI_VERSION ?= 5.35.0
+REDOC_VERSION ?= 2.5.4
+docs-assets:
+	SWAGGER_UI_VERSION=$(SWAGGER_UI_VERSION) REDOC_VERSION=$(REDOC_VERSION) bash ci/docs-assets.sh
 
 ## bench: the benchmark harness (see bench/README.md).
 bench: setup bench-tools

@@ -68,6 +68,8 @@ func codeOf(err error, otherwise C.int) C.int {
 		return rcAgain
 	case errors.Is(err, core.ErrUnsupported):
 		return rcUnsupported
+	case errors.Is(err, core.ErrInvalid): // e.g. a Start refused for its OpenAPI document
+		return rcInvalid
 	case errors.Is(err, core.ErrStarted),
 		errors.Is(err, core.ErrNotSupervised), // a worker's Start: not its supervisor's child
 		errors.Is(err, core.ErrInWorker):

@@ -20,6 +20,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 
 	"github.com/spikard/spikard/core/auth"
+	"github.com/spikard/spikard/core/openapi"
 	"github.com/spikard/spikard/core/ratelimit"
 	"github.com/spikard/spikard/core/request"
 	"github.com/spikard/spikard/core/route"
@@ -54,6 +55,7 @@ type Config struct {
 	CORS             *CORSConfig        // the app-wide CORS policy (cors.go); nil: none
 	Compression      *CompressionConfig // nil: answers go out as their hosts wrote them (compress.go)
 	StaticFiles      []StaticDir        // directories served under URL prefixes (static.go)
+	OpenAPI          openapi.Config     // the OpenAPI document and docs pages (core/openapi); zero: none
 	AccessLog        bool               // one line per request (accesslog.go), in batches: on the Logger, or on AccessLogLane
 	AccessLogEvents  bool               // with AccessLog: the batches go as EventLog events on lane AccessLogLane, not to the Logger
 	AccessLogLane    uint32             // the lane of the EventLog events
@@ -132,6 +134,15 @@ type RouteSpec struct {
 	JWTAuth    Override[auth.JWTConfig]    `json:"-"`
 	APIKeyAuth Override[auth.APIKeyConfig] `json:"-"`
 	RateLimit  Override[ratelimit.Config]  `json:"-"`
+
+	// What only the OpenAPI document reads (core/openapi.go): the
+	// operation's summary, description, tags and operationId (generated
+	// when empty), and the status of a successful answer (0: 200).
+	Summary     string   `json:"summary,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	OperationID string   `json:"operation_id,omitempty"`
+	StatusCode  int      `json:"status_code,omitempty"`
 
 	// Handler, when set, answers the route on the Hertz goroutine itself
 	// instead of queueing it on Lane: the way a Go program uses core.
@@ -293,6 +304,8 @@ type App struct {
 	lanes   map[uint32]*Lane
 	started bool
 	stopped bool // Shutdown has begun
+
+	docsAdded bool // the OpenAPI routes are in the table (openapi.go)
 
 	// Set by Start; read-only afterwards.
 	srv  *server.Hertz

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/spikard/spikard/core/auth"
+	"github.com/spikard/spikard/core/openapi"
 	"github.com/spikard/spikard/core/ratelimit"
 )
 
@@ -90,6 +91,8 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.Compression, err = parseCompression(raw) // compress.go
 		case "static_files":
 			cfg.StaticFiles, err = parseStaticFiles(raw) // static.go
+		case "openapi":
+			cfg.OpenAPI, err = openapi.ParseConfig(raw)
 		case "jwt_auth", "api_key_auth", "rate_limit": // guardconfig.go
 			var j Override[auth.JWTConfig]
 			var ak Override[auth.APIKeyConfig]
@@ -110,10 +113,10 @@ func ParseConfig(doc []byte) (Config, error) {
 // keptConfigKeys are config keys later minor versions will take; they are
 // refused as unsupported (not unknown), so a binding can tell "library too
 // old" from a typo.
-var keptConfigKeys = []string{"openapi", "hooks"}
+var keptConfigKeys = []string{"hooks"}
 
 // keptRouteKeys are the route document's keys kept for later minors.
-var keptRouteKeys = []string{"hooks", "summary", "description", "tags", "operation_id"}
+var keptRouteKeys = []string{"hooks"}
 
 // ErrUnsupported wraps a refusal of something this library version keeps
 // for a later one (SPIKARD_E_UNSUPPORTED).
@@ -305,11 +308,14 @@ func ParseRouteSpec(doc []byte) (RouteSpec, error) {
 		if slices.Contains(keptRouteKeys, k) {
 			return errKeptKey
 		}
-		if !slices.Contains(routeKeys, k) {
+		if !slices.Contains(routeKeys, k) && !slices.Contains(routeDocKeys, k) {
 			return errUnknownKey
 		}
 		if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 			return errors.New("must not be null (omit the key instead)")
+		}
+		if slices.Contains(routeDocKeys, k) {
+			return checkRouteDocKey(k, raw) // openapi.go
 		}
 		var err error
 		switch k {

@@ -104,9 +104,12 @@ func TestDocumentsRefuseKeptAndOldKeys(t *testing.T) {
 		unsupported bool
 	}{
 		{false, `{"hooks":{}}`, `config: key "hooks" is kept for a later version`, true},
-		{false, `{"openapi":true}`, `config: key "openapi" is kept for a later version`, true},
+		{false, `{"openapi":true}`, `config: "openapi": must be an object`, false},
 		{true, `{"method":"GET","path":"/","hooks":[]}`, `route: key "hooks" is kept for a later version`, true},
-		{true, `{"method":"GET","path":"/","tags":[]}`, `route: key "tags" is kept`, true},
+		{true, `{"method":"GET","path":"/","tags":["a","a"]}`, `route: "tags": lists "a" twice`, false},
+		{true, `{"method":"GET","path":"/","status_code":99}`, `route: "status_code": must be an integer in 100..599`, false},
+		{true, `{"method":"GET","path":"/","operation_id":""}`, `route: "operation_id": must not be empty`, false},
+		{true, `{"method":"GET","path":"/","summary":1}`, `route: "summary": must be a string`, false},
 		{true, `{"method":"GET","path":"/","wants_request":true}`, `route: unknown key "wants_request" (ABI 2: "facts": ["meta"])`, false},
 		{true, `{"method":"GET","path":"/","facts":["meta","nope"]}`, `route: "facts": unknown name "nope"`, false},
 		{true, `{"method":"GET","path":"/","facts":["meta","meta"]}`, `route: "facts": lists "meta" twice`, false},

@@ -46,6 +46,13 @@ func (a *App) Start() error {
 		a.mu.Unlock()
 		return ErrStarted
 	}
+	a.mu.Unlock()
+	// The document describes the routes added until now; its own routes
+	// join the table while AddRoute still takes them.
+	if err := a.addDocs(); err != nil { // openapi.go
+		return err
+	}
+	a.mu.Lock()
 	a.started = true
 	a.mu.Unlock()
 

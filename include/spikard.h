@@ -91,9 +91,11 @@
  * spikard_ws_subscribe/unsubscribe/publish) and appended no field. ABI
  * 2.2 added the spikard_supervise option "reload". ABI 2.3 adds the
  * middleware of core: the config keys "request_id", "cors",
- * "compression" and "static_files", the route keys "cors" and "websocket"."message_schema", file answers
- * (SPIKARD_RESPONSE_FILE) and the access log (SPIKARD_EVENT_LOG); it
- * appends no field.
+ * "compression" and "static_files", the route keys "cors" and
+ * "websocket"."message_schema", file answers (SPIKARD_RESPONSE_FILE), the
+ * access log (SPIKARD_EVENT_LOG), and the OpenAPI document (config key
+ * "openapi"; route keys "summary", "description", "tags", "operation_id",
+ * "status_code"); it appends no field.
  * 2.3 also adds the guards: the config and route keys "jwt_auth",
  * "api_key_auth" and "rate_limit" and the route fact "claims".
  */
@@ -435,8 +437,47 @@ typedef struct spikard_app spikard_app;
  *       (type .../too-many-requests, detail "Rate limit exceeded: retry
  *       after N s") with Retry-After: N (seconds until one token, >= 1).
  *       Hosts sharing a Redis need synchronised clocks.
+ *   "openapi": object (2.3), default none: the app's OpenAPI 3.1 document,
+ *       built once at spikard_app_start from the routes added until then
+ *       (WebSocket routes left out) and served from memory, with Swagger UI
+ *       and ReDoc pages whose scripts and stylesheets are embedded in the
+ *       library (swagger-ui-dist and redoc from npm; no CDN, and the pages'
+ *       Content-Security-Policy allows the app's own origin only). Giving
+ *       the object turns it on. Keys, all optional:
+ *         "enabled": boolean, default true
+ *         "title": string, default "API"; "version": string, default "1.0.0"
+ *             (info.title, info.version); "description": string
+ *         "openapi_path": default "/openapi.json" (application/json)
+ *         "swagger_ui_path": default "/docs"; "redoc_path": default
+ *             "/redoc"; "" serves no such page. A page's assets are under
+ *             its path (/docs/swagger-ui-bundle.js).
+ *       Paths are literal ("/" and segments), distinct; a route already on
+ *       one of them makes spikard_app_start fail with SPIKARD_E_INVALID.
+ *       The document: one operation per route, its path template with the
+ *       placeholders' types as schemas ({id:int} -> {id}, integer); the
+ *       parameters of parameter_schema by wire name (alias, dashed header)
+ *       with their schemas, defaults and constraints; the body per media
+ *       type core decodes: multipart/form-data when it has upload fields
+ *       ("format": "binary" properties or file_params, whose content_type
+ *       lists become the encoding), JSON and urlencoded forms for a flat
+ *       object (scalars and lists of scalars), JSON otherwise; the success
+ *       response at "status_code" with response_schema as JSON; a 422 of
+ *       components/schemas/ValidationProblem (core's RFC 9457 document) on
+ *       every route that has a parameter that can fail (any but an undeclared
+ *       {name} or {name:path}) or a body, and a 400 of
+ *       ProblemDetails (a body core cannot read) on every route with a
+ *       body. Named models: an object
+ *       schema with a string "title" and "properties", anywhere in a body
+ *       or response schema, becomes components/schemas/<title> (characters
+ *       outside [A-Za-z0-9._-] become '_'), as does each entry of a
+ *       schema's top-level "$defs" (named by its title, else its key; its
+ *       "#/$defs/..." references follow it); a different schema under a
+ *       taken name gets the name plus 2, 3, ... in route order. The bytes
+ *       depend only on the routes and this object (keys sorted), so every
+ *       binding serves the same document for the same app. Security
+ *       schemes (the guards) are not documented yet.
  * Kept for later minor versions, refused with SPIKARD_E_UNSUPPORTED:
- * "openapi", "hooks".
+ * "hooks".
  *
  * On success *out is a new app that the caller frees with spikard_app_free. */
 int spikard_app_new(spikard_app **out, const char *config_json, size_t config_len);
@@ -514,7 +555,15 @@ void spikard_app_free(spikard_app *app);
  *                  carried it) as one more header pair named ":claims",
  *                  after the others (':' begins no HTTP/1.1 field name);
  *                  absent when the route's guard verified no token
- *   "websocket": true, or an object (2.1), on a GET route: the route is a
+ *   Read only by the OpenAPI document (config "openapi"), each optional
+   (2.3): "summary": string; "description": string (CommonMark);
+       "tags": list of distinct non-empty strings; "operation_id": a
+       non-empty string, unique in the app (two routes with one make
+       spikard_app_start fail), else generated from the method and path
+       ("get_users_id", suffixed _2, _3 when taken); "status_code":
+       integer in 100..599, default 200, the status of a successful
+       answer (the host still sends whatever status it answers).
+   "websocket": true, or an object (2.1), on a GET route: the route is a
  *       WebSocket endpoint (see Section - WebSockets). Its requests must be
  *       version-13 handshakes; each reaches the host as
  *       SPIKARD_EVENT_WS_OPEN instead of a REQUEST. Object keys, all
@@ -539,8 +588,7 @@ void spikard_app_free(spikard_app *app);
  * SPIKARD_E_INVALID and a message naming the key, so that a misspelt
  * "body_schema" cannot turn validation off; 1.x's "wants_request" gets a
  * hint to "facts". Kept for later minor versions, refused with
- * SPIKARD_E_UNSUPPORTED: "hooks", "summary", "description", "tags",
- * "operation_id".
+ * SPIKARD_E_UNSUPPORTED: "hooks".
  *
  * On success *out_route is the route's id, which events carry. A GET route
  * also answers HEAD unless a HEAD route is registered for the same path. */

@@ -54,6 +54,7 @@ type field struct {
 	capture  int // capture index for path parameters
 	required bool
 	def      []byte // default value as compact JSON, or nil
+	doc      []byte // the property's schema as declared, for Describe; nil for an undeclared placeholder
 	check           // how to coerce and validate a value
 }
 
@@ -161,7 +162,7 @@ func Compile(schema []byte, pat route.Pattern) (*Plan, error) {
 			if err := json.Unmarshal(raw, &ps); err != nil {
 				return nil, fmt.Errorf("parameter_schema: property %q: %v", name, err)
 			}
-			f := field{name: name, required: required[name] || isTrue(ps.Required), capture: -1}
+			f := field{name: name, required: required[name] || isTrue(ps.Required), capture: -1, doc: raw}
 			switch ps.Source {
 			case "path":
 				f.src = FromPath

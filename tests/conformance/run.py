@@ -88,6 +88,7 @@ OWNED = frozenset(
         "sse",
         "websockets",
         "background",
+        "openapi",
         "auth",
         "rate_limit",
     }
@@ -483,8 +484,22 @@ def message_plan(case: Case) -> Plan:
     return Plan({}, [PlanRoute(route, Socket(examples if sends else []))])
 
 
+def app_plan(app: dict[str, Any]) -> Plan:
+    """The plan of a case that declares a whole app (the parity corpus's
+    ``app``: ``config`` and ``routes``, each a route document): every route
+    answers 200 ``{}``; what the case requests is the framework's own (the
+    OpenAPI document and pages), never a handler's."""
+    config, routes = app.get("config") or {}, app.get("routes")
+    if not isinstance(config, dict) or not isinstance(routes, list) or not routes:
+        raise ValueError("app: want a config object and a non-empty routes list")
+    answer = Answer(200, [("content-type", JSON_TYPE)], b"{}")
+    return Plan(config, [PlanRoute(dict(r), answer) for r in routes])
+
+
 def http_plan(case: Case) -> Plan:
     doc = case.doc
+    if isinstance(doc.get("app"), dict):
+        return app_plan(doc["app"])
     req = doc["request"]
     exp = doc["expected_response"]
     handler = doc.get("handler")

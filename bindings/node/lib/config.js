@@ -40,11 +40,67 @@ const FIELDS = {
   // Request ids and CORS (lib/cors.js); the core does the work.
   requestId: ['request_id', 'boolean'],
   cors: ['cors', 'object'],
+  openapi: ['openapi', 'object'],
   // Guards (lib/guards.js): camelCase objects, sent as the core's keys.
   jwtAuth: ['jwt_auth', 'object'],
   apiKeyAuth: ['api_key_auth', 'object'],
   rateLimit: ['rate_limit', 'object'],
 };
+
+/** The `openapi` object's camelCase fields and the core's keys (include/spikard.h). */
+const OPENAPI_FIELDS = {
+  enabled: 'enabled',
+  title: 'title',
+  version: 'version',
+  description: 'description',
+  swaggerUiPath: 'swagger_ui_path',
+  redocPath: 'redoc_path',
+  openapiPath: 'openapi_path',
+};
+
+/**
+ * The core's "openapi" object of the JS one: camelCase fields to snake_case,
+ * `null` page paths to "" (no page). Each field is asked of the core alone,
+ * so that a refusal names it (`ServerConfig.openapi.title="": must be a
+ * non-empty string`), then the whole object.
+ */
+function openapiDoc(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(
+      `ServerConfig.openapi=${show(value)}: expected an object { enabled, title, version, description, swaggerUiPath, redocPath, openapiPath }`,
+    );
+  }
+  const doc = {};
+  for (const [field, v] of Object.entries(value)) {
+    if (!Object.prototype.hasOwnProperty.call(OPENAPI_FIELDS, field)) {
+      throw new TypeError(
+        `ServerConfig.openapi: unknown field ${JSON.stringify(field)}; expected one of ${Object.keys(OPENAPI_FIELDS).join(', ')}`,
+      );
+    }
+    if (v === undefined) continue;
+    const key = OPENAPI_FIELDS[field];
+    const one = v === null && (field === 'swaggerUiPath' || field === 'redocPath') ? '' : v;
+    try {
+      native.checkConfig(JSON.stringify({ openapi: { [key]: one } }));
+    } catch (err) {
+      const reason = String(err && err.message)
+        .replace('config: "openapi": ', '')
+        .replace(`"${key}": `, '')
+        .replace('or "" for no page', 'or null for no page');
+      const Kind =
+        typeof v === (field === 'enabled' ? 'boolean' : 'string') ? RangeError : TypeError;
+      throw new Kind(`ServerConfig.openapi.${field}=${show(v)}: ${reason}`);
+    }
+    doc[key] = one;
+  }
+  try {
+    native.checkConfig(JSON.stringify({ openapi: doc }));
+  } catch (err) {
+    const reason = String(err && err.message).replace('config: "openapi": ', '');
+    throw new RangeError(`ServerConfig.openapi: ${reason}`, { cause: err });
+  }
+  return doc;
+}
 
 /** `workers` is never in the app's document: it is spikard_supervise's
  *  (include/spikard.h, Workers and signals), so the core's supervisor judges
@@ -121,6 +177,11 @@ function checkConfig(config) {
       out.cors = corsDocument(value, 'ServerConfig.cors'); // the core's document from here on
       continue;
     }
+    if (field === 'openapi') {
+      openapiDoc(value);
+      out.openapi = value;
+      continue;
+    }
     if (Object.prototype.hasOwnProperty.call(GUARDS, field)) {
       out[field] = guardDoc('ServerConfig', field, value, false);
       continue;
@@ -157,7 +218,7 @@ function configJson(config, logLane) {
     if (value === undefined || field === 'workers' || field === 'logger') continue;
     if (Object.prototype.hasOwnProperty.call(MIDDLEWARE, field))
       doc[MIDDLEWARE[field][0]] = MIDDLEWARE[field][1](value);
-    else doc[FIELDS[field][0]] = value;
+    else doc[FIELDS[field][0]] = field === 'openapi' ? openapiDoc(value) : value;
   }
   if (logLane !== undefined) {
     doc.access_log = doc.access_log === true ? { lane: logLane } : false;

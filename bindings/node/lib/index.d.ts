@@ -151,6 +151,50 @@ export interface ServerConfig {
   compression?: CompressionConfig;
   /** Directories the core serves under URL prefixes. See {@link StaticFilesConfig}. */
   staticFiles?: StaticFilesConfig[];
+  /**
+   * The OpenAPI 3.1 document at `/openapi.json`, with Swagger UI and ReDoc
+   * pages (see `OpenApiConfig`). Default: none.
+   */
+  openapi?: OpenApiConfig;
+}
+
+/**
+ * The app's OpenAPI 3.1 document and its docs pages, built by the core once
+ * `listen()` starts, from every route's schemas and options (WebSocket
+ * endpoints left out). An object schema with a `title` and `properties`
+ * (a Zod object with `.meta({ title })`) becomes a named component of
+ * `components/schemas`. The pages load only the app's own scripts and
+ * stylesheets: they work offline. Each field is checked at construction.
+ */
+export interface OpenApiConfig {
+  /** Serve the document and pages. Default true (giving the object opts in). */
+  enabled?: boolean;
+  /** `info.title`. Default `"API"`. */
+  title?: string;
+  /** The API's version (`info.version`). Default `"1.0.0"`. */
+  version?: string;
+  /** `info.description` (CommonMark). */
+  description?: string;
+  /** Where Swagger UI is served; null: nowhere. Default `"/docs"`. */
+  swaggerUiPath?: string | null;
+  /** Where ReDoc is served; null: nowhere. Default `"/redoc"`. */
+  redocPath?: string | null;
+  /** Where the document is served. Default `"/openapi.json"`. */
+  openapiPath?: string;
+}
+
+/** What a route says of itself in the OpenAPI document only. */
+export interface OperationOptions {
+  /** The operation's summary. */
+  summary?: string;
+  /** The operation's description (CommonMark). */
+  description?: string;
+  /** The operation's tags. */
+  tags?: string[];
+  /** The operation's id, unique in the app; default generated (`get_users_id`). */
+  operationId?: string;
+  /** The status of a successful answer, for the document (the handler still answers what it answers). Default 200. */
+  statusCode?: number;
 }
 
 /**
@@ -310,7 +354,7 @@ export interface RateLimitOptions {
 }
 
 /** The schemas of a route method: each optional. */
-export interface RouteSchemas {
+export interface RouteSchemas extends OperationOptions {
   /** This route's own JWT requirement in place of the app's, or false for none. */
   jwtAuth?: JwtAuthOptions | false;
   /** This route's own API keys in place of the app's, or false for none. */
@@ -338,7 +382,7 @@ export interface RouteSchemas {
 }
 
 /** The options of `registerRoute`: raw JSON Schemas, as Python's `register_route`. */
-export interface RawRouteOptions {
+export interface RawRouteOptions extends OperationOptions {
   /** The route's CORS policy in place of the app's; false: none on this route. */
   cors?: CorsConfig | false;
   /** An object schema whose properties each carry `"source"`: `"path"`, `"query"`, `"header"` or `"cookie"`. */

@@ -91,7 +91,10 @@ function compileSchemas(method, path, schemas) {
     );
   }
   for (const key of Object.keys(schemas)) {
-    if (!['params', 'query', 'headers', 'cookies', 'body', 'response'].includes(key)) {
+    if (
+      !['params', 'query', 'headers', 'cookies', 'body', 'response'].includes(key) &&
+      !Object.prototype.hasOwnProperty.call(DOC_OPTIONS, key)
+    ) {
       throw new TypeError(`${method} ${path}: unknown schema group ${JSON.stringify(key)}`);
     }
   }
@@ -135,7 +138,51 @@ function compileSchemas(method, path, schemas) {
   if (body !== undefined) doc.body_schema = body;
   const response = toJsonSchema(schemas.response, `${method} ${path} response`);
   if (response !== undefined) doc.response_schema = response;
+  Object.assign(doc, docKeys(method, path, schemas));
   return { doc, fields, hasBody: body !== undefined };
+}
+
+/** Route options only the OpenAPI document reads -> the route document's keys. */
+const DOC_OPTIONS = {
+  summary: 'summary',
+  description: 'description',
+  tags: 'tags',
+  operationId: 'operation_id',
+  statusCode: 'status_code',
+};
+
+/**
+ * The route document's OpenAPI keys of a route's options (`summary`,
+ * `description`, `tags`, `operationId`, `statusCode`), checked here so that a
+ * mistake names the option where the route is registered.
+ */
+function docKeys(method, path, options) {
+  const out = {};
+  for (const [option, key] of Object.entries(DOC_OPTIONS)) {
+    const value = options[option];
+    if (value === undefined) continue;
+    const where = `${method} ${path}: ${option}=${JSON.stringify(value)}`;
+    if (option === 'tags') {
+      if (!Array.isArray(value) || !value.every((t) => typeof t === 'string' && t !== '')) {
+        throw new TypeError(`${where}: must be an array of non-empty strings`);
+      }
+      if (new Set(value).size !== value.length) throw new RangeError(`${where}: lists a tag twice`);
+      out.tags = [...value];
+    } else if (option === 'statusCode') {
+      if (!Number.isInteger(value) || value < 100 || value > 599) {
+        throw new RangeError(`${where}: must be an integer in 100..599`);
+      }
+      if (value !== 200) out.status_code = value;
+    } else {
+      if (typeof value !== 'string' || (option === 'operationId' && value === '')) {
+        throw new TypeError(
+          `${where}: must be a${option === 'operationId' ? ' non-empty' : ''} string`,
+        );
+      }
+      out[key] = value;
+    }
+  }
+  return out;
 }
 
 /**
@@ -144,7 +191,13 @@ function compileSchemas(method, path, schemas) {
  */
 function compileRaw(method, path, options) {
   if (options === undefined || options === null) options = {};
-  const known = ['parameterSchema', 'bodySchema', 'responseSchema', 'fileParams'];
+  const known = [
+    'parameterSchema',
+    'bodySchema',
+    'responseSchema',
+    'fileParams',
+    ...Object.keys(DOC_OPTIONS),
+  ];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw new TypeError(
@@ -166,6 +219,7 @@ function compileRaw(method, path, options) {
   const response = toJsonSchema(options.responseSchema, `${method} ${path} responseSchema`);
   if (response !== undefined) doc.response_schema = response;
   if (options.fileParams !== undefined) doc.file_params = options.fileParams;
+  Object.assign(doc, docKeys(method, path, options));
   return { doc, fields, hasBody: body !== undefined || options.fileParams !== undefined };
 }
 

@@ -17,6 +17,7 @@ import type {
   Listening,
   Logger,
   MessageSchema,
+  OpenApiConfig,
   Request,
   RouteSchemas,
   TestResponse,
@@ -27,9 +28,13 @@ import type {
 const schemas: RouteSchemas = {
   params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
   response: { type: 'object', properties: { id: { type: 'integer' } } },
+  summary: 'Read a user',
+  tags: ['users'],
+  operationId: 'read_user',
 };
 
-const app = new Spikard({ port: 0, quiet: true });
+const openapi: OpenApiConfig = { title: 'My API', version: '1.0.0', redocPath: null };
+const app = new Spikard({ port: 0, quiet: true, openapi });
 
 // The access log and where the app's lines go: console, any info(message) sink, or none.
 const lines: string[] = [];

@@ -77,6 +77,10 @@ class Spikard:
         jwt_auth: JwtConfig | Literal[False] | None = None,
         api_key_auth: ApiKeyConfig | Literal[False] | None = None,
         rate_limit: RateLimitConfig | Literal[False] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        operation_id: str | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated handler for ``method`` and ``path``.
 
@@ -84,6 +88,9 @@ class Spikard:
         parameter's type; ``status_code`` is the status of plain return values.
         ``cors`` is the route's CORS policy in place of the app's
         (``ServerConfig.cors``); False turns the app's off for the route.
+        ``summary``, ``description`` (else the docstring's first line and the
+        rest), ``tags`` and ``operation_id`` (else generated) describe the
+        operation in the OpenAPI document (``ServerConfig(openapi=...)``).
         ``jwt_auth``, ``api_key_auth`` and ``rate_limit`` replace the app's
         (ServerConfig) for this route with its own, or with none (``False``);
         None keeps the app's.
@@ -108,6 +115,10 @@ class Spikard:
                     request_schema=request_schema,
                     response_schema=response_schema,
                     status_code=status_code,
+                    summary=summary,
+                    description=description,
+                    tags=tags,
+                    operation_id=operation_id,
                 ),
                 cors_doc,
             )
@@ -227,6 +238,11 @@ class Spikard:
         response_schema: dict[str, Any] | None = None,
         file_params: dict[str, Any] | None = None,
         cors: CorsConfig | bool | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        operation_id: str | None = None,
+        status_code: int = 200,
     ) -> Callable[[F], F]:
         """Low-level registration with explicit JSON Schemas.
 
@@ -234,6 +250,8 @@ class Spikard:
         ``"query"``, ``"header"`` or ``"cookie"``. The validated values reach
         the handler as keyword arguments (JSON values), the body as ``body``.
         ``cors`` as for :meth:`route`.
+        ``summary``, ``description``, ``tags``, ``operation_id`` and
+        ``status_code`` only describe the operation in the OpenAPI document.
         """
         cors_doc = route_cors(cors, f"{method} {path}")
 
@@ -248,6 +266,11 @@ class Spikard:
                         parameter_schema=parameter_schema,
                         response_schema=response_schema,
                         file_params=file_params,
+                        summary=summary,
+                        description=description,
+                        tags=tags,
+                        operation_id=operation_id,
+                        status_code=status_code,
                     ),
                     cors_doc,
                 )

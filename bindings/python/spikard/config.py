@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _native
-from ._unbuilt import OpenApiConfig, refuse_unbuilt
 from .auth import ApiKeyConfig, JwtConfig, RateLimitConfig
 from .compression import CompressionConfig
 from .cors import CorsConfig
@@ -183,7 +182,8 @@ class ServerConfig:
     """Every route requires an API key unless it says ``api_key_auth=False``
     or gives its own (see :class:`spikard.ApiKeyConfig`)."""
     openapi: OpenApiConfig | None = None
-    """Not built yet (issue 16): a value is refused with NotImplementedError."""
+    """The OpenAPI 3.1 document at ``/openapi.json`` with Swagger UI and
+    ReDoc pages (see :class:`OpenApiConfig`); None serves none."""
 
     def __post_init__(self) -> None:
         # Refuse a bad value where it is written, naming the field. The core
@@ -219,6 +219,11 @@ class ServerConfig:
         if isinstance(self.workers, float):
             self.workers = int(self.workers)  # the core took it as whole: 2.0
         self._check_compression_and_static()
+        if self.openapi is not None and not isinstance(self.openapi, OpenApiConfig):
+            raise ValueError(
+                f"ServerConfig.openapi={self.openapi!r}: must be an OpenApiConfig "
+                "(from spikard.config import OpenApiConfig)"
+            )
         value = self.sync_workers
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(
@@ -227,7 +232,7 @@ class ServerConfig:
         self._check_middleware()
 
     def _check_middleware(self) -> None:
-        """The request-id, CORS, shutdown and unbuilt fields."""
+        """The request-id, CORS and shutdown fields."""
         for name in ("enable_request_id", "graceful_shutdown"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(
@@ -235,7 +240,6 @@ class ServerConfig:
                 )
         if self.cors is not None and not isinstance(self.cors, CorsConfig):
             raise ValueError(f"ServerConfig.cors={self.cors!r}: must be a CorsConfig or None")
-        refuse_unbuilt("openapi", self.openapi)
 
     @property
     def drain_timeout(self) -> float:
@@ -296,8 +300,82 @@ class ServerConfig:
         if log_lane is not None:
             doc["access_log"] = {"lane": log_lane} if self.access_log else False
             doc["quiet"] = True
+        if self.openapi is not None:
+            doc["openapi"] = self.openapi.document()
         return json.dumps(doc, separators=(",", ":")).encode()
 
     def replace(self, **changes: Any) -> ServerConfig:
         """A copy with some fields changed (None values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclass
+class OpenApiConfig:
+    """The app's OpenAPI 3.1 document and its docs pages, built by the core.
+
+    The document is generated once, when the app starts, from every route's
+    declaration: path and parameter types, constraints and defaults, the
+    body per media type, the return type's schema at the route's
+    ``status_code``, and the 422 problem document of validated routes.
+    msgspec Structs, dataclasses, pydantic models (anything whose JSON
+    Schema has a ``title`` and ``properties``) become named components. An
+    operation's summary and description come from the route decorator's
+    ``summary=``/``description=``, else from the handler's docstring (its
+    first line, and the rest). The pages load only the app's own scripts
+    and stylesheets: they work offline.
+    """
+
+    enabled: bool = True
+    """Serve the document and pages."""
+    title: str = "API"
+    """The document's ``info.title``."""
+    version: str = "1.0.0"
+    """The API's version (``info.version``)."""
+    description: str | None = None
+    """``info.description`` (CommonMark)."""
+    swagger_ui_path: str | None = "/docs"
+    """Where Swagger UI is served; None: nowhere."""
+    redoc_path: str | None = "/redoc"
+    """Where ReDoc is served; None: nowhere."""
+    openapi_path: str = "/openapi.json"
+    """Where the document is served."""
+
+    def __post_init__(self) -> None:
+        # Each field is judged by the core, alone, so the error names it;
+        # then the whole object (two pages on one path).
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.name in ("description", "swagger_ui_path", "redoc_path"):
+                continue
+            _check_openapi(f"OpenApiConfig.{f.name}={value!r}", {f.name: value}, f.name)
+        _check_openapi("OpenApiConfig", self.document(), None)
+
+    def document(self) -> dict[str, Any]:
+        """The config's ``"openapi"`` object (include/spikard.h)."""
+        doc: dict[str, Any] = {
+            "enabled": self.enabled,
+            "title": self.title,
+            "version": self.version,
+            "openapi_path": self.openapi_path,
+            "swagger_ui_path": self.swagger_ui_path or "",
+            "redoc_path": self.redoc_path or "",
+        }
+        if self.description is not None:
+            doc["description"] = self.description
+        return doc
+
+
+def _check_openapi(what: str, value: dict[str, Any], key: str | None) -> None:
+    try:
+        doc = json.dumps({"openapi": value}, allow_nan=False).encode()
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: not a JSON value") from None
+    try:
+        _native.check_config(doc)
+    except _native.SpikardError as exc:
+        reason = str(exc.args[-1]).removeprefix('config: "openapi": ')
+        if key is not None:
+            reason = reason.removeprefix(f'"{key}": ')
+        # The core's "" (no page) is None here.
+        reason = reason.replace('or "" for no page', "or None for no page")
+        raise ValueError(f"{what}: {reason}") from None

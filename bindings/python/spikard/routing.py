@@ -174,12 +174,17 @@ def compile_route(
     status_code: int = 200,
     exclude: frozenset[str] = frozenset(),
     call_target: Handler | None = None,
+    summary: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    operation_id: str | None = None,
 ) -> Route:
     """Compile a handler's signature into a Route (see the module docstring).
 
     ``exclude`` names parameters left out (a WebSocket handler's message);
     ``call_target``, when given, is called with the arguments instead of
-    the handler.
+    the handler. ``summary``, ``description``, ``tags`` and
+    ``operation_id`` are the OpenAPI operation's (see :func:`doc_keys`).
     """
     method = _method(method)
     placeholders = {m.group(1): m.group(2) for m in _PLACEHOLDER.finditer(path)}
@@ -284,6 +289,7 @@ def compile_route(
     elif plan.claims_names:
         declaration["facts"] = ["claims"]
 
+    declaration.update(doc_keys(handler, summary, description, tags, operation_id, status_code))
     return_annotation = hints.get("return", inspect.Signature.empty)
     if response_schema is not None:
         declaration["response_schema"] = response_schema
@@ -299,6 +305,49 @@ def compile_route(
         make_call(call_target if call_target is not None else handler, plan),
         make_renderer(return_annotation, status_code, owner=describe(handler)),
     )
+
+
+def doc_keys(
+    handler: Handler | None,
+    summary: str | None,
+    description: str | None,
+    tags: list[str] | None,
+    operation_id: str | None,
+    status_code: int = 200,
+) -> dict[str, Any]:
+    """The route document's keys only the OpenAPI document reads.
+
+    Without ``summary``/``description`` the handler's docstring gives them:
+    its first line is the summary, the rest (dedented) the description.
+    ``status_code`` is sent when it is not 200. Values are checked here,
+    naming the keyword, so a mistake surfaces at decoration.
+    """
+    doc = inspect.getdoc(handler) if handler is not None else None
+    if doc:
+        first, _, rest = doc.strip().partition("\n")
+        if summary is None:
+            summary = first.strip() or None
+        if description is None:
+            description = rest.strip() or None
+    out: dict[str, Any] = {}
+    for key, value in (("summary", summary), ("description", description)):
+        if value is not None:
+            if not isinstance(value, str):
+                raise TypeError(f"{key}={value!r}: must be a str")
+            out[key] = value
+    if tags is not None:
+        if isinstance(tags, str) or not all(isinstance(t, str) and t for t in tags):
+            raise TypeError(f"tags={tags!r}: must be a list of non-empty str")
+        if len(set(tags)) != len(tags):
+            raise ValueError(f"tags={tags!r}: lists a tag twice")
+        out["tags"] = list(tags)
+    if operation_id is not None:
+        if not isinstance(operation_id, str) or not operation_id:
+            raise TypeError(f"operation_id={operation_id!r}: must be a non-empty str")
+        out["operation_id"] = operation_id
+    if status_code != 200:
+        out["status_code"] = status_code
+    return out
 
 
 def _kwargs(**kwargs: Any) -> dict[str, Any]:
@@ -473,9 +522,17 @@ def raw_route(
     parameter_schema: dict[str, Any] | None = None,
     response_schema: dict[str, Any] | None = None,
     file_params: dict[str, Any] | None = None,
+    summary: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    operation_id: str | None = None,
+    status_code: int = 200,
 ) -> Route:
     """A route from explicit schemas: validated parameters reach the handler as
     keyword arguments (JSON values), the decoded JSON body as ``body``.
+    ``summary``, ``description``, ``tags``, ``operation_id`` and
+    ``status_code`` are for the OpenAPI document only (no docstring is read
+    here: the arguments say it all).
 
     For a multipart body, the fields ``body_schema`` declares with
     ``"format": "binary"`` (or arrays of them), and the fields named in
@@ -491,6 +548,7 @@ def raw_route(
         declaration["response_schema"] = response_schema
     if file_params is not None:
         declaration["file_params"] = file_params
+    declaration.update(doc_keys(None, summary, description, tags, operation_id, status_code))
     decode = msgspec.json.decode
     if _binary_fields(body_schema) or file_params:
         # The core says which fields hold upload descriptors.

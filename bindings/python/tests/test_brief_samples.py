@@ -472,3 +472,36 @@ def test_static_files_sample_attached(serve, tmp_path, monkeypatch) -> None:
     )
     r = client.get("/static/")
     assert (r.status, r.body) == (200, b"<h1>home</h1>")  # index_file
+
+
+def test_openapi_documentation_sample(serve):
+    from spikard import ServerConfig
+    from spikard.config import OpenApiConfig
+
+    openapi = OpenApiConfig(
+        enabled=True,
+        title="My API",
+        version="1.0.0",
+        description="API documentation",
+        swagger_ui_path="/docs",
+        redoc_path="/redoc",
+    )
+    config = ServerConfig(openapi=openapi)
+
+    app = Spikard(config=config)
+
+    @app.get("/users/{user_id}")
+    async def get_user(user_id: int):
+        return {"id": user_id}
+
+    client = serve(app)
+    doc = client.get("/openapi.json").json()
+    assert doc["info"] == {
+        "title": "My API",
+        "version": "1.0.0",
+        "description": "API documentation",
+    }
+    assert "get" in doc["paths"]["/users/{user_id}"]
+    for page in ("/docs", "/redoc"):
+        r = client.get(page)
+        assert r.status == 200 and r.headers["content-type"] == "text/html; charset=utf-8"

@@ -254,7 +254,7 @@ def test_background_server_leaves_the_policy_alone(serve) -> None:
         assert os.SCHED_BATCH not in _policies(os.getpid())
 
 
-# -- the brief's ServerConfig fields: request ids, CORS, shutdown, unbuilt ------
+# -- the brief's ServerConfig fields: request ids, CORS, shutdown ---------------
 
 
 def test_brief_fields_have_their_defaults() -> None:
@@ -264,22 +264,6 @@ def test_brief_fields_have_their_defaults() -> None:
     assert b'"request_id":false' in ServerConfig(enable_request_id=False).to_json()
     assert ServerConfig(graceful_shutdown=False, shutdown_timeout=7).drain_timeout == 0
     assert ServerConfig(shutdown_timeout=7).drain_timeout == 7
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "what"),
-    [
-        ("openapi", "OpenApiConfig", "OpenAPI generation"),
-    ],
-)
-def test_unbuilt_features_are_refused_naming_the_field(field: str, value: str, what: str) -> None:
-    import spikard
-
-    cls = getattr(spikard, value)
-    with pytest.raises(
-        NotImplementedError, match=rf"ServerConfig\.{field}=.*{what} is not built yet"
-    ):
-        ServerConfig(**{field: cls()})
 
 
 @pytest.mark.parametrize("field", ["enable_request_id", "graceful_shutdown"])

@@ -44,6 +44,7 @@ const CONFIG_FIELDS = {
   access_log: 'accessLog',
   reuse_port: 'reusePort',
   sched_batch: 'schedBatch',
+  openapi: 'openapi',
   jwt_auth: 'jwtAuth',
   api_key_auth: 'apiKeyAuth',
   rate_limit: 'rateLimit',
@@ -57,6 +58,23 @@ const ROUTE_OPTIONS = {
   body_schema: 'bodySchema',
   response_schema: 'responseSchema',
   file_params: 'fileParams',
+  summary: 'summary',
+  description: 'description',
+  tags: 'tags',
+  operation_id: 'operationId',
+  status_code: 'statusCode',
+};
+// The config's objects whose keys the JS API spells in camelCase.
+const CONFIG_OBJECTS = {
+  openapi: {
+    enabled: 'enabled',
+    title: 'title',
+    version: 'version',
+    description: 'description',
+    swagger_ui_path: 'swaggerUiPath',
+    redoc_path: 'redocPath',
+    openapi_path: 'openapiPath',
+  },
 };
 
 class ProtocolError extends Error {}
@@ -349,6 +367,13 @@ async function build(plan) {
       OBJECT_FIELDS.has(key) && value !== null && typeof value === 'object'
         ? Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), v]))
         : value;
+  }
+  for (const [key, fields] of Object.entries(CONFIG_OBJECTS)) {
+    const value = plan.config[key];
+    if (value === undefined) continue;
+    config[CONFIG_FIELDS[key]] = Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [fields[k] || k, v]),
+    );
   }
   const app = new Spikard(config);
   for (const route of plan.routes) {

@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 from spikard import (
     ApiKeyConfig,
     JwtConfig,
+    OpenApiConfig,
     RateLimitConfig,
     Response,
     ServerConfig,
@@ -46,10 +47,20 @@ LANGUAGE = "python"
 PROTOCOL_VERSION = 2
 
 # What register_route takes besides method and path.
-ROUTE_ARGUMENTS = ("parameter_schema", "body_schema", "response_schema", "file_params")
-# ServerConfig fields given as config objects: the plan's JSON object is
-# their keyword arguments.
+ROUTE_ARGUMENTS = (
+    "parameter_schema",
+    "body_schema",
+    "response_schema",
+    "file_params",
+    "summary",
+    "description",
+    "tags",
+    "operation_id",
+    "status_code",
+)
+# Config objects the plan spells as JSON objects, and their config classes.
 CONFIG_OBJECTS: dict[str, Callable[..., Any]] = {
+    "openapi": OpenApiConfig,
     "jwt_auth": JwtConfig,
     "api_key_auth": ApiKeyConfig,
     "rate_limit": RateLimitConfig,
@@ -215,10 +226,10 @@ def check(plan: Plan) -> str | None:
 
 def build(plan: Plan) -> Any:
     """The app of the plan, serving; raises what the framework raises."""
-    config = {
-        k: CONFIG_OBJECTS[k](**v) if k in CONFIG_OBJECTS else v
-        for k, v in plan.config.items()
-    }
+    config = dict(plan.config)
+    for key, make in CONFIG_OBJECTS.items():
+        if isinstance(config.get(key), dict):
+            config[key] = make(**config[key])
     app = Spikard(config=ServerConfig(**{**config, "quiet": True}))
     for route in plan.routes:
         doc = route.doc
