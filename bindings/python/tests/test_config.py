@@ -254,7 +254,7 @@ def test_background_server_leaves_the_policy_alone(serve) -> None:
         assert os.SCHED_BATCH not in _policies(os.getpid())
 
 
-# -- the brief's ServerConfig fields: request ids, CORS, shutdown, unbuilt ------
+# -- the brief's ServerConfig fields: request ids, CORS, shutdown ---------------
 
 
 def test_brief_fields_have_their_defaults() -> None:

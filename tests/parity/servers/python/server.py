@@ -289,7 +289,9 @@ def build(plan: Plan) -> Any:
         if isinstance(config.get(key), dict):
             config[key] = make(**config[key])
     if "static_files" in config:
-        config["static_files"] = [StaticFilesConfig(**m) for m in config["static_files"]]
+        config["static_files"] = [
+            StaticFilesConfig(**m) for m in config["static_files"]
+        ]
     app = Spikard(config=ServerConfig(**{**config, "quiet": True}))
     for spec in plan.hooks:
         getattr(app, spec["phase"])(hook_for(spec))
