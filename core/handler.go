@@ -24,11 +24,14 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	// a limit, or the smuggling rules: this request's framing is sound.
 	a.inflight.Add(1)
 	defer a.leave()
-	if a.closing.Load() {
-		p := problem.Unavailable()
-		writeProblem(c, &p, nil)
-		c.SetConnectionClose()
-		return
+	if ph := a.phase.Load(); ph != phaseServing {
+		if ph == phaseClosing {
+			p := problem.Unavailable()
+			writeProblem(c, &p, nil)
+			c.SetConnectionClose()
+			return
+		}
+		c.SetConnectionClose() // draining: this answer is the connection's last
 	}
 
 	method, ok := route.ParseMethod(c.Request.Header.Method())
@@ -124,7 +127,7 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 // leave ends a request's stay in the handler and wakes Shutdown when it
 // was the last one.
 func (a *App) leave() {
-	if a.inflight.Add(-1) == 0 && a.closing.Load() {
+	if a.inflight.Add(-1) == 0 && a.phase.Load() != phaseServing {
 		select {
 		case a.drained <- struct{}{}:
 		default:
