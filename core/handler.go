@@ -23,15 +23,12 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	// The front (front.go) has refused every head that breaks RFC 9112,
 	// a limit, or the smuggling rules: this request's framing is sound.
 	a.inflight.Add(1)
-	defer a.leave()
-	if ph := a.phase.Load(); ph != phaseServing {
-		if ph == phaseClosing {
-			p := problem.Unavailable()
-			writeProblem(c, &p, nil)
-			c.SetConnectionClose()
-			return
-		}
-		c.SetConnectionClose() // draining: this answer is the connection's last
+	defer a.leaveRequest(c)
+	if a.phase.Load() == phaseClosing {
+		p := problem.Unavailable()
+		writeProblem(c, &p, nil)
+		c.SetConnectionClose()
+		return
 	}
 
 	method, ok := route.ParseMethod(c.Request.Header.Method())
@@ -122,6 +119,17 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		return
 	}
 	a.await(ctx, ex)
+}
+
+// leaveRequest is leave for a request as serveHTTP ends, before Hertz
+// writes its answer: once Shutdown has begun the answer says Connection:
+// close, since the front (front.go) closes the connection after it (a 101
+// keeps its Connection: Upgrade; the WebSocket set closes it with 1001).
+func (a *App) leaveRequest(c *app.RequestContext) {
+	if a.phase.Load() != phaseServing && c.Response.StatusCode() != 101 {
+		c.SetConnectionClose()
+	}
+	a.leave()
 }
 
 // leave ends a request's stay in the handler and wakes Shutdown when it
