@@ -70,6 +70,9 @@ type connStateKey struct{}
 // state travels in the context Hertz hands the front.
 func (s *connSet) onAccept(conn net.Conn) (context.Context, *connState) {
 	ctx := context.Background()
+	s.mu.Lock()
+	s.accepted++
+	s.mu.Unlock()
 	hc, ok := conn.(*hnetpoll.Conn)
 	if !ok {
 		return ctx, nil
@@ -80,7 +83,6 @@ func (s *connSet) onAccept(conn net.Conn) (context.Context, *connState) {
 	}
 	cs := &connState{nc: nc, set: s, born: time.Now()}
 	s.mu.Lock()
-	s.accepted++
 	if s.closed {
 		s.mu.Unlock()
 		_ = nc.Close()
