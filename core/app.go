@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"slices"
 	"sync"
@@ -314,9 +313,10 @@ type App struct {
 	docsAdded bool // the OpenAPI routes are in the table (openapi.go)
 
 	// Set by Start; read-only afterwards.
-	srv  *server.Hertz
-	ln   net.Listener
-	port atomic.Int32
+	srv     *server.Hertz
+	ln      *drainListener
+	runDone chan struct{} // closed when Hertz's Run has returned
+	port    atomic.Int32
 
 	// Request ids and CORS, compiled by NewApp and AddRoute: rid.key nil
 	// when ids are off; corsOn once any route has a policy.
@@ -334,9 +334,9 @@ type App struct {
 	wsBufs  sync.Pool // WebSocket write buffers, held only while a frame is written
 	timers  sync.Pool // *time.Timer for StreamWrite calls that wait
 
-	closing  atomic.Bool   // Shutdown has begun: answer new requests 503
+	phase    atomic.Int32  // phaseServing, phaseDraining, phaseClosing (server.go)
 	inflight atomic.Int64  // requests inside the handler
-	drained  chan struct{} // signalled (cap 1) when inflight drops to 0 while closing
+	drained  chan struct{} // signalled (cap 1) when inflight drops to 0 once Shutdown has begun
 	force    chan struct{} // closed at the shutdown deadline: waiting exchanges answer 503
 	done     chan struct{} // closed once fully stopped
 	stopOnce sync.Once

@@ -1,8 +1,12 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -189,6 +193,50 @@ func serveFromFD(a *App, pl *Poller, fd int, batch []*Request, body []byte) {
 		}
 		if n < len(batch) {
 			pollFds(fds, -1)
+		}
+	}
+}
+
+// BenchmarkKeepAliveRoundTrip measures one request and its answer over a
+// loopback keep-alive connection, through the front, Hertz and a Go
+// Handler: the whole per-request path of a connection, shutdown's
+// bookkeeping (conns.go) included.
+func BenchmarkKeepAliveRoundTrip(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Port, cfg.Quiet = 0, true
+	a := NewApp(cfg)
+	body := []byte(`{"ok":true}`)
+	if _, err := a.AddRoute(RouteSpec{Method: "GET", Path: "/users/{user_id:int}",
+		Handler: func(*Request) Response { return Response{Status: 200, Body: body} }}); err != nil {
+		b.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(a.Port()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	req := []byte("GET /users/42 HTTP/1.1\r\nHost: bench\r\n\r\n")
+	buf := make([]byte, 4096)
+	// The answer's length, from a first exchange.
+	if _, err := conn.Write(req); err != nil {
+		b.Fatal(err)
+	}
+	n, err := conn.Read(buf)
+	if err != nil || !bytes.HasSuffix(buf[:n], body) {
+		b.Fatalf("first answer %q %v", buf[:n], err)
+	}
+	size := n
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := conn.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, buf[:size]); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"time"
 
@@ -96,27 +95,43 @@ var (
 	errRefused = errs.New(errs.ErrShortConnection, errs.ErrorTypePublic, "request head refused")
 )
 
-// firstByteKey keys the timer of awaitFirstByte in a connection's context.
+// firstByteKey keys, in the context of a connection the app does not
+// track (not netpoll's), the timer onAccept (server.go) arms: the
+// connection closes unless its first byte comes within the idle timeout.
+// netpoll calls Serve only once a connection has bytes to read, so a client
+// that connects and sends nothing would otherwise hold its connection
+// forever. Serve stops the timer. One timer per connection, none per
+// request; a tracked connection keeps it in its connState.
 type firstByteKey struct{}
 
-// awaitFirstByte closes conn, a connection just accepted, unless its first
-// byte comes within d: netpoll calls Serve only once a connection has
-// bytes to read, so a client that connects and sends nothing would
-// otherwise hold its connection forever. Serve stops the timer. One timer
-// per connection, none per request.
-func awaitFirstByte(ctx context.Context, conn net.Conn, d time.Duration) context.Context {
-	return context.WithValue(ctx, firstByteKey{}, time.AfterFunc(d, func() { _ = conn.Close() }))
-}
+// errDraining ends a connection whose answer was its last: the app is
+// shutting down.
+var errDraining = errs.New(errs.ErrShortConnection, errs.ErrorTypePublic, "shutting down")
 
 // Serve is Hertz's protocol.Server: it serves one connection until it
 // closes. Hertz's engine closes conn when Serve returns.
+//
+// It marks the connection busy (conns.go) from the first byte of each
+// request until Hertz has written its answer: the only place where a
+// request whose body is still arriving is known to have begun.
 func (f *front) Serve(ctx context.Context, conn network.Conn) error {
-	if t, ok := ctx.Value(firstByteKey{}).(*time.Timer); ok {
+	cs, _ := ctx.Value(connStateKey{}).(*connState)
+	if cs != nil {
+		cs.first.Stop()
+	} else if t, ok := ctx.Value(firstByteKey{}).(*time.Timer); ok {
 		t.Stop()
 	}
 	for first := true; ; first = false {
-		if !first && !f.awaitRequest(conn) {
-			return errIdle
+		if !first {
+			if cs != nil && !cs.end() {
+				return errDraining
+			}
+			if !f.awaitRequest(conn) {
+				return errIdle
+			}
+		}
+		if cs != nil && !cs.begin() {
+			return errDraining // closed by Shutdown as it was idle
 		}
 		if p, ok := f.checkHead(conn); !ok {
 			if p != nil {

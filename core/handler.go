@@ -23,7 +23,7 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	// The front (front.go) has refused every head that breaks RFC 9112,
 	// a limit, or the smuggling rules: this request's framing is sound.
 	a.inflight.Add(1)
-	defer a.leave() // after the access line: Shutdown's last batch must hold it
+	defer a.leaveRequest(c) // after the access line: Shutdown's last batch must hold it
 	ex := a.ex.acquire()
 	defer a.releaseExchange(ex)
 	if al != nil {
@@ -37,7 +37,7 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		// Before the access line: it logs the bytes that went out.
 		defer a.codecs.compressWhole(c) // after every answer Hertz writes (compress.go)
 	}
-	if a.closing.Load() {
+	if a.phase.Load() == phaseClosing {
 		p := problem.Unavailable()
 		ex.out = writeProblem(c, &p, ex.out)
 		c.SetConnectionClose()
@@ -155,10 +155,21 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 	}
 }
 
+// leaveRequest is leave for a request as serveHTTP ends, before Hertz
+// writes its answer: once Shutdown has begun the answer says Connection:
+// close, since the front (front.go) closes the connection after it (a 101
+// keeps its Connection: Upgrade; the WebSocket set closes it with 1001).
+func (a *App) leaveRequest(c *app.RequestContext) {
+	if a.phase.Load() != phaseServing && c.Response.StatusCode() != 101 {
+		c.SetConnectionClose()
+	}
+	a.leave()
+}
+
 // leave ends a request's stay in the handler and wakes Shutdown when it
 // was the last one.
 func (a *App) leave() {
-	if a.inflight.Add(-1) == 0 && a.closing.Load() {
+	if a.inflight.Add(-1) == 0 && a.phase.Load() != phaseServing {
 		select {
 		case a.drained <- struct{}{}:
 		default:

@@ -159,7 +159,7 @@ func (a *App) openStream(ex *exchange, resp *Response) error {
 		h.InitContentLengthWithValue(-2) // neither length nor chunks: until close
 		framing = frameClose
 	}
-	if !http11 || c.Request.Header.ConnectionClose() || a.closing.Load() {
+	if !http11 || c.Request.Header.ConnectionClose() || a.phase.Load() != phaseServing {
 		h.SetConnectionClose(true)
 	}
 	if ex.head {

@@ -31,8 +31,8 @@ const hertzPrefetch = 4 << 20
 // when read_timeout is 0 (Hertz's default idle timeout).
 const idleWithoutReadTimeout = 3 * time.Minute
 
-// flushGrace is how long Shutdown lets answered connections flush before
-// closing the remaining (idle) ones.
+// flushGrace is how long Shutdown lets the answers given at its deadline
+// flush before it cuts the connections still open.
 const flushGrace = 50 * time.Millisecond
 
 // Start opens the listener and serves in the background (Hertz Run in a
@@ -91,19 +91,26 @@ func (a *App) Start() error {
 		a.failStart()
 		return fmt.Errorf("spikard: listen: %w", err)
 	}
-	a.ln = ln
-	a.port.Store(int32(ln.Addr().(*net.TCPAddr).Port))
+	port := ln.Addr().(*net.TCPAddr).Port
+	dl, err := newDrainListener(ln) // drainlistener_linux.go
+	if err != nil {
+		_ = ln.Close()
+		a.failStart()
+		return fmt.Errorf("spikard: listen: %w", err)
+	}
+	a.ln = dl
+	a.port.Store(int32(port))
 
 	limit := hertzPrefetch
 	if m := a.cfg.MaxBodySize; m > 0 && m < math.MaxInt32 {
 		limit = int(m)
 	}
-	// Hertz gets no deadline of its own: Shutdown bounds the wait and must
-	// write the 503s before Hertz closes connections under them.
+	// Hertz gets no deadline of its own: Shutdown bounds the wait, and
+	// calls Hertz's only once every connection is closed.
 	exitWait := time.Hour
 	opts := []config.Option{
-		server.WithListener(ln),
-		server.WithHostPorts(ln.Addr().String()),
+		server.WithListener(dl),
+		server.WithHostPorts(dl.Addr().String()),
 		server.WithDisablePrintRoute(true),
 		// Streaming lets us see an oversized body in our handler and answer
 		// 413 problem details; Hertz's own 413 is plain text.
@@ -146,10 +153,14 @@ func (a *App) Start() error {
 	h.NoRoute(a.serveHTTP)
 	a.srv = h
 
-	ready := make(chan struct{})
+	// Start returns once netpoll's server has the listening socket: a
+	// Shutdown issued at once then finds a server to stop (before that,
+	// Hertz's would return with nothing stopped, and the server start
+	// afterwards and serve on).
+	a.runDone = make(chan struct{})
 	runErr := make(chan error, 1)
-	h.OnRun = append(h.OnRun, func(context.Context) error { close(ready); return nil })
 	go func() {
+		defer close(a.runDone)
 		defer func() {
 			if r := recover(); r != nil {
 				runErr <- fmt.Errorf("spikard: server stopped: %v", r)
@@ -158,23 +169,11 @@ func (a *App) Start() error {
 		runErr <- h.Run()
 	}()
 	select {
-	case <-ready:
+	case <-dl.registered:
 	case err := <-runErr:
-		ln.Close()
+		_ = dl.Close()
 		a.failStart()
 		return fmt.Errorf("spikard: start: %w", err)
-	}
-	// Run marks the engine running right after the OnRun hooks; wait for
-	// that so a Shutdown issued at once is not refused as "not running".
-	for !h.Engine.IsRunning() {
-		select {
-		case err := <-runErr:
-			ln.Close()
-			a.failStart()
-			return fmt.Errorf("spikard: start: %w", err)
-		default:
-			runtime.Gosched()
-		}
 	}
 	worker.ready()
 	if !a.cfg.Quiet {
@@ -207,7 +206,13 @@ func (a *App) idleTimeout() time.Duration {
 // onAccept is Hertz's OnAccept hook: the connection is tracked, and
 // closed if its first byte does not come within the idle timeout.
 func (a *App) onAccept(conn net.Conn) context.Context {
-	return awaitFirstByte(a.conns.onAccept(conn), conn, a.idleTimeout())
+	ctx, cs := a.conns.onAccept(conn) // conns.go
+	t := time.AfterFunc(a.idleTimeout(), func() { _ = conn.Close() })
+	if cs == nil {
+		return context.WithValue(ctx, firstByteKey{}, t)
+	}
+	cs.first = t
+	return ctx
 }
 
 func (a *App) failStart() {
@@ -221,15 +226,22 @@ func (a *App) failStart() {
 	a.mu.Unlock()
 }
 
-// Shutdown stops accepting, waits for in-flight requests until ctx ends,
-// answers the rest 503 and closes lanes (Poll then returns ErrClosed). SSE
-// streams are ended at once, flushing what they have queued; other streams
-// and WRITTEN answers may run until ctx ends and are then cut off. Every
-// exchange so ended that asked for a terminal event (or, for a request a
-// host holds, for "disconnect") gets EventDisconnect GoneStopping before
-// the lanes close, so a host that polls until ErrClosed sees it. It is safe
-// to call more than once and before Start; later calls wait for the first
-// to finish.
+// Shutdown stops accepting, lets the requests begun finish until ctx ends,
+// answers the rest 503 and closes lanes (Poll then returns ErrClosed).
+//
+// The listening socket closes once the connections the kernel queued on it
+// have been accepted (drainlistener_linux.go); each is served. A connection
+// is busy from its request's first byte until its answer is written
+// (conns.go): idle keep-alive connections close at once, busy ones close
+// after their answer (which says Connection: close), and a request whose
+// head or body is still arriving at the deadline is cut. SSE streams are
+// ended at once, flushing what they have queued; WebSockets close with
+// 1001; other streams and WRITTEN answers may run until ctx ends and are
+// then cut off. Every exchange so ended that asked for a terminal event
+// (or, for a request a host holds, for "disconnect") gets EventDisconnect
+// GoneStopping before the lanes close, so a host that polls until ErrClosed
+// sees it. It is safe to call more than once, before Start and right after
+// it; later calls wait for the first to finish.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.stopOnce.Do(func() {
 		a.life.Lock()
@@ -239,6 +251,13 @@ func (a *App) Shutdown(ctx context.Context) error {
 	<-a.done
 	return a.stopErr
 }
+
+// The phases of an app's life, in App.phase.
+const (
+	phaseServing  int32 = iota
+	phaseDraining       // Shutdown has begun: requests are served, each answer closes its connection
+	phaseClosing        // the drain is over: a request that still comes is answered 503
+)
 
 func (a *App) shutdown(ctx context.Context) error {
 	a.mu.Lock()
@@ -250,22 +269,15 @@ func (a *App) shutdown(ctx context.Context) error {
 		a.closeLanes()
 		return nil
 	}
-	a.closing.Store(true)
+	a.phase.Store(phaseDraining)
 
-	// Close the listener now and let Hertz wait for connections in the
-	// background while we wait for our requests.
-	// Not derived from ctx: at the deadline Hertz would close connections
-	// while the stragglers' 503s are being written. We cancel it ourselves
-	// once every request has its answer.
-	hctx, hcancel := context.WithCancel(context.Background())
-	defer hcancel()
-	// The listener closes here, before Shutdown goes on: Hertz closes it
-	// from its own goroutine, and until then the kernel still hands this
-	// socket new connections — with reuse_port, ones another process
-	// would have served — only to reset them when it closes.
-	_ = a.ln.Close()
-	hertzDone := make(chan error, 1)
-	go func() { hertzDone <- a.srv.Engine.Shutdown(hctx) }()
+	// What the kernel queued is accepted, then the socket closes; every
+	// connection netpoll was handed reaches the set before it is swept.
+	handed := a.ln.drain()
+	a.conns.drain()
+	for handed >= 0 && a.conns.seen() < handed && ctx.Err() == nil {
+		runtime.Gosched() // netpoll's poller is inside onAccept
+	}
 
 	// SSE streams end now (their clients reconnect by design), flushing
 	// what is queued; raw streams and WRITTEN answers may finish until the
@@ -273,14 +285,27 @@ func (a *App) shutdown(ctx context.Context) error {
 	// GoneStopping, queued before the lanes close.
 	a.streams.stop()
 	a.sockets.stop() // every WebSocket closes with 1001 (websocket.go)
-	if !a.waitDrained(ctx.Done()) {
+	if !a.waitQuiet(ctx.Done()) {
+		a.phase.Store(phaseClosing)
 		a.streams.force()
 		a.sockets.force()
 		close(a.force) // remaining waiters answer 503 now
 		grace, cancel := context.WithTimeout(context.Background(), time.Second)
 		a.waitDrained(grace.Done())
 		cancel()
+		// Let the answers just given leave; what is still open then is a
+		// request whose head or body is still arriving: it is cut.
+		flush := time.NewTimer(flushGrace)
+		for cut := false; !cut && a.conns.open() > 0; {
+			select {
+			case <-a.conns.changed:
+			case <-flush.C:
+				cut = true
+			}
+		}
+		flush.Stop()
 	}
+	a.phase.Store(phaseClosing)
 	if a.alog != nil {
 		// Every request that left the handler has pushed its line; the
 		// last batch goes out while the lanes still take it.
@@ -291,30 +316,56 @@ func (a *App) shutdown(ctx context.Context) error {
 		a.hub.relay.close()
 	}
 	a.closeLimits()
-
-	// Every request has its answer. Connections that were busy close
-	// themselves after writing it (Hertz stops keep-alive once shutting
-	// down); give them a moment to flush, then close the idle keep-alive
-	// ones Hertz would otherwise wait on until its deadline.
-	var err error
-	flush := time.NewTimer(flushGrace)
-	select {
-	case err = <-hertzDone:
-		flush.Stop()
-	case <-flush.C:
-		a.conns.closeAll()
-		select {
-		case err = <-hertzDone:
-		case <-ctx.Done():
-			hcancel()
-			err = <-hertzDone
-		}
-	}
 	a.conns.closeAll()
+
+	// netpoll's server: it detaches and closes the listener's fd and
+	// waits for the connections just closed to let go.
+	select {
+	case <-a.runDone:
+		return nil // it has stopped on its own
+	default:
+	}
+	hctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err := a.srv.Engine.Shutdown(hctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		err = nil // the deadline was honoured: stragglers got 503s
+		err = nil
 	}
 	return err
+}
+
+// waitQuiet waits until every connection is closed and no request is in
+// the handler, closing idle connections as it goes; false when stop fired
+// first.
+func (a *App) waitQuiet(stop <-chan struct{}) bool {
+	var grace *time.Timer
+	defer func() {
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
+	for {
+		left, next := a.conns.sweep()
+		if left == 0 && a.inflight.Load() == 0 {
+			return true
+		}
+		var graceC <-chan time.Time
+		if !next.IsZero() {
+			if grace == nil {
+				grace = time.NewTimer(time.Until(next))
+			} else {
+				grace.Reset(time.Until(next))
+			}
+			graceC = grace.C
+		}
+		select {
+		case <-a.conns.changed:
+		case <-a.drained:
+		case <-graceC:
+		case <-stop:
+			return false
+		}
+	}
 }
 
 // waitDrained waits until no request is in the handler, or stop fires.

@@ -46,7 +46,7 @@ func handBack(c *app.RequestContext, ok bool) {
 // handler returns: close when the client or the app asks for it, and
 // keep-alive spelled out for an HTTP/1.0 client.
 func (a *App) keepAliveHeader(c *app.RequestContext) {
-	if c.Request.Header.ConnectionClose() || c.Response.ConnectionClose() || a.closing.Load() {
+	if c.Request.Header.ConnectionClose() || c.Response.ConnectionClose() || a.phase.Load() != phaseServing {
 		c.Response.Header.SetConnectionClose(true)
 	} else if !c.Request.Header.IsHTTP11() {
 		c.Response.Header.Set("Connection", "keep-alive")
