@@ -31,11 +31,15 @@ WAIT = 15.0  # any single wait; far above what a loaded machine needs
 
 APP = textwrap.dedent(
     """
-    import asyncio, os, sys
+    import asyncio, logging, os, sys
     from spikard import ServerConfig, Spikard, StreamingResponse, WebSocket, background
 
     GATE = os.environ["GATE"]
     WORKERS = int(os.environ["WORKERS"])
+    if WORKERS == 1:
+        # The listening line is the spikard logger's; with workers the
+        # supervisor's own line (the core's, on stderr) is the one waited for.
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = Spikard(config=ServerConfig(host="127.0.0.1", port=0, workers=WORKERS,
                                       shutdown_timeout=WAIT))
 
