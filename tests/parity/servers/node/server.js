@@ -44,6 +44,8 @@ const CONFIG_FIELDS = {
   access_log: 'accessLog',
   reuse_port: 'reusePort',
   sched_batch: 'schedBatch',
+  request_id: 'requestId',
+  cors: 'cors',
 };
 // What registerRoute takes besides method and path, by the plan's key.
 const ROUTE_OPTIONS = {
@@ -51,7 +53,34 @@ const ROUTE_OPTIONS = {
   body_schema: 'bodySchema',
   response_schema: 'responseSchema',
   file_params: 'fileParams',
+  cors: 'cors',
 };
+
+// A plan's CORS policy (the core's words) as the JS CorsConfig: {"regex": p}
+// origins are RegExps, max_age -1 is null; false stays false.
+const CORS_FIELDS = {
+  allow_origins: 'allowOrigins',
+  allow_methods: 'allowMethods',
+  allow_headers: 'allowHeaders',
+  allow_credentials: 'allowCredentials',
+  expose_headers: 'exposeHeaders',
+  max_age: 'maxAge',
+  allow_private_network: 'allowPrivateNetwork',
+};
+function corsConfig(doc) {
+  if (doc === null || typeof doc !== 'object') return doc;
+  const out = {};
+  for (const [key, value] of Object.entries(doc)) {
+    const field = Object.prototype.hasOwnProperty.call(CORS_FIELDS, key) ? CORS_FIELDS[key] : key;
+    if (key === 'allow_origins' && Array.isArray(value)) {
+      out[field] = value.map((o) =>
+        o !== null && typeof o === 'object' && 'regex' in o ? new RegExp(o.regex) : o,
+      );
+    } else if (key === 'max_age' && value === -1) out[field] = null;
+    else out[field] = value;
+  }
+  return out;
+}
 
 class ProtocolError extends Error {}
 
@@ -168,6 +197,7 @@ async function readPlanLine(line, input, plan) {
       headers: [],
       body: null,
       background: null, // the body field a background task records
+      delayMs: null, // how long the handler takes before it answers
       items: [], // chunks, events or messages to send
       fields: [], // each event's fields beyond its data
       ended: false, // a stream, sse or websocket block's `end`
@@ -205,6 +235,10 @@ async function readPlanLine(line, input, plan) {
     if (last === null || last.kind !== 'answer' || last.body === null || arg === '')
       wrong(plan, "fixture: a background line not right after an answer's body");
     else last.background = arg;
+  } else if (word === 'delay') {
+    if (last === null || last.kind !== 'answer' || last.body === null || !/^[0-9]+$/.test(arg))
+      wrong(plan, "fixture: a delay line not right after an answer's body");
+    else last.delayMs = Number(arg);
   } else if (Object.prototype.hasOwnProperty.call(ITEM_KINDS, word)) {
     const data = await readBytes(input, arg, word);
     const meta = arg.indexOf(' ') < 0 ? '' : arg.slice(arg.indexOf(' ') + 1);
@@ -268,7 +302,8 @@ function unsupported(plan) {
       if (
         (route.kind === 'sse' || route.kind === 'websocket') &&
         key !== 'method' &&
-        key !== 'path'
+        key !== 'path' &&
+        key !== 'cors'
       ) {
         return `route key ${JSON.stringify(key)}: app.${route.kind} takes no raw schemas`;
       }
@@ -302,6 +337,18 @@ function handlerFor(route, plan) {
     return () => new StreamingResponse(produce(), { status, headers });
   }
   const field = route.background;
+  if (route.delayMs !== null) {
+    const ms = route.delayMs;
+    // A slow handler; it stops waiting when the exchange ends (request_timeout).
+    return (req) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(new Response(body, { status, headers })), ms);
+        req.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve(new Response(body, { status, headers }));
+        });
+      });
+  }
   return (req) => {
     if (field !== null) {
       const sent = req.body;
@@ -338,16 +385,20 @@ function socketFor(route) {
 
 async function build(plan) {
   const config = { quiet: true };
-  for (const [key, value] of Object.entries(plan.config)) config[CONFIG_FIELDS[key]] = value;
+  for (const [key, value] of Object.entries(plan.config)) {
+    config[CONFIG_FIELDS[key]] = key === 'cors' ? corsConfig(value) : value;
+  }
   const app = new Spikard(config);
   for (const route of plan.routes) {
     const options = {};
     for (const [key, option] of Object.entries(ROUTE_OPTIONS)) {
-      if (key in route.doc) options[option] = route.doc[key];
+      if (key in route.doc)
+        options[option] = key === 'cors' ? corsConfig(route.doc[key]) : route.doc[key];
     }
-    if (route.kind === 'sse') app.sse(route.doc.path, eventsFor(route));
+    const cors = options.cors === undefined ? {} : { cors: options.cors };
+    if (route.kind === 'sse') app.sse(route.doc.path, cors, eventsFor(route));
     else if (route.kind === 'websocket')
-      app.websocket(route.doc.path, socketFor(route), { connection: true });
+      app.websocket(route.doc.path, socketFor(route), { connection: true, ...cors });
     else app.registerRoute(route.doc.method, route.doc.path, options, handlerFor(route, plan));
   }
   await app.listen({ host: '127.0.0.1', port: 0 });
