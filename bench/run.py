@@ -79,6 +79,7 @@ class Server:
     skip: str | None = None  # why this server cannot run, if it cannot
     note: str = ""  # e.g. that multi-worker is unsupported
     fixed_port: int | None = None  # for a server that cannot be told its port
+    headers: list[str] | None = None  # extra request header lines (wrk -H and the check)
 
 
 MULTIPART_BOUNDARY = "spikardbench7d2f1c9a"
@@ -218,7 +219,13 @@ SERVERS = ("spikard", "spikard-sync", *PEERS, "ceiling")  # the default run
 # in bench/peers/<name>/ with app.mjs and a pinned package-lock.json.
 NODE_PEERS = ("fastify", "hono", "express")
 NODE_SERVERS = ("spikard-node", *NODE_PEERS)
-KNOWN = (*SERVERS, *NODE_SERVERS, "baseline", "baseline-sync")
+# Our app with its middleware set apart, for the cost of request ids and
+# CORS: spikard-bare turns request ids off (they are on by default);
+# spikard-mw keeps them on and adds an app-wide CORS policy, and every
+# request carries an allowed Origin, so each answer gets the CORS headers.
+MIDDLEWARE_SERVERS = ("spikard-bare", "spikard-mw")
+BENCH_ORIGIN = "https://bench.example"
+KNOWN = (*SERVERS, *NODE_SERVERS, *MIDDLEWARE_SERVERS, "baseline", "baseline-sync")
 # What "ours" is when --ours does not say: the first of these that runs.
 OURS_BY_DEFAULT = ("spikard", "spikard-node")
 NODE_ADDON = ROOT / "bindings" / "node" / "build" / "Release" / "spikard.node"
@@ -318,15 +325,20 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         if baseline is None:
             sys.exit(f"run.py: server {name!r} needs --baseline-python")
         python = baseline
-    if name in ("spikard", "spikard-sync", "baseline", "baseline-sync"):
+    if name in ("spikard", "spikard-sync", "baseline", "baseline-sync", *MIDDLEWARE_SERVERS):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):
             argv.append("--sync")
+        if name == "spikard-bare":
+            argv.append("--no-request-id")
+        if name == "spikard-mw":
+            argv += ["--cors-origin", BENCH_ORIGIN]
         s = Server(
             name,
             argv,
             [*argv, "--workers", "2"],
             note="unpinned: ServerConfig(workers=2)",
+            headers=[f"Origin: {BENCH_ORIGIN}"] if name == "spikard-mw" else None,
         )
         s.skip = import_check(python, "spikard")
         return s
@@ -545,6 +557,9 @@ def check_answer(srv: Running, w: Workload) -> dict:
     req = urllib.request.Request(srv.url(w), data=data, method=w.method)
     if data is not None:
         req.add_header("Content-Type", w.content_type)
+    for line in srv.server.headers or []:
+        name, _, value = line.partition(":")
+        req.add_header(name.strip(), value.strip())
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             status, ctype, body = (
@@ -624,6 +639,8 @@ def wrk(
         f"-d{seconds}s",
         "--latency",
     ]
+    for line in srv.server.headers or []:
+        argv += ["-H", line]
     env = dict(os.environ)
     if w.body:
         argv += ["-s", str(BENCH / "wrk" / "post.lua")]

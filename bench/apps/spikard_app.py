@@ -15,7 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from spikard import ServerConfig, Spikard
+from spikard import CorsConfig, ServerConfig, Spikard
 
 SYNC = "--sync" in sys.argv
 
@@ -240,8 +240,23 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="processes (the unpinned run)"
     )
+    parser.add_argument(
+        "--no-request-id", action="store_true", help="no X-Request-ID (on by default)"
+    )
+    parser.add_argument(
+        "--cors-origin", default=None, help="an app-wide CORS policy allowing this origin"
+    )
     args = parser.parse_args()
-    app.run(config=ServerConfig(host=args.host, port=args.port, workers=args.workers))
+    cors = CorsConfig(allow_origins=[args.cors_origin]) if args.cors_origin else None
+    app.run(
+        config=ServerConfig(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            enable_request_id=not args.no_request_id,
+            cors=cors,
+        )
+    )
 
 
 if __name__ == "__main__":
