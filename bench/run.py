@@ -79,7 +79,8 @@ class Server:
     skip: str | None = None  # why this server cannot run, if it cannot
     note: str = ""  # e.g. that multi-worker is unsupported
     fixed_port: int | None = None  # for a server that cannot be told its port
-    headers: list[str] | None = None  # extra request header lines (wrk -H and the check)
+    # Extra request header lines, for wrk -H and the answer check.
+    headers: list[str] | None = None
 
 
 MULTIPART_BOUNDARY = "spikardbench7d2f1c9a"
@@ -325,7 +326,13 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         if baseline is None:
             sys.exit(f"run.py: server {name!r} needs --baseline-python")
         python = baseline
-    if name in ("spikard", "spikard-sync", "baseline", "baseline-sync", *MIDDLEWARE_SERVERS):
+    if name in (
+        "spikard",
+        "spikard-sync",
+        "baseline",
+        "baseline-sync",
+        *MIDDLEWARE_SERVERS,
+    ):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):
             argv.append("--sync")

@@ -244,7 +244,9 @@ def main() -> None:
         "--no-request-id", action="store_true", help="no X-Request-ID (on by default)"
     )
     parser.add_argument(
-        "--cors-origin", default=None, help="an app-wide CORS policy allowing this origin"
+        "--cors-origin",
+        default=None,
+        help="an app-wide CORS policy allowing this origin",
     )
     args = parser.parse_args()
     cors = CorsConfig(allow_origins=[args.cors_origin]) if args.cors_origin else None
