@@ -243,6 +243,12 @@ COMPRESSING = ("spikard-compress", "fastapi-gzip")
 # in bench/peers/<name>/ with app.mjs and a pinned package-lock.json.
 NODE_PEERS = ("fastify", "hono", "express")
 NODE_SERVERS = ("spikard-node", *NODE_PEERS)
+# Our app with its middleware set apart, for the cost of request ids and
+# CORS: spikard-bare turns request ids off (they are on by default);
+# spikard-mw keeps them on and adds an app-wide CORS policy, and every
+# request carries an allowed Origin, so each answer gets the CORS headers.
+MIDDLEWARE_SERVERS = ("spikard-bare", "spikard-mw")
+BENCH_ORIGIN = "https://bench.example"
 # Our app with the access log on (issue 18's cost): the core formats and
 # ships the lines, which the binding drops (spikard.access at WARNING), or
 # also writes each as a logging record (-records).
@@ -264,6 +270,7 @@ KNOWN = (
     "spikard-host-hooks",
     *ACCESS_LOG_SERVERS,
     *GUARDED,
+    *MIDDLEWARE_SERVERS,
     *COMPRESSING,
 )
 # What "ours" is when --ours does not say: the first of these that runs.
@@ -457,6 +464,7 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         "spikard-hooks",
         "spikard-host-hooks",
         "spikard-compress",
+        *MIDDLEWARE_SERVERS,
     ):
         argv = [python, str(BENCH / "apps" / "spikard_app.py"), "--port", "{port}"]
         if name.endswith("-sync"):
@@ -471,11 +479,16 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
             argv.append("--host-hooks")
         if name == "spikard-compress":
             argv.append("--compression")
+        if name == "spikard-bare":
+            argv.append("--no-request-id")
+        if name == "spikard-mw":
+            argv += ["--cors-origin", BENCH_ORIGIN]
         s = Server(
             name,
             argv,
             [*argv, "--workers", "2"],
             note="unpinned: ServerConfig(workers=2)",
+            headers={"Origin": BENCH_ORIGIN} if name == "spikard-mw" else None,
         )
         s.skip = import_check(python, "spikard")
         return s

@@ -240,3 +240,43 @@ func BenchmarkKeepAliveRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkServeHTTPMiddleware is BenchmarkServeHTTP with request ids and
+// CORS off, ids on, and ids with a CORS policy an Origin header meets.
+func BenchmarkServeHTTPMiddleware(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		ids    bool
+		cors   bool
+		origin string
+	}{{"bare", false, false, ""}, {"request-id", true, false, ""}, {"request-id+cors", true, true, "https://app.example"}} {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.RequestID.Enabled = c.ids
+			if c.cors {
+				cfg.CORS = &CORSConfig{AllowOrigins: []string{"https://app.example"}, AllowMethods: defaultCORSMethods, MaxAge: 600}
+			}
+			a := NewApp(cfg)
+			body := []byte(`{"id":"abc123"}`)
+			if _, err := a.AddRoute(RouteSpec{Method: "GET", Path: "/path/simple/{id}",
+				Handler: func(*Request) Response { return Response{Status: 200, Body: body} }}); err != nil {
+				b.Fatal(err)
+			}
+			rc := app.NewContext(0)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				rc.Request.Header.SetMethod("GET")
+				rc.Request.SetRequestURI("/path/simple/abc123")
+				if c.origin != "" {
+					rc.Request.Header.Set("Origin", c.origin)
+				}
+				a.serveHTTP(ctx, rc)
+				if rc.Response.StatusCode() != 200 {
+					b.Fatalf("status %d: %s", rc.Response.StatusCode(), rc.Response.Body())
+				}
+				rc.Reset()
+			}
+		})
+	}
+}

@@ -115,6 +115,7 @@ func (t *exchanges) release(ex *exchange) {
 	ex.c = nil
 	ex.rt = nil
 	ex.req = Request{}
+	ex.requestID = ex.requestID[:0]
 	t.mu.Lock()
 	ex.gen++
 	if ex.gen == 0 {

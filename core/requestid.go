@@ -82,24 +82,25 @@ func requestIDOK(v []byte) bool {
 }
 
 // appendUUID appends a random version-4 UUID in its 36-character form.
+// Two draws from the runtime's generator fill it; the version and variant
+// bits are set in place, and each nibble goes to its fixed position.
 func appendUUID(dst []byte) []byte {
 	const hex = "0123456789abcdef"
-	var b [16]byte
-	hi, lo := rand.Uint64(), rand.Uint64()
-	for i := range 8 {
-		b[i] = byte(hi >> (56 - 8*i))
-		b[8+i] = byte(lo >> (56 - 8*i))
+	hi := rand.Uint64()&^(0xf<<12) | 0x4<<12 // byte 6's high nibble: version 4
+	lo := rand.Uint64()&^(0x3<<62) | 0x2<<62 // byte 8's top bits: the RFC 9562 variant
+	var out [36]byte
+	for i := range 16 {
+		out[uuidPos[i]] = hex[hi>>(60-4*i)&0xf]
+		out[uuidPos[16+i]] = hex[lo>>(60-4*i)&0xf]
 	}
-	b[6] = b[6]&0x0f | 0x40 // version 4
-	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
-	for i, x := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			dst = append(dst, '-')
-		}
-		dst = append(dst, hex[x>>4], hex[x&0x0f])
-	}
-	return dst
+	out[8], out[13], out[18], out[23] = '-', '-', '-', '-'
+	return append(dst, out[:]...)
 }
+
+// uuidPos is where each of a UUID's 32 hex digits goes in its text form
+// (8-4-4-4-12).
+var uuidPos = [32]uint8{0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17,
+	19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35}
 
 // stampRequestID gives ex its id: the client's when sane, else a new one
 // put into the request's own header too, so that the host reads the id its

@@ -284,12 +284,13 @@ typedef struct spikard_app spikard_app;
  *   "request_id": true (the default), false, or an object (2.3) with
  *       "enabled" (bool, default true) and "header" (a field name, default
  *       "X-Request-ID", sent as spelled): every answer core writes for a
- *       request it routed (host answers, problem documents, streams, SSE,
- *       WebSocket 101s) carries the request's id in that header. A client's
+ *       request (host answers, problem documents, 404s and 405s, streams,
+ *       SSE, WebSocket 101s) carries the request's id in that header. A client's
  *       own id is kept when it is 1..128 bytes of letters, digits and
  *       -_.:~+/=@; otherwise core generates a random version-4 UUID and
  *       puts it in the request's header field too, so the host (fact
- *       "meta": header "x-request-id") sees the id its answer will carry.
+ *       "meta": header "x-request-id", or the configured name in lower
+ *       case) sees the id its answer will carry.
  *       false: no header added, the client's field passed as it came. A
  *       head the server refuses before routing (400, 408, 414, 431, ...)
  *       carries none.

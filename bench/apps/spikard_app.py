@@ -23,7 +23,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from spikard import CompressionConfig, ServerConfig, Spikard
+from spikard import CompressionConfig, CorsConfig, ServerConfig, Spikard
 
 SYNC = "--sync" in sys.argv
 HOOKS = "--hooks" in sys.argv  # one no-op lifecycle hook in each phase
@@ -296,6 +296,14 @@ def main() -> None:
         metavar="URL",
         help="every route takes a token of a Redis rate limit too high to refuse",
     )
+    parser.add_argument(
+        "--no-request-id", action="store_true", help="no X-Request-ID (on by default)"
+    )
+    parser.add_argument(
+        "--cors-origin",
+        default=None,
+        help="an app-wide CORS policy allowing this origin",
+    )
     args = parser.parse_args()
     compression = CompressionConfig() if args.compression else None
     if args.records:
@@ -316,6 +324,7 @@ def main() -> None:
         guards["rate_limit"] = RateLimitConfig(
             per_second=1e9, burst=1_000_000_000, redis_url=args.redis_limit
         )
+    cors = CorsConfig(allow_origins=[args.cors_origin]) if args.cors_origin else None
     app.run(
         config=ServerConfig(
             host=args.host,
@@ -324,6 +333,8 @@ def main() -> None:
             access_log=args.access_log,
             **guards,
             compression=compression,
+            enable_request_id=not args.no_request_id,
+            cors=cors,
         )
     )
 

@@ -283,6 +283,12 @@ static void test_config_check(void) {
     CHECK(rc == SPIKARD_E_INVALID, "port 70000: rc %d", rc);
     CHECK(strcmp(spikard_last_error(), "config: \"port\": must be an integer in 0..65535") == 0,
           "port 70000: \"%s\"", spikard_last_error());
+    /* 2.3's CORS policy: checked like any key, its errors naming the policy's key. */
+    rc = spikard_config_check(S("{\"cors\":{}}"));
+    CHECK(rc == SPIKARD_E_INVALID && strstr(spikard_last_error(), "\"allow_origins\"") != NULL,
+          "empty cors policy: rc %d %s", rc, spikard_last_error());
+    rc = spikard_config_check(S("{\"cors\":{\"allow_origins\":[\"https://a.example\"]},\"request_id\":false}"));
+    CHECK(rc == SPIKARD_OK, "cors and request_id: rc %d %s", rc, spikard_last_error());
     rc = spikard_config_check(S("{\"quiet\":null}"));
     CHECK(rc == SPIKARD_E_INVALID && strstr(spikard_last_error(), "quiet") != NULL, "null quiet: rc %d %s", rc,
           spikard_last_error());

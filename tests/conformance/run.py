@@ -95,6 +95,9 @@ OWNED = frozenset(
         "compression",
         "static_files",
         "file_responses",
+        "cors",
+        "request_id",
+        "request_timeout",
     }
 )
 
@@ -264,6 +267,10 @@ class Answer:
     headers: list[tuple[str, str]]
     body: bytes
     background: str | None = None
+    # Milliseconds the handler waits before it answers (a case's
+    # middleware.request_timeout.sleep_ms): a slow handler, for the
+    # framework's request_timeout to overtake.
+    delay_ms: int | None = None
 
 
 @dataclass
@@ -334,6 +341,10 @@ class Plan:
     # Lifecycle hooks of the app (a parity case's "hooks", see hook_specs):
     # generic user code of a kind, parameterised by the case.
     hooks: list[dict[str, Any]] = field(default_factory=list)
+    # Why no language can play the case as written (it expects a feature's
+    # effect but gives the feature no configuration): every language
+    # reports it n/a, never passed or failed.
+    unplayable: str | None = None
 
 
 def parameter_schema(params: dict[str, Any]) -> dict[str, Any] | None:
@@ -385,10 +396,11 @@ def features(case: Case) -> list[str]:
     if isinstance(middleware, dict):
         # Guards, compression and static files are features of the
         # framework's config: named by their own keys, so that what they
-        # produce and refuse is never the handler's. A body limit is config.
+        # produce and refuse is never the handler's. Limits, request ids and
+        # timeouts are plain config.
         named = {*GUARD_KEYS, "compression", "static_files"}
         keys |= set(middleware) & named
-        if set(middleware) <= {"body_limit", *named}:
+        if set(middleware) <= CONFIG_MIDDLEWARE | named:
             keys.discard("middleware")
     if "file" in case.doc:
         keys.add("file")
@@ -420,6 +432,39 @@ def guard_config(handler: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+# Middleware settings of a case's handler that are plain configuration
+# (handler_config): a body limit, request ids on or off, a request timeout.
+CONFIG_MIDDLEWARE = frozenset({"body_limit", "request_id", "request_timeout"})
+
+# A fixture CORS policy's keys, as the core spells them (the corpus writes
+# allowed_*; the core's document, like Starlette's and ServerConfig's
+# CorsConfig, allow_*). Other keys pass as they are, for the core to judge.
+CORS_KEYS = {
+    "allowed_origins": "allow_origins",
+    "allowed_methods": "allow_methods",
+    "allowed_headers": "allow_headers",
+    "exposed_headers": "expose_headers",
+}
+
+
+def cors_policy(policy: Any) -> Any:
+    """A case's CORS policy in the core's words."""
+    if not isinstance(policy, dict):
+        return policy
+    return {CORS_KEYS.get(k, k): v for k, v in policy.items()}
+
+
+def handler_delay(handler: dict[str, Any]) -> int | None:
+    """How long the case's handler takes (middleware.request_timeout.sleep_ms)."""
+    timeout = (handler.get("middleware") or {}).get("request_timeout")
+    if isinstance(timeout, dict) and "sleep_ms" in timeout:
+        ms = timeout["sleep_ms"]
+        if not isinstance(ms, int) or isinstance(ms, bool) or ms < 0:
+            raise ValueError(f"request_timeout.sleep_ms: want milliseconds, got {ms!r}")
+        return ms
+    return None
+
+
 def handler_config(handler: dict[str, Any]) -> dict[str, Any]:
     """The config a case's handler-level settings make (CONFIG_SETTINGS)."""
     config: dict[str, Any] = {}
@@ -430,6 +475,20 @@ def handler_config(handler: dict[str, Any]) -> dict[str, Any]:
     for key, value in handler.items():
         if key in CONFIG_SETTINGS:
             config[CONFIG_SETTINGS[key]] = value
+    middleware = handler.get("middleware") or {}
+    request_id = middleware.get("request_id")
+    if request_id is not None:
+        # {"enabled": bool}: the id on every answer, or none.
+        if not isinstance(request_id, dict) or not isinstance(
+            request_id.get("enabled"), bool
+        ):
+            raise ValueError(
+                f'request_id: want {{"enabled": bool}}, got {request_id!r}'
+            )
+        config["request_id"] = request_id["enabled"]
+    timeout = middleware.get("request_timeout")
+    if isinstance(timeout, dict) and "seconds" in timeout:
+        config["request_timeout"] = timeout["seconds"]
     return config
 
 
@@ -603,6 +662,8 @@ def http_plan(case: Case) -> Plan:
             "file_params": params.get("files"),
         }
         route.update({k: v for k, v in extra.items() if v is not None})
+        if "cors" in handler:
+            route["cors"] = cors_policy(handler["cors"])
     else:
         # App-level cases declare no handler: serve the request's own path.
         route = {
@@ -610,6 +671,8 @@ def http_plan(case: Case) -> Plan:
             "path": urllib.parse.urlsplit(req["path"]).path,
         }
 
+    if "cors" in doc:
+        config["cors"] = cors_policy(doc["cors"])
     configured = features(case)
     status = exp["status_code"]
     body = exp.get("body")
@@ -632,6 +695,16 @@ def http_plan(case: Case) -> Plan:
     for name, value in headers:
         if "\n" in name + value or "\r" in name + value or ":" in name:
             raise ValueError(f"header {name!r}: {value!r} cannot be a header line")
+    unplayable = None
+    if (case.category == "cors" or "cors" in configured) and not (
+        "cors" in route or "cors" in config
+    ):
+        # The case expects what a CORS policy does but states none (the
+        # policy lives in its notes or in the original's test code): there
+        # is nothing to configure, and a policy made up from the expected
+        # headers would only echo them back.
+        unplayable = "the case expects CORS behaviour but configures no CORS policy"
+    delay = handler_delay(handler) if handler else None
     # The handler answers only what a handler would: success paths, and the
     # errors of app-level cases. A framework error the core fails to produce
     # reaches this answer instead and so fails the comparison.
@@ -647,14 +720,17 @@ def http_plan(case: Case) -> Plan:
         or (is_app_error(body) and not configured and not config)
     )
     if isinstance(body, dict) and body.get("type") == INTERNAL_ERROR:
-        return Plan(config, [PlanRoute(route, None)], configured, withheld)
+        return Plan(config, [PlanRoute(route, None)], configured, withheld, unplayable)
     if not handler_answers:
         reached = Answer(
             200,
             [("content-type", JSON_TYPE)],
             encode_json({"conformance": "handler reached"}),
+            delay_ms=delay,
         )
-        return Plan(config, [PlanRoute(route, reached)], configured, withheld)
+        return Plan(
+            config, [PlanRoute(route, reached)], configured, withheld, unplayable
+        )
 
     sized = placeholder_size(body)
     default_type: str | None
@@ -668,8 +744,8 @@ def http_plan(case: Case) -> Plan:
         raw, default_type = encode_json(body), JSON_TYPE
     if default_type and not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("content-type", default_type))
-    answer = Answer(status, headers, raw)
-    return Plan(config, [PlanRoute(route, answer)], configured, withheld)
+    answer = Answer(status, headers, raw, delay_ms=delay)
+    return Plan(config, [PlanRoute(route, answer)], configured, withheld, unplayable)
 
 
 def plan_message(name: str, plan: Plan) -> bytes:
@@ -690,6 +766,8 @@ def plan_message(name: str, plan: Plan) -> bytes:
             out += f"body {len(answer.body)}\n".encode() + answer.body + b"\n"
             if answer.background is not None:
                 out += f"background {answer.background}\n".encode()
+            if answer.delay_ms is not None:
+                out += f"delay {answer.delay_ms}\n".encode()
         elif isinstance(answer, Stream):
             out += f"stream {answer.status}\n".encode()
             out += header_lines(answer.headers)
@@ -1238,6 +1316,9 @@ def listed_headers(
         have = headers.get(name.lower())
         if is_placeholder(value):
             have = f"{value} {'met' if header_check(value, have) else 'not met'}"
+        elif feature_of(name) == "request_id" and is_uuid(have):
+            # A generated id differs on every answer: compared by its shape.
+            have = "a generated UUID"
         out.append((name.lower(), have))
     return tuple(out)
 
@@ -1695,6 +1776,12 @@ def run_all(run: Run, servers: dict[str, list[str]], verbose: bool) -> None:
                 for lang in run.languages:
                     outcomes[lang] = Outcome("fail", [f"plan: {exc}"])
                 continue
+            if plan.unplayable:
+                for lang in run.languages:
+                    outcomes[lang] = Outcome("n/a", [f"unplayable: {plan.unplayable}"])
+                    if verbose:
+                        print(f"n/a  {lang:<8} {case.name}", flush=True)
+                continue
             for lang in run.languages:
                 server = fixture[lang]
                 if lang not in dead and not server.running:
@@ -1730,7 +1817,7 @@ def print_table(run: Run) -> None:
     for case in run.cases:
         by_cat[case.category].append(case)
     width = max([20, *(len(c) + 1 for c in by_cat)])
-    print(f"{'category':<{width}}" + "".join(f"{lang:>14}" for lang in run.languages))
+    rows = []
     for cat in sorted(by_cat):
         cells = []
         for lang in run.languages:
@@ -1743,9 +1830,15 @@ def print_table(run: Run) -> None:
                 cell += f" ({n_div} div)"
             if total and n_na:
                 cell += f" +{n_na} n/a"
-            cells.append(f"{cell:>14}")
+            cells.append(cell)
+        rows.append((cat, cells))
+    col = max([14, *(len(cell) + 2 for _, cells in rows for cell in cells)])
+    print(
+        f"{'category':<{width}}" + "".join(f"{lang:>{col}}" for lang in run.languages)
+    )
+    for cat, cells in rows:
         mark = "" if cat in OWNED else "  (reported only)"
-        print(f"{cat:<{width}}" + "".join(cells) + mark)
+        print(f"{cat:<{width}}" + "".join(f"{cell:>{col}}" for cell in cells) + mark)
 
 
 def print_divergent(run: Run, passing: list[str], mistakes: list[str]) -> None:
@@ -1817,6 +1910,15 @@ def print_failures(run: Run) -> int:
             plan = run.plans[name]
             print(f"- {name} ({', '.join(langs)}): {', '.join(plan.withheld)}")
     return owned_failed
+
+
+def print_unplayable(run: Run) -> None:
+    """The cases no language can play as written, with why (n/a for all)."""
+    names = [c.name for c in run.cases if (p := run.plans.get(c.name)) and p.unplayable]
+    if names:
+        print("\nnot playable as written (n/a in every language):")
+        for name in names:
+            print(f"- {name}: {run.plans[name].unplayable}")
 
 
 def print_differences(run: Run) -> int:
@@ -1901,6 +2003,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(run)
     owned_failed = print_failures(run)
     print_divergent(run, passing, mistakes)
+    print_unplayable(run)
     differ = print_differences(run)
     states = [o.state for per in run.outcomes.values() for o in per.values()]
     passed, failed, n_div, n_na = (

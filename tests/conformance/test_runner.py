@@ -651,3 +651,56 @@ def test_static_files_are_written_and_never_a_route() -> None:
     # No route at the case's path: a route would answer before the mount.
     assert [r.doc["path"] for r in plan.routes] == [run.UNUSED_ROUTE["path"]]
     assert "cache-control" in plan.withheld
+
+
+# -- cors, request_id and request_timeout cases become configuration ----------
+
+
+def test_cors_policy_goes_to_the_route_in_the_cores_words() -> None:
+    doc = cors_doc(cors={"allowed_origins": ["https://example.com"], "max_age": 10})
+    plan = run.build_plan(case(doc))
+    (route,) = plan.routes
+    assert route.doc["cors"] == {
+        "allow_origins": ["https://example.com"],
+        "max_age": 10,
+    }
+    assert plan.unplayable is None
+    assert "cors" in run.plan_message("cors/probe", plan).decode()
+
+
+def test_cors_case_without_a_policy_is_not_playable() -> None:
+    # Only the expected headers say what the policy is: n/a, never a policy
+    # made up from them.
+    plan = run.build_plan(case(cors_doc()))
+    assert (
+        plan.unplayable
+        == "the case expects CORS behaviour but configures no CORS policy"
+    )
+    assert "cors" not in plan.routes[0].doc
+
+
+def test_request_id_and_timeout_middleware_are_config() -> None:
+    doc = cors_doc(middleware={"request_id": {"enabled": False}})
+    doc["expected_response"]["headers"] = {"x-request-id": "<<absent>>"}
+    plan = run.build_plan(case(doc, "request_id/probe"))
+    assert plan.config == {"request_id": False} and plan.features == []
+    doc = cors_doc(middleware={"request_timeout": {"seconds": 1, "sleep_ms": 1500}})
+    doc["expected_response"] = {"status_code": 408}
+    plan = run.build_plan(case(doc, "request_timeout/probe"))
+    (route,) = plan.routes
+    assert plan.config == {"request_timeout": 1}
+    # The framework must produce the 408: the handler only answers late.
+    assert route.answer.status == 200 and route.answer.delay_ms == 1500
+    assert b"delay 1500\n" in run.plan_message("request_timeout/probe", plan)
+
+
+def test_generated_request_ids_are_compared_by_shape_across_languages() -> None:
+    doc = cors_doc()
+    doc["expected_response"]["headers"] = {"X-Request-ID": ".*"}
+    c = case(doc, "lifecycle_hooks/probe")
+    a = run.listed_headers(c, {"x-request-id": "56e0208d-c657-4489-85d6-4d2d492c7962"})
+    b = run.listed_headers(c, {"x-request-id": "fa8fea81-b231-4715-aaa1-0f78b583dba1"})
+    assert a == b == (("x-request-id", "a generated UUID"),)
+    assert run.listed_headers(c, {"x-request-id": "mine"}) == (
+        ("x-request-id", "mine"),
+    )

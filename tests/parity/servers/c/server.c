@@ -581,6 +581,14 @@ int main(void) {
             char word[16];
             snprintf(word, sizeof word, "%.*s", (int)strcspn(line, " \n"), line);
             plan_unsupported(&p, word);
+        } else if (keyword(line, n, "delay", &arg, &arg_len)) {
+            /* A slow handler would sleep inside spikard_serve's callback, on
+             * the thread that polls the lane, holding every other request. */
+            if (p.unsupported[0] == '\0') {
+                snprintf(p.unsupported, sizeof p.unsupported,
+                         "delay: the C fixture server answers inside spikard_serve's callbacks, where a sleeping "
+                         "handler would hold the lane's other requests");
+            }
         } else if (keyword(line, n, "chunk", &arg, &arg_len) || keyword(line, n, "event", &arg, &arg_len) ||
                    keyword(line, n, "send", &arg, &arg_len) || keyword(line, n, "path", &arg, &arg_len) ||
                    keyword(line, n, "filename", &arg, &arg_len)) {

@@ -53,6 +53,8 @@ const CONFIG_FIELDS = {
   rate_limit: 'rateLimit',
   compression: 'compression',
   static_files: 'staticFiles',
+  request_id: 'requestId',
+  cors: 'cors',
 };
 // Config fields that are option objects: their keys are camelCase in JS.
 const OBJECT_FIELDS = new Set(['jwt_auth', 'api_key_auth', 'rate_limit']);
@@ -93,6 +95,7 @@ const ROUTE_OPTIONS = {
   tags: 'tags',
   operation_id: 'operationId',
   status_code: 'statusCode',
+  cors: 'cors',
 };
 // The config's objects whose keys the JS API spells in camelCase.
 const CONFIG_OBJECTS = {
@@ -106,6 +109,32 @@ const CONFIG_OBJECTS = {
     openapi_path: 'openapiPath',
   },
 };
+
+// A plan's CORS policy (the core's words) as the JS CorsConfig: {"regex": p}
+// origins are RegExps, max_age -1 is null; false stays false.
+const CORS_FIELDS = {
+  allow_origins: 'allowOrigins',
+  allow_methods: 'allowMethods',
+  allow_headers: 'allowHeaders',
+  allow_credentials: 'allowCredentials',
+  expose_headers: 'exposeHeaders',
+  max_age: 'maxAge',
+  allow_private_network: 'allowPrivateNetwork',
+};
+function corsConfig(doc) {
+  if (doc === null || typeof doc !== 'object') return doc;
+  const out = {};
+  for (const [key, value] of Object.entries(doc)) {
+    const field = Object.prototype.hasOwnProperty.call(CORS_FIELDS, key) ? CORS_FIELDS[key] : key;
+    if (key === 'allow_origins' && Array.isArray(value)) {
+      out[field] = value.map((o) =>
+        o !== null && typeof o === 'object' && 'regex' in o ? new RegExp(o.regex) : o,
+      );
+    } else if (key === 'max_age' && value === -1) out[field] = null;
+    else out[field] = value;
+  }
+  return out;
+}
 
 class ProtocolError extends Error {}
 
@@ -229,6 +258,7 @@ async function readPlanLine(line, input, plan) {
       headers: [],
       body: null,
       background: null, // the body field a background task records
+      delayMs: null, // how long the handler takes before it answers
       items: [], // chunks, events or messages to send
       fields: [], // each event's fields beyond its data
       ended: false, // a stream, sse or websocket block's `end`
@@ -269,6 +299,10 @@ async function readPlanLine(line, input, plan) {
     if (last === null || last.kind !== 'answer' || last.body === null || arg === '')
       wrong(plan, "fixture: a background line not right after an answer's body");
     else last.background = arg;
+  } else if (word === 'delay') {
+    if (last === null || last.kind !== 'answer' || last.body === null || !/^[0-9]+$/.test(arg))
+      wrong(plan, "fixture: a delay line not right after an answer's body");
+    else last.delayMs = Number(arg);
   } else if (Object.prototype.hasOwnProperty.call(ITEM_KINDS, word)) {
     const data = await readBytes(input, arg, word);
     const meta = arg.indexOf(' ') < 0 ? '' : arg.slice(arg.indexOf(' ') + 1);
@@ -339,7 +373,8 @@ function unsupported(plan) {
       if (
         (route.kind === 'sse' || route.kind === 'websocket') &&
         key !== 'method' &&
-        key !== 'path'
+        key !== 'path' &&
+        key !== 'cors'
       ) {
         return `route key ${JSON.stringify(key)}: app.${route.kind} takes no raw schemas`;
       }
@@ -377,6 +412,18 @@ function handlerFor(route, plan) {
     return () => new StreamingResponse(produce(), { status, headers });
   }
   const field = route.background;
+  if (route.delayMs !== null) {
+    const ms = route.delayMs;
+    // A slow handler; it stops waiting when the exchange ends (request_timeout).
+    return (req) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(new Response(body, { status, headers })), ms);
+        req.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve(new Response(body, { status, headers }));
+        });
+      });
+  }
   return (req) => {
     if (field !== null) {
       const sent = req.body;
@@ -449,9 +496,11 @@ async function build(plan) {
         ? Array.isArray(value)
           ? value.map((v) => camelObject(fields, v))
           : camelObject(fields, value)
-        : OBJECT_FIELDS.has(key) && value !== null && typeof value === 'object'
-          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), v]))
-          : value;
+        : key === 'cors'
+          ? corsConfig(value)
+          : OBJECT_FIELDS.has(key) && value !== null && typeof value === 'object'
+            ? Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), v]))
+            : value;
   }
   for (const [key, fields] of Object.entries(CONFIG_OBJECTS)) {
     const value = plan.config[key];
@@ -465,11 +514,13 @@ async function build(plan) {
   for (const route of plan.routes) {
     const options = {};
     for (const [key, option] of Object.entries(ROUTE_OPTIONS)) {
-      if (key in route.doc) options[option] = route.doc[key];
+      if (key in route.doc)
+        options[option] = key === 'cors' ? corsConfig(route.doc[key]) : route.doc[key];
     }
-    if (route.kind === 'sse') app.sse(route.doc.path, eventsFor(route));
+    const cors = options.cors === undefined ? {} : { cors: options.cors };
+    if (route.kind === 'sse') app.sse(route.doc.path, cors, eventsFor(route));
     else if (route.kind === 'websocket')
-      app.websocket(route.doc.path, socketFor(route), { connection: true });
+      app.websocket(route.doc.path, socketFor(route), { connection: true, ...cors });
     else app.registerRoute(route.doc.method, route.doc.path, options, handlerFor(route, plan));
   }
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -24,9 +24,11 @@ anything else printed goes to stderr, with the framework's logs.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO
@@ -34,6 +36,7 @@ from typing import Any, BinaryIO
 from spikard import (
     ApiKeyConfig,
     CompressionConfig,
+    CorsConfig,
     FileResponse,
     JwtConfig,
     OpenApiConfig,
@@ -73,6 +76,10 @@ CONFIG_OBJECTS: dict[str, Callable[..., Any]] = {
     "rate_limit": RateLimitConfig,
     "compression": CompressionConfig,
 }
+# Plan keys spelled differently by ServerConfig, and the route keys passed
+# as a decorator's cors= (a CorsConfig).
+CONFIG_FIELDS = {"request_id": "enable_request_id"}
+CORS_KEY = "cors"
 # ServerConfig fields the server sets itself (PROTOCOL.md: port 0 and quiet).
 SERVER_OWNED = ("host", "port", "quiet")
 
@@ -91,6 +98,7 @@ class PlanRoute:
     headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     body: bytes | None = None
     background: str | None = None  # the body field a background task records
+    delay_ms: int | None = None  # how long the handler takes before it answers
     items: list[bytes] = dataclasses.field(
         default_factory=list
     )  # chunks, events, sends
@@ -162,6 +170,14 @@ def handler_for(route: PlanRoute, plan: Plan) -> Callable[..., Response]:
 
         return answer_stream
     field = route.background
+    if route.delay_ms is not None:
+        seconds = route.delay_ms / 1000
+
+        async def answer_later(**_: Any) -> Response:
+            await asyncio.sleep(seconds)  # a slow handler; cancelled at request_timeout
+            return Response(content=body, status_code=status, headers=headers)
+
+        return answer_later
 
     def answer(**kwargs: Any) -> Response:
         if field is not None:
@@ -205,13 +221,17 @@ def unsupported(plan: Plan) -> str | None:
     """Why this language cannot express the plan, or None."""
     fields = {f.name for f in dataclasses.fields(ServerConfig)} - set(SERVER_OWNED)
     for key in plan.config:
-        if key not in fields:
+        if CONFIG_FIELDS.get(key, key) not in fields:
             return f"config key {key!r}: ServerConfig has no such field"
     for route in plan.routes:
         for key in route.doc:
-            if key not in ("method", "path", *ROUTE_ARGUMENTS):
+            if key not in ("method", "path", CORS_KEY, *ROUTE_ARGUMENTS):
                 return f"route key {key!r}: register_route takes no such argument"
-            if route.kind in ("sse", "websocket") and key not in ("method", "path"):
+            if route.kind in ("sse", "websocket") and key not in (
+                "method",
+                "path",
+                CORS_KEY,
+            ):
                 return f"route key {key!r}: app.{route.kind} takes no raw schemas"
         if route.kind in ("sse", "websocket") and route.doc.get("method") != "GET":
             return f"app.{route.kind} serves GET only"
@@ -282,6 +302,32 @@ def hook_for(spec: dict[str, Any]) -> Callable[[Any], Any]:
     return replace
 
 
+def cors_config(doc: Any) -> CorsConfig | bool:
+    """A plan's CORS policy (the core's words) as a CorsConfig: {"regex": p}
+    origins are compiled patterns, max_age -1 is None; False stays False."""
+    if doc is False:
+        return False
+    if not isinstance(doc, dict):
+        raise TypeError(f"cors: expected an object, got {doc!r}")
+    kwargs = dict(doc)
+    if isinstance(kwargs.get("allow_origins"), list):
+        kwargs["allow_origins"] = [
+            re.compile(o["regex"]) if isinstance(o, dict) and "regex" in o else o
+            for o in kwargs["allow_origins"]
+        ]
+    if kwargs.get("max_age") == -1:
+        kwargs["max_age"] = None
+    return CorsConfig(**kwargs)
+
+
+def server_config(config: dict[str, Any]) -> ServerConfig:
+    """The plan's config as ServerConfig fields."""
+    fields = {CONFIG_FIELDS.get(k, k): v for k, v in config.items()}
+    if "cors" in fields:
+        fields["cors"] = cors_config(fields["cors"])
+    return ServerConfig(**{**fields, "quiet": True})
+
+
 def build(plan: Plan) -> Any:
     """The app of the plan, serving; raises what the framework raises."""
     config = dict(plan.config)
@@ -292,20 +338,22 @@ def build(plan: Plan) -> Any:
         config["static_files"] = [
             StaticFilesConfig(**m) for m in config["static_files"]
         ]
-    app = Spikard(config=ServerConfig(**{**config, "quiet": True}))
+    app = Spikard(config=server_config(config))
     for spec in plan.hooks:
         getattr(app, spec["phase"])(hook_for(spec))
     for route in plan.routes:
         doc = route.doc
+        cors = {"cors": cors_config(doc[CORS_KEY])} if CORS_KEY in doc else {}
         if route.kind == "sse":
-            app.sse(doc["path"])(events_for(route))
+            app.sse(doc["path"], **cors)(events_for(route))
         elif route.kind == "websocket":
-            app.websocket(doc["path"])(socket_for(route))
+            app.websocket(doc["path"], **cors)(socket_for(route))
         else:
             app.register_route(
                 doc["method"],
                 doc["path"],
                 **{k: doc[k] for k in ROUTE_ARGUMENTS if k in doc},
+                **cors,
             )(handler_for(route, plan))
     return app.serve_in_background(host="127.0.0.1", port=0)
 
@@ -407,6 +455,16 @@ def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
             plan.wrong("fixture: a background line not right after an answer's body")
         else:
             last.background = arg
+    elif word == "delay":
+        if (
+            last is None
+            or last.kind != "answer"
+            or last.body is None
+            or not arg.isdigit()
+        ):
+            plan.wrong("fixture: a delay line not right after an answer's body")
+        else:
+            last.delay_ms = int(arg)
     elif word in ITEM_KINDS:
         data = read_bytes(stdin, arg, word)
         _, _, meta = arg.partition(" ")
