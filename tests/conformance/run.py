@@ -720,7 +720,13 @@ def http_plan(case: Case) -> Plan:
         or (is_app_error(body) and not configured and not config)
     )
     if isinstance(body, dict) and body.get("type") == INTERNAL_ERROR:
-        return Plan(config, [PlanRoute(route, None)], configured, withheld, unplayable)
+        return Plan(
+            config,
+            [PlanRoute(route, None)],
+            configured,
+            withheld,
+            unplayable=unplayable,
+        )
     if not handler_answers:
         reached = Answer(
             200,
@@ -729,7 +735,11 @@ def http_plan(case: Case) -> Plan:
             delay_ms=delay,
         )
         return Plan(
-            config, [PlanRoute(route, reached)], configured, withheld, unplayable
+            config,
+            [PlanRoute(route, reached)],
+            configured,
+            withheld,
+            unplayable=unplayable,
         )
 
     sized = placeholder_size(body)
@@ -745,7 +755,9 @@ def http_plan(case: Case) -> Plan:
     if default_type and not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("content-type", default_type))
     answer = Answer(status, headers, raw, delay_ms=delay)
-    return Plan(config, [PlanRoute(route, answer)], configured, withheld, unplayable)
+    return Plan(
+        config, [PlanRoute(route, answer)], configured, withheld, unplayable=unplayable
+    )
 
 
 def plan_message(name: str, plan: Plan) -> bytes:
