@@ -127,13 +127,14 @@ func TestOwnerBlockingPoll(t *testing.T) {
 	ex := slab.slots[0]
 	ex.req.Exchange = ex.id()
 	parked := make(chan struct{}, 16)
-	testHookPollWaits = func() {
+	hook := func() {
 		select {
 		case parked <- struct{}{}:
 		default:
 		}
 	}
-	defer func() { testHookPollWaits = nil }()
+	testHookPollWaits.Store(&hook)
+	defer testHookPollWaits.Store(nil)
 	got := make(chan *Request, 2)
 	for _, poll := range []func([]*Request, time.Duration) (int, error){owner.Poll, l.Poll} {
 		go func() {

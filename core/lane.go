@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -22,7 +23,7 @@ var errPollerClosed = errors.New("spikard: poller closed")
 
 // testHookPollWaits, when set by a test, runs each time a blocking poll is
 // about to wait, so a test can act once a poller is parked.
-var testHookPollWaits func()
+var testHookPollWaits atomic.Pointer[func()]
 
 // MaxBatch is the most requests one poll takes, whatever capacity it is
 // given, so that its scratch array stays on the stack.
@@ -311,8 +312,8 @@ func (l *Lane) take(p *Poller, dst []queued, max int, timeout time.Duration, han
 			}
 			timeC = timer.C
 		}
-		if testHookPollWaits != nil {
-			testHookPollWaits()
+		if hook := testHookPollWaits.Load(); hook != nil {
+			(*hook)()
 		}
 		var owned <-chan struct{}
 		if p != nil {

@@ -150,13 +150,14 @@ func TestSerialLaneBlockingPoller(t *testing.T) {
 		<-l.wake
 	}
 	parked := make(chan struct{}, 1)
-	testHookPollWaits = func() {
+	hook := func() {
 		select {
 		case parked <- struct{}{}:
 		default:
 		}
 	}
-	t.Cleanup(func() { testHookPollWaits = nil })
+	testHookPollWaits.Store(&hook)
+	t.Cleanup(func() { testHookPollWaits.Store(nil) })
 	got := make(chan int, 1)
 	go func() {
 		var next [1]*Request
