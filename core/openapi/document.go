@@ -65,7 +65,7 @@ const (
 // same bytes for the same routes (whatever binding declared them): object
 // keys sorted, paths sorted, operations in OpenAPI's order, components
 // named as names.go says. It fails when two routes declare one
-// operation_id.
+// operation_id, or have one method and one template (/a/{x:int} and /a/{x}).
 func Build(cfg Config, routes []Route) ([]byte, error) {
 	reg := newRegistry()
 	// The problem components are named first, so a model that happens to
@@ -88,8 +88,17 @@ func Build(cfg Config, routes []Route) ([]byte, error) {
 		ids[r.OperationID] = where
 	}
 	validated := false
+	owner := map[string]string{} // "method template" -> the route pattern it came from
 	for i := range routes {
 		r := &routes[i]
+		key := strings.ToLower(r.Method) + " " + template(r.Path)
+		if first, dup := owner[key]; dup {
+			// Core routes /a/{x:int} and /a/{x} apart; OpenAPI has one
+			// operation per method and template.
+			return nil, fmt.Errorf("openapi: %s %s and %s %s are one OpenAPI operation (%s); give one another path",
+				r.Method, first, r.Method, r.Path, strings.TrimPrefix(key, strings.ToLower(r.Method)+" "))
+		}
+		owner[key] = r.Path
 		op, isValidated, err := operation(r, reg)
 		if err != nil {
 			return nil, fmt.Errorf("openapi: %s %s: %w", r.Method, r.Path, err)
