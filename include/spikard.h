@@ -284,7 +284,8 @@ typedef struct spikard_app spikard_app;
        The document: one operation per route, its path template with the
        placeholders' types as schemas ({id:int} -> {id}, integer); the
        parameters of parameter_schema by wire name (alias, dashed header)
-       with their schemas, defaults and constraints; the body per media
+       with their schemas, defaults and constraints, path first, then
+       query, header and cookie, each in declaration order; the body per media
        type core decodes: multipart/form-data when it has upload fields
        ("format": "binary" properties or file_params, whose content_type
        lists become the encoding), JSON and urlencoded forms for a flat

@@ -153,7 +153,7 @@ func operation(r *Route, reg *registry) (map[string]any, bool, error) {
 	validated := false
 	if len(r.Params) > 0 {
 		params := make([]any, 0, len(r.Params))
-		for _, p := range r.Params {
+		for _, p := range inOrder(r.Params) {
 			schema, err := reg.schema(p.Schema)
 			if err != nil {
 				return nil, false, fmt.Errorf("parameter %q: %w", p.Name, err)
@@ -522,4 +522,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// sourceOrder is where each source's parameters go in an operation.
+var sourceOrder = map[string]int{"path": 0, "query": 1, "header": 2, "cookie": 3}
+
+// inOrder is params by source (path, query, header, cookie), each source
+// in declaration order: the document then does not depend on how a
+// binding interleaves sources (a Python signature, Node's groups).
+func inOrder(params []Param) []Param {
+	out := append([]Param(nil), params...)
+	sort.SliceStable(out, func(i, j int) bool { return sourceOrder[out[i].In] < sourceOrder[out[j].In] })
+	return out
 }
