@@ -60,10 +60,11 @@ func TestOpenAPIServedFromRoutes(t *testing.T) {
 	}
 	op := paths["/users/{org}/{id}"].(map[string]any)["post"].(map[string]any)
 	got, _ := json.Marshal(op["parameters"])
-	want := `[{"in":"header","name":"x-token","required":true,"schema":{"type":"string"}},` +
+	// By source (path, query, header, cookie), each in declaration order.
+	want := `[{"in":"path","name":"org","required":true,"schema":{"type":"string"}},` +
+		`{"in":"path","name":"id","required":true,"schema":{"type":"integer"}},` +
 		`{"in":"query","name":"query-text","schema":{"minLength":2,"type":"string"}},` +
-		`{"in":"path","name":"org","required":true,"schema":{"type":"string"}},` +
-		`{"in":"path","name":"id","required":true,"schema":{"type":"integer"}}]`
+		`{"in":"header","name":"x-token","required":true,"schema":{"type":"string"}}]`
 	if string(got) != want {
 		t.Errorf("parameters:\n got %s\nwant %s", got, want)
 	}

@@ -388,7 +388,9 @@ typedef struct spikard_app spikard_app;
  *             "/redoc"; "" serves no such page. A page's assets are under
  *             its path (/docs/swagger-ui-bundle.js).
  *       Paths are literal ("/" and segments), distinct; a route already on
- *       one of them makes spikard_app_start fail with SPIKARD_E_INVALID.
+ *       one of them makes spikard_app_start fail with SPIKARD_E_INVALID, as
+ *       do two routes of one method whose templates are one ({x:int} and
+ *       {x} in the same place).
  *       The document: one operation per route, its path template with the
  *       placeholders' types as schemas ({id:int} -> {id}, integer); the
  *       parameters of parameter_schema by wire name (alias, dashed header)

@@ -77,7 +77,7 @@ const (
 // same bytes for the same routes (whatever binding declared them): object
 // keys sorted, paths sorted, operations in OpenAPI's order, components
 // named as names.go says. It fails when two routes declare one
-// operation_id.
+// operation_id, or have one method and one template (/a/{x:int} and /a/{x}).
 func Build(cfg Config, routes []Route) ([]byte, error) {
 	reg := newRegistry()
 	// The problem components are named first, so a model that happens to
@@ -101,8 +101,17 @@ func Build(cfg Config, routes []Route) ([]byte, error) {
 	}
 	schemes := newSchemes()
 	problems := false
+	owner := map[string]string{} // "method template" -> the route pattern it came from
 	for i := range routes {
 		r := &routes[i]
+		key := strings.ToLower(r.Method) + " " + template(r.Path)
+		if first, dup := owner[key]; dup {
+			// Core routes /a/{x:int} and /a/{x} apart; OpenAPI has one
+			// operation per method and template.
+			return nil, fmt.Errorf("openapi: %s %s and %s %s are one OpenAPI operation (%s); give one another path",
+				r.Method, first, r.Method, r.Path, strings.TrimPrefix(key, strings.ToLower(r.Method)+" "))
+		}
+		owner[key] = r.Path
 		op, usesProblems, err := operation(r, reg)
 		if err != nil {
 			return nil, fmt.Errorf("openapi: %s %s: %w", r.Method, r.Path, err)
@@ -168,7 +177,7 @@ func operation(r *Route, reg *registry) (map[string]any, bool, error) {
 	validated := false
 	if len(r.Params) > 0 {
 		params := make([]any, 0, len(r.Params))
-		for _, p := range r.Params {
+		for _, p := range inOrder(r.Params) {
 			schema, err := reg.schema(p.Schema)
 			if err != nil {
 				return nil, false, fmt.Errorf("parameter %q: %w", p.Name, err)
@@ -552,4 +561,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// sourceOrder is where each source's parameters go in an operation.
+var sourceOrder = map[string]int{"path": 0, "query": 1, "header": 2, "cookie": 3}
+
+// inOrder is params by source (path, query, header, cookie), each source
+// in declaration order: the document then does not depend on how a
+// binding interleaves sources (a Python signature, Node's groups).
+func inOrder(params []Param) []Param {
+	out := append([]Param(nil), params...)
+	sort.SliceStable(out, func(i, j int) bool { return sourceOrder[out[i].In] < sourceOrder[out[j].In] })
+	return out
 }

@@ -300,3 +300,10 @@ func TestAnyValuePlaceholderIsNotValidated(t *testing.T) {
 	}
 	at(t, d, "paths", "/n/{id}", "get", "responses", "422")
 }
+
+func TestOneOperationPerTemplate(t *testing.T) {
+	_, err := Build(Defaults(), []Route{{Method: "GET", Path: "/a/{x:int}"}, {Method: "GET", Path: "/a/{x}"}, {Method: "POST", Path: "/a/{x}"}})
+	if err == nil || !strings.Contains(err.Error(), "GET /a/{x:int} and GET /a/{x} are one OpenAPI operation (/a/{x})") {
+		t.Fatalf("err = %v", err)
+	}
+}

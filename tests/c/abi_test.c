@@ -371,7 +371,13 @@ static void test_route_refusals(spikard_app *app) {
     CHECK(strstr(spikard_last_error(), "wants_request") != NULL && strstr(spikard_last_error(), "facts") != NULL,
           "wants_request: errmsg %s", spikard_last_error());
 
-    /* 2.3 keeps no route key for later (core's config_test pins the rule). */
+    /* 2.3's OpenAPI keys are read, and refused by their rules. */
+    rc = spikard_app_add_route(&id, app, S("{\"method\":\"GET\",\"path\":\"/x\",\"tags\":\"users\"}"));
+    CHECK(rc == SPIKARD_E_INVALID && strstr(spikard_last_error(), "\"tags\"") != NULL, "tags \"users\": rc %d %s",
+          rc, spikard_last_error());
+    rc = spikard_app_add_route(&id, app, S("{\"method\":\"GET\",\"path\":\"/x\",\"status_code\":99}"));
+    CHECK(rc == SPIKARD_E_INVALID && strstr(spikard_last_error(), "100..599") != NULL, "status_code 99: rc %d %s",
+          rc, spikard_last_error());
 
     rc = spikard_app_add_route(&id, app, S("{\"method\":\"GET\",\"path\":\"/x\",\"facts\":[\"nope\"]}"));
     CHECK(rc == SPIKARD_E_INVALID && strstr(spikard_last_error(), "nope") != NULL, "facts [nope]: rc %d %s", rc,
@@ -1149,8 +1155,41 @@ static void test_last_error_lifetime(void) {
     CHECK(spikard_last_error() == msg, "a successful call replaced the message");
 }
 
+/* 2.3's "openapi": a page on a path a route already has, or one
+ * operation_id on two routes, makes the start fail with E_INVALID and the
+ * reason; the config key itself is checked like every other. */
+static void test_openapi_refusals(void) {
+    CHECK(spikard_config_check(S("{\"openapi\":{\"title\":\"\"}}")) == SPIKARD_E_INVALID &&
+              strstr(spikard_last_error(), "\"title\"") != NULL,
+          "openapi title \"\": %s", spikard_last_error());
+    const char *routes[][2] = {
+        {"{\"method\":\"GET\",\"path\":\"/docs\"}", "serving /docs"},
+        {"{\"method\":\"GET\",\"path\":\"/a\",\"operation_id\":\"x\"}", "operation_id \"x\""},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        spikard_app *app = NULL;
+        int rc = spikard_app_new(&app, S("{\"port\":0,\"quiet\":true,\"openapi\":{}}"));
+        CHECK(rc == SPIKARD_OK, "app_new openapi: %d %s", rc, spikard_last_error());
+        if (rc != SPIKARD_OK) {
+            return;
+        }
+        uint32_t id;
+        CHECK(spikard_app_add_route(&id, app, routes[i][0], strlen(routes[i][0])) == SPIKARD_OK, "add %s",
+              routes[i][0]);
+        if (i == 1) {
+            const char *b = "{\"method\":\"GET\",\"path\":\"/b\",\"operation_id\":\"x\"}";
+            CHECK(spikard_app_add_route(&id, app, b, strlen(b)) == SPIKARD_OK, "add /b");
+        }
+        rc = spikard_app_start(app);
+        CHECK(rc == SPIKARD_E_INVALID && strstr(spikard_last_error(), routes[i][1]) != NULL,
+              "start with %s: rc %d %s", routes[i][0], rc, spikard_last_error());
+        spikard_app_free(app);
+    }
+}
+
 int main(void) {
     test_version();
+    test_openapi_refusals();
     test_last_error_lifetime();
     test_app_new_errors();
     test_config_check();

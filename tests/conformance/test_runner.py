@@ -704,3 +704,29 @@ def test_generated_request_ids_are_compared_by_shape_across_languages() -> None:
     assert run.listed_headers(c, {"x-request-id": "mine"}) == (
         ("x-request-id", "mine"),
     )
+
+
+def test_an_app_case_serves_every_route_and_answers_nothing_itself() -> None:
+    """An ``app`` case (tests/parity/openapi): its config and every route
+    reach the plan; each route answers {} so that what the case requests
+    (the document, a page) can only be the framework's."""
+    doc = {
+        "app": {
+            "config": {"openapi": {"title": "T"}},
+            "routes": [
+                {"method": "GET", "path": "/a", "tags": ["x"]},
+                {"method": "POST", "path": "/b"},
+            ],
+        },
+        "request": {"method": "GET", "path": "/openapi.json"},
+        "expected_response": {"status_code": 200, "body": {"openapi": "3.1.0"}},
+    }
+    plan = run.build_plan(case(doc, "openapi/doc"))
+    assert plan.config == {"openapi": {"title": "T"}}
+    assert [r.doc for r in plan.routes] == doc["app"]["routes"]  # type: ignore[index]
+    for route in plan.routes:
+        assert isinstance(route.answer, run.Answer) and route.answer.body == b"{}"
+    with pytest.raises(ValueError, match="app: want a config object"):
+        run.build_plan(
+            case({**doc, "app": {"config": {}, "routes": []}}, "openapi/empty")
+        )

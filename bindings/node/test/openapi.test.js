@@ -125,3 +125,85 @@ test('a redoc page set to null is not served; no config serves nothing', async (
   const other = await serve(t, plain);
   assert.equal((await fetch(`${other}/openapi.json`)).status, 404);
 });
+
+// The same app written in each language's own idiom (Python: a msgspec
+// Struct, signature defaults, docstrings; Node: JSON Schema groups and route
+// options) gets the same document, byte for byte: the core builds it.
+const PYTHON_PETS = `
+import sys, urllib.request
+from msgspec import Struct
+from spikard import Query, ServerConfig, Spikard
+from spikard.config import OpenApiConfig
+
+class Pet(Struct):
+    name: str
+    age: int = 0
+
+app = Spikard(config=ServerConfig(openapi=OpenApiConfig(title="Pets", version="1.0.0")))
+
+@app.get("/pets/{pet_id:int}", tags=["pets"])
+async def read_pet(pet_id: int, verbose: bool = False) -> Pet:
+    """Read a pet."""
+    return Pet(name="Rex")
+
+@app.post("/pets", status_code=201)
+async def add_pet(pet: Pet) -> Pet:
+    """Add a pet."""
+    return pet
+
+@app.get("/pets")
+async def list_pets(limit: int = Query(default=10, ge=1)) -> list[Pet]:
+    """List pets."""
+    return []
+
+with app.serve_in_background() as server:
+    sys.stdout.write(urllib.request.urlopen(server.url + "/openapi.json").read().decode())
+`;
+
+test('the same app in Python and Node has the same document', async (t) => {
+  const path = require('node:path');
+  const fs = require('node:fs');
+  const { execFileSync } = require('node:child_process');
+  const python = path.join(__dirname, '..', '..', '..', '.venv', 'bin', 'python');
+  assert.ok(fs.existsSync(python), `${python} is missing: make setup builds it`);
+  const fromPython = execFileSync(python, ['-c', PYTHON_PETS], { encoding: 'utf8' });
+
+  const PETSCHEMA = {
+    title: 'Pet',
+    type: 'object',
+    properties: { name: { type: 'string' }, age: { type: 'integer', default: 0 } },
+    required: ['name'],
+  };
+  const app = new Spikard({ quiet: true, openapi: { title: 'Pets', version: '1.0.0' } });
+  app.get(
+    '/pets/{pet_id:int}',
+    {
+      query: { type: 'object', properties: { verbose: { type: 'boolean', default: false } } },
+      response: PETSCHEMA,
+      summary: 'Read a pet.',
+      tags: ['pets'],
+    },
+    () => ({ name: 'Rex' }),
+  );
+  app.post(
+    '/pets',
+    { body: PETSCHEMA, response: PETSCHEMA, statusCode: 201, summary: 'Add a pet.' },
+    (req) => req.body,
+  );
+  app.get(
+    '/pets',
+    {
+      query: {
+        type: 'object',
+        properties: { limit: { type: 'integer', default: 10, minimum: 1 } },
+      },
+      response: { type: 'array', items: PETSCHEMA },
+      summary: 'List pets.',
+    },
+    () => [],
+  );
+  const url = await serve(t, app);
+  const fromNode = await (await fetch(`${url}/openapi.json`)).text();
+  assert.equal(fromNode, fromPython);
+  assert.ok(JSON.parse(fromNode).components.schemas.Pet);
+});

@@ -1,4 +1,4 @@
-"""Swagger UI in headless Chromium with the network cut off.
+"""Swagger UI and ReDoc in headless Chromium with the network cut off.
 
 Chromium (Debian's ``chromium``; ``make setup`` installs it) loads the sample
 app's /docs through a proxy that does not exist (127.0.0.1:1), with only the
@@ -8,7 +8,9 @@ messages on fds 3 and 4, standard library only) the test records the URL of
 every request the page makes, waits until Swagger UI has rendered, checks
 from the DOM that every operation of the document is listed, that every
 request went to the app, that nothing failed or was blocked, and writes a
-screenshot to build/docs-swagger-ui.png.
+screenshot to build/docs-swagger-ui.png. ReDoc's bundle links its footer
+logo from a CDN: the page's Content-Security-Policy blocks it in the browser,
+before any request is sent, which the ReDoc test checks too.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 SAMPLE = REPO / "examples" / "python" / "openapi_app.py"
 SHOT = REPO / "build" / "docs-swagger-ui.png"
+REDOC_SHOT = REPO / "build" / "docs-redoc.png"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -189,3 +192,61 @@ def test_swagger_ui_offline(chromium: DevTools) -> None:
     assert not failed, f"failed loads: {failed}"
     SHOT.parent.mkdir(exist_ok=True)
     SHOT.write_bytes(base64.b64decode(shot["data"]))
+
+
+def test_redoc_offline(chromium: DevTools) -> None:
+    app = runpy.run_path(str(SAMPLE), run_name="sample")["app"]
+    with app.serve_in_background() as server:
+        origin = f"http://127.0.0.1:{server.port}"
+        with urllib.request.urlopen(origin + "/openapi.json", timeout=10) as res:
+            doc = json.loads(res.read())
+        operations = sum(1 for item in doc["paths"].values() for m in item if m in METHODS)
+        target = chromium.call("Target.createTarget", url="about:blank")["targetId"]
+        chromium.session = chromium.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        chromium.call("Network.enable")
+        chromium.call("Page.enable")
+        chromium.call("Page.navigate", url=origin + "/redoc")
+        listed: list[str] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            listed = (
+                chromium.evaluate(
+                    "Array.from(document.querySelectorAll('[data-section-id^=\"operation/\"]'))"
+                    ".map(e => e.getAttribute('data-section-id'))"
+                )
+                or []
+            )
+            if len(set(listed)) >= operations:
+                break
+            time.sleep(0.2)  # polling the page's DOM
+        shot = chromium.call("Page.captureScreenshot", format="png")
+    ids = sorted(
+        item[m]["operationId"] for item in doc["paths"].values() for m in item if m in METHODS
+    )
+    assert sorted({x.removeprefix("operation/") for x in listed}) == ids
+    sent = {
+        e["params"]["requestId"]: e["params"]["request"]["url"]
+        for e in chromium.events
+        if e.get("method") == "Network.requestWillBeSent"
+    }
+    blocked = {
+        e["params"]["requestId"]
+        for e in chromium.events
+        if e.get("method") == "Network.loadingFailed" and e["params"].get("blockedReason") == "csp"
+    }
+    outside = [
+        u
+        for rid, u in sent.items()
+        if not u.startswith((origin + "/", "data:", "blob:" + origin + "/")) and rid not in blocked
+    ]
+    assert not outside, f"requests that left the app: {outside}"
+    failed = [
+        e["params"]
+        for e in chromium.events
+        if e.get("method") == "Network.loadingFailed" and e["params"]["requestId"] not in blocked
+    ]
+    assert not failed, f"failed loads: {failed}"
+    REDOC_SHOT.parent.mkdir(exist_ok=True)
+    REDOC_SHOT.write_bytes(base64.b64decode(shot["data"]))
