@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -330,22 +329,5 @@ func BenchmarkServeHTTPAccessLog(b *testing.B) {
 	a := NewApp(cfg)
 	a.alog.start()
 	defer a.alog.stop()
-	schema := json.RawMessage(`{"type":"object","properties":{"user_id":{"type":"integer","source":"path"},"q":{"type":"string","source":"query"}}}`)
-	body := []byte(`{"ok":true}`)
-	if _, err := a.AddRoute(RouteSpec{Method: "GET", Path: "/users/{user_id:int}", ParameterSchema: schema,
-		Handler: func(*Request) Response { return Response{Status: 200, Body: body} }}); err != nil {
-		b.Fatal(err)
-	}
-	c := app.NewContext(0)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		c.Request.Header.SetMethod("GET")
-		c.Request.SetRequestURI("/users/42?q=hello")
-		a.serveHTTP(ctx, c)
-		if c.Response.StatusCode() != 200 {
-			b.Fatalf("status %d: %s", c.Response.StatusCode(), c.Response.Body())
-		}
-		c.Reset()
-	}
+	benchServeHTTP(b, a)
 }
