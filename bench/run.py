@@ -245,10 +245,13 @@ NODE_PEERS = ("fastify", "hono", "express")
 NODE_SERVERS = ("spikard-node", *NODE_PEERS)
 # Our app with its middleware set apart, for the cost of request ids and
 # CORS: spikard-bare turns request ids off (they are on by default);
-# spikard-mw keeps them on and adds an app-wide CORS policy, and every
-# request carries an allowed Origin, so each answer gets the CORS headers.
+# spikard-mw keeps them on and adds an app-wide CORS policy and compression
+# (issue 14's set); every request carries an allowed Origin, so each answer
+# gets the CORS headers, and asks for the encodings a browser asks for (the
+# small answers stay identity: below min_size, negotiated all the same).
 MIDDLEWARE_SERVERS = ("spikard-bare", "spikard-mw")
 BENCH_ORIGIN = "https://bench.example"
+BROWSER_ENCODINGS = "gzip, deflate, br, zstd"
 # Our app with the access log on (issue 18's cost): the core formats and
 # ships the lines, which the binding drops (spikard.access at WARNING), or
 # also writes each as a logging record (-records).
@@ -482,13 +485,17 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         if name == "spikard-bare":
             argv.append("--no-request-id")
         if name == "spikard-mw":
-            argv += ["--cors-origin", BENCH_ORIGIN]
+            argv += ["--cors-origin", BENCH_ORIGIN, "--compression"]
         s = Server(
             name,
             argv,
             [*argv, "--workers", "2"],
             note="unpinned: ServerConfig(workers=2)",
-            headers={"Origin": BENCH_ORIGIN} if name == "spikard-mw" else None,
+            headers=(
+                {"Origin": BENCH_ORIGIN, "Accept-Encoding": BROWSER_ENCODINGS}
+                if name == "spikard-mw"
+                else None
+            ),
         )
         s.skip = import_check(python, "spikard")
         return s

@@ -102,7 +102,20 @@ type encoder interface {
 type codecs struct {
 	cfg   CompressionConfig
 	pools [len(codingNames)]sync.Pool
-	outs  sync.Pool // *bytes.Buffer for whole answers
+	// wholeBrotli holds brotli's matchfinder encoders (NewWriterV2) for
+	// whole answers at quality 9 and below: 2.3x faster than the classic
+	// encoder at quality 6 for 2% more bytes (json-large: 0.70 ms and
+	// 13,982 bytes against 1.63 ms and 13,698; gzip 6 is 0.34 ms and
+	// 15,354). It cannot flush, so streams keep the classic encoder.
+	wholeBrotli sync.Pool
+	outs        sync.Pool // *bytes.Buffer for whole answers
+}
+
+// wholeEncoder is what compresses a whole answer: no Flush needed.
+type wholeEncoder interface {
+	io.Writer
+	Close() error
+	Reset(io.Writer)
 }
 
 func newCodecs(cc *CompressionConfig) *codecs {
@@ -116,6 +129,9 @@ func newCodecs(cc *CompressionConfig) *codecs {
 		return encoder(w)
 	}
 	k.pools[codingBrotli].New = func() any { return encoder(brotli.NewWriterLevel(nil, min(q, brotli.BestCompression))) }
+	if q <= 9 {
+		k.wholeBrotli.New = func() any { return wholeEncoder(brotli.NewWriterV2(nil, q)) }
+	}
 	k.pools[codingZstd].New = func() any {
 		level := zstd.SpeedDefault
 		switch {
@@ -337,12 +353,18 @@ func (k *codecs) compressWhole(c *app.RequestContext) {
 	}
 	out := k.outs.Get().(*bytes.Buffer)
 	out.Reset()
-	e := k.get(coding, out)
-	_, err := e.Write(body)
-	if err == nil {
-		err = e.Close()
+	var err error
+	if coding == codingBrotli && k.wholeBrotli.New != nil {
+		e := k.wholeBrotli.Get().(wholeEncoder)
+		e.Reset(out)
+		err = writeClose(e, body)
+		e.Reset(nil)
+		k.wholeBrotli.Put(e)
+	} else {
+		e := k.get(coding, out)
+		err = writeClose(e, body)
+		k.put(coding, e)
 	}
-	k.put(coding, e)
 	if err == nil {
 		r.Header.Set("Content-Encoding", codingNames[coding])
 		r.SetBody(out.Bytes()) // copied
@@ -355,6 +377,13 @@ func (k *codecs) compressWhole(c *app.RequestContext) {
 	if out.Cap() <= 1<<20 {
 		k.outs.Put(out)
 	}
+}
+
+func writeClose(e wholeEncoder, body []byte) error {
+	if _, err := e.Write(body); err != nil {
+		return err
+	}
+	return e.Close()
 }
 
 // streamEncoder is a stream's codec: each chunk goes through it and is

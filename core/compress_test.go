@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/andybalholm/brotli"
+	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
@@ -323,4 +324,30 @@ func TestCompressStreamExempt(t *testing.T) {
 	}
 	_ = a.StreamWrite([]Chunk{{Exchange: id, Data: []byte("x"), Flags: ChunkEnd}}, nil, -1)
 	wantEvent(t, nextEvent(t, pl), EventWritten, 0, id)
+}
+
+// TestWholeBrotliEveryQuality: whole answers at every quality decode, the
+// matchfinder encoder (0..9) and the classic one (10, 11) alike, and the
+// body gets smaller.
+func TestWholeBrotliEveryQuality(t *testing.T) {
+	for q := 0; q <= 11; q++ {
+		k := newCodecs(&CompressionConfig{Brotli: true, Quality: q})
+		if (k.wholeBrotli.New != nil) != (q <= 9) {
+			t.Fatalf("quality %d: matchfinder encoder %v", q, k.wholeBrotli.New != nil)
+		}
+		for range 2 { // the second from the pool, reset
+			var c app.RequestContext
+			c.Request.Header.Set("Accept-Encoding", "br")
+			c.Response.Header.SetContentType("application/json")
+			c.Response.SetBody([]byte(bigJSON))
+			k.compressWhole(&c)
+			body := c.Response.Body()
+			if got := string(c.Response.Header.Peek("Content-Encoding")); got != "br" || len(body) >= len(bigJSON)/4 {
+				t.Fatalf("quality %d: %q, %d bytes", q, got, len(body))
+			}
+			if decodeBody(t, "br", body) != bigJSON {
+				t.Fatalf("quality %d: does not decode to the body", q)
+			}
+		}
+	}
 }
