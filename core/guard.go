@@ -193,7 +193,7 @@ func (a *App) checkGuard(ctx context.Context, ex *exchange, g *guard) bool {
 				return a.refuse(ex, f, g.both)
 			}
 			ex.claims = claims.Payload
-			key = "sub:" + claims.Subject
+			key = claims.LimitKey
 		} else {
 			v := h.Peek(g.keys.Header)
 			present := len(v) > 0

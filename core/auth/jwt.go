@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -45,6 +46,9 @@ type JWTConfig struct {
 // concurrent use and allocates only what the JWT library needs per token.
 type Verifier struct {
 	parser    *jwt.Parser
+	cache     *verifiedCache
+	now       func() time.Time
+	leeway    time.Duration
 	secret    []byte
 	keys      keySet
 	issuer    string
@@ -135,10 +139,11 @@ func NewVerifier(cfg JWTConfig, now func() time.Time) (*Verifier, error) {
 	if now == nil {
 		now = time.Now
 	}
+	v.now, v.leeway, v.cache = now, time.Duration(cfg.Leeway*float64(time.Second)), newVerifiedCache()
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(algs),
 		jwt.WithTimeFunc(now),
-		jwt.WithLeeway(time.Duration(cfg.Leeway * float64(time.Second))),
+		jwt.WithLeeway(v.leeway),
 	}
 	if len(cfg.Audience) > 0 {
 		opts = append(opts, jwt.WithAudience(cfg.Audience...))
@@ -177,6 +182,8 @@ type Claims struct {
 	Payload []byte
 	// Subject is its "sub" claim, "" when absent.
 	Subject string
+	// LimitKey is "sub:" + Subject, a rate limit's key for the token.
+	LimitKey string
 }
 
 // Authorize checks an Authorization header value. It returns the token's
@@ -190,11 +197,19 @@ func (v *Verifier) Authorize(header []byte) (Claims, *Failure) {
 			Challenge: v.challenge,
 		}
 	}
-	return v.Verify(strings.TrimSpace(string(header[len(scheme):])))
+	token := bytes.TrimSpace(header[len(scheme):])
+	if e := v.cache.find(token); e != nil && e.current(v.now()) {
+		return e.claims, nil
+	}
+	return v.Verify(string(token))
 }
 
-// Verify checks a compact JWS token and returns its claims.
+// Verify checks a compact JWS token and returns its claims. A token that
+// passes is remembered (jwtcache.go).
 func (v *Verifier) Verify(token string) (Claims, *Failure) {
+	if e := v.cache.find([]byte(token)); e != nil && e.current(v.now()) {
+		return e.claims, nil
+	}
 	if n := strings.Count(token, ".") + 1; n != 3 {
 		return Claims{}, v.fail("Malformed JWT token", fmt.Sprintf("Malformed JWT token: expected 3 parts separated by dots, found %d", n))
 	}
@@ -209,7 +224,16 @@ func (v *Verifier) Verify(token string) (Claims, *Failure) {
 	if err != nil {
 		return Claims{}, v.fail("Malformed JWT token", "Malformed JWT token: the payload is not base64url")
 	}
-	return Claims{Payload: payload, Subject: sub}, nil
+	claims := Claims{Payload: payload, Subject: sub, LimitKey: "sub:" + sub}
+	e := &verifiedToken{token: token, claims: claims}
+	if nbf, _ := tok.Claims.GetNotBefore(); nbf != nil {
+		e.from = nbf.Add(-v.leeway)
+	}
+	if exp, _ := tok.Claims.GetExpirationTime(); exp != nil {
+		e.until = exp.Add(v.leeway)
+	}
+	v.cache.store(e)
+	return claims, nil
 }
 
 func (v *Verifier) fail(title, detail string) *Failure {
