@@ -3,11 +3,14 @@ package ratelimit
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -255,5 +258,45 @@ func TestRedisGoneFailClosed(t *testing.T) {
 	l.store.(*Redis).client.Close() // the store is gone
 	if _, err := l.Take(context.Background(), "k"); err == nil {
 		t.Fatal("a take on a closed store succeeded")
+	}
+}
+
+// TestRedisPipelinedTakes: takes from many goroutines at once, pipelined
+// together, still spend each token once: exactly the burst is admitted at
+// one instant. After SCRIPT FLUSH (a Redis restart loses its scripts too)
+// takes go on; after Close they fail.
+func TestRedisPipelinedTakes(t *testing.T) {
+	url := startRedis(t)
+	s, err := NewRedis(context.Background(), Rate{PerSecond: 0.001, Burst: 50}, RedisOptions{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for range 400 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := s.Take(context.Background(), "k", t0)
+			if err != nil {
+				t.Error(err)
+			} else if d.Allowed {
+				admitted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := admitted.Load(); n != 50 {
+		t.Fatalf("400 concurrent takes admitted %d, want the burst (50)", n)
+	}
+	if err := s.client.ScriptFlush(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.Take(context.Background(), "other", t0); err != nil || !d.Allowed {
+		t.Fatalf("after SCRIPT FLUSH: %+v %v", d, err)
+	}
+	s.Close()
+	if _, err := s.Take(context.Background(), "k", t0); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("after Close: %v", err)
 	}
 }
