@@ -1427,13 +1427,19 @@ _ABSENT = object()
 
 def met_placeholders(want: Any, got: Any, siblings: Any = None) -> Any:
     """want with each placeholder of its body ("<<uuid>>", "<<present>>",
-    "<<same_as:FIELD>>", FIELD a sibling of the same object) that got meets
+    "<<same_as:FIELD>>", FIELD a sibling of the same object, and
+    "<<instance:N>>", the id of a generic factory's N-th instance) that got meets
     replaced by got's value, so that comparing the two checks the rest."""
     if isinstance(want, str) and is_placeholder(want):
         if want == "<<present>>":
             met = got is not _ABSENT
         elif want == "<<uuid>>":
             met = isinstance(got, str) and is_uuid(got)
+        elif want.startswith("<<instance:") and want[len("<<instance:") : -2].isdigit():
+            # The parity corpus's: the n-th instance the app's generic
+            # factories made (PROTOCOL.md, "dependency").
+            n = int(want[len("<<instance:") : -2])
+            met = got == f"00000000-0000-4000-8000-{n:012d}"
         elif want.startswith("<<same_as:"):
             other = want[len("<<same_as:") : -2]
             met = (

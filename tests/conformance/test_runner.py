@@ -808,6 +808,10 @@ def test_body_placeholders_are_checks_the_answer_must_meet() -> None:
     diffs = run.compare(c, 200, headers, body({"first": "x", "second": "x", "t": 0}))
     assert diffs and diffs[0].startswith("body: $.first: want")
     assert run.compare(c, 200, headers, body({"first": one, "second": one}))
+    assert run.met_placeholders({"i": "<<instance:2>>"}, {"i": two}) == {"i": two}
+    assert run.met_placeholders({"i": "<<instance:1>>"}, {"i": two}) == {
+        "i": "<<instance:1>>"
+    }
 
 
 def test_cleanup_events_are_named_by_the_dependency_they_name() -> None:
