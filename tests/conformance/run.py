@@ -98,6 +98,8 @@ OWNED = frozenset(
         "cors",
         "request_id",
         "request_timeout",
+        "lifecycle_hooks",
+        "di",
     }
 )
 
@@ -271,6 +273,9 @@ class Answer:
     # middleware.request_timeout.sleep_ms): a slow handler, for the
     # framework's request_timeout to overtake.
     delay_ms: int | None = None
+    # The dependencies the handler asks the framework for, in order (a
+    # case's handler_dependencies); see dependency_plan.
+    inject: list[str] | None = None
 
 
 @dataclass
@@ -341,6 +346,13 @@ class Plan:
     # Lifecycle hooks of the app (a parity case's "hooks", see hook_specs):
     # generic user code of a kind, parameterised by the case.
     hooks: list[dict[str, Any]] = field(default_factory=list)
+    # The app's dependencies (a case's handler.dependencies, see
+    # dependency_plan), each generic user code of a kind.
+    dependencies: list[dict[str, Any]] = field(default_factory=list)
+    # What the record route must hold once the answer is written, when it is
+    # not the case's background.expected_state as written (the events of
+    # the dependencies' cleanups, in the generic factories' words).
+    expected_state: list[Any] | None = None
     # Why no language can play the case as written (it expects a feature's
     # effect but gives the feature no configuration): every language
     # reports it n/a, never passed or failed.
@@ -535,13 +547,158 @@ def hook_specs(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return hooks
 
 
+# -- dependency injection (the di category) --------------------------------
+#
+# A case's handler.dependencies become generic dependencies of the app, one
+# per key ("dependency" lines, PROTOCOL.md): a "value" is provided as it is;
+# a "factory" or "async_factory" is one generic factory (async for the
+# latter), whatever the case names it: it makes a new instance {"id": ...}
+# (ids count the app's instances, so every language makes the same ones),
+# gets its depends_on through the framework, is made once for the app when
+# singleton, and with "cleanup" is a generator that records "<key> opened"
+# as it makes the instance and "<key> closed" in its cleanup. The handler
+# asks the framework for handler_dependencies in order ("inject") and fills
+# the placeholders of its success body, in document order, with the ids of
+# what it received: what is checked (the same id twice within a request,
+# the problem document of a missing dependency, the cleanup order) is then
+# the framework's per-request caching, its error and its cleanups.
+
+DEPENDENCY_TYPES = ("value", "factory", "async_factory")
+
+
+def prose_hooks(handler: dict[str, Any]) -> list[str]:
+    """The hook functions a case's middleware.lifecycle_hooks names
+    ("phase:function"): the corpus gives their behaviour in prose only."""
+    hooks = (handler.get("middleware") or {}).get("lifecycle_hooks")
+    if not isinstance(hooks, dict):
+        return []
+    return [
+        f"{phase}:{h.get('handler') or h.get('name')}" if isinstance(h, dict) else phase
+        for phase, entries in hooks.items()
+        for h in (entries if isinstance(entries, list) else [entries])
+    ]
+
+
+def dependency_specs(handler: dict[str, Any]) -> list[dict[str, Any]]:
+    """A case's handler.dependencies as the protocol's dependency objects."""
+    deps = handler.get("dependencies") or {}
+    if not isinstance(deps, dict):
+        raise TypeError("dependencies: want an object of key -> dependency")
+    out = []
+    for key, dep in deps.items():
+        kind = dep.get("type") if isinstance(dep, dict) else None
+        if kind not in DEPENDENCY_TYPES:
+            raise ValueError(f"dependencies.{key}: want a type of {DEPENDENCY_TYPES}")
+        if kind == "value":
+            out.append({"key": key, "kind": "value", "value": dep.get("value")})
+            continue
+        depends_on = dep.get("depends_on") or []
+        if not isinstance(depends_on, list) or not all(
+            isinstance(d, str) for d in depends_on
+        ):
+            raise ValueError(f"dependencies.{key}.depends_on: want a list of keys")
+        out.append(
+            {
+                "key": key,
+                "kind": "factory",
+                "async": kind == "async_factory",
+                "depends_on": depends_on,
+                "singleton": bool(dep.get("singleton")),
+                "cleanup": bool(dep.get("cleanup")),
+            }
+        )
+    return out
+
+
+def placeholders(value: Any) -> int:
+    """How many placeholder strings ("<<...>>") a JSON value holds."""
+    if isinstance(value, str):
+        return int(is_placeholder(value))
+    if isinstance(value, dict):
+        return sum(placeholders(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(placeholders(v) for v in value)
+    return 0
+
+
+def dependency_plan(handler: dict[str, Any], plan: Plan) -> list[str]:
+    """Add a case's dependencies and its handler's injections to the plan;
+    the keys of the factories with a cleanup, in the case's order."""
+    specs = dependency_specs(handler)
+    inject = handler.get("handler_dependencies")
+    if not specs and not inject:
+        return []
+    if not isinstance(inject, list) or not all(isinstance(k, str) for k in inject):
+        raise ValueError("handler_dependencies: want a list of keys")
+    plan.dependencies = specs
+    served = plan.routes[0].answer
+    if isinstance(served, Answer):
+        served.inject = list(inject)
+        by_key = {d["key"]: d for d in specs}
+        holes = placeholders(json.loads(served.body)) if served.body else 0
+        makers = [k for k in inject if by_key.get(k, {}).get("kind") == "factory"]
+        if holes and (holes > len(inject) or len(makers) < holes):
+            plan.unplayable = (
+                f"the success body has {holes} placeholders and the handler"
+                f" receives {len(makers)} factory-made dependencies to fill them"
+            )
+    uses = collections.Counter(inject)
+    for d in specs:
+        uses.update(d.get("depends_on") or [])
+    for key, dep in (handler.get("dependencies") or {}).items():
+        if dep.get("cacheable") is False and not dep.get("singleton") and uses[key] > 1:
+            plan.unplayable = (
+                f"dependency {key!r} is not cacheable and used {uses[key]} times in a"
+                " request: the framework makes each dependency once per request"
+            )
+    return [d["key"] for d in specs if d.get("cleanup")]
+
+
+def cleanup_events(expected: Any, keys: list[str]) -> list[str]:
+    """A case's expected cleanup events ("<name>_opened", "<name>_closed") in
+    the generic factories' words ("<key> opened"): a name is the key it
+    equals, else the one key that has it as a _-separated word. A name no
+    key (or several) has is a ValueError: the case is not playable."""
+    if not isinstance(expected, list):
+        raise TypeError("background.expected_state: want a list of events")
+    out = []
+    for event in expected:
+        m = (
+            re.fullmatch(r"(.+)_(opened|closed)", event)
+            if isinstance(event, str)
+            else None
+        )
+        if m is None:
+            raise ValueError(
+                f"cleanup event {event!r}: not <name>_opened or <name>_closed"
+            )
+        name, what = m.groups()
+        found = [name] if name in keys else [k for k in keys if name in k.split("_")]
+        if len(found) != 1:
+            raise ValueError(
+                f"cleanup event {event!r}: {name!r} names {len(found)} of the"
+                f" dependencies with a cleanup ({', '.join(keys)})"
+            )
+        out.append(f"{found[0]} {what}")
+    return out
+
+
 def build_plan(case: Case) -> Plan:
     if case.kind != "http":
         return message_plan(case)
     plan = http_plan(case)
     plan.hooks = hook_specs(case.doc)
     doc = case.doc
+    handler = doc.get("handler") or {}
+    named = prose_hooks(handler)
+    if named:
+        raise ValueError(
+            f"middleware.lifecycle_hooks names hook functions ({', '.join(named)}) whose"
+            " behaviour the case gives only in prose: nothing generic can play them;"
+            ' list the case under "inexpressible" in the divergence list'
+        )
     served = plan.routes[0].answer
+    cleanups = dependency_plan(handler, plan)
     streaming = doc.get("streaming")
     if isinstance(streaming, dict) and isinstance(served, Answer):
         plan.routes[0].answer = stream_answer(served, streaming)
@@ -552,7 +709,16 @@ def build_plan(case: Case) -> Plan:
         key = background.get("state_key")
         if not all(isinstance(v, str) for v in (field_name, state_path, key)):
             raise ValueError("background: want value_field, state_path and state_key")
-        if isinstance(served, Answer):
+        if cleanups:
+            # The record holds the dependencies' cleanup events, not a body
+            # field: the expected events in the generic factories' words.
+            try:
+                plan.expected_state = cleanup_events(
+                    background.get("expected_state"), cleanups
+                )
+            except (TypeError, ValueError) as exc:
+                plan.unplayable = str(exc)
+        elif isinstance(served, Answer):
             served.background = field_name
         plan.routes.append(
             PlanRoute({"method": "GET", "path": state_path}, Record(str(key)))
@@ -767,6 +933,8 @@ def plan_message(name: str, plan: Plan) -> bytes:
     out += b"config " + encode_json(plan.config) + b"\n"
     for hook in plan.hooks:
         out += b"hook " + encode_json(hook) + b"\n"
+    for dependency in plan.dependencies:
+        out += b"dependency " + encode_json(dependency) + b"\n"
     for route in plan.routes:
         out += b"route " + encode_json(route.doc) + b"\n"
         answer = route.answer
@@ -780,6 +948,8 @@ def plan_message(name: str, plan: Plan) -> bytes:
                 out += f"background {answer.background}\n".encode()
             if answer.delay_ms is not None:
                 out += f"delay {answer.delay_ms}\n".encode()
+            if answer.inject is not None:
+                out += b"inject " + encode_json(answer.inject) + b"\n"
         elif isinstance(answer, Stream):
             out += f"stream {answer.status}\n".encode()
             out += header_lines(answer.headers)
@@ -1147,6 +1317,7 @@ def compare(case: Case, status: int, headers: dict[str, str], raw: bytes) -> lis
             got: Any = json.loads(text)
         except ValueError:
             got = text
+        want = met_placeholders(want, got)
         size = placeholder_size(want)
         if size is not None:
             if len(raw) != size:
@@ -1249,6 +1420,44 @@ def placeholder_size(body: Any) -> int | None:
         if m:
             return int(m.group(1))
     return None
+
+
+_ABSENT = object()
+
+
+def met_placeholders(want: Any, got: Any, siblings: Any = None) -> Any:
+    """want with each placeholder of its body ("<<uuid>>", "<<present>>",
+    "<<same_as:FIELD>>", FIELD a sibling of the same object, and
+    "<<instance:N>>", the id of a generic factory's N-th instance) that got meets
+    replaced by got's value, so that comparing the two checks the rest."""
+    if isinstance(want, str) and is_placeholder(want):
+        if want == "<<present>>":
+            met = got is not _ABSENT
+        elif want == "<<uuid>>":
+            met = isinstance(got, str) and is_uuid(got)
+        elif want.startswith("<<instance:") and want[len("<<instance:") : -2].isdigit():
+            # The parity corpus's: the n-th instance the app's generic
+            # factories made (PROTOCOL.md, "dependency").
+            n = int(want[len("<<instance:") : -2])
+            met = got == f"00000000-0000-4000-8000-{n:012d}"
+        elif want.startswith("<<same_as:"):
+            other = want[len("<<same_as:") : -2]
+            met = (
+                isinstance(siblings, dict)
+                and other in siblings
+                and got is not _ABSENT
+                and json_equal(siblings[other], got)
+            )
+        else:
+            met = False
+        return got if met else want
+    if isinstance(want, dict) and isinstance(got, dict):
+        return {
+            k: met_placeholders(v, got.get(k, _ABSENT), got) for k, v in want.items()
+        }
+    if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
+        return [met_placeholders(w, g, got) for w, g in zip(want, got)]
+    return want
 
 
 def is_uuid(value: str | None) -> bool:
@@ -1412,7 +1621,11 @@ def play_http(
     seen = (status, listed_headers(case, headers), raw)
     background = case.doc.get("background")
     if isinstance(background, dict):
-        want = background.get("expected_state")
+        want = (
+            plan.expected_state
+            if plan.expected_state is not None
+            else background.get("expected_state")
+        )
         got, why = recorded(port, background, want)
         if why:
             diffs.append(why)
@@ -1658,6 +1871,42 @@ def load_divergences(path: Path) -> list[Divergence]:
     return out
 
 
+def load_inexpressible(path: Path) -> dict[str, str]:
+    """The list's "inexpressible" entries, case -> reason: cases that cannot
+    be played honestly as written (they name behaviour the corpus gives in
+    prose only); n/a in every language, printed with their reason."""
+    if not path.exists():
+        return {}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    entries = doc.get("inexpressible", []) if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise TypeError(f'{path}: "inexpressible" must be a list')
+    out: dict[str, str] = {}
+    for i, e in enumerate(entries):
+        if (
+            not isinstance(e, dict)
+            or set(e) != {"case", "reason"}
+            or not all(isinstance(v, str) and v for v in e.values())
+        ):
+            raise TypeError(f"{path}: inexpressible entry {i}: want case and reason")
+        if e["case"] in out:
+            raise TypeError(
+                f"{path}: inexpressible entry {i}: {e['case']} listed twice"
+            )
+        out[e["case"]] = e["reason"]
+    return out
+
+
+def check_inexpressible(entries: dict[str, str], cases: list[Case]) -> list[str]:
+    """The list's mistakes about inexpressible cases: a listed case of this
+    corpus that names no prose-only behaviour (it can be played: play it)."""
+    return [
+        f"{c.name} is listed as inexpressible but names no prose-only hook: play it"
+        for c in cases
+        if c.name in entries and not prose_hooks(c.doc.get("handler") or {})
+    ]
+
+
 def check_divergences(
     entries: list[Divergence], names: set[str]
 ) -> tuple[dict[str, Divergence], list[str]]:
@@ -1770,6 +2019,7 @@ class Run:
     limits: dict[str, str | None] = field(default_factory=dict)
     divergent: dict[str, Divergence] = field(default_factory=dict)
     divergences_file: str = ""
+    inexpressible: dict[str, str] = field(default_factory=dict)
 
 
 def run_all(run: Run, servers: dict[str, list[str]], verbose: bool) -> None:
@@ -1782,6 +2032,12 @@ def run_all(run: Run, servers: dict[str, list[str]], verbose: bool) -> None:
             outcomes = run.outcomes[case.name] = {}
             request = build_request(case)  # one request, the same bytes for all
             run.limits[case.name] = known_limit(request)
+            if case.name in run.inexpressible:
+                for lang in run.languages:
+                    outcomes[lang] = Outcome(
+                        "n/a", [f"inexpressible: {run.inexpressible[case.name]}"]
+                    )
+                continue
             try:
                 plan = run.plans[case.name] = build_plan(case)
             except (KeyError, TypeError, ValueError) as exc:
@@ -1924,6 +2180,18 @@ def print_failures(run: Run) -> int:
     return owned_failed
 
 
+def print_inexpressible(run: Run) -> None:
+    """The listed cases that cannot be played honestly, with the reason."""
+    names = [c.name for c in run.cases if c.name in run.inexpressible]
+    if names:
+        print(
+            f"\nnot expressible honestly (listed in {run.divergences_file}, n/a in"
+            " every language):"
+        )
+        for name in names:
+            print(f"- {name}: {run.inexpressible[name]}")
+
+
 def print_unplayable(run: Run) -> None:
     """The cases no language can play as written, with why (n/a for all)."""
     names = [c.name for c in run.cases if (p := run.plans.get(c.name)) and p.unplayable]
@@ -2000,6 +2268,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         entries = load_divergences(args.divergences)
+        inexpressible = load_inexpressible(args.divergences)
     except (OSError, ValueError, TypeError) as exc:
         print(f"divergence list: {exc}", file=sys.stderr)
         return 2
@@ -2010,11 +2279,14 @@ def main(argv: list[str] | None = None) -> int:
     applies, mistakes = check_divergences(entries, {c.name for c in every})
     run.divergent = {n: e for n, e in applies.items() if args.filter in n}
     run.divergences_file = display_path(args.divergences)
+    run.inexpressible = inexpressible
+    mistakes += check_inexpressible(inexpressible, every)
     run_all(run, servers, args.verbose)
     passing = mark_divergent(run)
     print_table(run)
     owned_failed = print_failures(run)
     print_divergent(run, passing, mistakes)
+    print_inexpressible(run)
     print_unplayable(run)
     differ = print_differences(run)
     states = [o.state for per in run.outcomes.values() for o in per.values()]

@@ -730,3 +730,170 @@ def test_an_app_case_serves_every_route_and_answers_nothing_itself() -> None:
         run.build_plan(
             case({**doc, "app": {"config": {}, "routes": []}}, "openapi/empty")
         )
+
+
+# -- dependency injection and lifecycle hooks (the di and lifecycle_hooks
+# categories) -------------------------------------------------------------
+
+
+def di_doc(
+    dependencies: dict[str, Any], uses: list[str], body: Any, status: int = 200
+) -> dict[str, Any]:
+    return {
+        "name": "DI probe",
+        "handler": {
+            "route": "/probe",
+            "method": "GET",
+            "dependencies": dependencies,
+            "handler_dependencies": uses,
+        },
+        "request": {"method": "GET", "path": "/probe"},
+        "expected_response": {"status_code": status, "body": body},
+    }
+
+
+FACTORY = {
+    "type": "factory",
+    "factory": "make_it",
+    "depends_on": [],
+    "singleton": False,
+}
+
+
+def test_di_plan_provides_generic_dependencies_and_injects() -> None:
+    doc = di_doc(
+        {
+            "conf": {"type": "value", "value": {"a": 1}},
+            "made": {**FACTORY, "cacheable": True},
+        },
+        ["made", "made"],
+        {"first": "<<uuid>>", "second": "<<same_as:first>>"},
+    )
+    plan = run.build_plan(case(doc, "di/probe"))
+    assert plan.unplayable is None
+    assert plan.dependencies == [
+        {"key": "conf", "kind": "value", "value": {"a": 1}},
+        {
+            "key": "made",
+            "kind": "factory",
+            "async": False,
+            "depends_on": [],
+            "singleton": False,
+            "cleanup": False,
+        },
+    ]
+    answer = plan.routes[0].answer
+    assert answer.inject == ["made", "made"]
+    msg = run.plan_message("di/probe", plan)
+    assert b'\ndependency {"key":"made","kind":"factory"' in msg
+    assert b'\ninject ["made","made"]\nserve\n' in msg
+
+
+def test_body_placeholders_are_checks_the_answer_must_meet() -> None:
+    want = {"first": "<<uuid>>", "second": "<<same_as:first>>", "t": "<<present>>"}
+    one = "00000000-0000-4000-8000-000000000001"
+    two = "00000000-0000-4000-8000-000000000002"
+    doc = di_doc({"made": FACTORY}, ["made"], want)
+    c = case(doc, "di/probe")
+    headers = {"content-type": "application/json"}
+
+    def body(v: Any) -> bytes:
+        return json.dumps(v).encode()
+
+    assert (
+        run.compare(c, 200, headers, body({"first": one, "second": one, "t": 0})) == []
+    )
+    diffs = run.compare(c, 200, headers, body({"first": one, "second": two, "t": 0}))
+    assert diffs == [f'body: $.second: want "<<same_as:first>>", got "{two}"']
+    diffs = run.compare(c, 200, headers, body({"first": "x", "second": "x", "t": 0}))
+    assert diffs and diffs[0].startswith("body: $.first: want")
+    assert run.compare(c, 200, headers, body({"first": one, "second": one}))
+    assert run.met_placeholders({"i": "<<instance:2>>"}, {"i": two}) == {"i": two}
+    assert run.met_placeholders({"i": "<<instance:1>>"}, {"i": two}) == {
+        "i": "<<instance:1>>"
+    }
+
+
+def test_cleanup_events_are_named_by_the_dependency_they_name() -> None:
+    keys = ["db_connection", "cache_connection", "session"]
+    assert run.cleanup_events(
+        ["db_opened", "session_opened", "session_closed"], keys
+    ) == [
+        "db_connection opened",
+        "session opened",
+        "session closed",
+    ]
+    with pytest.raises(ValueError, match="names 2 of the dependencies"):
+        run.cleanup_events(["connection_opened"], keys)
+    with pytest.raises(ValueError, match="not <name>_opened"):
+        run.cleanup_events(["db_started"], keys)
+
+
+def test_an_uncached_dependency_used_twice_is_not_playable() -> None:
+    doc = di_doc({"made": {**FACTORY, "cacheable": False}}, ["made", "made"], {})
+    plan = run.build_plan(case(doc, "di/probe"))
+    assert plan.unplayable is not None and "not cacheable" in plan.unplayable
+
+
+def test_hooks_named_in_prose_are_refused_unless_listed() -> None:
+    doc = di_doc({}, [], {"ok": True})
+    doc["handler"]["middleware"] = {
+        "lifecycle_hooks": {"pre_handler": [{"name": "auth", "handler": "check_token"}]}
+    }
+    with pytest.raises(ValueError, match=r"pre_handler:check_token"):
+        run.build_plan(case(doc, "lifecycle_hooks/probe"))
+
+
+def di_run(
+    tmp_path: Path, docs: dict[str, dict[str, Any]], listing: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    fixtures = tmp_path / "fixtures"
+    for name, doc in docs.items():
+        write_case(fixtures, name, doc)
+    path = tmp_path / "divergences.json"
+    path.write_text(json.dumps({"divergences": [], **listing}))
+    return run_runner(
+        "--fixtures", str(fixtures), "--languages", "python", "--divergences", str(path)
+    )
+
+
+def test_per_request_caching_is_the_frameworks(tmp_path: Path) -> None:
+    same = {"first": "<<uuid>>", "second": "<<same_as:first>>"}
+    cached = di_doc({"made": {**FACTORY, "cacheable": True}}, ["made", "made"], same)
+    # Two dependencies are two instances: the same check must fail.
+    two = di_doc({"a": FACTORY, "b": FACTORY}, ["a", "b"], same)
+    result = di_run(tmp_path, {"di/cached": cached, "di/two": two}, {})
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "- python di/two: DI probe\n" in out
+    assert '$.second: want "<<same_as:first>>"' in out
+    assert "- python di/cached" not in out
+    assert out.rstrip().endswith(
+        "1 passed, 1 failed (1 failing the run, 0 reported only)"
+    )
+
+
+def test_listed_inexpressible_case_is_na_with_its_reason(tmp_path: Path) -> None:
+    doc = di_doc({}, [], {"ok": True})
+    doc["handler"]["middleware"] = {
+        "lifecycle_hooks": {"on_request": [{"name": "log", "handler": "log_it"}]}
+    }
+    plain = di_doc({}, [], {"ok": True})
+    entry = {"case": "lifecycle_hooks/prose", "reason": "log_it is prose"}
+    result = di_run(
+        tmp_path, {"lifecycle_hooks/prose": doc}, {"inexpressible": [entry]}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "- lifecycle_hooks/prose: log_it is prose\n" in result.stdout
+    assert result.stdout.rstrip().endswith("0 passed, 0 failed, 1 n/a")
+    # Unlisted: the plan is refused, and the category is owned.
+    result = di_run(tmp_path / "b", {"lifecycle_hooks/prose": doc}, {})
+    assert result.returncode == 1
+    assert "names hook functions (on_request:log_it)" in result.stdout
+    # Listed but playable: the list is out of date.
+    entry = {"case": "lifecycle_hooks/plain", "reason": "stale"}
+    result = di_run(
+        tmp_path / "c", {"lifecycle_hooks/plain": plain}, {"inexpressible": [entry]}
+    )
+    assert result.returncode == 1
+    assert "lifecycle_hooks/plain is listed as inexpressible" in result.stdout

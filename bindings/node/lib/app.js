@@ -10,7 +10,7 @@ const { compileRaw, compileSchemas, declaresFiles, upperMethod } = require('./sc
 const { Server } = require('./server');
 const { Hooks } = require('./hooks');
 const { checkPrefix } = require('./router');
-const { Dependencies } = require('./di');
+const { Dependencies, routeOverrides } = require('./di');
 const { EventStream } = require('./streaming');
 const { compileSocket } = require('./sockets');
 const { publishOn } = require('./websocket');
@@ -106,6 +106,19 @@ function takeCors(options, where) {
   return [rest, cors === undefined ? undefined : corsDocument(cors, `${where} cors`, true)];
 }
 
+/** A route's options without `dependencyOverrides`, and those overrides as
+ *  a Map (lib/di.js), or null. */
+function takeOverrides(options, where) {
+  if (options === null || typeof options !== 'object' || !('dependencyOverrides' in options)) {
+    return [options, null];
+  }
+  const { dependencyOverrides, ...rest } = options;
+  return [
+    rest,
+    dependencyOverrides === undefined ? null : routeOverrides(dependencyOverrides, where),
+  ];
+}
+
 function withCors(route, cors) {
   if (cors !== undefined) route.doc.cors = cors;
   return route;
@@ -183,16 +196,18 @@ class Spikard {
     return this;
   }
 
-  /** Make `value` (a value, or a `Provide` factory) the dependency `name`,
-   *  for `await req.dep(name)` (lib/di.js). */
-  provide(name, value) {
-    this._deps.provide(name, value);
+  /** Make `value` (a value, or a `Provide` factory) the dependency `key`
+   *  (a name, or a class whose instance it is), for `await req.dep(key)`
+   *  (lib/di.js). */
+  provide(key, value) {
+    this._deps.provide(key, value);
     return this;
   }
 
-  /** For tests: `value` resolves `name` instead of what was provided. */
-  overrideDependency(name, value) {
-    this._deps.overrides.set(name, value);
+  /** For tests: `value` resolves `key` instead of what was provided, in
+   *  every route (a route's `dependencyOverrides` option: in that one). */
+  overrideDependency(key, value) {
+    this._deps.override(key, value);
     return this;
   }
 
@@ -272,13 +287,15 @@ class Spikard {
       schemas = undefined;
     }
     const upper = upperMethod(method);
-    const [rest, cors] = takeCors(schemas, `${upper} ${path}`);
+    const [own, overrides] = takeOverrides(schemas, `${upper} ${path}`);
+    const [rest, cors] = takeCors(own, `${upper} ${path}`);
     const [others, guards] = splitGuards(`${upper} ${path}`, rest);
     const route = withCors(
       routeOf(upper, path, compileSchemas(upper, path, others), handler),
       cors,
     );
     Object.assign(route.doc, guards);
+    if (overrides !== null) route.depOverrides = overrides;
     this._add(route);
     return this;
   }
@@ -389,8 +406,11 @@ class Spikard {
 
   registerRoute(method, path, options, handler) {
     const upper = upperMethod(method);
-    const [rest, cors] = takeCors(options, `${upper} ${path}`);
-    this._add(withCors(routeOf(upper, path, compileRaw(upper, path, rest), handler), cors));
+    const [own, overrides] = takeOverrides(options, `${upper} ${path}`);
+    const [rest, cors] = takeCors(own, `${upper} ${path}`);
+    const route = withCors(routeOf(upper, path, compileRaw(upper, path, rest), handler), cors);
+    if (overrides !== null) route.depOverrides = overrides;
+    this._add(route);
     return this;
   }
 
@@ -432,16 +452,26 @@ class Spikard {
         ...(watch === null ? {} : { reload: watch }),
       });
     }
-    for (const [name, err] of this._deps.check()) {
+    const found = this._deps.check().map(([name, err]) => [`dependency '${name}'`, err]);
+    // A route with dependencyOverrides resolves through a view of its own.
+    const routes = this.routes.map((route) => {
+      if (route.depOverrides === undefined) return route;
+      const deps = this._deps.view(route.depOverrides);
+      for (const [name, err] of deps.check()) {
+        found.push([`${route.method} ${route.path}: dependency '${name}'`, err]);
+      }
+      return { ...route, deps };
+    });
+    for (const [where, err] of found) {
       // Strict: refuse to start; else the requests that need it get the
       // core's dependency-error problem.
       if (this._strictDependencies) throw err;
-      console.error(`spikard: dependency '${name}': ${err.message}`);
+      console.error(`spikard: ${where}: ${err.message}`);
     }
     for (const fn of this.hooks.startup) await fn();
     const logger = config.logger === undefined ? STDERR_LOGGER : config.logger || null;
     const server = new Server(
-      this.routes,
+      routes,
       configJson(config, LOG_LANE),
       Math.round(shutdown * 1000),
       config.accessLog ? logger : null,

@@ -1222,19 +1222,35 @@ export declare namespace Response {
 
 // -- Dependency injection (lib/di.js) -----------------------------------------
 
+/**
+ * A dependency's key: a name, or a class (a constructor) whose instance the
+ * dependency is. Node has no parameter annotations, so the class itself is
+ * the token of injection by type (Python's annotation): `app.provide(Db, db)`,
+ * `await req.dep(Db)` (typed `Promise<Db>`). A class key's value must be an
+ * instance of it (`instanceof`): a provided value that is not is a
+ * `type_mismatch` found at `listen()`, a factory's result that is not one at
+ * the request.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type DependencyKey = string | (abstract new (...args: any[]) => unknown);
+
 /** The options of a `Provide`. */
 export interface ProvideOptions {
-  /** The names the factory takes, as one object `{ name: value }`. */
-  dependsOn?: string[];
+  /** The keys the factory takes, as one object: a name as itself, a class by
+   *  its `name` (`{ dependsOn: ['config', Db] }` gives `{ config, Db }`). */
+  dependsOn?: DependencyKey[];
   /** Make it once for the app instead of once per request. */
   singleton?: boolean;
 }
 
 /** A factory dependency: a function (async or not) or a generator of either,
- *  whose code after `yield` is its cleanup, run after the answer is written. */
+ *  whose code after `yield` is its cleanup, run after the answer is written.
+ *  A value a non-generator factory makes for a request is disposed then too:
+ *  its `[Symbol.asyncDispose]()`, else its `[Symbol.dispose]()` (singletons
+ *  are the app's to close, in onShutdown). Cleanups run newest first. */
 export declare class Provide {
   constructor(factory: (deps: { [name: string]: unknown }) => unknown, options?: ProvideOptions);
-  readonly dependsOn: string[];
+  readonly dependsOn: DependencyKey[];
   readonly singleton: boolean;
 }
 
@@ -1242,25 +1258,49 @@ export declare class Provide {
  *  dependency-error problem document. */
 export declare class DependencyError extends ProblemError {
   readonly kind: 'missing_dependency' | 'circular_dependency' | 'type_mismatch';
+  /** The key's name (a class's `name`). */
   readonly key: string;
   readonly cycle: string[] | null;
+  /** The class a type_mismatch wanted, by name. */
+  readonly expected: string | null;
 }
 
 /** The options of `new Spikard(config, options)`. */
 export interface SpikardOptions {
-  /** A dependency graph with a missing name or a cycle makes listen() throw. */
+  /** A dependency graph with a missing key, a cycle or a value of the wrong
+   *  class makes listen() throw its DependencyError. */
   strictDependencies?: boolean;
 }
 
+/** For tests: what replaces dependencies in one route (a Map for class keys,
+ *  or an object of names); app.overrideDependency applies too, beneath. */
+export type DependencyOverrides = Map<DependencyKey, unknown> | { [name: string]: unknown };
+
+export interface RouteSchemas {
+  /** Dependencies replaced in this route only (tests). */
+  dependencyOverrides?: DependencyOverrides;
+}
+
+export interface RawRouteOptions {
+  /** Dependencies replaced in this route only (tests). */
+  dependencyOverrides?: DependencyOverrides;
+}
+
 export interface Spikard {
-  /** Make `value` (a value, or a `Provide`) the dependency `name`. */
-  provide(name: string, value: unknown): this;
-  /** For tests: `value` resolves `name` instead of what was provided. */
-  overrideDependency(name: string, value: unknown): this;
+  /** Make `value` (a value, or a `Provide`) the dependency `key`: a name, or
+   *  a class whose instance the value is. */
+  provide(key: DependencyKey, value: unknown): this;
+  /** For tests: `value` resolves `key` instead of what was provided, in
+   *  every route. */
+  overrideDependency(key: DependencyKey, value: unknown): this;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 export interface Request<P, Q, H, C, B> {
+  /** The dependency of class `key`, made once per request (or once, for a
+   *  singleton). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  dep<T>(key: abstract new (...args: any[]) => T): Promise<T>;
   /** The dependency `name`, made once per request (or once, for a singleton). */
   dep<T = unknown>(name: string): Promise<T>;
 }

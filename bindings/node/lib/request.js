@@ -262,10 +262,10 @@ class Request {
   }
 
   /**
-   * The dependency `name` (lib/di.js): a promise of its value, made once per
-   * request (or once for the app, for a singleton). Rejects with a
-   * DependencyError, answered with the core's dependency-error problem, when
-   * it cannot be resolved.
+   * The dependency `name` (lib/di.js), a name or a class: a promise of its
+   * value, made once per request (or once for the app, for a singleton).
+   * Rejects with a DependencyError, answered with the core's
+   * dependency-error problem, when it cannot be resolved.
    */
   dep(name) {
     const deps = this._route.deps;
@@ -298,8 +298,9 @@ class Request {
 /** req.dep(name) of an app that provides nothing. */
 function depsMissing(name) {
   const { DependencyError } = require('./di');
+  const key = typeof name === 'function' ? name.name : String(name);
   return Promise.reject(
-    new DependencyError(`dependency '${name}' is not registered`, 'missing_dependency', name),
+    new DependencyError(`dependency '${key}' is not registered`, 'missing_dependency', key),
   );
 }
 

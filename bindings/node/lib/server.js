@@ -141,7 +141,10 @@ class Server {
       routes = routes.map((route) => handledRoute(route, handlers));
     }
     // req.dep(name) finds the app's dependencies through its route (lib/di.js).
-    if (deps !== null && deps.size > 0) routes = routes.map((route) => ({ ...route, deps }));
+    // A route with dependencyOverrides brings its own view (app.listen).
+    if (deps !== null && deps.size > 0) {
+      routes = routes.map((route) => (route.deps === undefined ? { ...route, deps } : route));
+    }
     if (hooks.phases().length > 0) {
       // The core pauses requests only for phases with hooks (lib/hooks.js).
       configJson = JSON.stringify({ ...JSON.parse(configJson), hooks: hooks.phases() });

@@ -2,10 +2,12 @@
 // application sees them, through the package's own name and its exports map.
 
 import {
+  DependencyError,
   ErrorResponse,
   FileResponse,
   HttpException,
   ProblemError,
+  Provide,
   Response,
   Spikard,
   SseEvent,
@@ -215,3 +217,25 @@ function withHooks(): void {
   });
 }
 void withHooks;
+
+// Dependency injection by name and by class.
+function withDependencies(): void {
+  class Db {
+    constructor(readonly url: string) {}
+  }
+  const app = new Spikard({}, { strictDependencies: true });
+  app
+    .provide('config', { url: 'pg://x' })
+    .provide(Db, new Provide(({ config }) => new Db(String(config)), { dependsOn: ['config'] }))
+    .overrideDependency(Db, new Db('pg://test'));
+  app.get('/db', { dependencyOverrides: new Map([[Db, new Db('pg://route')]]) }, async (req) => {
+    const db: Db = await req.dep(Db);
+    const config = await req.dep<{ url: string }>('config');
+    return { url: db.url, config: config.url };
+  });
+  app.get('/n', { dependencyOverrides: { config: {} } }, () => 'n');
+  app.listen().catch((err: unknown) => {
+    if (err instanceof DependencyError) console.log(err.kind, err.key, err.expected, err.cycle);
+  });
+}
+void withDependencies;

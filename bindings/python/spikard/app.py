@@ -6,6 +6,7 @@ import contextlib
 import functools
 import inspect
 import logging
+import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -21,12 +22,13 @@ from .hooks import Hooks
 from .router import Router, check_prefix
 from .routing import (
     Route,
+    claim_standalone,
     compile_route,
     compile_websocket,
     describe,
     raw_route,
+    register_app,
     route_shape,
-    set_current_app,
 )
 from .streaming import EventStream
 from .websockets import message_frame
@@ -71,7 +73,14 @@ class Spikard:
             self.hooks.lifespan = functools.partial(lifespan, self)
         # The servers running this app, for broadcast().
         self._servers: weakref.WeakSet[Server] = weakref.WeakSet()
-        set_current_app(self)
+        # The module that created the app (past a subclass's __init__): its
+        # standalone-decorated handlers are this app's (routing.py).
+        frame = sys._getframe(1)
+        while frame.f_back is not None and (
+            frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is self
+        ):
+            frame = frame.f_back
+        register_app(self, str(frame.f_globals.get("__name__", "?")))
 
     # -- registration ------------------------------------------------------------
 
@@ -412,6 +421,7 @@ class Spikard:
         worker processes, each running this program again and serving the
         same address; ``run`` returns when all of them have stopped.
         """
+        claim_standalone(self)
         cfg = self._config(host, port, config)
         on_main = threading.current_thread() is threading.main_thread()
         if _workers.worker_index() is not None:
@@ -426,6 +436,7 @@ class Spikard:
             run_server(self._server(cfg), install_signals=on_main)
 
     def _server(self, cfg: ServerConfig) -> Server:
+        claim_standalone(self)
         server = Server(
             list(self.routes),
             cfg,

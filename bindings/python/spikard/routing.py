@@ -26,8 +26,9 @@ core extracts, coerces and validates; per request the binding only decodes
 the validated parameters with a cached msgspec Decoder of a Struct built for
 the route, and the body with a cached Decoder of its type.
 
-This module also holds the standalone decorators ``get``, ``post``, ...,
-which register on the most recently created ``Spikard`` app.
+This module also holds the standalone decorators ``get``, ``post``, ...:
+each handler registers on the app created in its own module, when that
+app starts (none or several apps there is an error then, naming it).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import inspect
 import json
 import re
 import typing
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +77,7 @@ __all__ = [
     "SYNC_LANE",
     "RequestValidationError",
     "Route",
+    "StandaloneRouteError",
     "compile_route",
     "delete",
     "get",
@@ -619,25 +622,111 @@ def _uploads(value: Any, view: memoryview) -> Any:
 
 
 # -- standalone decorators -------------------------------------------------
+#
+# A standalone-decorated handler belongs to the app created in the module
+# that defines it (``handler.__module__``): the decorator only records it,
+# and the app claims it when it starts (``run()``, ``serve_in_background()``,
+# a TestClient), so the decorator may come before or after ``app =
+# Spikard()``. A handler whose module created no app, or several live ones,
+# cannot be placed: starting any app raises StandaloneRouteError naming it,
+# rather than the route going missing or landing on the wrong app.
 
-_current_app: Spikard | None = None
+
+class StandaloneRouteError(RuntimeError):
+    """A standalone-decorated handler whose module created no Spikard app, or
+    more than one (raised when an app starts, naming each such handler)."""
 
 
-def set_current_app(app: Spikard) -> None:
-    """Make ``app`` the target of the standalone decorators (called by Spikard())."""
-    global _current_app
-    _current_app = app
+class _Standalone:
+    """One standalone decoration, waiting for its module's app."""
+
+    __slots__ = ("handler", "kind", "kwargs", "method", "path")
+
+    def __init__(
+        self, kind: str, method: str, path: str, handler: Handler, kwargs: dict[str, Any]
+    ) -> None:
+        self.kind, self.method, self.path = kind, method, path
+        self.handler, self.kwargs = handler, kwargs
+
+    def apply(self, app: Spikard) -> None:
+        if self.kind == "sse":
+            app.sse(self.path, **self.kwargs)(self.handler)
+        elif self.kind == "websocket":
+            app.websocket(self.path, **self.kwargs)(self.handler)
+        else:
+            app.route(self.method, self.path, **self.kwargs)(self.handler)
+
+    def __str__(self) -> str:
+        where = f"{getattr(self.handler, '__module__', '?')}.{self.handler.__qualname__}"
+        name = self.kind if self.kind != "route" else self.method.lower()
+        return f"@{name}({self.path!r}) on {where}"
 
 
-def current_app() -> Spikard:
-    if _current_app is None:
-        raise RuntimeError("create a Spikard() app before using the standalone route decorators")
-    return _current_app
+# module name -> the decorations waiting for that module's app, in order.
+_pending: dict[str, list[_Standalone]] = {}
+# module name -> the apps created in it (weakly: an app gone cannot claim).
+_apps: dict[str, list[weakref.ref[Spikard]]] = {}
+
+
+def register_app(app: Spikard, module: str) -> None:
+    """Note that ``app`` was created in ``module`` (called by Spikard())."""
+    refs = [r for r in _apps.get(module, []) if r() is not None]
+    refs.append(weakref.ref(app))
+    _apps[module] = refs
+
+
+def _apps_of(module: str) -> list[Spikard]:
+    return [a for r in _apps.get(module, []) if (a := r()) is not None]
+
+
+def claim_standalone(app: Spikard) -> None:
+    """Register on ``app`` the standalone handlers of the module it was created
+    in; raise StandaloneRouteError for every waiting handler that no app can
+    take (its module created no app, or several)."""
+    problems: list[str] = []
+    for module in list(_pending):
+        apps = _apps_of(module)
+        if len(apps) == 1:
+            if apps[0] is app:
+                entries = _pending.pop(module)
+                while entries:
+                    entries.pop(0).apply(app)
+            continue
+        why = (
+            f"its module {module!r} created no Spikard app"
+            if not apps
+            else f"its module {module!r} created {len(apps)} Spikard apps: which one is ambiguous"
+        )
+        problems.extend(f"{entry}: {why}" for entry in _pending[module])
+    if problems:
+        raise StandaloneRouteError(
+            "standalone route decorators register on the one app created in the "
+            "handler's module; use the app's own decorator (@app.get, ...) or a "
+            "Router with app.include_router for the others:\n  " + "\n  ".join(problems)
+        )
+
+
+def forget_standalone(module: str) -> None:
+    """Drop the waiting handlers and the apps of ``module`` (for tests that
+    build modules of their own)."""
+    _pending.pop(module, None)
+    _apps.pop(module, None)
+
+
+def _defer(entry: _Standalone) -> Handler:
+    module = getattr(entry.handler, "__module__", None) or "?"
+    _pending.setdefault(module, []).append(entry)
+    return entry.handler
 
 
 def route(method: str, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
-    """Register on the most recently created app (see ``Spikard.route``)."""
-    return current_app().route(method, path, **kwargs)
+    """Register on the app created in the handler's module, when that app
+    starts (see ``Spikard.route`` for the keywords)."""
+
+    def decorator(handler: Handler) -> Handler:
+        return _defer(_Standalone("route", method.upper(), path, handler, kwargs))
+
+    return decorator
 
 
 def get(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
@@ -673,10 +762,20 @@ def trace(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
 
 
 def sse(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
-    """Server-sent events on the most recently created app (see ``Spikard.sse``)."""
-    return current_app().sse(path, **kwargs)
+    """Server-sent events on the app created in the handler's module (see
+    ``Spikard.sse``)."""
+
+    def decorator(handler: Handler) -> Handler:
+        return _defer(_Standalone("sse", "GET", path, handler, kwargs))
+
+    return decorator
 
 
 def websocket(path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
-    """A WebSocket route on the most recently created app (see ``Spikard.websocket``)."""
-    return current_app().websocket(path, **kwargs)
+    """A WebSocket route on the app created in the handler's module (see
+    ``Spikard.websocket``)."""
+
+    def decorator(handler: Handler) -> Handler:
+        return _defer(_Standalone("websocket", "GET", path, handler, kwargs))
+
+    return decorator

@@ -124,3 +124,29 @@ def run_script(path, source: str, listening: str, **env: str) -> tuple[subproces
         _out, err = proc.communicate()
         pytest.fail(f"no listening line: {line!r} {err!r}")
     return proc, int(match.group(1))
+
+
+@pytest.fixture
+def module_from() -> Iterator[Callable[[str, str], Any]]:
+    """Run source text as a module of its own (the way a program's file runs
+    on import): standalone decorators belong to the app of their module, so
+    a sample that uses them needs a module to itself. Its modules, waiting
+    handlers and apps are forgotten afterwards."""
+    import textwrap
+    import types
+
+    from spikard.routing import forget_standalone
+
+    made: list[str] = []
+
+    def factory(name: str, source: str) -> types.ModuleType:
+        module = types.ModuleType(name)
+        sys.modules[name] = module
+        made.append(name)
+        exec(compile(textwrap.dedent(source), f"<{name}>", "exec"), module.__dict__)
+        return module
+
+    yield factory
+    for name in made:
+        forget_standalone(name)
+        sys.modules.pop(name, None)

@@ -42,38 +42,39 @@ def test_quick_start_and_custom_response(serve):
     assert r.status == 422
 
 
-def test_litestar_style_decorators(serve):
-    from msgspec import Struct
+def test_litestar_style_decorators(serve, module_from):
+    # Standalone decorators belong to the app of their module: the sample
+    # is a module of its own, as in a program.
+    mod = module_from(
+        "brief_litestar",
+        """
+        from msgspec import Struct
 
-    class User(Struct):
-        id: int
-        name: str
-        email: str
+        class User(Struct):
+            id: int
+            name: str
+            email: str
 
-    from spikard import Spikard, delete, get, patch, post, put
-
-    app = Spikard()
-
-    @get("/users")
-    async def list_users():
-        return {"users": []}
-
-    @post("/users")
-    async def create_user(user: User):
-        return user
-
-    @put("/users/{user_id}")
-    async def update_user(user_id: int, user: User):
-        return user
-
-    @patch("/users/{user_id}")
-    async def patch_user(user_id: int, updates: dict):
-        return updates
-
-    @delete("/users/{user_id}")
-    async def delete_user(user_id: int):
-        return {"deleted": True}
-
+        from spikard import Spikard, get, post, put, patch, delete
+        app = Spikard()
+        @get("/users")
+        async def list_users():
+            return {"users": []}
+        @post("/users")
+        async def create_user(user: User):
+            return user
+        @put("/users/{user_id}")
+        async def update_user(user_id: int, user: User):
+            return user
+        @patch("/users/{user_id}")
+        async def patch_user(user_id: int, updates: dict):
+            return updates
+        @delete("/users/{user_id}")
+        async def delete_user(user_id: int):
+            return {"deleted": True}
+        """,
+    )
+    app = mod.app
     client = serve(app)
     alice = {"id": 1, "name": "Alice", "email": "a@example.com"}
     assert client.get("/users").json() == {"users": []}
@@ -266,29 +267,47 @@ def test_streaming_responses_sample(serve):
 # app, so the one below adds the two user routes they call.
 
 
-def _sse_sample_app():
-    import asyncio
+def _sample_module(name: str, source: str):
+    """source run as a module of its own (standalone decorators belong to the
+    app of their module)."""
+    import sys
+    import textwrap
+    import types
 
+    from spikard.routing import forget_standalone
+
+    forget_standalone(name)  # a module made again replaces the one before
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(textwrap.dedent(source), f"<{name}>", "exec"), module.__dict__)
+    return module
+
+
+_SSE_SAMPLE = _sample_module(
+    "brief_sse_sample",
+    """
     from spikard import Spikard, sse
-
+    import asyncio
     app = Spikard()
-
     @sse("/events")
     async def event_stream():
-        """Stream events to connected clients."""
+        \"\"\"Stream events to connected clients.\"\"\"
         for i in range(10):
             await asyncio.sleep(1)
-            yield {"count": i, "message": f"Event {i}", "timestamp": i}
+            yield {
+                "count": i,
+                "message": f"Event {i}",
+                "timestamp": i
+            }
 
     # The WebSocket sample, on the same app: the WebSocket Testing sample
     # below calls /ws through the same client. (Its own `from spikard import
     # Spikard, websocket` and `app = Spikard()` lines are the SSE sample's;
     # test_websocket_sample_as_written runs it whole, on an app of its own.)
     from spikard import websocket
-
     @websocket("/ws")
     async def chat_handler(message: dict) -> dict | None:
-        """Handle incoming WebSocket messages."""
+        \"\"\"Handle incoming WebSocket messages.\"\"\"
         print(f"Received: {message}")
         # Echo back the message
         return {"echo": message}
@@ -302,11 +321,11 @@ def _sse_sample_app():
     @app.post("/users")
     async def create_user(user: dict):
         return Response(content=user, status_code=201)
+    """,
+)
 
-    return app
 
-
-app = _sse_sample_app()
+app = _SSE_SAMPLE.app
 
 import pytest  # noqa: E402
 
@@ -388,18 +407,19 @@ from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 
 def _websocket_sample_app():
-    from spikard import Spikard, websocket
-
-    app = Spikard()
-
-    @websocket("/ws")
-    async def chat_handler(message: dict) -> dict | None:
-        """Handle incoming WebSocket messages."""
-        print(f"Received: {message}")
-        # Echo back the message
-        return {"echo": message}
-
-    return app
+    return _sample_module(
+        "brief_websocket_sample",
+        """
+        from spikard import Spikard, websocket
+        app = Spikard()
+        @websocket("/ws")
+        async def chat_handler(message: dict) -> dict | None:
+            \"\"\"Handle incoming WebSocket messages.\"\"\"
+            print(f"Received: {message}")
+            # Echo back the message
+            return {"echo": message}
+        """,
+    ).app
 
 
 @pytest.mark.asyncio

@@ -339,15 +339,20 @@ def test_sse_keepalive_comments_while_the_producer_is_quiet(serve):
         conn.close()
 
 
-def test_standalone_sse_decorator_and_sync_generators(serve):
-    from spikard import sse
+def test_standalone_sse_decorator_and_sync_generators(serve, module_from):
+    app = module_from(
+        "standalone_sse",
+        """
+        from spikard import Spikard, sse
 
-    app = new_app()
+        app = Spikard()
 
-    @sse("/numbers")
-    def numbers():
-        for i in range(3):
-            yield {"i": i}
+        @sse("/numbers")
+        def numbers():
+            for i in range(3):
+                yield {"i": i}
+        """,
+    ).app
 
     r = serve(app).get("/numbers")
     assert r.status == 200

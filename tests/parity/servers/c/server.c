@@ -302,7 +302,8 @@ static void plan_unsupported(plan *p, const char *word) {
     if (p->unsupported[0] == '\0') {
         snprintf(p->unsupported, sizeof p->unsupported,
                  "%s: the C fixture server answers through spikard_serve's callbacks, which cannot stream, "
-                 "hold a WebSocket, record background work, answer lifecycle hook visits or answer with a file",
+                 "hold a WebSocket, record background work, answer lifecycle hook visits, inject dependencies or "
+                 "answer with a file",
                  word);
     }
 }
@@ -577,7 +578,8 @@ int main(void) {
         } else if (keyword(line, n, "stream", &arg, &arg_len) || keyword(line, n, "sse", &arg, &arg_len) ||
                    keyword(line, n, "websocket", &arg, &arg_len) || keyword(line, n, "record", &arg, &arg_len) ||
                    keyword(line, n, "background", &arg, &arg_len) || keyword(line, n, "hook", &arg, &arg_len) ||
-                   keyword(line, n, "file", &arg, &arg_len)) {
+                   keyword(line, n, "file", &arg, &arg_len) || keyword(line, n, "dependency", &arg, &arg_len) ||
+                   keyword(line, n, "inject", &arg, &arg_len)) {
             char word[16];
             snprintf(word, sizeof word, "%.*s", (int)strcspn(line, " \n"), line);
             plan_unsupported(&p, word);

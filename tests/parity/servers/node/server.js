@@ -25,7 +25,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { FileResponse, Response, SseEvent, Spikard, StreamingResponse } = require(
+const { FileResponse, Provide, Response, SseEvent, Spikard, StreamingResponse } = require(
   path.join(__dirname, '..', '..', '..', '..', 'bindings', 'node'),
 );
 
@@ -199,7 +199,18 @@ class Input {
 
 function newPlan(name = '') {
   // recorded: what the plan's background tasks recorded, for its record routes.
-  return { name, config: undefined, routes: [], mistake: null, recorded: [], hooks: [] };
+  // dependencies: the app's ("dependency" lines); made: how many instances
+  // its generic factories have made.
+  return {
+    name,
+    config: undefined,
+    routes: [],
+    mistake: null,
+    recorded: [],
+    hooks: [],
+    dependencies: [],
+    made: 0,
+  };
 }
 
 // The line that opens each kind of block after a route line.
@@ -249,6 +260,25 @@ async function readPlanLine(line, input, plan) {
     else if (!['set_header', 'require_header', 'replace'].includes(spec.kind))
       wrong(plan, `fixture: hook kind ${JSON.stringify(spec.kind)} is not known`);
     else plan.hooks.push(spec);
+  } else if (word === 'dependency') {
+    const spec = parseJson(arg, plan, 'dependency');
+    if (
+      spec === null ||
+      typeof spec !== 'object' ||
+      typeof spec.key !== 'string' ||
+      !['value', 'factory'].includes(spec.kind)
+    )
+      wrong(plan, 'fixture: a dependency line without a key and a kind');
+    else plan.dependencies.push(spec);
+  } else if (word === 'inject') {
+    const keys = parseJson(arg, plan, 'inject');
+    if (last === null || last.kind !== 'answer' || last.body === null)
+      wrong(plan, "fixture: an inject line not right after an answer's body");
+    else if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))
+      wrong(plan, 'fixture: inject wants a list of keys');
+    else if (last.delayMs !== null || last.background !== null)
+      wrong(plan, 'fixture: inject with delay or background');
+    else last.inject = keys;
   } else if (word === 'route') {
     plan.routes.push({
       doc: parseJson(arg, plan, 'route'),
@@ -265,6 +295,7 @@ async function readPlanLine(line, input, plan) {
       key: null, // a record route's key
       path: null, // a file route's path
       filename: undefined, // a file route's download name
+      inject: null, // the dependencies its handler asks for
     });
   } else if (OPENERS.has(word)) {
     if (last === null || last.kind !== null) {
@@ -437,6 +468,85 @@ function handlerFor(route, plan) {
   };
 }
 
+/** What a generic factory makes: a new instance with its own id. */
+class Instance {
+  constructor(plan) {
+    plan.made += 1; // ids count the app's instances: the same in every language
+    this.id = `00000000-0000-4000-8000-${String(plan.made).padStart(12, '0')}`;
+  }
+}
+
+/** A `dependency` line's generic factory (PROTOCOL.md): makes an Instance;
+ *  async for `async`; with `cleanup` a generator recording "<key> opened" as
+ *  it makes one and "<key> closed" in its cleanup. */
+function factoryFor(spec, plan) {
+  const key = spec.key;
+  if (spec.cleanup && spec.async) {
+    return async function* openedAsync() {
+      const made = new Instance(plan);
+      plan.recorded.push(`${key} opened`);
+      yield made;
+      plan.recorded.push(`${key} closed`);
+    };
+  }
+  if (spec.cleanup) {
+    return function* opened() {
+      const made = new Instance(plan);
+      plan.recorded.push(`${key} opened`);
+      yield made;
+      plan.recorded.push(`${key} closed`);
+    };
+  }
+  if (spec.async) return async () => new Instance(plan);
+  return () => new Instance(plan);
+}
+
+/** Give the app the plan's dependencies, by name. */
+function provide(app, plan) {
+  for (const spec of plan.dependencies) {
+    if (spec.kind === 'value') app.provide(spec.key, spec.value);
+    else
+      app.provide(
+        spec.key,
+        new Provide(factoryFor(spec, plan), {
+          dependsOn: spec.depends_on || [],
+          singleton: Boolean(spec.singleton),
+        }),
+      );
+  }
+}
+
+/** body (JSON) with its placeholder strings, in document order, replaced by
+ *  the ids of the Instances among values, in order. */
+function filled(body, values) {
+  const ids = values.filter((v) => v instanceof Instance).map((v) => v.id);
+  let next = 0;
+  const fill = (value) => {
+    if (typeof value === 'string' && value.startsWith('<<') && value.endsWith('>>')) {
+      return next < ids.length ? ids[next++] : value;
+    }
+    if (Array.isArray(value)) return value.map(fill);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
+    }
+    return value;
+  };
+  return Buffer.from(JSON.stringify(fill(JSON.parse(body.toString('utf8')))));
+}
+
+/** An `inject` route's handler: asks the framework for each dependency in
+ *  order (`req.dep`), then answers the plan's answer with its placeholders
+ *  filled. */
+function injectingHandler(route) {
+  const { status, headers, body, inject } = route;
+  const holes = body.includes('<<');
+  return async (req) => {
+    const values = [];
+    for (const key of inject) values.push(await req.dep(key));
+    return new Response(holes ? filled(body, values) : body, { status, headers });
+  };
+}
+
 /** An sse route's producer: each event's data decoded from JSON, so the
  * framework encodes it, with the event's other fields. */
 function eventsFor(route) {
@@ -511,6 +621,7 @@ async function build(plan) {
   }
   const app = new Spikard(config);
   for (const spec of plan.hooks) app[HOOK_METHODS[spec.phase]](hookFor(spec));
+  provide(app, plan);
   for (const route of plan.routes) {
     const options = {};
     for (const [key, option] of Object.entries(ROUTE_OPTIONS)) {
@@ -521,6 +632,8 @@ async function build(plan) {
     if (route.kind === 'sse') app.sse(route.doc.path, cors, eventsFor(route));
     else if (route.kind === 'websocket')
       app.websocket(route.doc.path, socketFor(route), { connection: true, ...cors });
+    else if (route.inject !== null)
+      app.registerRoute(route.doc.method, route.doc.path, options, injectingHandler(route));
     else app.registerRoute(route.doc.method, route.doc.path, options, handlerFor(route, plan));
   }
   await app.listen({ host: '127.0.0.1', port: 0 });

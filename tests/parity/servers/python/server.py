@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import json
 import os
 import re
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, BinaryIO
 
 from spikard import (
@@ -51,6 +52,7 @@ from spikard import (
     WebSocket,
     background,
 )
+from spikard.di import Provide
 
 LANGUAGE = "python"
 PROTOCOL_VERSION = 2
@@ -107,6 +109,7 @@ class PlanRoute:
     key: str | None = None  # a record route's key
     path: bytes | None = None  # a file route's path
     filename: str | None = None  # a file route's download name
+    inject: list[str] | None = None  # the dependencies its handler asks for
 
     @property
     def raises(self) -> bool:
@@ -123,6 +126,10 @@ class Plan:
     recorded: list[Any] = dataclasses.field(default_factory=list)
     # The app's lifecycle hooks ("hook" lines), in order.
     hooks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # The app's dependencies ("dependency" lines), and how many instances
+    # its generic factories have made.
+    dependencies: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    made: int = 0
 
     def wrong(self, why: str) -> None:
         """Keep the plan's first mistake; it is the reply to ``serve``."""
@@ -191,6 +198,118 @@ def handler_for(route: PlanRoute, plan: Plan) -> Callable[..., Response]:
     return answer
 
 
+class Instance:
+    """What a generic factory makes: a new instance with its own id."""
+
+    def __init__(self, plan: Plan) -> None:
+        plan.made += 1  # ids count the app's instances: the same in every language
+        self.id = f"00000000-0000-4000-8000-{plan.made:012d}"
+
+
+def factory_for(spec: dict[str, Any], plan: Plan) -> Callable[..., Any]:
+    """A "dependency" line's generic factory (PROTOCOL.md): makes an Instance;
+    async for "async"; with "cleanup" a generator recording "<key> opened"
+    as it makes one and "<key> closed" in its cleanup."""
+    key = spec["key"]
+    if spec.get("cleanup") and spec.get("async"):
+
+        async def opened_async(**_: Any) -> AsyncIterator[Instance]:
+            made = Instance(plan)
+            plan.recorded.append(f"{key} opened")
+            yield made
+            plan.recorded.append(f"{key} closed")
+
+        return opened_async
+    if spec.get("cleanup"):
+
+        def opened(**_: Any) -> Iterator[Instance]:
+            made = Instance(plan)
+            plan.recorded.append(f"{key} opened")
+            yield made
+            plan.recorded.append(f"{key} closed")
+
+        return opened
+    if spec.get("async"):
+
+        async def make_async(**_: Any) -> Instance:
+            return Instance(plan)
+
+        return make_async
+
+    def make(**_: Any) -> Instance:
+        return Instance(plan)
+
+    return make
+
+
+def provide(app: Spikard, plan: Plan) -> None:
+    """Give the app the plan's dependencies, by name."""
+    for spec in plan.dependencies:
+        if spec.get("kind") == "value":
+            app.provide(spec["key"], spec.get("value"))
+        else:
+            app.provide(
+                spec["key"],
+                Provide(
+                    factory_for(spec, plan),
+                    depends_on=list(spec.get("depends_on") or []),
+                    singleton=bool(spec.get("singleton")),
+                ),
+            )
+
+
+def filled(body: bytes, values: list[Any]) -> bytes:
+    """body (JSON) with its placeholder strings, in document order, replaced
+    by the ids of the Instances among values, in order."""
+    ids = iter([v.id for v in values if isinstance(v, Instance)])
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("<<") and value.endswith(">>"):
+            return next(ids, value)
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    return json.dumps(
+        fill(json.loads(body)), separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def injecting_handler(route: PlanRoute, app: Spikard) -> Callable[..., Any]:
+    """An "inject" route's handler: one parameter per dependency it asks for,
+    each annotated with a type the app provides as that name's dependency
+    (by type, so a name asked for twice is two parameters, and a name never
+    provided is the framework's missing dependency); it answers the plan's
+    answer with its placeholders filled."""
+    keys = route.inject or []
+    tokens: dict[str, type] = {}
+    for key in dict.fromkeys(keys):
+        tokens[key] = type(f"Dependency[{key}]", (), {})
+
+        def alias(_key: str = key, **deps: Any) -> Any:
+            return deps[_key]
+
+        app.provide(tokens[key], Provide(alias, depends_on=[key]))
+    names = [f"dep{i}" for i in range(len(keys))]
+    status, headers, body = route.status or 200, dict(route.headers), route.body
+    holes = body is not None and b"<<" in body
+
+    async def answer(**kwargs: Any) -> Response:
+        values = [kwargs[n] for n in names]
+        content = filled(body, values) if holes and body is not None else body
+        return Response(content=content, status_code=status, headers=headers)
+
+    params = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=tokens[k])
+        for n, k in zip(names, keys)
+    ]
+    answer.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    answer.__annotations__ = {p.name: p.annotation for p in params}
+    return answer
+
+
 def events_for(route: PlanRoute) -> Callable[[], AsyncIterator[Any]]:
     """An sse route's producer: each event's data decoded from JSON, so the
     framework encodes it, with the event's other fields."""
@@ -233,6 +352,8 @@ def unsupported(plan: Plan) -> str | None:
                 CORS_KEY,
             ):
                 return f"route key {key!r}: app.{route.kind} takes no raw schemas"
+        if route.inject is not None and set(route.doc) - {"method", "path"}:
+            return "an inject route with schemas: register_route does not inject"
         if route.kind in ("sse", "websocket") and route.doc.get("method") != "GET":
             return f"app.{route.kind} serves GET only"
         names = [k for k, _ in route.headers]
@@ -341,8 +462,12 @@ def build(plan: Plan) -> Any:
     app = Spikard(config=server_config(config))
     for spec in plan.hooks:
         getattr(app, spec["phase"])(hook_for(spec))
+    provide(app, plan)
     for route in plan.routes:
         doc = route.doc
+        if route.inject is not None:
+            app.route(doc["method"], doc["path"])(injecting_handler(route, app))
+            continue
         cors = {"cors": cors_config(doc[CORS_KEY])} if CORS_KEY in doc else {}
         if route.kind == "sse":
             app.sse(doc["path"], **cors)(events_for(route))
@@ -418,6 +543,26 @@ def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
             plan.wrong(f"fixture: hook kind {spec.get('kind')!r} is not known")
         else:
             plan.hooks.append(spec)
+    elif word == "dependency":
+        spec = parse_json(arg, plan, "dependency")
+        if (
+            not isinstance(spec, dict)
+            or not isinstance(spec.get("key"), str)
+            or spec.get("kind") not in ("value", "factory")
+        ):
+            plan.wrong("fixture: a dependency line without a key and a kind")
+        else:
+            plan.dependencies.append(spec)
+    elif word == "inject":
+        keys = parse_json(arg, plan, "inject")
+        if last is None or last.kind != "answer" or last.body is None:
+            plan.wrong("fixture: an inject line not right after an answer's body")
+        elif not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            plan.wrong("fixture: inject wants a list of keys")
+        elif last.delay_ms is not None or last.background is not None:
+            plan.wrong("fixture: inject with delay or background")
+        else:
+            last.inject = keys
     elif word in OPENERS:
         if last is None or last.kind is not None:
             plan.wrong(f"fixture: a {word} line not right after a route line")
