@@ -2,7 +2,7 @@
 grouped into the parts of a request (Hertz, the crossing, the dispatcher, ...).
 
     python3 bench/profile.py [--workloads path-simple,json-small] [--seconds 10]
-                             [--python-split]
+                             [--python-split] [--server spikard-node]
 
 Each workload gets a fresh pinned server (bench/apps/spikard_app.py, CPU 0)
 and wrk (CPU 1), as in bench/run.py. While wrk runs, ``perf record`` samples
@@ -50,6 +50,17 @@ GROUPS = (
         r"runtime\.(gc|mallocgc|mark|scan|sweep|heap|greyobject|findObject|wbBuf|bulkBarrier|memclr)",
     ),
     ("Go runtime: scheduler, other", r"libspikard", r"."),
+    # @spikard/node (--server spikard-node): V8's JSON, its collector, the
+    # addon, and the rest of the node binary and its JIT code.
+    ("V8: JSON.stringify", r"^node$", r"JsonStringifier|FastDtoa|DoubleToCString"),
+    (
+        "V8: JSON.parse (with key internalising)",
+        r"^node$",
+        r"JsonParser|StringTable|InternalizeString|StringToDouble",
+    ),
+    ("V8: GC", r"^node$", r"Scaveng|Heap::|MarkCompact|Sweeper|Evacuat|Marking"),
+    ("Node addon (spikard.node)", r"spikard\.node", r"."),
+    ("V8/Node: JS, N-API, builtins", r"^node$|^\[JIT\]|libstdc\+\+", r"."),
     ("binding C extension (_native)", r"_native", r"."),
     ("msgspec (decode/encode)", r"msgspec|_core\.cpython", r"."),
     ("CPython interpreter: dispatcher, handler", r"python|libpython", r"."),
@@ -58,7 +69,8 @@ GROUPS = (
 )
 OTHER = "other"
 
-PERF_LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[([.k])\]\s+(.*)$")
+# perf names the JIT code of a process by thread ("[JIT] tid 123").
+PERF_LINE = re.compile(r"^\s*([\d.]+)%\s+(\[JIT\] tid \d+|\S+)\s+\[([.k])\]\s+(.*)$")
 
 
 def first_match(table: tuple, where: str, what: str) -> str | None:
@@ -270,7 +282,11 @@ def main() -> int:
         "--workloads", default="path-simple,json-small,json-medium,query-many"
     )
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--server", default="spikard", choices=("spikard", "spikard-sync"))
+    ap.add_argument(
+        "--server",
+        default="spikard",
+        choices=("spikard", "spikard-sync", "spikard-node"),
+    )
     ap.add_argument("--python", default=str(run.ROOT / ".venv" / "bin" / "python"))
     ap.add_argument("--out", type=Path, default=run.BUILD / "profile")
     ap.add_argument(
@@ -288,7 +304,16 @@ def main() -> int:
     unknown = set(wanted) - set(loads)
     if unknown:
         sys.exit(f"profile.py: unknown workloads {sorted(unknown)}")
-    server = run.prepare_server(args.server, os.path.abspath(args.python))
+    if args.server == "spikard-node":
+        if args.python_split:
+            sys.exit("profile.py: --python-split is for the Python servers")
+        server = run.prepare_node_server(args.server)
+        # --perf-basic-prof: node writes /tmp/perf-<pid>.map, so perf names JIT frames.
+        server.argv = [server.argv[0], "--perf-basic-prof", *server.argv[1:]]
+    else:
+        server = run.prepare_server(args.server, os.path.abspath(args.python))
+    if server.skip:
+        sys.exit(f"profile.py: {args.server}: {server.skip}")
     if args.python_split:
         split = [
             profile_python(server, loads[n], args.seconds, args.out) for n in wanted

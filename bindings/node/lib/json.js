@@ -10,6 +10,10 @@
 // when the output could contain one, so the common case pays one scan.
 
 const SUSPECT_NULL = 'null';
+// A lone surrogate is written as \udxxx; String#includes is a native search,
+// several times cheaper than the regular expression, which runs only on a hit
+// (the regex alone was 1.6% of the server's CPU on json-medium).
+const SURROGATE_ESCAPE = '\\ud';
 const SUSPECT_SURROGATE = /\\ud[89a-f]/;
 
 function refuse(key, value) {
@@ -32,7 +36,12 @@ function encodeJson(value) {
     if (value === undefined) return 'null';
     throw new TypeError(`cannot encode a ${typeof value} as JSON`);
   }
-  if (text.includes(SUSPECT_NULL) || SUSPECT_SURROGATE.test(text)) JSON.stringify(value, refuse);
+  if (
+    text.includes(SUSPECT_NULL) ||
+    (text.includes(SURROGATE_ESCAPE) && SUSPECT_SURROGATE.test(text))
+  ) {
+    JSON.stringify(value, refuse);
+  }
   return text;
 }
 

@@ -58,3 +58,40 @@ test('html, text, redirect and cookies', async (t) => {
   assert.equal((await fetch(`${url}/bad`)).status, 500);
   assert.throws(() => Response.redirect('/x', 200), /not a redirect/);
 });
+
+test('string bodies cross as UTF-8 at every size around the one-pass bound', async (t) => {
+  // The addon encodes a string in one pass when 3 bytes per UTF-16 unit fit
+  // its 64 KiB block (21845 units), in two passes above: both sides of the
+  // bound, with 1-, 2-, 3- and 4-byte characters and a lone surrogate
+  // (its replacement, U+FFFD).
+  const app = new Spikard({ quiet: true });
+  const bodies = new Map();
+  for (const [name, unit] of [
+    ['ascii', 'a'],
+    ['latin', 'é'],
+    ['cjk', '語'],
+    ['emoji', '😀'],
+  ]) {
+    for (const units of [1, 21844, 21845, 21846, 30000]) {
+      const text = unit
+        .repeat(Math.ceil(units / unit.length))
+        .slice(0, units - (units % unit.length));
+      bodies.set(`${name}-${units}`, text);
+    }
+  }
+  bodies.set('lone', `x${'\ud800'}y`);
+  app.get(
+    '/s/{name}',
+    { params: { type: 'object', properties: { name: { type: 'string' } } } },
+    (req) => Response.text(bodies.get(req.params.name)),
+  );
+  app.get('/json', () => ({ s: 'é語😀', n: [1, 2.5] }));
+  const { url } = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(() => app.close());
+
+  for (const [name, text] of bodies) {
+    const got = Buffer.from(await (await fetch(`${url}/s/${name}`)).arrayBuffer());
+    assert.deepEqual(got, Buffer.from(text, 'utf8'), name);
+  }
+  assert.equal(await (await fetch(`${url}/json`)).text(), '{"s":"é語😀","n":[1,2.5]}');
+});
