@@ -123,8 +123,12 @@ class WebSocket:
         out: list[_native.Header] = list((headers or {}).items())
         if subprotocol is not None:
             out.append(("sec-websocket-protocol", subprotocol))
+        self._accept(out or None)
+
+    def _accept(self, headers: list[_native.Header] | None) -> None:
+        """Answer the handshake with its 101 (``accept`` without a coroutine)."""
         app = self._sockets.app()
-        if app is None or not app.respond([(self.exchange, 101, out or None, b"", _ACCEPT)]):
+        if app is None or not app.respond([(self.exchange, 101, headers, b"", _ACCEPT)]):
             self._state = _CLOSED
             self._close = (1006, "")
             raise WebSocketDisconnect(1006)
@@ -215,6 +219,10 @@ class WebSocket:
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close with ``code`` and ``reason``; before ``accept`` this refuses the
         handshake (403). Harmless once closed."""
+        self._close_now(code, reason)
+
+    def _close_now(self, code: int, reason: str) -> None:
+        """``close`` without a coroutine (it never waits)."""
         app = self._sockets.app()
         if self._state == _CONNECTING:
             self._state = _CLOSED
@@ -265,6 +273,10 @@ class WebSocket:
         self._state = _CLOSED
         self._wake()
         self._credited()
+
+    def _gone(self) -> None:
+        """The core no longer knows the connection (its close is on the way)."""
+        self._state = _CLOSED
 
     def _credited(self) -> None:
         if self._credit is not None and not self._credit.done():
