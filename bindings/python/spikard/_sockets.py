@@ -362,9 +362,10 @@ class Sockets:
                 if reply is not None:
                     flags, data = message_frame(reply)
                     await ws._write((ws.exchange, flags, data, b"", b"", 0))
-                if not ws._inbox or ws._over:
+                inbox = ws._inbox
+                if not inbox or ws._over:
                     return
-                raw = ws._inbox.popleft()
+                raw = inbox.popleft()
                 try:
                     value = decode(raw)
                 except _DECODE_ERRORS as exc:

@@ -72,12 +72,13 @@ class WebSocket:
     __slots__ = (
         "_close",
         "_credit",
+        "_headers",
         "_inbox",
+        "_raw_headers",
         "_sockets",
         "_state",
         "_waiter",
         "exchange",
-        "headers",
         "path",
         "query_string",
     )
@@ -92,13 +93,22 @@ class WebSocket:
         """The request path (percent-decoded)."""
         self.query_string: str = query
         """The raw query string, without ``?``."""
-        self.headers = Headers(headers)
-        """The handshake's headers."""
+        # Made on first use: most message handlers never look, and an idle
+        # connection should hold no more than it must.
+        self._raw_headers: list[Any] = headers
+        self._headers: Headers | None = None
         self._state = _CONNECTING
-        self._inbox: collections.deque[str | bytes] = collections.deque()
+        self._inbox: collections.deque[str | bytes] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._credit: asyncio.Future[None] | None = None
         self._close: tuple[int, str] | None = None
+
+    @property
+    def headers(self) -> Headers:
+        """The handshake's headers."""
+        if self._headers is None:
+            self._headers = Headers(self._raw_headers)
+        return self._headers
 
     @property
     def subprotocols(self) -> list[str]:
@@ -264,6 +274,8 @@ class WebSocket:
     # -- from the dispatcher ---------------------------------------------------------
 
     def _message(self, body: bytes, binary: bool) -> None:
+        if self._inbox is None:
+            self._inbox = collections.deque()
         self._inbox.append(body if binary else body.decode())
         self._wake()
 
