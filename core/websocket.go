@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -121,6 +122,7 @@ type wsConn struct {
 	// wrapper whose Close does nothing (Hertz closes the connection once
 	// the handler returns), so dropping a peer closes this one.
 	nc         network.Conn
+	room0      sendRoom    // whether a frame may be written inline (wsinline_*.go)
 	closeTimer *time.Timer // drops the connection if the peer never answers our close
 	pinger     *time.Timer
 
@@ -207,8 +209,10 @@ func (w *wsConn) run(wc *websocket.Conn) {
 		return nil
 	})
 	wc.SetPongHandler(func(string) error { w.seen(); return nil })
+	room := newSendRoom(w.nc)
 	w.mu.Lock()
 	w.conn = wc
+	w.room0 = room
 	if w.dead { // dropped before the upgrade was done
 		_ = w.nc.Close()
 	}
@@ -238,7 +242,7 @@ func (w *wsConn) run(wc *websocket.Conn) {
 // that ended it.
 func (w *wsConn) read(wc *websocket.Conn) (uint32, string) {
 	for {
-		kind, data, err := wc.ReadMessage()
+		kind, data, err := readMessage(wc)
 		if err != nil {
 			return closeOf(err)
 		}
@@ -254,6 +258,51 @@ func (w *wsConn) read(wc *websocket.Conn) (uint32, string) {
 			}
 		}
 		w.deliver(kind, data)
+	}
+}
+
+// readScratch holds the buffers readMessage reads into; one is taken only
+// while a message is read, so an idle WebSocket holds none.
+var readScratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledScratch is the largest buffer readMessage gives back to the pool.
+const maxPooledScratch = 64 << 10
+
+// readMessage is websocket.Conn.ReadMessage with one allocation of the
+// message's own size (ReadMessage's io.ReadAll starts every message,
+// however small, with 512 bytes and grows from there): the message is read
+// into a pooled buffer and copied out.
+func readMessage(wc *websocket.Conn) (int, []byte, error) {
+	kind, r, err := wc.NextReader()
+	if err != nil {
+		return kind, nil, err
+	}
+	bp := readScratch.Get().(*[]byte)
+	buf := (*bp)[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			putScratch(bp, buf)
+			return kind, nil, err
+		}
+	}
+	data := make([]byte, len(buf)) // never nil, as ReadMessage's
+	copy(data, buf)
+	putScratch(bp, buf)
+	return kind, data, nil
+}
+
+func putScratch(bp *[]byte, buf []byte) {
+	if cap(buf) <= maxPooledScratch {
+		*bp = buf[:0]
+		readScratch.Put(bp)
 	}
 }
 
@@ -419,10 +468,41 @@ func (w *wsConn) kickLocked() {
 	go w.write()
 }
 
-// write is the writer goroutine: it sends what is queued, then exits.
+// sendLocked sends f, a data frame whose bytes are only lent for the call:
+// on the caller's goroutine when nothing else writes, nothing is queued and
+// the kernel has room for it (a host thread's StreamWrite then sends its
+// frame itself, without a copy and without a goroutine another thread must
+// wake for), else queued, copied, for the writer goroutine. Its bytes are
+// counted in queued already. The caller holds mu; sendLocked may release
+// it, and holds it again when it returns.
+func (w *wsConn) sendLocked(f wsFrame) {
+	if w.writing || w.dead || w.conn == nil || len(w.out) != 0 || !w.room0.fits(len(f.data)) {
+		f.data = append([]byte(nil), f.data...)
+		w.out = append(w.out, f)
+		w.kickLocked()
+		return
+	}
+	w.writing = true
+	w.writers.Add(1)
+	wc := w.conn
+	w.mu.Unlock()
+	err := w.writeFrame(wc, f)
+	w.sent(len(f.data), true)
+	if err != nil {
+		w.drop()
+		w.mu.Lock()
+		w.writing = false
+		w.writers.Done()
+		return
+	}
+	w.write() // what was queued meanwhile, if anything
+	w.mu.Lock()
+}
+
+// write is the writer goroutine (or sendLocked's tail): it sends what is
+// queued, then returns.
 func (w *wsConn) write() {
 	defer w.writers.Done()
-	timeout := w.a.cfg.ReadTimeout // the same stall rule as a stream's
 	for {
 		w.mu.Lock()
 		if len(w.out) == 0 || w.dead {
@@ -439,27 +519,7 @@ func (w *wsConn) write() {
 				w.sent(len(f.data), true) // dropped: a close replaced it
 				continue
 			}
-			var deadline time.Time
-			if timeout > 0 {
-				deadline = time.Now().Add(timeout)
-			}
-			_ = wc.SetWriteDeadline(deadline)
-			var err error
-			switch f.kind {
-			case msgText:
-				err = wc.WriteMessage(websocket.TextMessage, f.data)
-			case msgBinary:
-				err = wc.WriteMessage(websocket.BinaryMessage, f.data)
-			case msgClose:
-				var payload []byte
-				if f.code != 0 {
-					payload = websocket.FormatCloseMessage(int(f.code), string(f.data))
-				}
-				if deadline.IsZero() {
-					deadline = time.Now().Add(wsCloseWait)
-				}
-				err = wc.WriteControl(websocket.CloseMessage, payload, deadline)
-			}
+			err := w.writeFrame(wc, f)
 			w.sent(len(f.data), f.kind != msgClose)
 			if err != nil {
 				w.drop()
@@ -470,6 +530,30 @@ func (w *wsConn) write() {
 			}
 		}
 	}
+}
+
+// writeFrame writes one frame, within the same stall rule as a stream's
+// (Config.ReadTimeout; a close within wsCloseWait without one).
+func (w *wsConn) writeFrame(wc *websocket.Conn, f wsFrame) error {
+	var deadline time.Time
+	if timeout := w.a.cfg.ReadTimeout; timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	_ = wc.SetWriteDeadline(deadline)
+	switch f.kind {
+	case msgText:
+		return wc.WriteMessage(websocket.TextMessage, f.data)
+	case msgBinary:
+		return wc.WriteMessage(websocket.BinaryMessage, f.data)
+	}
+	var payload []byte
+	if f.code != 0 {
+		payload = websocket.FormatCloseMessage(int(f.code), string(f.data))
+	}
+	if deadline.IsZero() {
+		deadline = time.Now().Add(wsCloseWait)
+	}
+	return wc.WriteControl(websocket.CloseMessage, payload, deadline)
 }
 
 // sent records that a frame of n data bytes left the queue; a credit owed

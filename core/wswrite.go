@@ -106,11 +106,10 @@ func (c *streamCall) writeWS(w *wsConn, ch *Chunk) error {
 	if ch.Flags == ChunkWSBinary {
 		kind = msgBinary
 	}
-	w.out = append(w.out, wsFrame{kind: kind, data: append([]byte(nil), ch.Data...)})
 	w.queued += size
 	if w.waiters > 0 && w.queued < w.limit {
 		notify(w.room)
 	}
-	w.kickLocked()
+	w.sendLocked(wsFrame{kind: kind, data: ch.Data})
 	return nil
 }

@@ -1101,7 +1101,11 @@ int spikard_stream_write(int *out_results, spikard_app *app, const spikard_chunk
  * SPIKARD_EVENT_STREAM_CREDIT, or a write with a timeout that waits; a
  * close always fits. SPIKARD_E_NOT_FOUND: the WebSocket is over (its
  * WS_CLOSE is queued). A client that takes no byte of a write for
- * read_timeout is dropped (WS_CLOSE 1006).
+ * read_timeout is dropped (WS_CLOSE 1006). A message that finds nothing
+ * queued before it, and room for itself in the kernel's send buffer, is
+ * sent by spikard_stream_write itself, on the calling thread, before it
+ * returns (one send system call; no copy, no hand-off to another thread);
+ * any other is queued and sent by core.
  *
  * CLOSE. Every accepted WebSocket gets exactly one SPIKARD_EVENT_WS_CLOSE,
  * its only terminal event, queued as soon as the close is decided (the

@@ -299,9 +299,12 @@ class Events:
 @dataclass
 class Socket:
     """A WebSocket endpoint: accept, send ``sends`` as text messages, then
-    echo every message until the client closes."""
+    echo every message until the client closes; ``schema``, when not None,
+    is the JSON Schema the endpoint declares for its messages (the
+    framework closes with 1007 at the first that fails it)."""
 
     sends: list[bytes]
+    schema: Any = None
 
 
 @dataclass
@@ -793,7 +796,14 @@ def message_plan(case: Case) -> Plan:
             raise ValueError("sse_fields: want one object per example")
         return Plan({}, [PlanRoute(route, Events(list(zip(examples, fields))))])
     sends = any(op.get("action") == "send" for op in doc.get("operations") or [])
-    return Plan({}, [PlanRoute(route, Socket(examples if sends else []))])
+    return Plan(
+        {},
+        [
+            PlanRoute(
+                route, Socket(examples if sends else [], doc.get("message_schema"))
+            )
+        ],
+    )
 
 
 def app_plan(app: dict[str, Any]) -> Plan:
@@ -975,6 +985,9 @@ def plan_message(name: str, plan: Plan) -> bytes:
             out += b"websocket\n"
             for message in answer.sends:
                 out += f"send {len(message)}\n".encode() + message + b"\n"
+            if answer.schema is not None:
+                schema = encode_json(answer.schema)
+                out += f"schema {len(schema)}\n".encode() + schema + b"\n"
             out += b"end\n"
         else:
             out += f"record {answer.key}\n".encode()
@@ -1725,7 +1738,9 @@ def play_socket(port: int, case: Case, plan: Plan) -> tuple[list[str], Seen]:
     endpoint sends (each checked against the example and the schema), send
     every example and expect its echo, send one fragmented with a ping
     between the fragments (a pong, then the whole message back), then close
-    with 1000 and expect 1000 back."""
+    with 1000 and expect 1000 back. A fixture with ``expected_close``
+    ({"message", "code", "reason"}) sends that message last instead and
+    expects the server's close with that code and reason (which it answers)."""
     served = plan.routes[0].answer
     assert isinstance(served, Socket)
     target = channel_target(case.doc["channel"])
@@ -1791,18 +1806,22 @@ def play_socket(port: int, case: Case, plan: Plan) -> tuple[list[str], Seen]:
                 diffs.append(
                     f"ping between fragments: want one pong 'runner', got {client.pongs!r}"
                 )
-        client.send_close(1000, "done")
-        while True:
-            op, payload = client.read_message()
-            if op == realtime.OP_CLOSE:
-                break
-            transcript.append(b"%d %s" % (op, payload))
-            diffs.append(f"after the client's close: a message {payload[:80]!r}")
-        transcript.append(b"close %d" % (client.close_code or 0))
-        if client.close_code != 1000:
-            diffs.append(
-                f"close: want 1000 back, got {client.close_code} {client.close_reason!r}"
-            )
+        expected = case.doc.get("expected_close")
+        if isinstance(expected, dict):
+            diffs += expect_close(client, expected, transcript)
+        else:
+            client.send_close(1000, "done")
+            while True:
+                op, payload = client.read_message()
+                if op == realtime.OP_CLOSE:
+                    break
+                transcript.append(b"%d %s" % (op, payload))
+                diffs.append(f"after the client's close: a message {payload[:80]!r}")
+            transcript.append(b"close %d" % (client.close_code or 0))
+            if client.close_code != 1000:
+                diffs.append(
+                    f"close: want 1000 back, got {client.close_code} {client.close_reason!r}"
+                )
         if client.sock.recv(1) != b"":
             diffs.append("close: the server sent bytes after its close frame")
     except (realtime.WsError, OSError) as exc:
@@ -1810,6 +1829,32 @@ def play_socket(port: int, case: Case, plan: Plan) -> tuple[list[str], Seen]:
     finally:
         client.close()
     return diffs, (101, (), b"\n".join(transcript))
+
+
+def expect_close(
+    client: realtime.WsClient, expected: dict[str, Any], transcript: list[bytes]
+) -> list[str]:
+    """Send ``expected["message"]`` and expect the server's close with
+    ``expected["code"]`` and ``expected["reason"]`` and no message before it;
+    answer that close. The differences."""
+    diffs: list[str] = []
+    client.send_frame(realtime.OP_TEXT, encode_json(expected.get("message")))
+    while True:
+        op, payload = client.read_message()
+        if op == realtime.OP_CLOSE:
+            break
+        transcript.append(b"%d %s" % (op, payload))
+        diffs.append(f"before the expected close: a message {payload[:80]!r}")
+    transcript.append(
+        b"close %d %s" % (client.close_code or 0, client.close_reason.encode())
+    )
+    want = (expected.get("code"), expected.get("reason", ""))
+    if (client.close_code, client.close_reason) != want:
+        diffs.append(
+            f"close: want {want[0]} {want[1]!r}, got {client.close_code} {client.close_reason!r}"
+        )
+    client.send_close(client.close_code or 1000)
+    return diffs
 
 
 def seen_diff(a: Any, b: Any) -> str:

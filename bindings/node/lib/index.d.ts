@@ -655,6 +655,13 @@ export interface WebSocketMessageOptions<
 export interface WebSocketConnectionOptions extends WebSocketRouteOptions {
   /** The handler runs once per connection with the `WebSocket`, and accepts, receives and sends itself. */
   connection: true;
+  /**
+   * A JSON Schema object the core checks every message against before the
+   * handler receives it: the first that is not JSON or does not meet it
+   * closes the connection with 1007 (reason: `message.<location>: <error>`).
+   * Messages still reach the handler as they came (string or Buffer).
+   */
+  message?: JsonSchema;
 }
 
 /**

@@ -19,7 +19,8 @@
 // and refinements, which no JSON Schema carries), and a message it refuses
 // closes with 1007 here. A
 // `connection: true` handler gets the WebSocket itself and accepts, receives
-// and sends on its own.
+// and sends on its own; its `message` may be a JSON Schema object, which the
+// core checks each message against the same way (Python's message_schema).
 //
 // However a handler ends, the connection ends with it: a return closes with
 // 1000 (before the accept: refuses the handshake, 403), a ProblemError
@@ -131,10 +132,18 @@ function compileSocket(path, handler, options) {
   }
   let decode = null;
   let messageSchema;
+  const plainSchema =
+    message !== null &&
+    typeof message === 'object' &&
+    !Array.isArray(message) &&
+    typeof message.safeParse !== 'function';
   if (connection) {
-    if (message !== undefined) {
+    // A connection handler receives messages as they come; a JSON Schema
+    // object only has the core check them (1007 at the first that fails).
+    if (plainSchema) messageSchema = toJsonSchema(message, `${where}: message`);
+    else if (message !== undefined) {
       throw new TypeError(
-        `${where}: message decodes a message handler's messages; a connection handler receives them itself`,
+        `${where}: a connection handler receives its messages itself; its message option can only be a JSON Schema object the core checks them against`,
       );
     }
   } else if (message === undefined || FORMATS.includes(message)) {

@@ -859,8 +859,32 @@ test('configuration and registration errors name what is wrong', () => {
   );
   assert.throws(
     () => app.websocket('/x', (ws) => ws, { connection: true, message: 'text' }),
-    /websocket \/x: message decodes a message handler's messages/,
+    /websocket \/x: a connection handler receives its messages itself; its message option can only be a JSON Schema object/,
   );
+});
+
+test('a connection handler with a JSON Schema message option: the core checks, the handler gets messages as sent', async (t) => {
+  const app = newApp();
+  app.websocket(
+    '/checked',
+    async (ws) => {
+      await ws.accept();
+      for await (const message of ws) await ws.send(message);
+    },
+    {
+      connection: true,
+      message: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
+    },
+  );
+  const client = clientOf(t, app);
+  const ws = await client.websocket('/checked');
+  await ws.send('{"n": 1}');
+  assert.equal(await ws.receive(), '{"n": 1}'); // as sent: no decode, no re-encode
+  await ws.sendJson({ n: 'one' });
+  assert.deepEqual(await closeOf(ws), {
+    code: 1007,
+    reason: 'message.n: Input should be a valid integer, unable to parse string as an integer',
+  });
 });
 
 test('a WebSocket refuses what the core would: bad close codes, channels, calls before accept', async (t) => {

@@ -578,6 +578,7 @@ class Server:
             loop.call_soon(self._collect, started)
         if out:
             self._respond(out)
+        sockets.flush()  # the replies of the message handlers that ran inline
 
     def _visit_async(self, ev: _native.Event, ctx: contextvars.Context) -> _native.Answer | None:
         """Run a HOOK visit's hooks; its answer when they never suspended

@@ -16,6 +16,16 @@ schema (the route's "message_schema") and closes the connection with 1007
 at the first that fails, so such a message never arrives here; the decoder's
 own 1007 is left for what a JSON Schema cannot say about a type. A handler
 that raises closes the connection with 1011.
+
+A message handler runs inline, as HTTP dispatch runs async handlers: the
+connection has no Task of its own; each message's coroutine is driven
+where its event is read (``send(None)``, in the connection's context), and
+a handler that finishes without suspending has its reply queued for the one
+``stream_write`` at the end of the poll's batch (at most one reply of a
+connection per call, so a reply that waits for credit keeps its order). Only
+a handler that suspends, or a reply that must wait for credit, becomes a
+Task, which also takes the messages that arrive meanwhile, in order, and
+ends when they are done; the next message runs inline again.
 """
 
 from __future__ import annotations
@@ -23,11 +33,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from . import _native
 from ._call import RequestValidationError
+from ._hooked import resume
 from .websockets import WebSocket, WebSocketDisconnect, message_frame
 
 if TYPE_CHECKING:
@@ -42,6 +53,8 @@ _CLOSE = _native.EVENT_WS_CLOSE
 _CREDIT = _native.EVENT_STREAM_CREDIT
 _DISCONNECT = _native.EVENT_DISCONNECT
 _BINARY = _native.EVENT_F_BINARY
+_AGAIN = _native.E_AGAIN
+_OVER = _native.E_NOT_FOUND
 _HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
 _PROBLEM = _native.RESPONSE_PROBLEM
 _DECODE_ERRORS = (ValueError, TypeError)
@@ -55,7 +68,7 @@ class WebSocketPlan:
 
     def __init__(
         self,
-        handler: Callable[..., Awaitable[Any]],
+        handler: Callable[..., Coroutine[Any, Any, Any]],
         message: str | None,
         decode: Callable[[str | bytes], Any] | None,
     ) -> None:
@@ -64,23 +77,32 @@ class WebSocketPlan:
         self.decode = decode
 
     async def run(self, ws: WebSocket, kwargs: dict[str, Any]) -> None:
-        if self.message is None:
-            await self.handler(**kwargs)
-            return
-        decode = self.decode
-        assert decode is not None
-        await ws.accept()
-        async for raw in ws:
-            try:
-                value = decode(raw)
-            except _DECODE_ERRORS as exc:
-                await ws.close(1007, _reason(f"the message does not fit the handler: {exc}"))
-                return
-            kwargs[self.message] = value
-            reply = await self.handler(**kwargs)
-            if reply is not None:
-                flags, data = message_frame(reply)
-                await ws._write((ws.exchange, flags, data, b"", b"", 0))
+        """Run a connection-level handler (a message handler runs inline:
+        Sockets drives it)."""
+        await self.handler(**kwargs)
+
+
+class _Inline:
+    """A message handler's open connection, driven by Sockets (the module
+    docstring): ``task`` runs while a handler call suspended or a reply waits
+    for credit, else None."""
+
+    __slots__ = ("context", "kwargs", "owner", "plan", "task", "ws")
+
+    def __init__(
+        self,
+        ws: WebSocket,
+        plan: WebSocketPlan,
+        kwargs: dict[str, Any],
+        context: contextvars.Context,
+        owner: str,
+    ) -> None:
+        self.ws = ws
+        self.plan = plan
+        self.kwargs = kwargs
+        self.context = context
+        self.owner = owner
+        self.task: asyncio.Task[None] | None = None
 
 
 def _reason(text: str) -> str:
@@ -100,12 +122,17 @@ class Sockets:
         self._loop = loop
         self.app = app
         self._open: dict[int, tuple[WebSocket, asyncio.Task[None]]] = {}
+        self._inline: dict[int, _Inline] = {}
+        # Replies of inline handler calls for the next flush, and whose
+        # they are (at most one per connection).
+        self._replies: list[_native.Chunk] = []
+        self._replied: dict[int, _Inline] = {}
 
     def __len__(self) -> int:
-        return len(self._open)
+        return len(self._open) + len(self._inline)
 
     def __contains__(self, exchange: object) -> bool:
-        return exchange in self._open
+        return exchange in self._open or exchange in self._inline
 
     def open(
         self, exchange: int, route: Route, ev: _native.Event, context: contextvars.Context
@@ -113,12 +140,20 @@ class Sockets:
         """Start the handler of a WS_OPEN (``ev``) of ``route``."""
         meta = ev[4] if isinstance(ev[4], tuple) else None
         ws = WebSocket(exchange, self, meta)
+        plan = route.websocket
+        if plan is not None and plan.message is not None:
+            self._open_inline(ws, route, plan, ev, context)
+            return
         task = self._loop().create_task(self._run(ws, route, ev), context=context)
         self._open[exchange] = (ws, task)
         task.add_done_callback(lambda _: self._open.pop(exchange, None))
 
     def event(self, ev: _native.Event) -> None:
         """A later event of an open WebSocket."""
+        inline = self._inline.get(ev[0])
+        if inline is not None:
+            self._inline_event(inline, ev)
+            return
         entry = self._open.get(ev[0])
         if entry is None:
             return
@@ -139,6 +174,7 @@ class Sockets:
         """Wait up to ``timeout`` for the handlers still running (the server
         stops: each has its close), then cancel the rest."""
         tasks = [task for _, task in self._open.values()]
+        tasks += [r.task for r in self._inline.values() if r.task is not None]
         if not tasks:
             return
         _, late = await asyncio.wait(tasks, timeout=timeout)
@@ -195,3 +231,178 @@ class Sockets:
         app = self.app()
         if app is not None:
             app.respond([answer])
+
+    # -- message handlers, inline ----------------------------------------------------
+
+    def _open_inline(
+        self,
+        ws: WebSocket,
+        route: Route,
+        plan: WebSocketPlan,
+        ev: _native.Event,
+        context: contextvars.Context,
+    ) -> None:
+        owner = f"WebSocket handler {route.handler.__qualname__} for {route.path}"
+        try:
+            kwargs = context.run(route.call, (*ev, ws))
+        except RequestValidationError as exc:
+            self._answer(ws, (ws.exchange, 422, None, exc.description, _PROBLEM))
+            return
+        except Exception as exc:
+            logger.error("%s raised", owner, exc_info=exc)
+            self._answer(ws, (ws.exchange, 500, None, b"", _HANDLER_ERROR))
+            return
+        try:
+            ws._accept(None)
+        except WebSocketDisconnect:
+            return  # the client left before the handshake was answered
+        self._inline[ws.exchange] = _Inline(ws, plan, kwargs, context, owner)
+
+    def _inline_event(self, rec: _Inline, ev: _native.Event) -> None:
+        ws = rec.ws
+        kind = ev[3]
+        if kind == _MESSAGE:
+            flags = ev[6]
+            binary = isinstance(flags, int) and bool(flags & _BINARY)
+            if ws._over:
+                return  # closed by its handler: what was on its way is dropped
+            if ws.exchange in self._replied:
+                self.flush()  # its earlier reply goes first (and may wait for credit)
+            if rec.task is not None:  # the Task takes it after what came before
+                ws._message(ev[5] or b"", binary)
+                return
+            body = ev[5] or b""
+            self._call(rec, body if binary else body.decode())
+        elif kind == _CLOSE:
+            code = ev[4] if isinstance(ev[4], int) else 1006
+            ws._closed(code, (ev[5] or b"").decode(errors="replace"))
+            if rec.task is None:
+                self._inline.pop(ws.exchange, None)
+        elif kind == _CREDIT:
+            ws._credited()
+
+    def _call(self, rec: _Inline, raw: str | bytes) -> None:
+        """Run the handler for one message, inline until it suspends."""
+        plan = rec.plan
+        decode = plan.decode
+        assert decode is not None and plan.message is not None
+        try:
+            value = decode(raw)
+        except _DECODE_ERRORS as exc:
+            self._shut(rec, 1007, _reason(f"the message does not fit the handler: {exc}"))
+            return
+        kwargs = rec.kwargs
+        kwargs[plan.message] = value
+        coro = plan.handler(**kwargs)
+        try:
+            try:
+                yielded = rec.context.run(coro.send, None)
+            except StopIteration as done:
+                if done.value is not None:
+                    flags, data = message_frame(done.value)
+                    exchange = rec.ws.exchange
+                    self._replies.append((exchange, flags, data, b"", b"", 0))
+                    self._replied[exchange] = rec
+                return
+        except Exception as exc:
+            self._failed(rec, exc)
+            return
+        rec.task = self._loop().create_task(self._carry(rec, coro, yielded), context=rec.context)
+
+    def flush(self) -> None:
+        """Send the replies of the inline handler calls, in one ``stream_write``."""
+        batch = self._replies
+        if not batch:
+            return
+        replied = self._replied
+        self._replies, self._replied = [], {}
+        app = self.app()
+        if app is None:
+            return
+        codes = app.stream_write(batch, 0)
+        for chunk, code in zip(batch, codes, strict=True):
+            if code == 0:
+                continue
+            rec = replied[chunk[0]]
+            ws = rec.ws
+            if code == _AGAIN:  # the queue is full: a Task waits for credit
+                if rec.task is None:
+                    task = self._carry(rec, None, None, chunk)
+                    rec.task = self._loop().create_task(task, context=rec.context)
+            elif code == _OVER:
+                ws._gone()
+                if rec.task is None:
+                    self._inline.pop(ws.exchange, None)
+            else:
+                logger.error("%s: the core refused a reply (code %d)", rec.owner, code)
+                self._shut(rec, 1011, "")
+
+    async def _carry(
+        self,
+        rec: _Inline,
+        coro: Coroutine[Any, Any, Any] | None,
+        yielded: Any,
+        chunk: _native.Chunk | None = None,
+    ) -> None:
+        """The Task of a handler call that suspended (``coro``, having yielded
+        ``yielded``) or of a reply waiting for credit (``chunk``); then of the
+        messages that came meanwhile."""
+        ws = rec.ws
+        plan = rec.plan
+        decode = plan.decode
+        assert decode is not None and plan.message is not None
+        try:
+            if coro is not None:
+                reply = await resume(coro, yielded)
+            else:
+                assert chunk is not None
+                await ws._write(chunk)
+                reply = None
+            while True:
+                if reply is not None:
+                    flags, data = message_frame(reply)
+                    await ws._write((ws.exchange, flags, data, b"", b"", 0))
+                inbox = ws._inbox
+                if not inbox or ws._over:
+                    return
+                raw = inbox.popleft()
+                try:
+                    value = decode(raw)
+                except _DECODE_ERRORS as exc:
+                    self._shut(rec, 1007, _reason(f"the message does not fit the handler: {exc}"))
+                    return
+                rec.kwargs[plan.message] = value
+                reply = await plan.handler(**rec.kwargs)
+        except asyncio.CancelledError:
+            return  # the server stops
+        except Exception as exc:
+            self._failed(rec, exc)
+        finally:
+            rec.task = None
+            if ws._over:
+                self._inline.pop(ws.exchange, None)
+
+    def _failed(self, rec: _Inline, exc: Exception) -> None:
+        """A handler call raised ``exc``: close as a connection handler's Task would."""
+        ws = rec.ws
+        if isinstance(exc, WebSocketDisconnect):
+            if not ws._over:
+                self._shut(rec, exc.code, exc.reason)
+        elif isinstance(exc, RequestValidationError):
+            self._shut(rec, 1008, _reason(str(exc)))
+        else:
+            logger.error("%s raised", rec.owner, exc_info=exc)
+            if not ws._over:
+                self._shut(rec, 1011, "")
+
+    def _shut(self, rec: _Inline, code: int, reason: str) -> None:
+        """Close an inline connection, after its queued reply."""
+        if rec.ws.exchange in self._replied:
+            self.flush()
+        ws = rec.ws
+        try:
+            ws._close_now(code, reason)
+        except ValueError:
+            ws._close_now(1011, "")
+        if rec.task is None:
+            self._inline.pop(ws.exchange, None)

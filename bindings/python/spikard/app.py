@@ -212,6 +212,7 @@ class Spikard:
         *,
         subprotocols: list[str] | None = None,
         cors: CorsConfig | bool | None = None,
+        message_schema: dict[str, Any] | None = None,
     ) -> Callable[[F], F]:
         """Serve the decorated ``async def`` as a WebSocket endpoint on ``GET path``.
 
@@ -227,13 +228,19 @@ class Spikard:
         unless the handler chooses in ``accept``. ``cors`` as for
         :meth:`route`; a policy also decides which origins may open the
         WebSocket, unless ``ServerConfig.ws_origins`` lists them.
+        ``message_schema``, for a handler with a ``WebSocket`` parameter only
+        (a message handler's schema is its annotation's), is a JSON Schema
+        the core checks every message against: the first that is not JSON or
+        fails it closes the connection with 1007 and the reason
+        ``message.<location>: <message>``, and never reaches the handler.
         """
         cors_doc = route_cors(cors, f"@websocket({path!r})")
 
         def decorator(handler: F) -> F:
-            self._add(
-                _with_cors(compile_websocket(path, handler, subprotocols=subprotocols), cors_doc)
+            route = compile_websocket(
+                path, handler, subprotocols=subprotocols, message_schema=message_schema
             )
+            self._add(_with_cors(route, cors_doc))
             return handler
 
         return decorator

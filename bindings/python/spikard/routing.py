@@ -373,7 +373,11 @@ def _kwargs(**kwargs: Any) -> dict[str, Any]:
 
 
 def compile_websocket(
-    path: str, handler: Handler, *, subprotocols: list[str] | None = None
+    path: str,
+    handler: Handler,
+    *,
+    subprotocols: list[str] | None = None,
+    message_schema: dict[str, Any] | None = None,
 ) -> Route:
     """A WebSocket route on ``GET path`` (see ``spikard._sockets``).
 
@@ -396,7 +400,11 @@ def compile_websocket(
     )
     message: str | None = None
     decode: Callable[[str | bytes], Any] | None = None
-    message_schema: dict[str, Any] | None = None
+    if message_schema is not None and (not takes_socket or not isinstance(message_schema, dict)):
+        raise TypeError(
+            f"@websocket({path!r}): message_schema is a JSON Schema dict for a handler "
+            "with a WebSocket parameter (a message handler's schema is its annotation's)"
+        )
     if not takes_socket:
         for name, param in params.items():
             annotation, meta = split_annotated(hints.get(name, Any))

@@ -72,12 +72,13 @@ class WebSocket:
     __slots__ = (
         "_close",
         "_credit",
+        "_headers",
         "_inbox",
+        "_raw_headers",
         "_sockets",
         "_state",
         "_waiter",
         "exchange",
-        "headers",
         "path",
         "query_string",
     )
@@ -92,13 +93,22 @@ class WebSocket:
         """The request path (percent-decoded)."""
         self.query_string: str = query
         """The raw query string, without ``?``."""
-        self.headers = Headers(headers)
-        """The handshake's headers."""
+        # Made on first use: most message handlers never look, and an idle
+        # connection should hold no more than it must.
+        self._raw_headers: list[Any] = headers
+        self._headers: Headers | None = None
         self._state = _CONNECTING
-        self._inbox: collections.deque[str | bytes] = collections.deque()
+        self._inbox: collections.deque[str | bytes] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._credit: asyncio.Future[None] | None = None
         self._close: tuple[int, str] | None = None
+
+    @property
+    def headers(self) -> Headers:
+        """The handshake's headers."""
+        if self._headers is None:
+            self._headers = Headers(self._raw_headers)
+        return self._headers
 
     @property
     def subprotocols(self) -> list[str]:
@@ -123,8 +133,12 @@ class WebSocket:
         out: list[_native.Header] = list((headers or {}).items())
         if subprotocol is not None:
             out.append(("sec-websocket-protocol", subprotocol))
+        self._accept(out or None)
+
+    def _accept(self, headers: list[_native.Header] | None) -> None:
+        """Answer the handshake with its 101 (``accept`` without a coroutine)."""
         app = self._sockets.app()
-        if app is None or not app.respond([(self.exchange, 101, out or None, b"", _ACCEPT)]):
+        if app is None or not app.respond([(self.exchange, 101, headers, b"", _ACCEPT)]):
             self._state = _CLOSED
             self._close = (1006, "")
             raise WebSocketDisconnect(1006)
@@ -215,6 +229,10 @@ class WebSocket:
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close with ``code`` and ``reason``; before ``accept`` this refuses the
         handshake (403). Harmless once closed."""
+        self._close_now(code, reason)
+
+    def _close_now(self, code: int, reason: str) -> None:
+        """``close`` without a coroutine (it never waits)."""
         app = self._sockets.app()
         if self._state == _CONNECTING:
             self._state = _CLOSED
@@ -256,6 +274,8 @@ class WebSocket:
     # -- from the dispatcher ---------------------------------------------------------
 
     def _message(self, body: bytes, binary: bool) -> None:
+        if self._inbox is None:
+            self._inbox = collections.deque()
         self._inbox.append(body if binary else body.decode())
         self._wake()
 
@@ -265,6 +285,10 @@ class WebSocket:
         self._state = _CLOSED
         self._wake()
         self._credited()
+
+    def _gone(self) -> None:
+        """The core no longer knows the connection (its close is on the way)."""
+        self._state = _CLOSED
 
     def _credited(self) -> None:
         if self._credit is not None and not self._credit.done():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import queue
 import shutil
@@ -194,6 +195,98 @@ async def test_core_limits_and_plain_requests():
             async with client.websocket("/echo", headers={"origin": "https://evil.example"}):
                 pass
         assert refused.value.response.status_code == 403
+
+
+@pytest.mark.asyncio
+async def test_message_handlers_that_suspend_keep_the_order():
+    # A message handler runs inline until it suspends; the messages that
+    # arrive while it is suspended wait for it, and the replies keep the
+    # order of the messages. A ContextVar it sets lives as long as its
+    # connection, inline or not.
+    app = Spikard()
+    seen: contextvars.ContextVar[int] = contextvars.ContextVar("seen", default=0)
+
+    @app.websocket("/maybe-wait")
+    async def maybe_wait(text: str) -> str:
+        seen.set(seen.get() + 1)
+        if text.startswith("wait"):
+            await asyncio.sleep(0.02)
+        if text == "fail":
+            raise RuntimeError("boom")
+        return f"{text}:{seen.get()}"
+
+    async with TestClient(app) as client:
+        async with client.websocket("/maybe-wait") as ws:
+            sent = ["a", "wait-1", "b", "c", "wait-2", "wait-3", "d"]
+            for text in sent:
+                await ws.send(text)
+            got = [await ws.recv() for _ in sent]
+            assert got == [f"{text}:{i}" for i, text in enumerate(sent, 1)]
+            await ws.send("fail")  # a handler that raises inline: 1011
+            with pytest.raises(ConnectionClosed) as info:
+                await ws.recv()
+            assert _close_code(info.value) == 1011
+        async with client.websocket("/maybe-wait") as ws:
+            await ws.send("wait")
+            await ws.send("fail")  # raised in the Task that took over: 1011 too
+            assert await ws.recv() == "wait:1"
+            with pytest.raises(ConnectionClosed) as info:
+                await ws.recv()
+            assert _close_code(info.value) == 1011
+
+
+@pytest.mark.asyncio
+async def test_message_replies_wait_for_credit_in_order():
+    # Replies past the outbound queue's bound wait for the core's credit
+    # (in a Task), and the messages behind them wait too: a client that
+    # reads only after sending everything gets every reply, in order.
+    app = Spikard(ServerConfig(stream_queue_bytes=64 * 1024))
+    big = "x" * (48 * 1024)
+
+    @app.websocket("/big")
+    async def reply_big(text: str) -> str:
+        return text + big
+
+    async with TestClient(app) as client, client.websocket("/big") as ws:
+        count = 300  # about 14 MiB of replies: more than the sockets buffer
+        for i in range(count):
+            await ws.send(str(i))
+        for i in range(count):
+            reply = await ws.recv()
+            assert isinstance(reply, str)
+            assert reply[: -len(big)] == str(i)
+
+
+@pytest.mark.asyncio
+async def test_connection_handler_with_a_message_schema():
+    # The core checks each message against message_schema; the handler gets
+    # the messages as they were sent.
+    app = Spikard()
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+
+    @app.websocket("/checked", message_schema=schema)
+    async def checked(ws: WebSocket) -> None:
+        await ws.accept()
+        async for message in ws:
+            await ws.send(message)
+
+    with pytest.raises(TypeError, match="message_schema is a JSON Schema dict"):
+        app.websocket("/typed", message_schema=schema)(_echo_text)
+    async with TestClient(app) as client, client.websocket("/checked") as ws:
+        await ws.send('{"n": 1}')
+        assert await ws.recv() == '{"n": 1}'
+        await ws.send('{"n": "one"}')
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+        assert info.value.rcvd is not None
+        assert info.value.rcvd.code == 1007
+        assert info.value.rcvd.reason == (
+            "message.n: Input should be a valid integer, unable to parse string as an integer"
+        )
+
+
+async def _echo_text(text: str) -> str:
+    return text
 
 
 @pytest.mark.asyncio

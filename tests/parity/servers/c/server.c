@@ -593,7 +593,7 @@ int main(void) {
             }
         } else if (keyword(line, n, "chunk", &arg, &arg_len) || keyword(line, n, "event", &arg, &arg_len) ||
                    keyword(line, n, "send", &arg, &arg_len) || keyword(line, n, "path", &arg, &arg_len) ||
-                   keyword(line, n, "filename", &arg, &arg_len)) {
+                   keyword(line, n, "filename", &arg, &arg_len) || keyword(line, n, "schema", &arg, &arg_len)) {
             if (skip_bytes("a block's bytes", arg, arg_len) != 0) {
                 status = 1;
                 break;

@@ -296,6 +296,7 @@ async function readPlanLine(line, input, plan) {
       path: null, // a file route's path
       filename: undefined, // a file route's download name
       inject: null, // the dependencies its handler asks for
+      schema: undefined, // a websocket route's message schema
     });
   } else if (OPENERS.has(word)) {
     if (last === null || last.kind !== null) {
@@ -343,6 +344,11 @@ async function readPlanLine(line, input, plan) {
     }
     last.items.push(data);
     last.fields.push(meta === '' ? {} : parseJson(meta, plan, 'event fields'));
+  } else if (word === 'schema') {
+    const data = await readBytes(input, arg, word);
+    if (last === null || last.kind !== 'websocket' || last.ended || last.schema !== undefined)
+      wrong(plan, 'fixture: a schema line outside a websocket block');
+    else last.schema = parseJson(data.toString('utf8'), plan, 'message schema');
   } else if (word === 'path' || word === 'filename') {
     const data = await readBytes(input, arg, word);
     if (last === null || last.kind !== 'file' || last.ended)
@@ -631,7 +637,11 @@ async function build(plan) {
     const cors = options.cors === undefined ? {} : { cors: options.cors };
     if (route.kind === 'sse') app.sse(route.doc.path, cors, eventsFor(route));
     else if (route.kind === 'websocket')
-      app.websocket(route.doc.path, socketFor(route), { connection: true, ...cors });
+      app.websocket(route.doc.path, socketFor(route), {
+        connection: true,
+        ...(route.schema === undefined ? {} : { message: route.schema }),
+        ...cors,
+      });
     else if (route.inject !== null)
       app.registerRoute(route.doc.method, route.doc.path, options, injectingHandler(route));
     else app.registerRoute(route.doc.method, route.doc.path, options, handlerFor(route, plan));

@@ -110,6 +110,7 @@ class PlanRoute:
     path: bytes | None = None  # a file route's path
     filename: str | None = None  # a file route's download name
     inject: list[str] | None = None  # the dependencies its handler asks for
+    schema: Any = None  # a websocket route's message schema
 
     @property
     def raises(self) -> bool:
@@ -472,7 +473,10 @@ def build(plan: Plan) -> Any:
         if route.kind == "sse":
             app.sse(doc["path"], **cors)(events_for(route))
         elif route.kind == "websocket":
-            app.websocket(doc["path"], **cors)(socket_for(route))
+            schema = (
+                {"message_schema": route.schema} if route.schema is not None else {}
+            )
+            app.websocket(doc["path"], **cors, **schema)(socket_for(route))
         else:
             app.register_route(
                 doc["method"],
@@ -618,6 +622,17 @@ def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
             return
         last.items.append(data)
         last.fields.append(parse_json(meta, plan, "event fields") if meta else {})
+    elif word == "schema":
+        data = read_bytes(stdin, arg, word)
+        if (
+            last is None
+            or last.kind != "websocket"
+            or last.ended
+            or last.schema is not None
+        ):
+            plan.wrong("fixture: a schema line outside a websocket block")
+        else:
+            last.schema = parse_json(data.decode("utf-8"), plan, "message schema")
     elif word in ("path", "filename"):
         data = read_bytes(stdin, arg, word)
         if last is None or last.kind != "file" or last.ended:
