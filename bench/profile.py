@@ -270,7 +270,11 @@ def main() -> int:
         "--workloads", default="path-simple,json-small,json-medium,query-many"
     )
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--server", default="spikard", choices=("spikard", "spikard-sync"))
+    ap.add_argument(
+        "--server",
+        default="spikard",
+        choices=("spikard", "spikard-sync", "spikard-hooks", "spikard-host-hooks"),
+    )
     ap.add_argument("--python", default=str(run.ROOT / ".venv" / "bin" / "python"))
     ap.add_argument("--out", type=Path, default=run.BUILD / "profile")
     ap.add_argument(

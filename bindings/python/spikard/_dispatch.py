@@ -584,7 +584,7 @@ class Server:
         (answered in this batch, with no Task), else None: a Task carries on
         from where they suspended and answers when done."""
         exchange = ev[0]
-        coro = _hooked.drive_async(self.hooks, _hooked.visit(self.hooks, ev), exchange)
+        coro = _hooked.visit_async(self.hooks, ev)
         try:
             yielded = ctx.run(coro.send, None)
         except StopIteration as finished:

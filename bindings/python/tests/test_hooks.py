@@ -262,3 +262,75 @@ def test_hooks_that_suspend(serve):
         assert (r.status, r.body) == (200, b"yes")
     r = client.get("/nowhere")
     assert r.status == 404 and r.headers["x-waited"] == "late"
+
+
+def test_on_response_changes_in_place_reach_the_client(serve):
+    """The answer an on_response hook hands back unchanged is sent as
+    rendered; every change made in place on that same Response is sent."""
+    app = Spikard()
+
+    @app.on_response
+    async def edit(response: Response) -> Response:
+        what = {k.lower(): v for k, v in response.headers.items()}.get("x-what", "")
+        if "status" in what:
+            response.status_code = 201
+        if "content" in what:
+            response.content = b'{"edited":true}'
+        if "cookie" in what:
+            response.set_cookie("seen", "1")
+        if "header" in what:
+            response.headers["X-Edited"] = "yes"
+        return response
+
+    @app.get("/r/{what}")
+    async def r(what: str) -> Response:
+        return Response({"what": what}, headers={"X-What": what})
+
+    @app.get("/plain")
+    def plain() -> dict[str, int]:
+        return {"n": 1}
+
+    client = serve(app)
+    got = client.get("/r/none")
+    assert (got.status, got.json(), got.headers.get("x-edited")) == (200, {"what": "none"}, None)
+    assert client.get("/r/status").status == 201
+    assert client.get("/r/content").json() == {"edited": True}
+    assert client.get("/r/cookie").headers["set-cookie"].startswith("seen=1")
+    assert client.get("/r/header").headers["x-edited"] == "yes"
+    got = client.get("/plain")
+    assert (got.status, got.json(), got.headers["content-type"]) == (
+        200,
+        {"n": 1},
+        "application/json",
+    )
+
+
+def test_request_hooks_may_return_awaitables_and_their_own_request(serve):
+    import asyncio
+
+    app = Spikard()
+
+    @app.on_request
+    def future(request: Request) -> Any:
+        fut = asyncio.get_running_loop().create_future()
+        fut.set_result(request)
+        return fut
+
+    @app.pre_validation
+    async def replace(request: Request) -> Request:
+        other = Request(request.method, request.path, request.query_string, [], b"")
+        return other if request.headers.get("x-replace") else request
+
+    @app.pre_handler
+    async def mark(request: Request) -> Request:
+        request.headers  # noqa: B018 -- read, not changed
+        return request
+
+    @app.get("/h")
+    async def h(x_user: str = Header("none")) -> str:
+        return x_user
+
+    client = serve(app)
+    assert client.get("/h", headers={"X-User": "ada"}).body == b"ada"
+    # A Request of the hook's own changes no header: the request goes on as sent.
+    assert client.get("/h", headers={"X-User": "ada", "X-Replace": "1"}).body == b"ada"
