@@ -34,6 +34,7 @@ from .responses import Response
 from .routing import Route
 
 __all__ = [
+    "PreAnswer",
     "drive_async",
     "drive_sync",
     "handled_route",
@@ -319,6 +320,33 @@ class _Final:
         self.rendered = rendered
 
 
+class PreAnswer(Exception):
+    """What a REQUEST's pre phases answer instead of the handler's answer
+    (config "hooks_in_request", spikard.h): CONTINUE with the headers its
+    hooks changed, or a failed hook's answer. Raised out of a hooked
+    route's call; the dispatcher's _crash sends ``answer(exchange)``."""
+
+    def __init__(self, rest: tuple[int, Any, Any, int]) -> None:
+        super().__init__("pre phases answered")
+        self.rest = rest
+
+    def answer(self, exchange: int) -> Answer:
+        return (exchange, *self.rest)
+
+
+def _pre_outcome(out: Any) -> None:
+    """Raise the PreAnswer of request hooks that changed headers."""
+    changes = _changes(out)
+    if changes is not None or type(out) is not _HookRequest:
+        # A Request of a hook's own: the core validates what it carries.
+        raise PreAnswer((0, changes, b"", _CONTINUE))
+
+
+def _pre_failed(exc: Exception) -> PreAnswer:
+    rest = _failed(0, exc)[1:]
+    return PreAnswer(rest)
+
+
 def hooked_route(
     route: Route, hooks: Hooks, loop: Callable[[], asyncio.AbstractEventLoop | None]
 ) -> Route:
@@ -363,12 +391,26 @@ def hooked_route(
             resp = await run_chain(post_chain, given, Response)
             return _Final(_after(resp, given, unchanged, rendered))
 
+        request_chain = chain_of(hooks, "on_request", "pre_validation")
+
         async def call_async(ev: tuple[Any, ...]) -> Any:
             try:
+                request: Request | None = None
+                if len(ev) > 7 and ev[7]:  # the pre phases ride on this REQUEST
+                    try:
+                        out = await run_chain(request_chain, _request(ev[4], ev[6], ev[3]), Request)
+                    except Exception as exc:
+                        raise _pre_failed(exc) from exc
+                    if isinstance(out, Response):  # a short circuit
+                        if post_chain:
+                            return await through_on_response(_rendered(out))
+                        return _Final(_rendered(out))
+                    _pre_outcome(out)
+                    request = out  # as received: pre_handler sees the same
                 if pre_chain:
-                    out = await run_chain(
-                        pre_chain, Request.from_event(ev[4], ev[6], ev[3]), Request
-                    )
+                    if request is None:
+                        request = Request.from_event(ev[4], ev[6], ev[3])
+                    out = await run_chain(pre_chain, request, Request)
                     if isinstance(out, Response):
                         if post_chain:
                             return await through_on_response(_rendered(out))
@@ -378,6 +420,8 @@ def hooked_route(
                     return result
                 # render raises OpenStream for a stream: no on_response
                 return await through_on_response(render(result))
+            except PreAnswer:
+                raise
             except Exception as exc:
                 remember(ev, exc)
                 raise
@@ -385,8 +429,25 @@ def hooked_route(
         new_call: Callable[[tuple[Any, ...]], Any] = call_async
     else:
 
+        def early(ev: tuple[Any, ...]) -> Generator[Step, Any, Any]:
+            """The pre phases riding on the REQUEST; a short circuit's answer."""
+            out = yield ("on_request", "pre_validation"), _request(ev[4], ev[6], ev[3]), Request
+            if isinstance(out, Response):
+                return _Final((yield from _on_response(hooks, _rendered(out))))
+            _pre_outcome(out)
+            return None
+
         def call_sync(ev: tuple[Any, ...]) -> Any:
             try:
+                if len(ev) > 7 and ev[7]:  # the pre phases ride on this REQUEST
+                    try:
+                        short = _run_sync(hooks, early(ev), loop())
+                    except PreAnswer:
+                        raise
+                    except Exception as exc:
+                        raise _pre_failed(exc) from exc
+                    if short is not None:
+                        return short
                 short = _run_sync(hooks, before(ev), loop())
                 if short is not None:
                     return short
@@ -394,6 +455,8 @@ def hooked_route(
                 if not post:
                     return result
                 return _run_sync(hooks, steps(ev, result), loop())
+            except PreAnswer:
+                raise
             except Exception as exc:
                 remember(ev, exc)
                 raise
