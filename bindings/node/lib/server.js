@@ -66,15 +66,28 @@ function hookedRoute(route, hooks) {
   const handler = route.handler;
   const final = ([status, headers, body]) =>
     new Response(body === '' ? undefined : body, { status, headers: headers || [] });
-  const hooked = async (req) => {
-    if (pre) {
-      const out = await hooks.run(['pre_handler'], req, true);
-      if (out instanceof Response) return post ? final(await hooks.onResponse(render(out))) : out;
-    }
-    let value = await handler(req);
+  const preChain = hooks.chain('pre_handler');
+  // No async function: hooks and a handler that return no promise answer
+  // without a microtask turn; each promise one returns costs one reaction.
+  const answer = (value) => {
     if (!post || value instanceof StreamingResponse || value instanceof ProblemError) return value;
-    if (isFetchResponse(value)) value = await fromFetchResponse(value);
-    return final(await hooks.onResponse(render(value, C.RESPONSE_PROBLEM)));
+    if (isFetchResponse(value)) return fromFetchResponse(value).then(answer);
+    const rendered = hooks.onResponseNow(render(value, C.RESPONSE_PROBLEM));
+    return isThenable(rendered) ? rendered.then(final) : final(rendered);
+  };
+  const afterPre = (req, out) => {
+    if (out instanceof Response) {
+      if (!post) return out;
+      const rendered = hooks.onResponseNow(render(out));
+      return isThenable(rendered) ? rendered.then(final) : final(rendered);
+    }
+    const value = handler(req);
+    return isThenable(value) ? Promise.resolve(value).then(answer) : answer(value);
+  };
+  const hooked = (req) => {
+    if (!pre) return afterPre(req, req);
+    const out = hooks.runNow(preChain, req, true);
+    return isThenable(out) ? out.then((o) => afterPre(req, o)) : afterPre(req, out);
   };
   return { ...route, handler: hooked };
 }
@@ -343,13 +356,20 @@ class Server {
   /** Answer a lifecycle visit once its hooks have run. */
   _visit(exchange, routeId, code, data) {
     const route = this._table[routeId];
-    this._hooks.visit(exchange, route, code, data).then(
-      (answer) => this._queue(answer),
-      (err) => {
-        console.error('spikard: a lifecycle hook failed:', err);
-        this._queue([exchange, 500, null, '', C.RESPONSE_HANDLER_ERROR]);
-      },
-    );
+    const failed = (err) => {
+      console.error('spikard: a lifecycle hook failed:', err);
+      this._queue([exchange, 500, null, '', C.RESPONSE_HANDLER_ERROR]);
+    };
+    let answer;
+    try {
+      answer = this._hooks.visitNow(exchange, route, code, data);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    // Hooks that returned no promise are answered now, without a microtask turn.
+    if (isThenable(answer)) answer.then((a) => this._queue(a), failed);
+    else this._queue(answer);
   }
 
   /** _failed for a request whose dependencies' cleanups run now. */

@@ -172,3 +172,33 @@ test('exceptionHandler maps error classes to answers', async (t) => {
   got = await fetch(`${url}/other`);
   assert.equal(got.status, 500);
 });
+
+test('onResponse changes made in place on the given Response reach the client', async (t) => {
+  const app = new Spikard({ quiet: true });
+  app.onResponse((res) => {
+    const what = res.getHeader('x-what') || '';
+    if (what.includes('status')) res.status = 201;
+    if (what.includes('content')) res.content = '{"edited":true}';
+    if (what.includes('cookie')) res.setCookie('seen', '1');
+    if (what.includes('header')) res.setHeader('x-edited', 'yes');
+    return res;
+  });
+  app.preHandler((req) => req); // returns what it was given: no promise, no check
+  app.get(
+    '/r/{what}',
+    { params: { type: 'object', properties: { what: { type: 'string' } } } },
+    (req) => new Response({ what: req.params.what }, { headers: { 'x-what': req.params.what } }),
+  );
+  app.get('/buf', () => Buffer.from('abc'));
+  const url = await serve(t, app);
+  let got = await fetch(`${url}/r/none`);
+  assert.equal(got.status, 200);
+  assert.deepEqual(await got.json(), { what: 'none' });
+  assert.equal(got.headers.get('x-edited'), null);
+  assert.equal((await fetch(`${url}/r/status`)).status, 201);
+  assert.deepEqual(await (await fetch(`${url}/r/content`)).json(), { edited: true });
+  assert.match((await fetch(`${url}/r/cookie`)).headers.get('set-cookie'), /^seen=1/);
+  assert.equal((await fetch(`${url}/r/header`)).headers.get('x-edited'), 'yes');
+  got = await fetch(`${url}/buf`);
+  assert.equal(await got.text(), 'abc');
+});
