@@ -334,3 +334,54 @@ def test_request_hooks_may_return_awaitables_and_their_own_request(serve):
     assert client.get("/h", headers={"X-User": "ada"}).body == b"ada"
     # A Request of the hook's own changes no header: the request goes on as sent.
     assert client.get("/h", headers={"X-User": "ada", "X-Replace": "1"}).body == b"ada"
+
+
+def test_request_hooks_in_the_request_and_in_a_pre_visit(serve):
+    """Request hooks run on every request as received, whether they ride on
+    its REQUEST (it validates as received) or get a pre visit (it does not,
+    or core decodes its body): unchanged, changed, short-circuited, raising,
+    on async and def routes alike."""
+    from spikard import HTTPException
+
+    app = Spikard()
+    bodies: list[bytes] = []
+
+    @app.on_request
+    def gate(request: Request) -> Request | Response:
+        bodies.append(request.body)
+        action = request.headers.get("x-action")
+        if action == "deny":
+            return Response({"error": "denied"}, status_code=403)
+        if action == "raise":
+            raise HTTPException(418, "teapot")
+        if action == "name":
+            request.headers["X-User"] = "ada"
+        return request
+
+    @app.get("/a")
+    async def a(x_user: str = Header()) -> str:
+        return x_user
+
+    @app.get("/s")
+    def s(x_user: str = Header()) -> str:
+        return x_user
+
+    @app.post("/form")
+    async def form(request: Request) -> dict[str, str]:
+        return {"body": request.body.decode()}
+
+    client = serve(app)
+    for path in ("/a", "/s"):
+        assert client.get(path, headers={"X-User": "eve"}).body == b"eve"
+        assert client.get(path, headers={"X-User": "eve", "X-Action": "name"}).body == b"ada"
+        assert client.get(path, headers={"X-Action": "name"}).body == b"ada"  # a pre visit
+        assert client.get(path).status == 422  # the pre visit continued unchanged
+        r = client.get(path, headers={"X-User": "eve", "X-Action": "deny"})
+        assert (r.status, r.json()) == (403, {"error": "denied"})
+        r = client.get(path, headers={"X-User": "eve", "X-Action": "raise"})
+        assert (r.status, r.json()["detail"]) == (418, "teapot")
+    bodies.clear()
+    r = client.post(
+        "/form", body=b"a=1", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status == 200 and bodies == [b"a=1"], (r.body, bodies)
