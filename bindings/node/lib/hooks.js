@@ -100,6 +100,16 @@ function samePairs(a, b) {
   return true;
 }
 
+/** What a REQUEST's pre phases answer instead of the handler's answer
+ *  (config "hooks_in_request", spikard.h): CONTINUE with the headers its
+ *  hooks changed, or a failed hook's 500. Thrown out of a hooked route's
+ *  handler; the server sends [exchange, ...rest]. */
+class PreAnswer {
+  constructor(rest) {
+    this.rest = rest;
+  }
+}
+
 class Hooks {
   constructor() {
     this.byPhase = Object.fromEntries(PHASES.map((p) => [p, []]));
@@ -118,6 +128,11 @@ class Hooks {
   /** The phases with hooks, for the core's "hooks" list. */
   phases() {
     return PHASES.filter((p) => this.byPhase[p].length > 0);
+  }
+
+  /** Whether onRequest/preValidation hooks exist (config "hooks_in_request"). */
+  get inRequest() {
+    return this.byPhase.on_request.length > 0 || this.byPhase.pre_validation.length > 0;
   }
 
   /** Whether error answers make an error visit. */
@@ -228,6 +243,36 @@ class Hooks {
     return isThenable(out) ? out.then(go) : go(out);
   }
 
+  /** The onRequest/preValidation hooks of a REQUEST that brings its pre
+   *  phases (config "hooks_in_request"), on its own request: null to go on
+   *  to the handler, a Response (a short circuit), or a PreAnswer (they
+   *  changed headers: CONTINUE; or one failed); a promise of it once a hook
+   *  returns one. Answers as a pre visit (visitNow) would. */
+  inRequestNow(req) {
+    const before = new Map(Object.entries(req.headers));
+    const chain = this._preChain || (this._preChain = this.chain('on_request', 'pre_validation'));
+    const go = (out) => {
+      if (out instanceof Response) return out;
+      const after = new Map(
+        Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
+      );
+      const edits = changes(before, after);
+      if (edits === null && out === req) return null;
+      return new PreAnswer([0, edits, '', C.RESPONSE_CONTINUE]);
+    };
+    const failed = (err) => {
+      console.error('spikard: a lifecycle hook failed:', err);
+      return new PreAnswer([500, null, '', C.RESPONSE_HANDLER_ERROR]);
+    };
+    let out;
+    try {
+      out = this.runNow(chain, req, true);
+    } catch (err) {
+      return failed(err);
+    }
+    return isThenable(out) ? out.then(go, failed) : go(out);
+  }
+
   /** The answer to a HOOK visit: [exchange, status, headers, body, flags]. */
   async visit(exchange, route, code, data) {
     if (code & PRE) return this.visitNow(exchange, route, code, data);
@@ -248,4 +293,4 @@ class Hooks {
   }
 }
 
-module.exports = { ErrorResponse, Hooks, PHASES, isThenable };
+module.exports = { ErrorResponse, Hooks, PHASES, PreAnswer, isThenable };

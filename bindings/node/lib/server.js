@@ -35,7 +35,7 @@ const {
   render,
   renderProblem,
 } = require('./response');
-const { Hooks } = require('./hooks');
+const { Hooks, PreAnswer } = require('./hooks');
 const { cleanUp } = require('./di');
 
 const C = native.constants;
@@ -62,7 +62,7 @@ function abortReason(code) {
 function hookedRoute(route, hooks) {
   const pre = hooks.byPhase.pre_handler.length > 0;
   const post = hooks.byPhase.on_response.length > 0;
-  if (route.socket !== null || (!pre && !post)) return route;
+  if (route.socket !== null || (!pre && !post && !hooks.inRequest)) return route;
   const handler = route.handler;
   const final = ([status, headers, body]) =>
     new Response(body === '' ? undefined : body, { status, headers: headers || [] });
@@ -84,10 +84,24 @@ function hookedRoute(route, hooks) {
     const value = handler(req);
     return isThenable(value) ? Promise.resolve(value).then(answer) : answer(value);
   };
-  const hooked = (req) => {
+  const preHandler = (req) => {
     if (!pre) return afterPre(req, req);
     const out = hooks.runNow(preChain, req, true);
     return isThenable(out) ? out.then((o) => afterPre(req, o)) : afterPre(req, out);
+  };
+  const afterRequestHooks = (req, out) => {
+    if (out === null) return preHandler(req);
+    if (out instanceof PreAnswer) throw out; // the server answers it
+    return afterPre(req, out); // a short circuit
+  };
+  // prePhases: the onRequest/preValidation phases this REQUEST brings
+  // (config "hooks_in_request"), else undefined.
+  const hooked = (req, prePhases) => {
+    if (prePhases === undefined) return preHandler(req);
+    const out = hooks.inRequestNow(req);
+    return isThenable(out)
+      ? out.then((o) => afterRequestHooks(req, o))
+      : afterRequestHooks(req, out);
   };
   return { ...route, handler: hooked };
 }
@@ -158,6 +172,11 @@ class Server {
     if (hooks.phases().length > 0) {
       // The core pauses requests only for phases with hooks (lib/hooks.js).
       configJson = JSON.stringify({ ...JSON.parse(configJson), hooks: hooks.phases() });
+      if (hooks.inRequest) {
+        // A request that validates as received runs them in its REQUEST:
+        // no pre visit, no extra crossing (hookedRoute).
+        configJson = JSON.stringify({ ...JSON.parse(configJson), hooks_in_request: true });
+      }
       routes = routes.map((route) => hookedRoute(route, hooks));
     }
     this.port = 0;
@@ -248,10 +267,13 @@ class Server {
         this._sockets.open(exchange, route, params, events[i + 4]); // a WebSocket's WS_OPEN
         continue;
       }
-      const req = new Request(route, params, events[i + 3], events[i + 4], events[i + 5]);
+      let attachments = events[i + 5];
+      let prePhases; // a number there: the pre phases this REQUEST brings (lib/hooks.js)
+      if (typeof attachments === 'number') [prePhases, attachments] = [attachments, null];
+      const req = new Request(route, params, events[i + 3], events[i + 4], attachments);
       let result;
       try {
-        result = route.handler(req);
+        result = prePhases === undefined ? route.handler(req) : route.handler(req, prePhases);
       } catch (err) {
         out.push(this._failedRequest(exchange, route, req, err));
         continue;
@@ -380,6 +402,7 @@ class Server {
   }
 
   _failed(exchange, route, err) {
+    if (err instanceof PreAnswer) return [exchange, ...err.rest]; // lib/hooks.js
     this._hooks.remember(exchange, err);
     if (err instanceof ProblemError) {
       try {

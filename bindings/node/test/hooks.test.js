@@ -202,3 +202,28 @@ test('onResponse changes made in place on the given Response reach the client', 
   got = await fetch(`${url}/buf`);
   assert.equal(await got.text(), 'abc');
 });
+
+test('request hooks in the REQUEST and in a pre visit: unchanged, changed, short circuit, failing', async (t) => {
+  const app = new Spikard({ quiet: true });
+  app.onRequest((req) => {
+    const action = req.headers['x-action'];
+    if (action === 'deny') return new Response({ error: 'denied' }, { status: 403 });
+    if (action === 'throw') throw new Error('hook broke');
+    if (action === 'name') req.headers['x-user'] = 'ada';
+    return req;
+  });
+  app.get('/a', USER_HEADER, async (req) => req.headers['x-user']);
+  app.get('/s', USER_HEADER, (req) => req.headers['x-user']);
+  const url = await serve(t, app);
+  const call = (path, headers) => fetch(`${url}${path}`, { headers });
+  for (const path of ['/a', '/s']) {
+    assert.equal(await (await call(path, { 'x-user': 'eve' })).text(), 'eve');
+    assert.equal(await (await call(path, { 'x-user': 'eve', 'x-action': 'name' })).text(), 'ada');
+    assert.equal(await (await call(path, { 'x-action': 'name' })).text(), 'ada'); // a pre visit
+    assert.equal((await call(path, {})).status, 422); // the pre visit continued unchanged
+    const denied = await call(path, { 'x-user': 'eve', 'x-action': 'deny' });
+    assert.equal(denied.status, 403);
+    assert.deepEqual(await denied.json(), { error: 'denied' });
+    assert.equal((await call(path, { 'x-user': 'eve', 'x-action': 'throw' })).status, 500);
+  }
+});

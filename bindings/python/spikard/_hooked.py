@@ -6,6 +6,14 @@ Each visit is written once, as a generator of steps: it yields
 their result, and returns the answer. The event loop drives it with the
 hooks' ``run_async``, a pool thread with ``run_sync`` (an ``async def``
 hook then runs on the loop while the thread waits).
+
+The event loop's hot paths (a pre visit, a hooked async route) are flat
+coroutines instead (visit_async, run_chain): each hook is called in turn
+and awaited only when it returns an awaitable. With config
+"hooks_in_request" (set when there are on_request or pre_validation hooks)
+a request that validates as received brings those phases in its REQUEST,
+and the hooked route runs them before pre_handler; hooks that change
+headers answer CONTINUE (PreAnswer) and the core validates again.
 """
 
 from __future__ import annotations
