@@ -87,7 +87,8 @@ def _request(meta: Any, facts: Any, body: bytes | None) -> Request:
 def _changes(request: Request) -> list[tuple[str, str]] | None:
     """The header changes request hooks made on the request they returned."""
     headers = request._headers
-    if isinstance(headers, MutableHeaders) and headers.changes:
+    # None first: Headers is a Mapping, so isinstance is an ABC check.
+    if headers is not None and type(headers) is MutableHeaders and headers.changes:
         return list(headers.changes.items())
     return None
 
@@ -146,9 +147,12 @@ def _after(resp: Response, given: Response, before: dict[str, str], rendered: Re
 
 
 def _cookies_changed(resp: Response, rendered: Rendered) -> bool:
-    if not resp.cookies:
-        return any(h[0] in (b"spikard-cookie", "spikard-cookie") for h in rendered[1] or ())
-    return True  # compared by rendering them again
+    if resp.cookies:
+        return True  # compared by rendering them again
+    headers = rendered[1]
+    if headers is None or id(headers) in _SHARED_HEADERS:
+        return False
+    return any(h[0] in (b"spikard-cookie", "spikard-cookie") for h in headers)
 
 
 def _rendered(resp: Response) -> Rendered:
