@@ -407,23 +407,26 @@ def hooked_route(
 
         async def call_async(ev: tuple[Any, ...]) -> Any:
             try:
-                request: Request | None = None
                 if len(ev) > 7 and ev[7]:  # the pre phases ride on this REQUEST
+                    request: Request = _request(ev[4], ev[6], ev[3])
                     try:
-                        out = await run_chain(request_chain, _request(ev[4], ev[6], ev[3]), Request)
+                        out = await run_chain(request_chain, request, Request)
                     except Exception as exc:
                         raise _pre_failed(exc) from exc
-                    if isinstance(out, Response):  # a short circuit
-                        if post_chain:
-                            return await through_on_response(_rendered(out))
-                        return _Final(_rendered(out))
-                    _pre_outcome(out)
-                    request = out  # as received: pre_handler sees the same
+                    if out is not request:
+                        if isinstance(out, Response):  # a short circuit
+                            if post_chain:
+                                return await through_on_response(_rendered(out))
+                            return _Final(_rendered(out))
+                        _pre_outcome(out)  # a Request of a hook's own: CONTINUE
+                    elif request._headers is not None:
+                        _pre_outcome(out)  # CONTINUE if they changed headers
+                    # pre_handler sees the same request, as received
+                elif pre_chain:
+                    request = Request.from_event(ev[4], ev[6], ev[3])
                 if pre_chain:
-                    if request is None:
-                        request = Request.from_event(ev[4], ev[6], ev[3])
                     out = await run_chain(pre_chain, request, Request)
-                    if isinstance(out, Response):
+                    if out is not request and isinstance(out, Response):
                         if post_chain:
                             return await through_on_response(_rendered(out))
                         return _Final(_rendered(out))
@@ -431,7 +434,10 @@ def hooked_route(
                 if not post_chain:
                     return result
                 # render raises OpenStream for a stream: no on_response
-                return await through_on_response(render(result))
+                rendered = render(result)
+                given, unchanged = _hook_response(rendered)
+                resp = await run_chain(post_chain, given, Response)
+                return _Final(_after(resp, given, unchanged, rendered))
             except PreAnswer:
                 raise
             except Exception as exc:
