@@ -243,6 +243,9 @@ COMPRESSING = ("spikard-compress", "fastapi-gzip")
 # in bench/peers/<name>/ with app.mjs and a pinned package-lock.json.
 NODE_PEERS = ("fastify", "hono", "express")
 NODE_SERVERS = ("spikard-node", *NODE_PEERS)
+# spikard-node-hooks: the Node app with one no-op hook in each phase (issue
+# 17's figure for Node, against spikard-node); named only.
+NODE_HOOKS = "spikard-node-hooks"
 # Our app with its middleware set apart, for the cost of request ids and
 # CORS: spikard-bare turns request ids off (they are on by default);
 # spikard-mw keeps them on and adds an app-wide CORS policy and compression
@@ -271,6 +274,7 @@ KNOWN = (
     "baseline-sync",
     "spikard-hooks",
     "spikard-host-hooks",
+    NODE_HOOKS,
     *ACCESS_LOG_SERVERS,
     *GUARDED,
     *MIDDLEWARE_SERVERS,
@@ -333,18 +337,20 @@ def prepare_node_server(name: str) -> Server:
     peer = BENCH / "peers" / name
     app = (
         BENCH / "apps" / "spikard_app.mjs"
-        if name == "spikard-node"
+        if name in ("spikard-node", NODE_HOOKS)
         else peer / "app.mjs"
     )
     argv = [node or "node", str(app), "--port", "{port}"]
-    if name == "spikard-node":
+    if name == NODE_HOOKS:
+        argv.append("--hooks")
+    if name in ("spikard-node", NODE_HOOKS):
         note = "unpinned: new Spikard({ workers: 2 })"
     else:
         note = "unpinned: node:cluster, 2 workers"
     s = Server(name, argv, [*argv, "--workers", "2"], note=note)
     if node is None:
         s.skip = "node not found on PATH"
-    elif name == "spikard-node":
+    elif name in ("spikard-node", NODE_HOOKS):
         if not NODE_ADDON.exists():
             s.skip = f"{shown(NODE_ADDON)} is missing (run `make setup-node`)"
     else:
@@ -501,7 +507,7 @@ def prepare_server(name: str, python: str, baseline: str | None = None) -> Serve
         return s
     if name in GUARDED:
         return prepare_guarded(name, python)
-    if name in NODE_SERVERS:
+    if name in NODE_SERVERS or name == NODE_HOOKS:
         return prepare_node_server(name)
     if name == "ceiling":
         # Built once and run directly (not `go run`) so the PID we sample for
@@ -1019,7 +1025,7 @@ NODE_PACKAGES = {"fastify": "fastify", "hono": "hono", "express": "express"}
 def node_version(name: str) -> str:
     """spikard-node: bindings/node's package.json; a peer: the version npm ci
     installed in its node_modules."""
-    if name == "spikard-node":
+    if name in ("spikard-node", NODE_HOOKS):
         package = ROOT / "bindings" / "node" / "package.json"
     else:
         package = (
@@ -1042,7 +1048,7 @@ def versions(servers: list[Server], python: str) -> dict:
     for s in servers:
         if s.name == "ceiling":
             continue
-        if s.name in NODE_SERVERS:
+        if s.name in NODE_SERVERS or s.name == NODE_HOOKS:
             out[s.name] = node_version(s.name)
             continue
         venv = "fastapi" if s.name == "fastapi-gzip" else s.name
@@ -1412,7 +1418,7 @@ def main() -> int:
     out.write_text(json.dumps(doc, indent=2) + "\n")
 
     runtimes = f"Python {meta['app_python']}"
-    if any(s.name in NODE_SERVERS for s in servers):
+    if any(s.name in (*NODE_SERVERS, NODE_HOOKS) for s in servers):
         runtimes += f", Node {meta['node']}"
     report = [
         f"# Benchmark {meta['date_utc']} ({label})",

@@ -56,6 +56,7 @@ type Config struct {
 	StaticFiles      []StaticDir        // directories served under URL prefixes (static.go)
 	OpenAPI          openapi.Config     // the OpenAPI document and docs pages (core/openapi); zero: none
 	Hooks            uint8              // Hook* phases every lane route visits for (hooks.go)
+	HooksInRequest   bool               // pre hooks ride on the REQUEST when the request validates as received (hooks.go)
 	AccessLog        bool               // one line per request (accesslog.go), in batches: on the Logger, or on AccessLogLane
 	AccessLogEvents  bool               // with AccessLog: the batches go as EventLog events on lane AccessLogLane, not to the Logger
 	AccessLogLane    uint32             // the lane of the EventLog events

@@ -95,6 +95,8 @@ func ParseConfig(doc []byte) (Config, error) {
 			cfg.OpenAPI, err = openapi.ParseConfig(raw)
 		case "hooks":
 			cfg.Hooks, err = parseHooks(raw) // hooks.go
+		case "hooks_in_request":
+			cfg.HooksInRequest, err = boolean(raw) // hooks.go
 		case "jwt_auth", "api_key_auth", "rate_limit": // guardconfig.go
 			var j Override[auth.JWTConfig]
 			var ak Override[auth.APIKeyConfig]

@@ -106,50 +106,73 @@ func (a *App) serveHTTP(ctx context.Context, c *app.RequestContext) {
 		a.coreError(ctx, ex)
 		return
 	}
-	if rt.hooks&preHooks != 0 && !a.preVisit(ctx, ex, body) { // hooks.go
+	pre := rt.hooks&preHooks != 0
+	inRequest := pre && a.cfg.HooksInRequest             // hooks.go: the pre hooks may ride on the REQUEST
+	if pre && !inRequest && !a.preVisit(ctx, ex, body) { // hooks.go
 		return
 	}
+	raw := body
+	for {
+		ex.params, ex.errs = rt.params.Extract(ex.params[:0], ex, &ex.scratch, ex.errs[:0])
+		// Body decoding (JSON, forms, multipart) and validation; see formbody.go.
+		body, attachments, ok := ex.decodeBody(raw)
+		if inRequest && (!ok || len(ex.errs) > 0 || !sameBytes(body, raw)) {
+			// The hooks see the request before core refuses it, and its
+			// body as received: a pre visit, then validation again.
+			inRequest = false
+			if !ok {
+				unwriteProblem(c) // hooks.go
+			}
+			if !a.preVisit(ctx, ex, raw) {
+				return
+			}
+			continue
+		}
+		if !ok {
+			a.coreError(ctx, ex)
+			return
+		}
+		if len(ex.errs) > 0 {
+			p := problem.Validation(ex.errs)
+			ex.out = writeProblem(c, &p, ex.out)
+			a.coreError(ctx, ex)
+			return
+		}
 
-	ex.params, ex.errs = rt.params.Extract(ex.params[:0], ex, &ex.scratch, ex.errs[:0])
-	// Body decoding (JSON, forms, multipart) and validation; see formbody.go.
-	body, attachments, ok := ex.decodeBody(body)
-	if !ok {
-		a.coreError(ctx, ex)
-		return
-	}
-	if len(ex.errs) > 0 {
-		p := problem.Validation(ex.errs)
-		ex.out = writeProblem(c, &p, ex.out)
-		a.coreError(ctx, ex)
-		return
-	}
+		ex.req = Request{
+			Kind:        EventRequest,
+			Route:       rt.id,
+			Params:      ex.params,
+			Body:        body,
+			Attachments: attachments,
+		}
+		if rt.ws != nil {
+			ex.req.Kind = EventWSOpen
+		}
+		if rt.wants(factMeta) || rt.spec.Handler != nil || inRequest {
+			ex.req.Method = c.Request.Header.Method()
+			ex.req.Path = path
+			ex.req.Query = c.Request.URI().QueryString()
+			ex.collectHeaders()
+		}
+		if rt.facts&^factMeta != 0 {
+			ex.collectFacts(rt, body)
+		}
 
-	ex.req = Request{
-		Kind:        EventRequest,
-		Route:       rt.id,
-		Params:      ex.params,
-		Body:        body,
-		Attachments: attachments,
+		if h := rt.spec.Handler; h != nil {
+			ex.req.Exchange = ex.id()
+			a.runHandler(h, ex)
+			return
+		}
+		if !inRequest {
+			a.await(ctx, ex)
+			break
+		}
+		if !a.requestVisit(ctx, ex) { // hooks.go
+			break
+		}
+		inRequest = false // the hooks changed headers: validation again, a plain REQUEST
 	}
-	if rt.ws != nil {
-		ex.req.Kind = EventWSOpen
-	}
-	if rt.wants(factMeta) || rt.spec.Handler != nil {
-		ex.req.Method = c.Request.Header.Method()
-		ex.req.Path = path
-		ex.req.Query = c.Request.URI().QueryString()
-		ex.collectHeaders()
-	}
-	if rt.facts&^factMeta != 0 {
-		ex.collectFacts(rt, body)
-	}
-
-	if h := rt.spec.Handler; h != nil {
-		ex.req.Exchange = ex.id()
-		a.runHandler(h, ex)
-		return
-	}
-	a.await(ctx, ex)
 	if ex.hk.problem {
 		a.coreError(ctx, ex) // hooks.go: a problem the host asked core for
 	}

@@ -29,6 +29,20 @@ import (
 //     5xx core rendered (404, 405, 413, 415, 422, ...), or one a host asked
 //     core to render (SPIKARD_RESPONSE_HANDLER_ERROR, SPIKARD_RESPONSE_PROBLEM).
 //
+// With config "hooks_in_request", a request that validates as received,
+// with its body as received (no form or multipart decoded), makes no pre
+// visit: its REQUEST carries the pre phases in Request.Code (and meta,
+// whatever the route's facts), and the host runs on_request and
+// pre_validation hooks there before pre_handler and the handler. When they
+// change no header, the handler's answer ends the exchange as usual; when
+// they do, the host answers ResponseContinue with the changes, and core
+// validates again and queues a plain REQUEST (Code 0). A request that does
+// not validate as received, or whose body core decodes, makes the pre visit
+// first, so hooks always see the request before core refuses it and the
+// body as received. Validation has no side effect, so running it once more
+// after changed headers is all this costs; a host that never changes
+// headers saves the pre visit's crossing on every request.
+//
 // pre_handler and on_response hooks on a host's own answers run inside the
 // REQUEST visit, host side (pre_handler, handler and on_response back to
 // back), so a route whose hooks are all of those makes no extra crossing on
@@ -140,6 +154,32 @@ func (a *App) preVisit(ctx context.Context, ex *exchange, body []byte) bool {
 	a.await(ctx, ex)
 	ex.hk.visiting = false
 	return ex.hk.cont
+}
+
+// requestVisit queues ex's REQUEST with its route's pre phases in Code
+// (config "hooks_in_request"); a ResponseContinue may answer it. It reports
+// whether the host continued: its hooks changed headers, so the request is
+// validated again and goes as a plain REQUEST.
+func (a *App) requestVisit(ctx context.Context, ex *exchange) bool {
+	ex.req.Code = uint32(ex.rt.hooks & preHooks)
+	ex.hk.visiting, ex.hk.post, ex.hk.cont = true, false, false
+	a.await(ctx, ex)
+	ex.hk.visiting = false
+	return ex.hk.cont
+}
+
+// unwriteProblem takes back the problem decodeBody wrote, so that a pre
+// visit's hooks answer on a clean response; headers set before validation
+// (request id, CORS) stay.
+func unwriteProblem(c *app.RequestContext) {
+	c.Response.SetStatusCode(200)
+	c.Response.Header.SetContentTypeBytes(nil)
+	c.Response.ResetBody()
+}
+
+// sameBytes reports whether a and b are the same bytes (not a copy).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // coreError makes the error visit of core's problem answer in ex's

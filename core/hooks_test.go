@@ -317,3 +317,79 @@ func BenchmarkLaneRoundTripHooks(b *testing.B) {
 		})
 	}
 }
+
+// With "hooks_in_request" a request that validates as received makes no pre
+// visit: its REQUEST carries the pre phases; a CONTINUE there (changed
+// headers) validates again and sends a plain REQUEST; one that does not
+// validate as received makes the pre visit first.
+func TestHooksInRequest(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	a, base := startApp(t, func(c *Config) { c.HooksInRequest = true }, userRoute)
+	go host(a, 0, func(r *Request) Response {
+		var user, auth string
+		for _, h := range r.Headers {
+			switch string(h.Name) {
+			case "x-user":
+				user = string(h.Value)
+			case "authorization":
+				auth = string(h.Value)
+			}
+		}
+		mu.Lock()
+		kind := map[uint32]string{EventHook: "hook", EventRequest: "request"}[r.Kind]
+		seen = append(seen, kind+":"+phaseNames(r.Code))
+		mu.Unlock()
+		if r.Code&uint32(preHooks) == 0 { // the handler
+			return echoParams(r)
+		}
+		if string(r.Method) != "GET" || string(r.Path) != "/me" {
+			t.Errorf("hooks saw %s %s", r.Method, r.Path)
+		}
+		switch {
+		case auth == "":
+			return Response{Status: 401, Headers: jsonHeader, Body: []byte(`{"error":"Unauthorized"}`)}
+		case r.Kind == EventHook || user == "bob":
+			return Response{Flags: ResponseContinue, Headers: []Header{hdr("x-user", "ada")}}
+		}
+		return echoParams(r) // hooks changed nothing: the handler in the same visit
+	})
+	take := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		s := strings.Join(seen, " ")
+		seen = nil
+		return s
+	}
+	call := func(headers ...string) result {
+		req, _ := http.NewRequest("GET", base+"/me", nil)
+		for i := 0; i < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return result{status: resp.StatusCode, body: readAll(t, resp)}
+	}
+	pre := "on_request+pre_validation"
+	for _, c := range []struct {
+		headers      []string
+		status       int
+		body, visits string
+	}{
+		{[]string{"Authorization", "x", "X-User", "eve"}, 200, `{"x_user":"eve"}`, "request:" + pre},
+		{[]string{"Authorization", "x", "X-User", "bob"}, 200, `{"x_user":"ada"}`, "request:" + pre + " request:"},
+		{[]string{"Authorization", "x"}, 200, `{"x_user":"ada"}`, "hook:" + pre + " request:"},
+		{[]string{"X-User", "eve"}, 401, `{"error":"Unauthorized"}`, "request:" + pre},
+		{nil, 401, `{"error":"Unauthorized"}`, "hook:" + pre},
+	} {
+		r := call(c.headers...)
+		if r.status != c.status || r.body != c.body {
+			t.Errorf("%v: %d %s", c.headers, r.status, r.body)
+		}
+		if got := take(); got != c.visits {
+			t.Errorf("%v: visits %q, want %q", c.headers, got, c.visits)
+		}
+	}
+}

@@ -425,6 +425,10 @@ typedef struct spikard_app spikard_app;
  *       "on_response", "on_error" (see Section - Lifecycle hooks), default
  *       []. With "on_response" or "on_error", requests that match no route
  *       visit lane 0 too.
+ *   "hooks_in_request" (2.3): bool, default false: a request of a route
+ *       with on_request or pre_validation hooks that validates as received
+ *       makes no pre visit; its REQUEST carries the pre phases in code (see
+ *       Section - Lifecycle hooks).
  *   "jwt_auth": object (2.3), default none: every route not choosing
  *       otherwise (route key "jwt_auth") requires "Authorization: Bearer
  *       <JWT>" (RFC 7519, compact JWS), verified by core. Keys:
@@ -751,7 +755,10 @@ typedef struct spikard_event {
     uint64_t exchange; /* names the exchange in every later call; never 0 */
     uint32_t kind;     /* SPIKARD_EVENT_* */
     uint32_t route;    /* the id from spikard_app_add_route */
-    uint32_t code;     /* DISCONNECT: SPIKARD_GONE_*; WS_CLOSE: the close code; else 0 */
+    uint32_t code;     /* DISCONNECT: SPIKARD_GONE_*; WS_CLOSE: the close code; HOOK: its
+                        * SPIKARD_HOOK_* phases; REQUEST under config "hooks_in_request":
+                        * the pre phases still to run (see Section - Lifecycle hooks);
+                        * else 0 */
     uint32_t flags;    /* SPIKARD_EVENT_F_* (WS_MESSAGE); else 0 */
     spikard_str method; /* fact "meta" */
     spikard_str path;   /* fact "meta"; percent-decoded */
@@ -994,6 +1001,19 @@ int spikard_respond(int *out_results, spikard_app *app, const spikard_response *
  *   names lower-case, framing headers left out) and body the answer's
  *   body. CONTINUE sends core's answer, its headers changed; any other
  *   answer replaces it whole. An exchange makes at most one error visit.
+ *
+ *   PRE PHASES IN THE REQUEST (config "hooks_in_request"): a request that
+ *   validates as received, its body as received (no form or multipart
+ *   decoded), makes no pre visit: its REQUEST (with meta whatever the
+ *   route's facts) has code = its ON_REQUEST/PRE_VALIDATION bits, and the
+ *   host runs those hooks first, on the request as received. Hooks that
+ *   change no header go on to the handler in the same visit, whose answer
+ *   ends the exchange as any REQUEST's does (a short circuit too). Hooks
+ *   that change headers answer CONTINUE with the changes, as on a pre
+ *   visit: validation runs again on the changed request and a REQUEST with
+ *   code 0 follows (or core's 422, with its error visit). A request that
+ *   does not validate as received, or whose body core decodes, makes the
+ *   pre visit first, so hooks see every request before core refuses it.
  *
  * pre_handler hooks, the handler and on_response hooks on the host's own
  * answers run back to back inside the REQUEST visit, host side; the

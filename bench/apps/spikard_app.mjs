@@ -9,7 +9,7 @@
 // UploadFile. A bad value is the core's 422 problem document. Handlers are
 // async. bench/run.py starts it pinned to one core:
 //
-//   node bench/apps/spikard_app.mjs --port 8000 [--workers 2]
+//   node bench/apps/spikard_app.mjs --port 8000 [--workers 2] [--hooks]
 //
 // The package is loaded from bindings/node (built by `make setup-node`), as
 // examples/node/quickstart.mjs does: no npm install step.
@@ -178,10 +178,13 @@ function main() {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string' },
       workers: { type: 'string', default: '1' },
+      hooks: { type: 'boolean', default: false }, // one no-op lifecycle hook in each phase
     },
   });
   if (values.port === undefined) {
-    console.error('usage: node bench/apps/spikard_app.mjs --port N [--workers N] [--host H]');
+    console.error(
+      'usage: node bench/apps/spikard_app.mjs --port N [--workers N] [--host H] [--hooks]',
+    );
     process.exit(2);
   }
   const app = buildApp({
@@ -189,6 +192,15 @@ function main() {
     port: Number(values.port),
     workers: Number(values.workers),
   });
+  if (values.hooks) {
+    // What hooks cost (issue 17's figure): each phase passes its value on.
+    const pass = async (value) => value;
+    app.onRequest(pass);
+    app.preValidation(pass);
+    app.preHandler(pass);
+    app.onResponse(pass);
+    app.onError(pass);
+  }
   // SIGTERM (the harness stopping a run) closes gracefully.
   return app.listen({ signals: true });
 }

@@ -72,6 +72,44 @@ function sameBody(a, b) {
   return Buffer.from(a).equals(Buffer.from(b));
 }
 
+function isThenable(value) {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof value.then === 'function'
+  );
+}
+
+/** A hook's result checked: what its phase continues with, else a TypeError naming it. */
+function checked(phase, hook, out, request) {
+  if (!(out instanceof Response) && !(request && out instanceof Request)) {
+    const want = request ? 'the request to go on, or a Response' : 'a Response';
+    throw new TypeError(
+      `${phase} hook ${nameOf(hook)} returned ${out === undefined ? 'undefined' : typeof out}; it must return ${want}`,
+    );
+  }
+  return out;
+}
+
+/** Whether two lists of header pairs are equal, pair by pair. */
+function samePairs(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i][0] !== b[i][0] || a[i][1] !== b[i][1]) return false;
+  }
+  return true;
+}
+
+/** What a REQUEST's pre phases answer instead of the handler's answer
+ *  (config "hooks_in_request", spikard.h): CONTINUE with the headers its
+ *  hooks changed, or a failed hook's 500. Thrown out of a hooked route's
+ *  handler; the server sends [exchange, ...rest]. */
+class PreAnswer {
+  constructor(rest) {
+    this.rest = rest;
+  }
+}
+
 class Hooks {
   constructor() {
     this.byPhase = Object.fromEntries(PHASES.map((p) => [p, []]));
@@ -90,6 +128,11 @@ class Hooks {
   /** The phases with hooks, for the core's "hooks" list. */
   phases() {
     return PHASES.filter((p) => this.byPhase[p].length > 0);
+  }
+
+  /** Whether onRequest/preValidation hooks exist (config "hooks_in_request"). */
+  get inRequest() {
+    return this.byPhase.on_request.length > 0 || this.byPhase.pre_validation.length > 0;
   }
 
   /** Whether error answers make an error visit. */
@@ -120,27 +163,120 @@ class Hooks {
     return value;
   }
 
-  /** [status, headers, body, flags] of an answer through the onResponse hooks. */
-  async onResponse(rendered) {
-    if (this.byPhase.on_response.length === 0) return rendered;
-    const [status, headers, body] = rendered;
-    const res = new Response(body === '' ? undefined : body, { status, headers: headers || [] });
-    return render(await this.run(['on_response'], res, false));
+  /** The (phase, hook) pairs of `phases` in the order they run. */
+  chain(...phases) {
+    return phases.flatMap((phase) => this.byPhase[phase].map((hook) => [phase, hook]));
   }
 
-  /** The answer to a HOOK visit: [exchange, status, headers, body, flags]. */
-  async visit(exchange, route, code, data) {
-    const [params, body, facts] = data;
-    if (code & PRE) {
-      const req = new Request(route || NO_ROUTE, '{}', body, facts, null);
-      const before = new Map(Object.entries(req.headers));
-      const out = await this.run(['on_request', 'pre_validation'], req, true);
-      if (out instanceof Response) return [exchange, ...(await this.onResponse(render(out)))];
+  /** run over a chain without a turn of the microtask queue while no hook
+   *  returns a promise: the result, or a promise of it once one does. A
+   *  hook returning what it was given is checked by identity alone. */
+  runNow(chain, value, request, from = 0) {
+    for (let i = from; i < chain.length; i++) {
+      const [phase, hook] = chain[i];
+      const out = hook(value);
+      if (out === value) continue;
+      if (isThenable(out)) {
+        return Promise.resolve(out).then((v) => {
+          const next = v === value ? v : checked(phase, hook, v, request);
+          if (request && next instanceof Response) return next;
+          return this.runNow(chain, next, request, i + 1);
+        });
+      }
+      value = checked(phase, hook, out, request);
+      if (request && value instanceof Response) return value;
+    }
+    return value;
+  }
+
+  /** [status, headers, body, flags] of an answer through the onResponse
+   *  hooks: the rendered answer itself when they hand back the Response
+   *  they were given unchanged (no re-render); a promise of it once a hook
+   *  returns one. */
+  onResponseNow(rendered) {
+    const chain = this._postChain || (this._postChain = this.chain('on_response'));
+    if (chain.length === 0) return rendered;
+    const [status, headers, body] = rendered;
+    const given = new Response(body === '' ? undefined : body, { status, headers: headers || [] });
+    const before = given.headers.slice();
+    const content = given.content;
+    const after = (res) =>
+      res === given &&
+      typeof body === 'string' && // a Buffer's bytes may have changed in place
+      res.status === status &&
+      res.content === content &&
+      samePairs(res.headers, before) &&
+      res.constructor === Response
+        ? rendered
+        : render(res);
+    const out = this.runNow(chain, given, false);
+    return isThenable(out) ? out.then(after) : after(out);
+  }
+
+  /** [status, headers, body, flags] of an answer through the onResponse hooks. */
+  async onResponse(rendered) {
+    return this.onResponseNow(rendered);
+  }
+
+  /** visit without a turn of the microtask queue while no hook returns a
+   *  promise: a pre visit's answer, or a promise of it; an error visit's
+   *  promise. */
+  visitNow(exchange, route, code, data) {
+    if (!(code & PRE)) return this.visit(exchange, route, code, data);
+    const [, body, facts] = data;
+    const req = new Request(route || NO_ROUTE, '{}', body, facts, null);
+    const before = new Map(Object.entries(req.headers));
+    const chain = this._preChain || (this._preChain = this.chain('on_request', 'pre_validation'));
+    const go = (out) => {
+      if (out instanceof Response) {
+        const rendered = this.onResponseNow(render(out));
+        return isThenable(rendered)
+          ? rendered.then((r) => [exchange, ...r])
+          : [exchange, ...rendered];
+      }
       const after = new Map(
         Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
       );
       return [exchange, 0, changes(before, after), '', C.RESPONSE_CONTINUE];
+    };
+    const out = this.runNow(chain, req, true);
+    return isThenable(out) ? out.then(go) : go(out);
+  }
+
+  /** The onRequest/preValidation hooks of a REQUEST that brings its pre
+   *  phases (config "hooks_in_request"), on its own request: null to go on
+   *  to the handler, a Response (a short circuit), or a PreAnswer (they
+   *  changed headers: CONTINUE; or one failed); a promise of it once a hook
+   *  returns one. Answers as a pre visit (visitNow) would. */
+  inRequestNow(req) {
+    const before = new Map(Object.entries(req.headers));
+    const chain = this._preChain || (this._preChain = this.chain('on_request', 'pre_validation'));
+    const go = (out) => {
+      if (out instanceof Response) return out;
+      const after = new Map(
+        Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
+      );
+      const edits = changes(before, after);
+      if (edits === null && out === req) return null;
+      return new PreAnswer([0, edits, '', C.RESPONSE_CONTINUE]);
+    };
+    const failed = (err) => {
+      console.error('spikard: a lifecycle hook failed:', err);
+      return new PreAnswer([500, null, '', C.RESPONSE_HANDLER_ERROR]);
+    };
+    let out;
+    try {
+      out = this.runNow(chain, req, true);
+    } catch (err) {
+      return failed(err);
     }
+    return isThenable(out) ? out.then(go, failed) : go(out);
+  }
+
+  /** The answer to a HOOK visit: [exchange, status, headers, body, flags]. */
+  async visit(exchange, route, code, data) {
+    if (code & PRE) return this.visitNow(exchange, route, code, data);
+    const [params, body] = data;
     const doc = params ? JSON.parse(params) : {};
     const status = doc.status || 500;
     const before = headerMap(doc.headers || []);
@@ -157,4 +293,4 @@ class Hooks {
   }
 }
 
-module.exports = { ErrorResponse, Hooks, PHASES };
+module.exports = { ErrorResponse, Hooks, PHASES, PreAnswer, isThenable };

@@ -35,7 +35,7 @@ const {
   render,
   renderProblem,
 } = require('./response');
-const { Hooks } = require('./hooks');
+const { Hooks, PreAnswer } = require('./hooks');
 const { cleanUp } = require('./di');
 
 const C = native.constants;
@@ -62,19 +62,46 @@ function abortReason(code) {
 function hookedRoute(route, hooks) {
   const pre = hooks.byPhase.pre_handler.length > 0;
   const post = hooks.byPhase.on_response.length > 0;
-  if (route.socket !== null || (!pre && !post)) return route;
+  if (route.socket !== null || (!pre && !post && !hooks.inRequest)) return route;
   const handler = route.handler;
   const final = ([status, headers, body]) =>
     new Response(body === '' ? undefined : body, { status, headers: headers || [] });
-  const hooked = async (req) => {
-    if (pre) {
-      const out = await hooks.run(['pre_handler'], req, true);
-      if (out instanceof Response) return post ? final(await hooks.onResponse(render(out))) : out;
-    }
-    let value = await handler(req);
+  const preChain = hooks.chain('pre_handler');
+  // No async function: hooks and a handler that return no promise answer
+  // without a microtask turn; each promise one returns costs one reaction.
+  const answer = (value) => {
     if (!post || value instanceof StreamingResponse || value instanceof ProblemError) return value;
-    if (isFetchResponse(value)) value = await fromFetchResponse(value);
-    return final(await hooks.onResponse(render(value, C.RESPONSE_PROBLEM)));
+    if (isFetchResponse(value)) return fromFetchResponse(value).then(answer);
+    const rendered = hooks.onResponseNow(render(value, C.RESPONSE_PROBLEM));
+    return isThenable(rendered) ? rendered.then(final) : final(rendered);
+  };
+  const afterPre = (req, out) => {
+    if (out instanceof Response) {
+      if (!post) return out;
+      const rendered = hooks.onResponseNow(render(out));
+      return isThenable(rendered) ? rendered.then(final) : final(rendered);
+    }
+    const value = handler(req);
+    return isThenable(value) ? Promise.resolve(value).then(answer) : answer(value);
+  };
+  const preHandler = (req) => {
+    if (!pre) return afterPre(req, req);
+    const out = hooks.runNow(preChain, req, true);
+    return isThenable(out) ? out.then((o) => afterPre(req, o)) : afterPre(req, out);
+  };
+  const afterRequestHooks = (req, out) => {
+    if (out === null) return preHandler(req);
+    if (out instanceof PreAnswer) throw out; // the server answers it
+    return afterPre(req, out); // a short circuit
+  };
+  // prePhases: the onRequest/preValidation phases this REQUEST brings
+  // (config "hooks_in_request"), else undefined.
+  const hooked = (req, prePhases) => {
+    if (prePhases === undefined) return preHandler(req);
+    const out = hooks.inRequestNow(req);
+    return isThenable(out)
+      ? out.then((o) => afterRequestHooks(req, o))
+      : afterRequestHooks(req, out);
   };
   return { ...route, handler: hooked };
 }
@@ -148,6 +175,11 @@ class Server {
     if (hooks.phases().length > 0) {
       // The core pauses requests only for phases with hooks (lib/hooks.js).
       configJson = JSON.stringify({ ...JSON.parse(configJson), hooks: hooks.phases() });
+      if (hooks.inRequest) {
+        // A request that validates as received runs them in its REQUEST:
+        // no pre visit, no extra crossing (hookedRoute).
+        configJson = JSON.stringify({ ...JSON.parse(configJson), hooks_in_request: true });
+      }
       routes = routes.map((route) => hookedRoute(route, hooks));
     }
     this.port = 0;
@@ -238,10 +270,13 @@ class Server {
         this._sockets.open(exchange, route, params, events[i + 4]); // a WebSocket's WS_OPEN
         continue;
       }
-      const req = new Request(route, params, events[i + 3], events[i + 4], events[i + 5]);
+      let attachments = events[i + 5];
+      let prePhases; // a number there: the pre phases this REQUEST brings (lib/hooks.js)
+      if (typeof attachments === 'number') [prePhases, attachments] = [attachments, null];
+      const req = new Request(route, params, events[i + 3], events[i + 4], attachments);
       let result;
       try {
-        result = route.handler(req);
+        result = prePhases === undefined ? route.handler(req) : route.handler(req, prePhases);
       } catch (err) {
         out.push(this._failedRequest(exchange, route, req, err));
         continue;
@@ -346,13 +381,20 @@ class Server {
   /** Answer a lifecycle visit once its hooks have run. */
   _visit(exchange, routeId, code, data) {
     const route = this._table[routeId];
-    this._hooks.visit(exchange, route, code, data).then(
-      (answer) => this._queue(answer),
-      (err) => {
-        console.error('spikard: a lifecycle hook failed:', err);
-        this._queue([exchange, 500, null, '', C.RESPONSE_HANDLER_ERROR]);
-      },
-    );
+    const failed = (err) => {
+      console.error('spikard: a lifecycle hook failed:', err);
+      this._queue([exchange, 500, null, '', C.RESPONSE_HANDLER_ERROR]);
+    };
+    let answer;
+    try {
+      answer = this._hooks.visitNow(exchange, route, code, data);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    // Hooks that returned no promise are answered now, without a microtask turn.
+    if (isThenable(answer)) answer.then((a) => this._queue(a), failed);
+    else this._queue(answer);
   }
 
   /** _failed for a request whose dependencies' cleanups run now. */
@@ -363,6 +405,7 @@ class Server {
   }
 
   _failed(exchange, route, err) {
+    if (err instanceof PreAnswer) return [exchange, ...err.rest]; // lib/hooks.js
     this._hooks.remember(exchange, err);
     if (err instanceof ProblemError) {
       try {

@@ -386,7 +386,8 @@ constexpr uint32_t kEventFields = 6;
 
 /* One event's kEventFields values into events at base: a request (and a
  * WebSocket's WS_OPEN, which its route tells apart) is [exchange, route,
- * params, body, facts, attachments], anything else [exchange, route, null,
+ * params, body, facts, attachments] (attachments: the pre phases, a number,
+ * on a REQUEST under config "hooks_in_request"), anything else [exchange, route, null,
  * kind, code, data], where data is a WS_MESSAGE's message (a string, or a
  * Buffer for a binary one: the type says which, so no flags cross), a
  * WS_CLOSE's reason (a string), a LOG's batch of access lines (a string),
@@ -433,7 +434,14 @@ void PutEvent(napi_env env, napi_value events, uint32_t base, const spikard_even
             facts.Build(ev);
             v[4] = Utf8(env, spikard_str{facts.Text().data(), facts.Text().size()});
         }
-        v[5] = ev.attachments.len == 0 ? null : BufferCopy(env, ev.attachments);
+        if (ev.code != 0) {
+            /* 2.3, config "hooks_in_request": a REQUEST carrying the pre
+             * phases its hooks still run; it has no attachments (core
+             * decoded no body), so their place holds the phases. */
+            Check(env, napi_create_uint32(env, ev.code, &v[5]));
+        } else {
+            v[5] = ev.attachments.len == 0 ? null : BufferCopy(env, ev.attachments);
+        }
     }
     for (uint32_t i = 0; i < kEventFields; i++) {
         Check(env, napi_set_element(env, events, base + i, v[i]));

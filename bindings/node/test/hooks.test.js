@@ -172,3 +172,58 @@ test('exceptionHandler maps error classes to answers', async (t) => {
   got = await fetch(`${url}/other`);
   assert.equal(got.status, 500);
 });
+
+test('onResponse changes made in place on the given Response reach the client', async (t) => {
+  const app = new Spikard({ quiet: true });
+  app.onResponse((res) => {
+    const what = res.getHeader('x-what') || '';
+    if (what.includes('status')) res.status = 201;
+    if (what.includes('content')) res.content = '{"edited":true}';
+    if (what.includes('cookie')) res.setCookie('seen', '1');
+    if (what.includes('header')) res.setHeader('x-edited', 'yes');
+    return res;
+  });
+  app.preHandler((req) => req); // returns what it was given: no promise, no check
+  app.get(
+    '/r/{what}',
+    { params: { type: 'object', properties: { what: { type: 'string' } } } },
+    (req) => new Response({ what: req.params.what }, { headers: { 'x-what': req.params.what } }),
+  );
+  app.get('/buf', () => Buffer.from('abc'));
+  const url = await serve(t, app);
+  let got = await fetch(`${url}/r/none`);
+  assert.equal(got.status, 200);
+  assert.deepEqual(await got.json(), { what: 'none' });
+  assert.equal(got.headers.get('x-edited'), null);
+  assert.equal((await fetch(`${url}/r/status`)).status, 201);
+  assert.deepEqual(await (await fetch(`${url}/r/content`)).json(), { edited: true });
+  assert.match((await fetch(`${url}/r/cookie`)).headers.get('set-cookie'), /^seen=1/);
+  assert.equal((await fetch(`${url}/r/header`)).headers.get('x-edited'), 'yes');
+  got = await fetch(`${url}/buf`);
+  assert.equal(await got.text(), 'abc');
+});
+
+test('request hooks in the REQUEST and in a pre visit: unchanged, changed, short circuit, failing', async (t) => {
+  const app = new Spikard({ quiet: true });
+  app.onRequest((req) => {
+    const action = req.headers['x-action'];
+    if (action === 'deny') return new Response({ error: 'denied' }, { status: 403 });
+    if (action === 'throw') throw new Error('hook broke');
+    if (action === 'name') req.headers['x-user'] = 'ada';
+    return req;
+  });
+  app.get('/a', USER_HEADER, async (req) => req.headers['x-user']);
+  app.get('/s', USER_HEADER, (req) => req.headers['x-user']);
+  const url = await serve(t, app);
+  const call = (path, headers) => fetch(`${url}${path}`, { headers });
+  for (const path of ['/a', '/s']) {
+    assert.equal(await (await call(path, { 'x-user': 'eve' })).text(), 'eve');
+    assert.equal(await (await call(path, { 'x-user': 'eve', 'x-action': 'name' })).text(), 'ada');
+    assert.equal(await (await call(path, { 'x-action': 'name' })).text(), 'ada'); // a pre visit
+    assert.equal((await call(path, {})).status, 422); // the pre visit continued unchanged
+    const denied = await call(path, { 'x-user': 'eve', 'x-action': 'deny' });
+    assert.equal(denied.status, 403);
+    assert.deepEqual(await denied.json(), { error: 'denied' });
+    assert.equal((await call(path, { 'x-user': 'eve', 'x-action': 'throw' })).status, 500);
+  }
+});

@@ -118,6 +118,8 @@ def _crash(exchange: int, route: Route, exc: BaseException) -> _native.Answer:
         return (exchange, 422, None, exc.description, PROBLEM)
     if isinstance(exc, _Unresolved):  # the core's dependency-error document
         return exc.answer(exchange)
+    if isinstance(exc, _hooked.PreAnswer):  # the pre phases' own answer (_hooked)
+        return exc.answer(exchange)
     if isinstance(exc, HTTPException):  # the core renders its problem document
         return (
             exchange,
@@ -287,6 +289,10 @@ class Server:
             # request's own visit, in the wrapped routes.
             routes = [_hooked.hooked_route(r, self.hooks, lambda: self._loop) for r in routes]
             doc = doc[:-1] + b',"hooks":' + json.dumps(self.hooks.phases()).encode() + b"}"
+            if self.hooks.by_phase["on_request"] or self.hooks.by_phase["pre_validation"]:
+                # A request that validates as received runs them in its
+                # REQUEST: no pre visit, no extra crossing (_hooked).
+                doc = doc[:-1] + b',"hooks_in_request":true}'
         self._app: _native.App | None = _native.App(doc)
         ids = {self._app.add_route(route.route_json()): route for route in routes}
         # Events carry the core's route id; index the plans by it.
@@ -585,7 +591,7 @@ class Server:
         (answered in this batch, with no Task), else None: a Task carries on
         from where they suspended and answers when done."""
         exchange = ev[0]
-        coro = _hooked.drive_async(self.hooks, _hooked.visit(self.hooks, ev), exchange)
+        coro = _hooked.visit_async(self.hooks, ev)
         try:
             yielded = ctx.run(coro.send, None)
         except StopIteration as finished:

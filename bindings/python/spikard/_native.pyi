@@ -54,7 +54,9 @@ Chunk = (
 )
 # (cookies, query_pairs, uploads) for routes that ask for those facts.
 RequestFacts = tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]
-# A request: (exchange, route, params, body, request_meta, attachments, facts);
+# A request: (exchange, route, params, body, request_meta, attachments, facts),
+# and an eighth item, the SPIKARD_HOOK_* pre phases its hooks still run, on a
+# REQUEST of an app with config "hooks_in_request" that skipped the pre visit;
 # attachments holds the upload bytes that file descriptors in body locate by
 # offset/length. A WebSocket's WS_OPEN has that shape too. Every other kind
 # (one a route or answer opted into) has params None: (exchange, route,

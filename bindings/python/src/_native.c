@@ -705,7 +705,9 @@ static PyObject *hook_event(const spikard_event *ev) {
 
 /* poll(max_events, timeout_ms) -> list of
  * (exchange, route, params: bytes, body: bytes | None, meta | None,
- *  attachments: bytes | None, facts | None) — attachments holds the upload
+ *  attachments: bytes | None, facts | None[, pre phases: int]) — the eighth
+ *  item only on a REQUEST with pre hooks to run (config "hooks_in_request",
+ *  spikard.h); attachments holds the upload
  * bytes that file descriptors in body locate by offset/length (see
  * spikard.h). A WebSocket's WS_OPEN comes in that shape too (its route
  * says it is one). Every other kind (the ones routes and answers opted
@@ -834,9 +836,19 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
         }
         /* "N" steals body, meta, attachments and facts, even when the build
          * fails. */
-        PyObject *tuple = Py_BuildValue("(KkNNNNN)", (unsigned long long)ev->exchange,
-                                        (unsigned long)ev->route, str_to_bytes(ev->params), body,
-                                        meta, attachments, facts);
+        PyObject *tuple;
+        if (ev->code != 0) {
+            /* 2.3, config "hooks_in_request": a REQUEST carrying the pre
+             * phases its hooks still run, as an eighth item; a plain one
+             * keeps its seven. */
+            tuple = Py_BuildValue("(KkNNNNNk)", (unsigned long long)ev->exchange,
+                                  (unsigned long)ev->route, str_to_bytes(ev->params), body, meta,
+                                  attachments, facts, (unsigned long)ev->code);
+        } else {
+            tuple = Py_BuildValue("(KkNNNNN)", (unsigned long long)ev->exchange,
+                                  (unsigned long)ev->route, str_to_bytes(ev->params), body, meta,
+                                  attachments, facts);
+        }
         if (tuple == NULL) {
             Py_DECREF(out);
             return NULL;

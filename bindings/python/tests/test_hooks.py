@@ -262,3 +262,126 @@ def test_hooks_that_suspend(serve):
         assert (r.status, r.body) == (200, b"yes")
     r = client.get("/nowhere")
     assert r.status == 404 and r.headers["x-waited"] == "late"
+
+
+def test_on_response_changes_in_place_reach_the_client(serve):
+    """The answer an on_response hook hands back unchanged is sent as
+    rendered; every change made in place on that same Response is sent."""
+    app = Spikard()
+
+    @app.on_response
+    async def edit(response: Response) -> Response:
+        what = {k.lower(): v for k, v in response.headers.items()}.get("x-what", "")
+        if "status" in what:
+            response.status_code = 201
+        if "content" in what:
+            response.content = b'{"edited":true}'
+        if "cookie" in what:
+            response.set_cookie("seen", "1")
+        if "header" in what:
+            response.headers["X-Edited"] = "yes"
+        return response
+
+    @app.get("/r/{what}")
+    async def r(what: str) -> Response:
+        return Response({"what": what}, headers={"X-What": what})
+
+    @app.get("/plain")
+    def plain() -> dict[str, int]:
+        return {"n": 1}
+
+    client = serve(app)
+    got = client.get("/r/none")
+    assert (got.status, got.json(), got.headers.get("x-edited")) == (200, {"what": "none"}, None)
+    assert client.get("/r/status").status == 201
+    assert client.get("/r/content").json() == {"edited": True}
+    assert client.get("/r/cookie").headers["set-cookie"].startswith("seen=1")
+    assert client.get("/r/header").headers["x-edited"] == "yes"
+    got = client.get("/plain")
+    assert (got.status, got.json(), got.headers["content-type"]) == (
+        200,
+        {"n": 1},
+        "application/json",
+    )
+
+
+def test_request_hooks_may_return_awaitables_and_their_own_request(serve):
+    import asyncio
+
+    app = Spikard()
+
+    @app.on_request
+    def future(request: Request) -> Any:
+        fut = asyncio.get_running_loop().create_future()
+        fut.set_result(request)
+        return fut
+
+    @app.pre_validation
+    async def replace(request: Request) -> Request:
+        other = Request(request.method, request.path, request.query_string, [], b"")
+        return other if request.headers.get("x-replace") else request
+
+    @app.pre_handler
+    async def mark(request: Request) -> Request:
+        request.headers  # noqa: B018 -- read, not changed
+        return request
+
+    @app.get("/h")
+    async def h(x_user: str = Header("none")) -> str:
+        return x_user
+
+    client = serve(app)
+    assert client.get("/h", headers={"X-User": "ada"}).body == b"ada"
+    # A Request of the hook's own changes no header: the request goes on as sent.
+    assert client.get("/h", headers={"X-User": "ada", "X-Replace": "1"}).body == b"ada"
+
+
+def test_request_hooks_in_the_request_and_in_a_pre_visit(serve):
+    """Request hooks run on every request as received, whether they ride on
+    its REQUEST (it validates as received) or get a pre visit (it does not,
+    or core decodes its body): unchanged, changed, short-circuited, raising,
+    on async and def routes alike."""
+    from spikard import HTTPException
+
+    app = Spikard()
+    bodies: list[bytes] = []
+
+    @app.on_request
+    def gate(request: Request) -> Request | Response:
+        bodies.append(request.body)
+        action = request.headers.get("x-action")
+        if action == "deny":
+            return Response({"error": "denied"}, status_code=403)
+        if action == "raise":
+            raise HTTPException(418, "teapot")
+        if action == "name":
+            request.headers["X-User"] = "ada"
+        return request
+
+    @app.get("/a")
+    async def a(x_user: str = Header()) -> str:
+        return x_user
+
+    @app.get("/s")
+    def s(x_user: str = Header()) -> str:
+        return x_user
+
+    @app.post("/form")
+    async def form(request: Request) -> dict[str, str]:
+        return {"body": request.body.decode()}
+
+    client = serve(app)
+    for path in ("/a", "/s"):
+        assert client.get(path, headers={"X-User": "eve"}).body == b"eve"
+        assert client.get(path, headers={"X-User": "eve", "X-Action": "name"}).body == b"ada"
+        assert client.get(path, headers={"X-Action": "name"}).body == b"ada"  # a pre visit
+        assert client.get(path).status == 422  # the pre visit continued unchanged
+        r = client.get(path, headers={"X-User": "eve", "X-Action": "deny"})
+        assert (r.status, r.json()) == (403, {"error": "denied"})
+        r = client.get(path, headers={"X-User": "eve", "X-Action": "raise"})
+        assert (r.status, r.json()["detail"]) == (418, "teapot")
+    bodies.clear()
+    r = client.post(
+        "/form", body=b"a=1", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status == 200 and bodies == [b"a=1"], (r.body, bodies)
