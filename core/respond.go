@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/protocol"
 
 	"github.com/spikard/spikard/core/problem"
 )
@@ -316,11 +317,24 @@ func writeResponse(ex *exchange, resp *Response) error {
 	}
 	c.Response.SetStatusCode(resp.Status)
 	addHeaders(&c.Response.Header, resp.Headers)
-	c.Response.SetBody(resp.Body)
+	setAnswerBody(&c.Response, resp.Body)
 	if ex.head {
 		c.Response.SkipBody = true
 	}
 	return nil
+}
+
+// setAnswerBody copies an answer's body into r. A small one goes into
+// the response's own pooled buffer, reused by the connection's next
+// answer; a large one (past keepBodyCap, body.go) into a buffer of its
+// exact size that goes with the answer once written, so that no idle
+// connection, and no pool, keeps a large answer's buffer.
+func setAnswerBody(r *protocol.Response, b []byte) {
+	if len(b) > keepBodyCap {
+		r.SetBodyRaw(append([]byte(nil), b...))
+		return
+	}
+	r.SetBody(b)
 }
 
 func validHeaders(hs []Header) bool {

@@ -116,6 +116,9 @@ func (a *App) Start() error {
 		// 413 problem details; Hertz's own 413 is plain text.
 		server.WithStreamBody(true),
 		server.WithMaxRequestBodySize(limit),
+		// A connection keeps no large body buffer between requests
+		// (body.go's keepBodyCap): Hertz's default keeps up to 4 MB.
+		server.WithMaxKeepBodySize(keepBodyCap),
 		server.WithDisablePreParseMultipartForm(true),
 		// Cancels the connection's context when the client goes away, so a
 		// request waiting on a lane can be dropped.

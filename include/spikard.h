@@ -39,7 +39,10 @@
  * thread calling in never waits for the only P of a process pinned to one
  * CPU) and collects Go's heap at GOGC 50 (Go's share of a host process is
  * mostly transient request and answer buffers); GOMAXPROCS and GOGC in the
- * environment override either.
+ * environment override either. It also sets Go's soft memory limit, after
+ * every collection, to twice the live heap (at least 30 MiB; rising by at
+ * most a quarter a collection), so that the pages of a burst of large
+ * bodies go back to the system; GOMEMLIMIT in the environment overrides it.
  *
  * OUT-PARAMETERS come first in every function and are named out or
  * out_<what>. Each is written on every return, NULL or 0 on failure (-1
