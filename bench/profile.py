@@ -285,7 +285,13 @@ def main() -> int:
     ap.add_argument(
         "--server",
         default="spikard",
-        choices=("spikard", "spikard-sync", "spikard-hooks", "spikard-host-hooks", "spikard-node"),
+        choices=(
+            "spikard",
+            "spikard-sync",
+            "spikard-hooks",
+            "spikard-host-hooks",
+            "spikard-node",
+        ),
     )
     ap.add_argument("--python", default=str(run.ROOT / ".venv" / "bin" / "python"))
     ap.add_argument("--out", type=Path, default=run.BUILD / "profile")
