@@ -169,6 +169,10 @@ FEATURE_HEADERS = {
     "ratelimit-": "rate_limit",
 }
 
+# Features on in every app unless turned off: a case may rely on their
+# headers without configuring them.
+DEFAULT_FEATURES = frozenset({"request_id"})
+
 INTERNAL_ERROR = "https://spikard.dev/errors/internal-server-error"
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -427,11 +431,6 @@ def features(case: Case) -> list[str]:
 # case's settings on as config, so the guard that answers is the one the
 # case describes. {"enabled": false} is no guard.
 GUARD_KEYS = ("jwt_auth", "api_key_auth", "rate_limit")
-
-# Features the framework has: a header of theirs that is missing or wrong
-# fails an owned case like any other difference (the others' are reported
-# only until they exist).
-BUILT_FEATURES = frozenset(GUARD_KEYS)
 
 
 def guard_config(handler: dict[str, Any]) -> dict[str, Any]:
@@ -857,6 +856,7 @@ def http_plan(case: Case) -> Plan:
     # produce. Placeholders ("<<uuid>>", "<<absent>>") are checks, never set.
     headers: list[tuple[str, str]] = []
     withheld: list[str] = []
+    relied: dict[str, str] = {}  # feature -> a header of it, configured by no one
     for name, value in (exp.get("headers") or {}).items():
         if isinstance(value, str) and not is_placeholder(value):
             feature = feature_of(name)
@@ -864,6 +864,8 @@ def http_plan(case: Case) -> Plan:
                 # A header only a feature produces: the case relies on that
                 # feature even though it configures none.
                 configured = [feature]
+                if feature not in DEFAULT_FEATURES:
+                    relied[feature] = name
             if configured:
                 withheld.append(name)
             else:
@@ -880,6 +882,14 @@ def http_plan(case: Case) -> Plan:
         # is nothing to configure, and a policy made up from the expected
         # headers would only echo them back.
         unplayable = "the case expects CORS behaviour but configures no CORS policy"
+    elif relied and not config:
+        # Its header would have to come from the handler, the runner's
+        # answer, or from a feature configured by guesswork.
+        feature, header = next(iter(relied.items()))
+        unplayable = (
+            f"the case expects {header}, which only the {feature} feature produces,"
+            f" but configures no {feature}"
+        )
     delay = handler_delay(handler) if handler else None
     # The handler answers only what a handler would: success paths, and the
     # errors of app-level cases. A framework error the core fails to produce
@@ -2020,13 +2030,6 @@ def withheld_diffs(plan: Plan | None, diffs: list[str]) -> bool:
     return any(d.startswith(f"header {name}:") for name in plan.withheld for d in diffs)
 
 
-def only_withheld(plan: Plan, diffs: list[str]) -> bool:
-    """Whether every difference is a header left to a framework feature."""
-    return all(
-        any(d.startswith(f"header {name}:") for name in plan.withheld) for d in diffs
-    )
-
-
 def pick_languages(
     servers: dict[str, list[str]], asked: str | None
 ) -> tuple[list[str], list[str], str | None]:
@@ -2191,15 +2194,6 @@ def print_failures(run: Run) -> int:
                 tags.append("reported only")
             elif limit:
                 tags.append(f"known limitation, reported only: {limit}")
-            elif (
-                pending
-                and plan is not None
-                and only_withheld(plan, outcome.diffs)
-                and not set(plan.features) <= BUILT_FEATURES
-            ):
-                # Its feature does not exist yet (an open issue): the case
-                # fails, is listed, and does not fail the run.
-                tags.append("reported only until the feature exists")
             else:
                 owned_failed += 1
             if pending:

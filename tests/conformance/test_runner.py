@@ -679,6 +679,30 @@ def test_cors_case_without_a_policy_is_not_playable() -> None:
     assert "cors" not in plan.routes[0].doc
 
 
+def test_feature_header_without_its_feature_is_not_playable() -> None:
+    # A challenge only an auth guard sends, expected from a case that
+    # configures no guard: the handler would have to send it itself.
+    doc = {
+        "request": {"method": "GET", "path": "/users/me"},
+        "expected_response": {
+            "status_code": 401,
+            "body": {"detail": "Not authenticated"},
+            "headers": {"www-authenticate": "Bearer"},
+        },
+    }
+    plan = run.build_plan(case(doc, "status_codes/probe"))
+    assert plan.unplayable == (
+        "the case expects www-authenticate, which only the auth feature"
+        " produces, but configures no auth"
+    )
+    assert "www-authenticate" in plan.withheld
+    # Request ids are on by default: relying on one configures nothing and
+    # plays.
+    doc["expected_response"] = {"status_code": 200, "headers": {"x-request-id": "r1"}}
+    plan = run.build_plan(case(doc, "status_codes/probe"))
+    assert plan.unplayable is None and "x-request-id" in plan.withheld
+
+
 def test_request_id_and_timeout_middleware_are_config() -> None:
     doc = cors_doc(middleware={"request_id": {"enabled": False}})
     doc["expected_response"]["headers"] = {"x-request-id": "<<absent>>"}
