@@ -8,6 +8,17 @@ const assert = require('node:assert/strict');
 
 const { DependencyError, Provide, Spikard } = require('..');
 
+/** The lines console.error prints until the test ends. */
+function captureErrors(t) {
+  const logged = [];
+  const original = console.error;
+  console.error = (...args) => logged.push(args.join(' '));
+  t.after(() => {
+    console.error = original;
+  });
+  return logged;
+}
+
 test('values, factories, per-request caching, singletons and cleanup', async (t) => {
   const app = new Spikard({ quiet: true });
   const events = [];
@@ -74,12 +85,7 @@ test("unresolvable dependencies answer the core's dependency-error", async (t) =
   app.provide('b', new Provide(({ a }) => a, { dependsOn: ['a'] }));
   app.get('/cycle', async (req) => req.dep('a'));
   app.get('/missing', async (req) => req.dep('ghost'));
-  const logged = [];
-  const original = console.error;
-  console.error = (...args) => logged.push(args.join(' '));
-  t.after(() => {
-    console.error = original;
-  });
+  const logged = captureErrors(t);
   const { url } = await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());
   let got = await fetch(`${url}/missing`);
@@ -243,12 +249,7 @@ test("a value of the wrong class is a type_mismatch: the core's problem, or a re
   app.get('/db', async (req) => (await req.dep(Database)).url);
   app.get('/mail', async (req) => String(await req.dep(Mailer)));
   app.get('/ghost', async (req) => String(await req.dep(class Ghost {})));
-  const logged = [];
-  const original = console.error;
-  console.error = (...args) => logged.push(args.join(' '));
-  t.after(() => {
-    console.error = original;
-  });
+  const logged = captureErrors(t);
   const { url } = await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());
   assert.ok(
