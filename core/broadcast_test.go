@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	gws "github.com/gorilla/websocket"
+
+	"github.com/spikard/spikard/core/internal/redistest"
 )
 
 // Broadcast channels: in-process, and through a real redis-server that the
@@ -114,53 +113,8 @@ func socketOver(a *App, id uint64) bool {
 	return w.phase == wsOver
 }
 
-// startRedis runs redis-server on a free loopback port until the test ends
-// and returns its URL.
-func startRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server is not installed: run make setup (Debian: apt-get install redis-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--protected-mode", "no", "--dir", t.TempDir())
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	ready := make(chan struct{})
-	go func() {
-		s := bufio.NewScanner(out)
-		for s.Scan() {
-			if strings.Contains(s.Text(), "Ready to accept connections") {
-				close(ready)
-				break
-			}
-		}
-		for s.Scan() {
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(wireWait):
-		t.Fatal("redis-server did not start")
-	}
-	return fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-}
+// startRedis runs redis-server until the test ends and returns its URL.
+func startRedis(t *testing.T) string { return redistest.Start(t) }
 
 func TestBroadcastThroughRedis(t *testing.T) {
 	url := startRedis(t)

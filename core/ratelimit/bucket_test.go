@@ -1,18 +1,17 @@
 package ratelimit
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/spikard/spikard/core/internal/redistest"
 )
 
 var t0 = time.Unix(1_800_000_000, 0)
@@ -104,54 +103,9 @@ func TestRateCheck(t *testing.T) {
 	}
 }
 
-// startRedis runs redis-server on a free loopback port until the test ends
-// (make setup installs it; its absence fails the test rather than skipping).
-func startRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server is not installed: run make setup (Debian: apt-get install redis-server)")
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--daemonize", "no", "--protected-mode", "no", "--dir", t.TempDir())
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	ready := make(chan struct{})
-	go func() {
-		s := bufio.NewScanner(out)
-		for s.Scan() {
-			if strings.Contains(s.Text(), "Ready to accept connections") {
-				close(ready)
-				break
-			}
-		}
-		for s.Scan() {
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(10 * time.Second):
-		t.Fatal("redis-server did not become ready")
-	}
-	return "redis://127.0.0.1:" + strconv.Itoa(port) + "/0"
-}
+func startRedis(t *testing.T) string { return redistest.Start(t) }
 
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return redistest.FreePort(t) }
 
 func TestRedisBucket(t *testing.T) {
 	url := startRedis(t)
