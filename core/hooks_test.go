@@ -393,3 +393,37 @@ func TestHooksInRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestHooksInRequestDecodedBody: a form body, which core decodes, never
+// rides on the REQUEST: the pre hooks get a pre visit with the body as the
+// client sent it, then the REQUEST carries the decoded (JSON) body and no
+// pre phases.
+func TestHooksInRequestDecodedBody(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	schema := json.RawMessage(`{"type":"object","required":["name"],"properties":{"name":{"type":"string"}}}`)
+	a, base := startApp(t, func(c *Config) { c.HooksInRequest = true },
+		RouteSpec{Method: "POST", Path: "/f", BodySchema: schema, Hooks: []string{"on_request"}})
+	go host(a, 0, func(r *Request) Response {
+		mu.Lock()
+		kind := map[uint32]string{EventHook: "hook", EventRequest: "request"}[r.Kind]
+		seen = append(seen, kind+":"+phaseNames(r.Code)+":"+string(r.Body))
+		mu.Unlock()
+		if r.Kind == EventHook {
+			return Response{Flags: ResponseContinue}
+		}
+		return Response{Status: 200, Headers: jsonHeader, Body: r.Body}
+	})
+	resp, err := http.Post(base+"/f", "application/x-www-form-urlencoded", strings.NewReader("name=ada"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, resp); resp.StatusCode != 200 || body != `{"name":"ada"}` {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got, want := strings.Join(seen, " "), `hook:on_request:name=ada request::{"name":"ada"}`; got != want {
+		t.Fatalf("visits %q, want %q", got, want)
+	}
+}
