@@ -123,6 +123,7 @@ type wsConn struct {
 	// the handler returns), so dropping a peer closes this one.
 	nc         network.Conn
 	room0      sendRoom    // whether a frame may be written inline (wsinline_*.go)
+	inlined    uint64      // frames written inline, on a StreamWrite caller's goroutine (for tests)
 	closeTimer *time.Timer // drops the connection if the peer never answers our close
 	pinger     *time.Timer
 
@@ -206,6 +207,7 @@ func (w *wsConn) run(wc *websocket.Conn) {
 		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 			w.drop()
 		}
+		w.controlSent()
 		return nil
 	})
 	wc.SetPongHandler(func(string) error { w.seen(); return nil })
@@ -381,9 +383,17 @@ func (w *wsConn) ping() {
 		return
 	}
 	w.mu.Lock()
+	w.room0.forget()
 	if !w.dead {
 		w.pinger.Reset(d)
 	}
+	w.mu.Unlock()
+}
+
+// controlSent records that a control frame went out beside the queue.
+func (w *wsConn) controlSent() {
+	w.mu.Lock()
+	w.room0.forget()
 	w.mu.Unlock()
 }
 
@@ -482,20 +492,29 @@ func (w *wsConn) sendLocked(f wsFrame) {
 		w.kickLocked()
 		return
 	}
+	w.inlined++
 	w.writing = true
 	w.writers.Add(1)
 	wc := w.conn
 	w.mu.Unlock()
 	err := w.writeFrame(wc, f)
-	w.sent(len(f.data), true)
+	w.mu.Lock()
+	w.sentLocked(len(f.data), true)
 	if err != nil {
+		w.mu.Unlock()
 		w.drop()
 		w.mu.Lock()
 		w.writing = false
 		w.writers.Done()
 		return
 	}
-	w.write() // what was queued meanwhile, if anything
+	if len(w.out) == 0 || w.dead {
+		w.writing = false
+		w.writers.Done()
+		return
+	}
+	w.mu.Unlock()
+	w.write() // what was queued meanwhile
 	w.mu.Lock()
 }
 
@@ -507,6 +526,7 @@ func (w *wsConn) write() {
 		w.mu.Lock()
 		if len(w.out) == 0 || w.dead {
 			w.writing = false
+			w.room0.forget() // it wrote: the next inline frame asks the kernel
 			w.mu.Unlock()
 			return
 		}
@@ -560,6 +580,11 @@ func (w *wsConn) writeFrame(wc *websocket.Conn, f wsFrame) error {
 // goes out once the queue is down to half its bound.
 func (w *wsConn) sent(n int, counted bool) {
 	w.mu.Lock()
+	w.sentLocked(n, counted)
+	w.mu.Unlock()
+}
+
+func (w *wsConn) sentLocked(n int, counted bool) {
 	if counted {
 		w.queued -= n
 	}
@@ -570,7 +595,6 @@ func (w *wsConn) sent(n int, counted bool) {
 	if w.waiters > 0 {
 		notify(w.room)
 	}
-	w.mu.Unlock()
 }
 
 // release gives the exchange back once the connection is gone.

@@ -16,10 +16,23 @@ import (
 // kernel takes part of a write, which the spare half rules out but for a
 // peer that stops reading at that very moment (then the write waits up to
 // Config.ReadTimeout, as the writer goroutine's would).
+//
+// Asking the kernel (an ioctl) for every frame costs more than the check is
+// worth when the buffer is nearly empty, so the answer is kept: spare is
+// what may still be written inline before the kernel is asked again. It
+// only shrinks between asks, by each frame written inline, and is zeroed
+// (so the next frame asks) whenever anything else writes on the socket:
+// the writer goroutine, a ping or a pong. The bytes the kernel holds only
+// grow by what is written, so spare never overstates the room but by a
+// control frame being written at that moment, which the spare half absorbs.
 type sendRoom struct {
 	fd     int // -1: unknown, never inline
 	sndbuf int // SO_SNDBUF when the WebSocket started (the kernel only grows it)
+	spare  int // bytes known to fit (frame allowance included) without asking
 }
+
+// frameAllowance covers a frame's header (at most 14 bytes from a server).
+const frameAllowance = 16
 
 // newSendRoom finds the socket under a Hertz netpoll connection.
 func newSendRoom(c network.Conn) sendRoom {
@@ -39,15 +52,31 @@ func newSendRoom(c network.Conn) sendRoom {
 	return sendRoom{fd: fd, sndbuf: n}
 }
 
-// fits reports whether n more bytes leave half the send buffer free
-// (SIOCOUTQ: the bytes the kernel holds, unsent or unacknowledged).
-func (r sendRoom) fits(n int) bool {
+// fits reports whether a frame of n bytes leaves half the send buffer free
+// (SIOCOUTQ: the bytes the kernel holds, unsent or unacknowledged), and
+// if so counts it as written. The caller holds the wsConn's mu.
+func (r *sendRoom) fits(n int) bool {
 	if r.fd < 0 {
 		return false
 	}
+	n += frameAllowance
+	if n <= r.spare {
+		r.spare -= n
+		return true
+	}
 	var held int32
 	if _, _, e := syscall.RawSyscall(syscall.SYS_IOCTL, uintptr(r.fd), unix.SIOCOUTQ, uintptr(unsafe.Pointer(&held))); e != 0 {
+		r.spare = 0
 		return false
 	}
-	return int(held)+n+16 <= r.sndbuf/2
+	r.spare = r.sndbuf/2 - int(held)
+	if n > r.spare {
+		return false
+	}
+	r.spare -= n
+	return true
 }
+
+// forget makes the next fits ask the kernel: something else wrote. The
+// caller holds the wsConn's mu.
+func (r *sendRoom) forget() { r.spare = 0 }

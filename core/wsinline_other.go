@@ -9,4 +9,6 @@ type sendRoom struct{}
 
 func newSendRoom(network.Conn) sendRoom { return sendRoom{} }
 
-func (sendRoom) fits(int) bool { return false }
+func (*sendRoom) fits(int) bool { return false }
+
+func (*sendRoom) forget() {}

@@ -85,6 +85,7 @@ FILE = _native.RESPONSE_FILE
 _CREDIT = _native.EVENT_STREAM_CREDIT
 _LOG = _native.EVENT_LOG
 _HOOK = _native.EVENT_HOOK
+_WS_MESSAGE = _native.EVENT_WS_MESSAGE
 _PENDING = background.PENDING
 _SYNC_POLL_MS = 500  # pool threads re-check for shutdown this often
 _JOIN_GRACE = 1.0  # seconds close() waits for pool threads after the app stopped
@@ -538,6 +539,9 @@ class Server:
         for ev in events:
             exchange = ev[0]
             if ev[2] is None:  # not a request: (exchange, route, None, kind, code, ...)
+                if ev[3] == _WS_MESSAGE:  # the commonest: a WebSocket's message
+                    sockets.message(ev)
+                    continue
                 if ev[3] == _LOG:
                     _log_access(ev[5] or b"")
                     continue

@@ -148,6 +148,27 @@ class Sockets:
         self._open[exchange] = (ws, task)
         task.add_done_callback(lambda _: self._open.pop(exchange, None))
 
+    def message(self, ev: _native.Event) -> None:
+        """A WS_MESSAGE: the dispatcher's shortcut for the commonest event,
+        which runs a message handler's call inline when it can."""
+        rec = self._inline.get(ev[0])
+        if rec is None:
+            self.event(ev)
+            return
+        ws = rec.ws
+        if ws._over:
+            return  # closed by its handler: what was on its way is dropped
+        if ws.exchange in self._replied:
+            self.flush()  # its earlier reply goes first (and may wait for credit)
+        body = ev[5] or b""
+        if rec.task is not None:  # the Task takes it after what came before
+            flags = ev[6]
+            ws._message(body, isinstance(flags, int) and bool(flags & _BINARY))
+            return
+        # The raw bytes, text or not: every message decoder takes bytes (a
+        # str parameter's decodes them; the core checked text is UTF-8).
+        self._call(rec, body)
+
     def event(self, ev: _native.Event) -> None:
         """A later event of an open WebSocket."""
         inline = self._inline.get(ev[0])
@@ -262,17 +283,7 @@ class Sockets:
         ws = rec.ws
         kind = ev[3]
         if kind == _MESSAGE:
-            flags = ev[6]
-            binary = isinstance(flags, int) and bool(flags & _BINARY)
-            if ws._over:
-                return  # closed by its handler: what was on its way is dropped
-            if ws.exchange in self._replied:
-                self.flush()  # its earlier reply goes first (and may wait for credit)
-            if rec.task is not None:  # the Task takes it after what came before
-                ws._message(ev[5] or b"", binary)
-                return
-            body = ev[5] or b""
-            self._call(rec, body if binary else body.decode())
+            self.message(ev)
         elif kind == _CLOSE:
             code = ev[4] if isinstance(ev[4], int) else 1006
             ws._closed(code, (ev[5] or b"").decode(errors="replace"))

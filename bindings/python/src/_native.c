@@ -703,6 +703,37 @@ static PyObject *hook_event(const spikard_event *ev) {
                          str_to_bytes(ev->params), meta, facts);
 }
 
+/* (exchange, route, None, kind, code, body: bytes, flags) of a WS_MESSAGE,
+ * WS_CLOSE or LOG, built item by item: one per WebSocket message, where
+ * Py_BuildValue's format parsing was a visible share of the round trip. */
+static PyObject *message_event(const spikard_event *ev) {
+    PyObject *t = PyTuple_New(7);
+    if (t == NULL) {
+        return NULL;
+    }
+    PyObject *items[7] = {
+        PyLong_FromUnsignedLongLong((unsigned long long)ev->exchange),
+        PyLong_FromUnsignedLong((unsigned long)ev->route),
+        Py_NewRef(Py_None),
+        PyLong_FromUnsignedLong((unsigned long)ev->kind),
+        PyLong_FromUnsignedLong((unsigned long)ev->code),
+        str_to_bytes(ev->body),
+        PyLong_FromUnsignedLong((unsigned long)ev->flags),
+    };
+    int ok = 1;
+    for (Py_ssize_t i = 0; i < 7; i++) {
+        if (items[i] == NULL) {
+            ok = 0;
+        }
+        PyTuple_SET_ITEM(t, i, items[i]); /* a NULL item is fine for Py_DECREF of the tuple */
+    }
+    if (!ok) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    return t;
+}
+
 /* poll(max_events, timeout_ms) -> list of
  * (exchange, route, params: bytes, body: bytes | None, meta | None,
  *  attachments: bytes | None, facts | None[, pre phases: int]) — the eighth
@@ -760,10 +791,7 @@ static PyObject *Poller_poll(PyObject *self, PyObject *args) {
         const spikard_event *ev = &p->events[i];
         if (ev->kind == SPIKARD_EVENT_WS_MESSAGE || ev->kind == SPIKARD_EVENT_WS_CLOSE ||
             ev->kind == SPIKARD_EVENT_LOG) {
-            PyObject *msg = Py_BuildValue("(KkOkkNk)", (unsigned long long)ev->exchange,
-                                          (unsigned long)ev->route, Py_None, (unsigned long)ev->kind,
-                                          (unsigned long)ev->code, str_to_bytes(ev->body),
-                                          (unsigned long)ev->flags);
+            PyObject *msg = message_event(ev);
             if (msg == NULL || PyList_Append(out, msg) < 0) {
                 Py_XDECREF(msg);
                 Py_DECREF(out);
