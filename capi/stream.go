@@ -39,18 +39,24 @@ func spikard_stream_write(outResults *C.int, p *C.spikard_app, chunks *C.spikard
 	defer streamScratchPool.Put(sc)
 	sc.chunks = sc.chunks[:0]
 	n := int(count)
-	sc.results = append(sc.results[:0], make([]error, n)...)
+	sc.results = slices.Grow(sc.results[:0], n)[:n]
+	clear(sc.results)
+	refused := false
 	for i := 0; i < n; i++ {
 		c := (*C.spikard_chunk)(unsafe.Add(unsafe.Pointer(chunks), uintptr(i)*uintptr(chunkSize)))
 		ch, err := toChunk(c)
 		if err != nil {
 			sc.results[i] = err
+			refused = true
 		}
 		sc.chunks = append(sc.chunks, ch)
 	}
 	// Chunks refused here reach core as nothing to write (exchange 0), so
 	// that core still sees the batch in order; their results stay ours.
-	ours := slices.Clone(sc.results)
+	var ours []error
+	if refused {
+		ours = slices.Clone(sc.results)
+	}
 	_ = a.core.StreamWrite(sc.chunks, sc.results, timeoutOf(timeoutMS))
 	for i, err := range ours {
 		if err != nil {

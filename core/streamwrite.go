@@ -124,7 +124,10 @@ func (c *streamCall) wait(room <-chan struct{}) bool {
 func (c *streamCall) write(ch *Chunk) error {
 	a := c.a
 	id := ch.Exchange
-	ex, _ := a.ex.lookup(id)
+	ex, w := a.ex.lookupWrite(id)
+	if w != nil {
+		return c.writeWS(w, ch) // wswrite.go
+	}
 	if ex == nil {
 		return ErrUnknownExchange
 	}

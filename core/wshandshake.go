@@ -202,3 +202,25 @@ func (t *exchanges) socket(id uint64) *wsConn {
 	}
 	return ex.ws
 }
+
+// lookupWrite is lookup and socket in one look, for StreamWrite: the
+// WebSocket of id if it has one, else what lookup finds.
+func (t *exchanges) lookupWrite(id uint64) (*exchange, *wsConn) {
+	slot := uint32(id) - 1
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id == 0 || int(slot) >= len(t.slots) {
+		return nil, nil
+	}
+	ex := t.slots[slot]
+	if ex.gen != uint32(id>>32) {
+		return nil, nil
+	}
+	if ex.ws != nil {
+		return nil, ex.ws
+	}
+	if ex.state == stateFree {
+		return nil, nil
+	}
+	return ex, nil
+}

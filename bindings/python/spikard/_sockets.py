@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 from . import _native
 from ._call import RequestValidationError
 from ._hooked import resume
-from .websockets import WebSocket, WebSocketDisconnect, message_frame
+from ._results import encode_json
+from .websockets import _TEXT, WebSocket, WebSocketDisconnect, message_frame
 
 if TYPE_CHECKING:
     from .routing import Route
@@ -58,6 +59,7 @@ _OVER = _native.E_NOT_FOUND
 _HANDLER_ERROR = _native.RESPONSE_HANDLER_ERROR
 _PROBLEM = _native.RESPONSE_PROBLEM
 _DECODE_ERRORS = (ValueError, TypeError)
+_step = _native.step
 
 
 class WebSocketPlan:
@@ -165,9 +167,38 @@ class Sockets:
             flags = ev[6]
             ws._message(body, isinstance(flags, int) and bool(flags & _BINARY))
             return
-        # The raw bytes, text or not: every message decoder takes bytes (a
-        # str parameter's decodes them; the core checked text is UTF-8).
-        self._call(rec, body)
+        # Run the handler, inline until it suspends. It gets the raw bytes,
+        # text or not: every message decoder takes bytes (a str parameter's
+        # decodes them; the core checked that text is UTF-8).
+        plan = rec.plan
+        decode = plan.decode
+        assert decode is not None and plan.message is not None
+        try:
+            value = decode(body)
+        except _DECODE_ERRORS as exc:
+            self._shut(rec, 1007, _reason(f"the message does not fit the handler: {exc}"))
+            return
+        kwargs = rec.kwargs
+        kwargs[plan.message] = value
+        coro = plan.handler(**kwargs)
+        try:
+            # context.run(coro.send, None) without the StopIteration of a
+            # call that returns (_native.step).
+            done, out = _step(rec.context, coro)
+        except Exception as exc:
+            self._failed(rec, exc)
+            return
+        if done:
+            if out is not None:
+                if type(out) is dict:  # the commonest reply: message_frame's JSON text
+                    flags, data = _TEXT, encode_json(out)
+                else:
+                    flags, data = message_frame(out)
+                exchange = ws.exchange
+                self._replies.append((exchange, flags, data, b"", b"", 0))
+                self._replied[exchange] = rec
+            return
+        rec.task = self._loop().create_task(self._carry(rec, coro, out), context=rec.context)
 
     def event(self, ev: _native.Event) -> None:
         """A later event of an open WebSocket."""
@@ -292,34 +323,6 @@ class Sockets:
         elif kind == _CREDIT:
             ws._credited()
 
-    def _call(self, rec: _Inline, raw: str | bytes) -> None:
-        """Run the handler for one message, inline until it suspends."""
-        plan = rec.plan
-        decode = plan.decode
-        assert decode is not None and plan.message is not None
-        try:
-            value = decode(raw)
-        except _DECODE_ERRORS as exc:
-            self._shut(rec, 1007, _reason(f"the message does not fit the handler: {exc}"))
-            return
-        kwargs = rec.kwargs
-        kwargs[plan.message] = value
-        coro = plan.handler(**kwargs)
-        try:
-            try:
-                yielded = rec.context.run(coro.send, None)
-            except StopIteration as done:
-                if done.value is not None:
-                    flags, data = message_frame(done.value)
-                    exchange = rec.ws.exchange
-                    self._replies.append((exchange, flags, data, b"", b"", 0))
-                    self._replied[exchange] = rec
-                return
-        except Exception as exc:
-            self._failed(rec, exc)
-            return
-        rec.task = self._loop().create_task(self._carry(rec, coro, yielded), context=rec.context)
-
     def flush(self) -> None:
         """Send the replies of the inline handler calls, in one ``stream_write``."""
         batch = self._replies
@@ -331,6 +334,8 @@ class Sockets:
         if app is None:
             return
         codes = app.stream_write(batch, 0)
+        if not any(codes):
+            return  # all sent or queued (0: OK)
         for chunk, code in zip(batch, codes, strict=True):
             if code == 0:
                 continue

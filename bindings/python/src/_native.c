@@ -351,6 +351,36 @@ done:
     return result;
 }
 
+/* The fields of a stream_write item that is a tuple of 6 or 7 with exact
+ * ints where the format "KIOOOI|I" takes numbers, read without parsing a
+ * format (one item per WebSocket reply); 0 for any other item, which
+ * PyArg_ParseTuple then reads, or refuses with its own message. */
+static int chunk_fields(PyObject *item, unsigned long long *exchange, unsigned int *flags, PyObject **data,
+                        PyObject **event, PyObject **id, unsigned int *retry_ms, unsigned int *code) {
+    if (!PyTuple_CheckExact(item)) {
+        return 0;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(item);
+    if (n != 6 && n != 7) {
+        return 0;
+    }
+    PyObject *ex = PyTuple_GET_ITEM(item, 0), *fl = PyTuple_GET_ITEM(item, 1), *rt = PyTuple_GET_ITEM(item, 5);
+    PyObject *cd = n == 7 ? PyTuple_GET_ITEM(item, 6) : NULL;
+    if (!PyLong_CheckExact(ex) || !PyLong_CheckExact(fl) || !PyLong_CheckExact(rt) ||
+        (cd != NULL && !PyLong_CheckExact(cd))) {
+        return 0;
+    }
+    /* The masks are what the format's K and I do. */
+    *exchange = PyLong_AsUnsignedLongLongMask(ex);
+    *flags = (unsigned int)PyLong_AsUnsignedLongMask(fl);
+    *retry_ms = (unsigned int)PyLong_AsUnsignedLongMask(rt);
+    *code = cd != NULL ? (unsigned int)PyLong_AsUnsignedLongMask(cd) : 0;
+    *data = PyTuple_GET_ITEM(item, 2);
+    *event = PyTuple_GET_ITEM(item, 3);
+    *id = PyTuple_GET_ITEM(item, 4);
+    return 1;
+}
+
 /* stream_write(batch, timeout_ms=0) -> list[int]: queue chunks on open
  * streams and WebSockets; batch is a list of (exchange, flags, data, event,
  * id, retry_ms) or (exchange, flags, data, event, id, retry_ms, code) with
@@ -387,9 +417,11 @@ static PyObject *App_stream_write(PyObject *self, PyObject *args) {
         unsigned long long exchange;
         unsigned int flags, retry_ms, code = 0;
         PyObject *data, *event, *id;
-        if (!PyTuple_Check(item) ||
-            !PyArg_ParseTuple(item, "KIOOOI|I:stream_write item", &exchange, &flags, &data, &event, &id,
-                              &retry_ms, &code)) {
+        if (chunk_fields(item, &exchange, &flags, &data, &event, &id, &retry_ms, &code)) {
+            /* read item by item: the usual (int, int, data, event, id, int) */
+        } else if (!PyTuple_Check(item) ||
+                   !PyArg_ParseTuple(item, "KIOOOI|I:stream_write item", &exchange, &flags, &data, &event,
+                                     &id, &retry_ms, &code)) {
             if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_TypeError,
                                 "stream_write() items must be (exchange, flags, data, event, id, retry_ms[, "
@@ -1262,7 +1294,40 @@ static PyObject *mod_signal_onstack(PyObject *m, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+/* step(context, coro) -> (done, value): coro.send(None) inside context, as
+ * context.run(coro.send, None) does, but a coroutine that returns gives
+ * (True, its value) instead of raising StopIteration (the exception was
+ * most of the cost of a WebSocket message handler that never suspends);
+ * one that suspends gives (False, what it yielded). An exception the
+ * coroutine raises propagates. */
+static PyObject *mod_step(PyObject *m, PyObject *const *args, Py_ssize_t nargs) {
+    (void)m;
+    if (nargs != 2 || !PyContext_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "step(context, coro): context must be a contextvars.Context");
+        return NULL;
+    }
+    PyObject *ctx = args[0];
+    if (PyContext_Enter(ctx) < 0) {
+        return NULL;
+    }
+    PyObject *value = NULL;
+    PySendResult r = PyIter_Send(args[1], Py_None, &value);
+    if (PyContext_Exit(ctx) < 0) {
+        Py_XDECREF(value);
+        return NULL;
+    }
+    if (r == PYGEN_ERROR) {
+        return NULL;
+    }
+    PyObject *out = PyTuple_Pack(2, r == PYGEN_RETURN ? Py_True : Py_False, value);
+    Py_DECREF(value);
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
+    {"step", (PyCFunction)(void (*)(void))mod_step, METH_FASTCALL,
+     "step(context, coro) -> (done, value): send None into coro inside context; (True, its "
+     "return value) once it returns, else (False, what it yielded)."},
     {"abi_version", mod_abi_version, METH_NOARGS, "abi_version() -> int: the loaded library's ABI."},
     {"worker_index", mod_worker_index, METH_NOARGS,
      "worker_index() -> int | None: this worker's index, None outside a worker."},
