@@ -164,8 +164,8 @@ class Sockets:
             self.flush()  # its earlier reply goes first (and may wait for credit)
         body = ev[5] or b""
         if rec.task is not None:  # the Task takes it after what came before
-            flags = ev[6]
-            ws._message(body, isinstance(flags, int) and bool(flags & _BINARY))
+            evflags = ev[6]
+            ws._message(body, isinstance(evflags, int) and bool(evflags & _BINARY))
             return
         # Run the handler, inline until it suspends. It gets the raw bytes,
         # text or not: every message decoder takes bytes (a str parameter's
@@ -190,6 +190,7 @@ class Sockets:
             return
         if done:
             if out is not None:
+                data: bytes | str
                 if type(out) is dict:  # the commonest reply: message_frame's JSON text
                     flags, data = _TEXT, encode_json(out)
                 else:
