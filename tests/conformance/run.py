@@ -526,6 +526,7 @@ HOOK_KINDS = {
     "set_header": {"name", "value"},
     "require_header": {"name", "status", "body"},
     "replace": {"status", "body"},
+    "echo_request": {"status", "header"},
 }
 HOOK_PHASES = ("on_request", "pre_validation", "pre_handler", "on_response", "on_error")
 

@@ -3,10 +3,11 @@
 // Section - Lifecycle hooks). The same five phases as Python's, each a list
 // of functions (async or not) run in registration order:
 //
-//   onRequest, preValidation (req) -> req | Response: in the core's pre
-//     visit, after routing and before validation; `req.headers` may be
-//     changed (set or delete a key) and validation sees the change; a
-//     Response answers at once.
+//   onRequest, preValidation (req) -> req | Response: after routing and
+//     before validation (in the core's pre visit, or riding on the REQUEST
+//     with config "hooks_in_request": the same request either way, as
+//     received, `params` {}); `req.headers` may be changed (set or delete
+//     a key) and validation sees the change; a Response answers at once.
 //   preHandler (req) -> req | Response: right before the handler, with the
 //     validated request, inside the request's own visit.
 //   onResponse (res) -> Response: every answer before it is sent (the
@@ -44,6 +45,26 @@ class ErrorResponse extends Response {
       ? null
       : JSON.parse(String(this.content));
   }
+}
+
+/** The request onRequest/preValidation hooks see, in a pre visit or riding
+ *  on a REQUEST alike: as received, before validation, so `params` is {}
+ *  and `query`, `headers` and `cookies` hold what the client sent (as
+ *  Python's Request for these phases). */
+function preRequest(route, body, facts) {
+  return new Request(route ? asReceived(route) : NO_ROUTE, '{}', body, facts, null);
+}
+
+/** route with no declared fields: a request of it reads every query key,
+ *  header and cookie as sent (lib/request.js), none as validated. */
+const AS_RECEIVED = new WeakMap();
+function asReceived(route) {
+  let view = AS_RECEIVED.get(route);
+  if (view === undefined) {
+    view = { ...route, fields: {}, onlyGroup: null };
+    AS_RECEIVED.set(route, view);
+  }
+  return view;
 }
 
 function nameOf(fn) {
@@ -224,7 +245,7 @@ class Hooks {
   visitNow(exchange, route, code, data) {
     if (!(code & PRE)) return this.visit(exchange, route, code, data);
     const [, body, facts] = data;
-    const req = new Request(route || NO_ROUTE, '{}', body, facts, null);
+    const req = preRequest(route, body, facts);
     const before = new Map(Object.entries(req.headers));
     const chain = this._preChain || (this._preChain = this.chain('on_request', 'pre_validation'));
     const go = (out) => {
@@ -247,8 +268,11 @@ class Hooks {
    *  phases (config "hooks_in_request"), on its own request: null to go on
    *  to the handler, a Response (a short circuit), or a PreAnswer (they
    *  changed headers: CONTINUE; or one failed); a promise of it once a hook
-   *  returns one. Answers as a pre visit (visitNow) would. */
-  inRequestNow(req) {
+   *  returns one. Answers as a pre visit (visitNow) would, and the hooks
+   *  see the same request a pre visit gives them (preRequest), not the
+   *  handler's validated one. */
+  inRequestNow(handlerReq) {
+    const req = preRequest(handlerReq._route, handlerReq._rawBody, handlerReq._factsText);
     const before = new Map(Object.entries(req.headers));
     const chain = this._preChain || (this._preChain = this.chain('on_request', 'pre_validation'));
     const go = (out) => {
@@ -257,7 +281,11 @@ class Hooks {
         Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
       );
       const edits = changes(before, after);
-      if (edits === null && out === req) return null;
+      if (edits === null && out === req) {
+        // The handler's request reads the facts its hooks parsed already.
+        if (handlerReq._facts === null) handlerReq._facts = req._facts;
+        return null;
+      }
       return new PreAnswer([0, edits, '', C.RESPONSE_CONTINUE]);
     };
     const failed = (err) => {

@@ -1130,7 +1130,9 @@ export declare class HttpException extends ProblemError {
 
 export interface Spikard {
   /** Run `hook(req)` as a request arrives, after routing and before
-   *  validation (a changed header is what validation sees). Several run in
+   *  validation (a changed header is what validation sees). Its request is
+   *  the request as received: `params` is {} and `query`, `headers` and
+   *  `cookies` hold what the client sent (as Python's). Several run in
    *  registration order; the core pauses requests only for phases with hooks. */
   onRequest(hook: RequestHook): this;
   /** As onRequest, after the onRequest hooks. */

@@ -227,3 +227,42 @@ test('request hooks in the REQUEST and in a pre visit: unchanged, changed, short
     assert.equal((await call(path, { 'x-user': 'eve', 'x-action': 'throw' })).status, 500);
   }
 });
+
+test('request hooks see the request as received, in the REQUEST and in a pre visit alike', async (t) => {
+  const app = new Spikard({ quiet: true });
+  const seen = [];
+  app.onRequest((req) => {
+    seen.push(['onRequest', req.params, req.query.n, req.headers['x-n']]);
+    return req;
+  });
+  app.preValidation((req) => {
+    seen.push(['preValidation', req.params, req.query.n, req.headers['x-n']]);
+    return req;
+  });
+  app.get(
+    '/items/{id}',
+    {
+      params: { type: 'object', properties: { id: { type: 'integer' } } },
+      query: { type: 'object', properties: { n: { type: 'integer' } } },
+      headers: { type: 'object', properties: { 'x-n': { type: 'integer' } } },
+    },
+    (req) => ({ id: req.params.id, n: req.query.n, x: req.headers['x-n'] }),
+  );
+  const url = await serve(t, app);
+  // Valid as received: the hooks ride on the REQUEST; the handler still
+  // gets the validated, coerced values.
+  let got = await fetch(`${url}/items/42?n=07`, { headers: { 'x-n': '08' } });
+  assert.equal(got.status, 200);
+  assert.deepEqual(await got.json(), { id: 42, n: 7, x: 8 });
+  assert.deepEqual(seen.splice(0), [
+    ['onRequest', {}, '07', '08'],
+    ['preValidation', {}, '07', '08'],
+  ]);
+  // Invalid as received: a pre visit, then the core's 422.
+  got = await fetch(`${url}/items/42?n=07`, { headers: { 'x-n': 'x' } });
+  assert.equal(got.status, 422);
+  assert.deepEqual(seen.splice(0), [
+    ['onRequest', {}, '07', 'x'],
+    ['preValidation', {}, '07', 'x'],
+  ]);
+});

@@ -257,7 +257,7 @@ async function readPlanLine(line, input, plan) {
     const spec = parseJson(arg, plan, 'hook');
     if (spec === null || typeof spec !== 'object' || !(spec.phase in HOOK_METHODS))
       wrong(plan, 'fixture: a hook line without a phase');
-    else if (!['set_header', 'require_header', 'replace'].includes(spec.kind))
+    else if (!['set_header', 'require_header', 'replace', 'echo_request'].includes(spec.kind))
       wrong(plan, `fixture: hook kind ${JSON.stringify(spec.kind)} is not known`);
     else plan.hooks.push(spec);
   } else if (word === 'dependency') {
@@ -599,6 +599,13 @@ function hookFor(spec) {
   if (spec.kind === 'require_header') {
     return async (req) =>
       spec.name.toLowerCase() in req.headers ? req : json(spec.status, spec.body);
+  }
+  if (spec.kind === 'echo_request') {
+    return (req) =>
+      json(spec.status, {
+        params: req.params,
+        header: req.headers[spec.header.toLowerCase()] ?? null,
+      });
   }
   return () => json(spec.status, spec.body);
 }

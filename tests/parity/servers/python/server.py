@@ -418,6 +418,17 @@ def hook_for(spec: dict[str, Any]) -> Callable[[Any], Any]:
 
         return require_header
 
+    if kind == "echo_request":
+
+        def echo_request(request: Request) -> Response:
+            seen = {
+                "params": dict(request.path_params),
+                "header": request.headers.get(spec["header"]),
+            }
+            return Response(seen, status_code=spec["status"])
+
+        return echo_request
+
     def replace(_: Response) -> Response:
         return Response(spec["body"], status_code=spec["status"])
 
@@ -543,7 +554,12 @@ def read_plan_line(line: str, stdin: BinaryIO, plan: Plan) -> None:
             "on_error",
         ):
             plan.wrong("fixture: a hook line without a phase")
-        elif spec.get("kind") not in ("set_header", "require_header", "replace"):
+        elif spec.get("kind") not in (
+            "set_header",
+            "require_header",
+            "replace",
+            "echo_request",
+        ):
             plan.wrong(f"fixture: hook kind {spec.get('kind')!r} is not known")
         else:
             plan.hooks.append(spec)
